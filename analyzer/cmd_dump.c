@@ -1,0 +1,452 @@
+/*
+ * cmd_dump.c - `heapblame dump TRACE`: every record as one line of text,
+ * then totals.
+ *
+ * The record lines are for people and for debugging the format; the totals
+ * section (after a line "== totals ==", one "key: value" per line, every key
+ * always present) is what tests and scripts read: events by kind, blocks
+ * inherited across fork, the live set at the end of the trace (replayed by
+ * allocation id), losses the shim counted, how the process ended, and one
+ * line per module with events. A block's events belong to the module its
+ * stream names, which is the module its allocations were attributed to, so
+ * a module's frees are the frees of the blocks it allocated.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "live_set.h"
+#include "trace_reader.h"
+#include "trace_records.h"
+
+struct module_totals {
+	char *path;
+	uint64_t allocs, frees;
+	uint64_t live_blocks, live_bytes;
+	int seen_events;
+};
+
+struct dump {
+	int records;                 /* print record lines */
+	struct module_totals *mods;  /* by module id */
+	size_t nmods;
+	uint64_t alloc_events[HB_ALLOC_KIND_COUNT];
+	uint64_t free_events[HB_FREE_KIND_COUNT];
+	uint64_t lost_events;
+	uint64_t malformed;
+	struct live_set *live;
+	int ended;
+	char end_text[512];
+};
+
+static struct module_totals *mod(struct dump *d, uint64_t id)
+{
+	if (id > 0xffffffffu)
+		return NULL;
+	if (id >= d->nmods) {
+		size_t n = d->nmods ? d->nmods : 64;
+		while (n <= id)
+			n *= 2;
+		struct module_totals *m = realloc(d->mods, n * sizeof(*m));
+		if (!m)
+			return NULL;
+		memset(m + d->nmods, 0, (n - d->nmods) * sizeof(*m));
+		d->mods = m;
+		d->nmods = n;
+	}
+	return &d->mods[id];
+}
+
+static void print_str(const struct rec_str *s)
+{
+	putchar('"');
+	for (size_t i = 0; i < s->len; i++) {
+		unsigned char c = (unsigned char)s->s[i];
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void on_meta(struct dump *d, const struct trace_record *r)
+{
+	switch (r->tag) {
+	case HB_REC_PROCESS: {
+		struct rec_process p;
+		if (rec_decode_process(r, &p) < 0)
+			goto bad;
+		if (d->records) {
+			printf("PROCESS pid=%" PRIu64 " ppid=%" PRIu64 " start_ns=%" PRIu64 " flags=%s%s ptr=%" PRIu64
+			       " page=%" PRIu64 " depth=%" PRIu64 " interval_ms=%" PRIu64 " program=",
+			       p.pid, p.ppid, p.start_realtime_ns, p.flags & HB_PROC_FORKED ? "forked" : "-",
+			       p.flags & HB_PROC_FOLLOWED ? ",followed" : "", p.pointer_size, p.page_size, p.max_depth,
+			       p.flush_interval_ms);
+			print_str(&p.program);
+			printf(" argv=[");
+			const uint8_t *q = p.argv_at;
+			for (uint64_t i = 0; i < p.argc; i++) {
+				struct rec_str a;
+				if (rec_next_str(&q, p.end, &a) < 0)
+					break;
+				if (i)
+					putchar(',');
+				print_str(&a);
+			}
+			printf("]\n");
+		}
+		break;
+	}
+	case HB_REC_MODULE: {
+		struct rec_module m;
+		if (rec_decode_module(r, &m) < 0)
+			goto bad;
+		struct module_totals *mt = mod(d, m.id);
+		if (mt) {
+			free(mt->path);
+			mt->path = strndup(m.path.s, m.path.len);
+		}
+		if (d->records) {
+			printf("MODULE id=%" PRIu64 " bias=0x%" PRIx64 " time_ns=%" PRIu64 " path=", m.id, m.bias,
+			       m.time_ns);
+			print_str(&m.path);
+			printf(" build_id=");
+			for (size_t i = 0; i < m.build_id.len; i++)
+				printf("%02x", (unsigned char)m.build_id.s[i]);
+			if (!m.build_id.len)
+				printf("-");
+			printf(" segments=[");
+			const uint8_t *q = m.seg_at;
+			for (uint64_t i = 0; i < m.nseg; i++) {
+				struct rec_segment s;
+				if (rec_next_segment(&q, m.end, &s) < 0)
+					break;
+				printf("%s0x%" PRIx64 "+0x%" PRIx64 ":%c%c%c", i ? "," : "", s.vaddr, s.memsz,
+				       s.flags & 4 ? 'r' : '-', s.flags & 2 ? 'w' : '-', s.flags & 1 ? 'x' : '-');
+			}
+			printf("]\n");
+		}
+		break;
+	}
+	case HB_REC_UNLOAD: {
+		struct rec_unload u;
+		if (rec_decode_unload(r, &u) < 0)
+			goto bad;
+		if (d->records)
+			printf("UNLOAD id=%" PRIu64 " time_ns=%" PRIu64 "\n", u.id, u.time_ns);
+		break;
+	}
+	case HB_REC_STACK: {
+		struct rec_stack s;
+		if (rec_decode_stack(r, &s) < 0)
+			goto bad;
+		if (d->records) {
+			printf("STACK id=%" PRIu64 " module=%" PRIu64 " depth=%" PRIu64 " frames=", s.id, s.module,
+			       s.depth);
+			const uint8_t *q = s.frames_at;
+			for (uint64_t i = 0; i < s.depth; i++) {
+				uint64_t m, off;
+				if (rec_next_frame(&q, s.end, &m, &off) < 0)
+					break;
+				printf("%s%" PRIu64 ":0x%" PRIx64, i ? "," : "", m, off);
+			}
+			putchar('\n');
+		}
+		break;
+	}
+	case HB_REC_FLUSH: {
+		struct rec_flush f;
+		if (rec_decode_flush(r, &f) < 0)
+			goto bad;
+		if (d->records)
+			printf("FLUSH seq=%" PRIu64 " time_ns=%" PRIu64 " reason=%s\n", f.seq, f.time_ns,
+			       rec_flush_reason_name(f.reason));
+		break;
+	}
+	case HB_REC_LOSS: {
+		struct rec_loss l;
+		if (rec_decode_loss(r, &l) < 0)
+			goto bad;
+		if (d->records)
+			printf("LOSS kind=%s events=%" PRIu64 " bytes=%" PRIu64 "\n", rec_loss_kind_name(l.kind),
+			       l.events, l.bytes);
+		/* cumulative per kind: the last one counts; keep the max */
+		static uint64_t per_kind[HB_LOSS_KIND_COUNT + 1];
+		uint64_t k = l.kind < HB_LOSS_KIND_COUNT ? l.kind : HB_LOSS_KIND_COUNT;
+		if (l.events > per_kind[k]) {
+			d->lost_events += l.events - per_kind[k];
+			per_kind[k] = l.events;
+		}
+		break;
+	}
+	case HB_REC_EXEC: {
+		struct rec_exec e;
+		if (rec_decode_exec(r, &e) < 0)
+			goto bad;
+		if (d->records) {
+			printf("EXEC time_ns=%" PRIu64 " path=", e.time_ns);
+			print_str(&e.path);
+			putchar('\n');
+		}
+		snprintf(d->end_text, sizeof(d->end_text), "exec %.*s", (int)e.path.len, e.path.s);
+		d->ended = 1;
+		break;
+	}
+	case HB_REC_END: {
+		struct rec_end e;
+		if (rec_decode_end(r, &e) < 0)
+			goto bad;
+		if (d->records)
+			printf("END time_ns=%" PRIu64 " reason=%s status=%" PRId64 "\n", e.time_ns,
+			       rec_end_reason_name(e.reason), e.status);
+		if (e.status < 0)
+			snprintf(d->end_text, sizeof(d->end_text), "%s ?", rec_end_reason_name(e.reason));
+		else
+			snprintf(d->end_text, sizeof(d->end_text), "%s %" PRId64, rec_end_reason_name(e.reason),
+				 e.status);
+		d->ended = 2;
+		break;
+	}
+	default:
+		if (d->records)
+			printf("RECORD tag=%u len=%zu (unknown in this version, skipped)\n", r->tag, r->len);
+	}
+	return;
+bad:
+	d->malformed++;
+	if (d->records)
+		printf("MALFORMED tag=%u len=%zu\n", r->tag, r->len);
+}
+
+static void on_event(struct dump *d, uint32_t module, const struct trace_record *r)
+{
+	struct module_totals *mt = mod(d, module);
+	switch (r->tag) {
+	case HB_REC_ALLOC: {
+		struct rec_alloc a;
+		if (rec_decode_alloc(r, &a) < 0 || a.id == 0)
+			goto bad;
+		if (d->records)
+			printf("ALLOC module=%u id=%" PRIu64 " stack=%" PRIu64 " kind=%s size=%" PRIu64
+			       " addr=0x%" PRIx64 "\n",
+			       module, a.id, a.stack, rec_alloc_kind_name(a.kind), a.size, a.addr);
+		if (a.kind < HB_ALLOC_KIND_COUNT && a.kind != HB_ALLOC_INHERITED) {
+			d->alloc_events[a.kind]++;
+			if (mt)
+				mt->allocs++;
+		} else if (a.kind == HB_ALLOC_INHERITED) {
+			d->alloc_events[a.kind]++;
+		}
+		struct live_block b = {.id = a.id, .size = a.size, .addr = a.addr, .module = module,
+				       .stack = (uint32_t)a.stack, .kind = (uint32_t)a.kind};
+		live_set_add(d->live, &b);
+		break;
+	}
+	case HB_REC_FREE: {
+		struct rec_free f;
+		if (rec_decode_free(r, &f) < 0)
+			goto bad;
+		if (d->records)
+			printf("FREE module=%u id=%" PRIu64 " kind=%s\n", module, f.id, rec_free_kind_name(f.kind));
+		if (f.kind < HB_FREE_KIND_COUNT)
+			d->free_events[f.kind]++;
+		if (mt && (f.kind == HB_FREE_FREE || f.kind == HB_FREE_CFREE))
+			mt->frees++;
+		struct live_block b;
+		live_set_remove(d->live, f.id, &b);
+		break;
+	}
+	case HB_REC_FOLD: {
+		struct rec_fold f;
+		if (rec_decode_fold(r, &f) < 0)
+			goto bad;
+		if (d->records)
+			printf("FOLD module=%u stack=%" PRIu64 " alloc_kind=%s free_kind=%s count=%" PRIu64
+			       " bytes=%" PRIu64 "\n",
+			       module, f.stack, rec_alloc_kind_name(f.akind), rec_free_kind_name(f.fkind), f.count,
+			       f.bytes);
+		if (f.akind < HB_ALLOC_KIND_COUNT) {
+			d->alloc_events[f.akind] += f.count;
+			if (mt && f.akind != HB_ALLOC_INHERITED)
+				mt->allocs += f.count;
+		}
+		if (f.fkind < HB_FREE_KIND_COUNT)
+			d->free_events[f.fkind] += f.count;
+		if (mt && (f.fkind == HB_FREE_FREE || f.fkind == HB_FREE_CFREE))
+			mt->frees += f.count;
+		break;
+	}
+	default:
+		if (d->records)
+			printf("RECORD module=%u tag=%u len=%zu (unknown in this version, skipped)\n", module, r->tag,
+			       r->len);
+	}
+	if (mt)
+		mt->seen_events = 1;
+	return;
+bad:
+	d->malformed++;
+	if (d->records)
+		printf("MALFORMED module=%u tag=%u len=%zu\n", module, r->tag, r->len);
+}
+
+static void tally_live(void *ctx, const struct live_block *b)
+{
+	struct dump *d = ctx;
+	struct module_totals *mt = mod(d, b->module);
+	if (mt) {
+		mt->live_blocks++;
+		mt->live_bytes += b->size;
+	}
+}
+
+static void print_totals(struct dump *d)
+{
+	uint64_t *a = d->alloc_events, *f = d->free_events;
+	uint64_t realloc_calls = a[HB_ALLOC_REALLOC] + f[HB_FREE_REALLOC_ZERO];
+	uint64_t events = f[HB_FREE_FREE] + f[HB_FREE_CFREE] + f[HB_FREE_REALLOC_ZERO];
+	for (unsigned k = 0; k < HB_ALLOC_KIND_COUNT; k++)
+		if (k != HB_ALLOC_INHERITED)
+			events += a[k];
+	printf("== totals ==\n");
+	printf("events: %" PRIu64 "\n", events);
+	printf("events.malloc: %" PRIu64 "\n", a[HB_ALLOC_MALLOC]);
+	printf("events.calloc: %" PRIu64 "\n", a[HB_ALLOC_CALLOC]);
+	printf("events.realloc: %" PRIu64 "\n", realloc_calls);
+	printf("events.reallocarray: %" PRIu64 "\n", a[HB_ALLOC_REALLOCARRAY]);
+	printf("events.posix_memalign: %" PRIu64 "\n", a[HB_ALLOC_POSIX_MEMALIGN]);
+	printf("events.aligned_alloc: %" PRIu64 "\n", a[HB_ALLOC_ALIGNED_ALLOC]);
+	printf("events.memalign: %" PRIu64 "\n", a[HB_ALLOC_MEMALIGN]);
+	printf("events.valloc: %" PRIu64 "\n", a[HB_ALLOC_VALLOC]);
+	printf("events.pvalloc: %" PRIu64 "\n", a[HB_ALLOC_PVALLOC]);
+	printf("events.free: %" PRIu64 "\n", f[HB_FREE_FREE]);
+	printf("events.cfree: %" PRIu64 "\n", f[HB_FREE_CFREE]);
+	printf("inherited_blocks: %" PRIu64 "\n", a[HB_ALLOC_INHERITED]);
+	printf("live_blocks: %" PRIu64 "\n", live_set_count(d->live));
+	printf("live_bytes: %" PRIu64 "\n", live_set_bytes(d->live));
+	printf("lost_events: %" PRIu64 "\n", d->lost_events);
+	printf("end: %s\n", d->ended ? d->end_text : "none");
+	live_set_foreach(d->live, tally_live, d);
+	for (size_t i = 0; i < d->nmods; i++) {
+		struct module_totals *m = &d->mods[i];
+		if (!m->seen_events)
+			continue;
+		if (m->path)
+			printf("module %s: ", m->path);
+		else
+			printf("module #%zu: ", i);
+		printf("allocs=%" PRIu64 " frees=%" PRIu64 " live_blocks=%" PRIu64 " live_bytes=%" PRIu64 "\n",
+		       m->allocs, m->frees, m->live_blocks, m->live_bytes);
+	}
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: heapblame dump [--totals-only] TRACE\n"
+		     "Print every record of a trace as one line of text, then totals.\n\n"
+		     "  -t, --totals-only   print only the totals section\n"
+		     "  -h, --help          show this help\n\n"
+		     "Exit status: 0 decoded (a trace cut short or damaged is decoded up to what is\n"
+		     "readable, with a warning on stderr), 2 usage error or nothing readable.\n");
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"totals-only", no_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	struct dump d = {.records = 1};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+th", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			d.records = 0;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return HB_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		cli_error("dump takes exactly one trace file (see 'heapblame dump --help')");
+		return HB_EXIT_USAGE;
+	}
+	const char *path = argv[optind];
+	struct trace_reader *r;
+	char err[4200];
+	if (trace_reader_open(path, &r, cli_warn_cb, NULL, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return HB_EXIT_USAGE;
+	}
+	d.live = live_set_new();
+	if (!d.live) {
+		cli_error("out of memory");
+		trace_reader_close(r);
+		return HB_EXIT_USAGE;
+	}
+	struct trace_block b;
+	while (trace_reader_next(r, &b) == 1) {
+		int meta = b.stream == HB_STREAM_META;
+		if (d.records) {
+			printf("BLOCK seq=%u type=%s stream=", b.seq,
+			       b.type == HB_BLOCK_META ? "meta" : b.type == HB_BLOCK_EVENTS ? "events" : "?");
+			if (meta)
+				printf("meta");
+			else
+				printf("%u", b.stream);
+			printf(" records=%u stored=%u raw=%zu offset=%" PRIu64 " t_ns=%" PRIu64 "..%" PRIu64 "\n",
+			       b.records, b.stored_size, b.len, b.file_offset, b.t_first_ns, b.t_last_ns);
+		}
+		const uint8_t *p = b.data, *end = b.data + b.len;
+		struct trace_record rec;
+		int rc;
+		while ((rc = trace_record_next(&p, end, &rec)) == 1) {
+			if (meta)
+				on_meta(&d, &rec);
+			else
+				on_event(&d, b.stream, &rec);
+		}
+		if (rc < 0) {
+			d.malformed++;
+			cli_warn("%s: block %u at offset %" PRIu64 " has a malformed record; the rest of it is skipped",
+				 path, b.seq, b.file_offset);
+		}
+	}
+	const struct trace_reader_stats *st = trace_reader_stats(r);
+	int status = 0;
+	if (st->blocks == 0) {
+		cli_error("%s: no readable block in the trace", path);
+		status = HB_EXIT_USAGE;
+	} else {
+		print_totals(&d);
+		if (!d.ended)
+			cli_warn("%s: the trace has no END record: the process was killed, crashed hard, or is still "
+				 "running; totals are as of its last flush",
+				 path);
+		if (live_set_pending(d.live))
+			cli_warn("%s: %" PRIu64 " frees name allocations the trace never recorded (damaged blocks?)", path,
+				 live_set_pending(d.live));
+		if (d.malformed)
+			cli_warn("%s: %" PRIu64 " malformed records skipped", path, d.malformed);
+	}
+	trace_reader_close(r);
+	live_set_free_all(d.live);
+	for (size_t i = 0; i < d.nmods; i++)
+		free(d.mods[i].path);
+	free(d.mods);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("cannot write the output: %s", strerror(errno));
+		return HB_EXIT_USAGE;
+	}
+	return status;
+}

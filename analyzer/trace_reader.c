@@ -1,0 +1,261 @@
+/*
+ * trace_reader.c - block framing, checks and decompression (see the header
+ * and docs/trace-format.md).
+ */
+#include "trace_reader.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zstd.h>
+
+#include "heapblame/crc32c.h"
+#include "heapblame/varint.h"
+
+enum { HDR = sizeof(struct hb_block_header) };
+
+struct trace_reader {
+	FILE *f;
+	const char *path;
+	uint64_t offset; /* file offset of the next unread byte */
+	uint8_t *stored;
+	size_t stored_cap;
+	uint8_t *raw;
+	size_t raw_cap;
+	ZSTD_DCtx *dctx;
+	struct trace_reader_stats st;
+	trace_warn_fn warn;
+	void *warn_ctx;
+	int ended;
+};
+
+static void warnf(struct trace_reader *r, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (r->warn)
+		r->warn(r->warn_ctx, msg);
+}
+
+int trace_reader_open(const char *path, struct trace_reader **out, trace_warn_fn warn, void *ctx, char *err,
+		      size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat sb;
+	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory, not a trace file", path);
+		fclose(f);
+		return -1;
+	}
+	uint8_t h[sizeof(struct hb_file_header)];
+	size_t n = fread(h, 1, sizeof(h), f);
+	if (n < sizeof(h) || memcmp(h, HB_FILE_MAGIC, HB_FILE_MAGIC_LEN) != 0) {
+		if (ferror(f))
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		else
+			snprintf(err, errlen, "%s: not a heapblame trace (no trace header)", path);
+		fclose(f);
+		return -1;
+	}
+	if (hb_le32(h + 20) != hb_crc32c(h, 20)) {
+		snprintf(err, errlen, "%s: trace header is damaged (checksum mismatch)", path);
+		fclose(f);
+		return -1;
+	}
+	unsigned version = hb_le16(h + 8), hsize = hb_le16(h + 10);
+	if (version != HB_FORMAT_VERSION || hsize < sizeof(h)) {
+		snprintf(err, errlen, "%s: trace format version %u is not supported (this heapblame reads %u)", path,
+			 version, HB_FORMAT_VERSION);
+		fclose(f);
+		return -1;
+	}
+	struct trace_reader *r = calloc(1, sizeof(*r));
+	if (!r || !(r->dctx = ZSTD_createDCtx())) {
+		snprintf(err, errlen, "out of memory");
+		free(r);
+		fclose(f);
+		return -1;
+	}
+	if (hsize > sizeof(h))
+		fseek(f, hsize, SEEK_SET);
+	r->f = f;
+	r->path = path;
+	r->offset = hsize;
+	r->st.file_size = (uint64_t)sb.st_size;
+	r->st.version = (int)version;
+	r->warn = warn;
+	r->warn_ctx = ctx;
+	*out = r;
+	return 0;
+}
+
+static int grow(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	uint8_t *b = realloc(*buf, need);
+	if (!b)
+		return -1;
+	*buf = b;
+	*cap = need;
+	return 0;
+}
+
+static int header_valid(const uint8_t *h)
+{
+	return hb_le32(h) == HB_BLOCK_MAGIC && hb_le32(h + 52) == hb_crc32c(h, 52) &&
+	       hb_le32(h + 16) <= ZSTD_compressBound(HB_BLOCK_MAX_RAW) && hb_le32(h + 20) <= HB_BLOCK_MAX_RAW;
+}
+
+/* Scans forward from the current position for a valid block header.
+ * Returns 1 with it in h, or 0 at the end of the file. */
+static int resync(struct trace_reader *r, uint8_t *h, size_t have)
+{
+	uint64_t start = r->offset;
+	for (;;) {
+		/* drop one byte, read one more */
+		memmove(h, h + 1, have - 1);
+		have--;
+		r->offset++;
+		int c = fgetc(r->f);
+		if (c == EOF) {
+			r->st.truncated_bytes += have;
+			r->st.skipped_bytes += r->offset - start;
+			return 0;
+		}
+		h[have++] = (uint8_t)c;
+		if (header_valid(h)) {
+			r->st.skipped_bytes += r->offset - start;
+			warnf(r, "%s: %llu damaged bytes at offset %llu skipped; reading resumed at the next valid block",
+			      r->path, (unsigned long long)(r->offset - start), (unsigned long long)start);
+			return 1;
+		}
+	}
+}
+
+int trace_reader_next(struct trace_reader *r, struct trace_block *b)
+{
+	uint8_t h[HDR];
+	while (!r->ended) {
+		size_t n = fread(h, 1, HDR, r->f);
+		if (n == 0) {
+			r->ended = 1;
+			break;
+		}
+		if (n < HDR) {
+			r->st.truncated_bytes += n;
+			warnf(r, "%s: trace ends inside a block header at offset %llu (%zu bytes ignored): the process "
+				 "was killed or the disk filled; read up to the last complete block",
+			      r->path, (unsigned long long)r->offset, n);
+			r->ended = 1;
+			break;
+		}
+		if (!header_valid(h) && !resync(r, h, HDR)) {
+			warnf(r, "%s: no valid block after offset %llu; the rest of the file is ignored", r->path,
+			      (unsigned long long)r->offset);
+			r->ended = 1;
+			break;
+		}
+		uint64_t at = r->offset;
+		uint32_t stored = hb_le32(h + 16), raw = hb_le32(h + 20);
+		uint16_t flags = hb_le16(h + 6);
+		if (grow(&r->stored, &r->stored_cap, stored ? stored : 1) < 0 ||
+		    grow(&r->raw, &r->raw_cap, raw ? raw : 1) < 0) {
+			warnf(r, "%s: out of memory reading block at offset %llu", r->path, (unsigned long long)at);
+			r->ended = 1;
+			break;
+		}
+		size_t got = fread(r->stored, 1, stored, r->f);
+		r->offset += HDR + got;
+		if (got < stored) {
+			r->st.truncated_bytes += HDR + got;
+			warnf(r, "%s: trace ends inside block %u at offset %llu (%llu of %u payload bytes present): the "
+				 "process was killed or the disk filled; read up to the last complete block",
+			      r->path, hb_le32(h + 12), (unsigned long long)at, (unsigned long long)got, stored);
+			r->ended = 1;
+			break;
+		}
+		if (hb_le32(h + 28) != hb_crc32c(r->stored, stored)) {
+			r->st.damaged_blocks++;
+			warnf(r, "%s: block %u at offset %llu (stream %u, %u records) is damaged (checksum mismatch): "
+				 "skipped",
+			      r->path, hb_le32(h + 12), (unsigned long long)at, hb_le32(h + 8), hb_le32(h + 24));
+			continue;
+		}
+		const uint8_t *data = r->stored;
+		size_t len = stored;
+		if (flags & HB_BLOCK_ZSTD) {
+			size_t z = ZSTD_decompressDCtx(r->dctx, r->raw, raw, r->stored, stored);
+			if (ZSTD_isError(z) || z != raw) {
+				r->st.damaged_blocks++;
+				warnf(r, "%s: block %u at offset %llu does not decompress (%s): skipped", r->path,
+				      hb_le32(h + 12), (unsigned long long)at,
+				      ZSTD_isError(z) ? ZSTD_getErrorName(z) : "wrong size");
+				continue;
+			}
+			data = r->raw;
+			len = raw;
+		} else if (raw != stored) {
+			r->st.damaged_blocks++;
+			warnf(r, "%s: block %u at offset %llu has inconsistent sizes: skipped", r->path, hb_le32(h + 12),
+			      (unsigned long long)at);
+			continue;
+		}
+		b->seq = hb_le32(h + 12);
+		b->type = hb_le16(h + 4);
+		b->flags = flags;
+		b->stream = hb_le32(h + 8);
+		b->records = hb_le32(h + 24);
+		b->stored_size = stored;
+		b->t_first_ns = hb_le64(h + 32);
+		b->t_last_ns = hb_le64(h + 40);
+		b->file_offset = at;
+		b->data = data;
+		b->len = len;
+		r->st.blocks++;
+		return 1;
+	}
+	return 0;
+}
+
+const struct trace_reader_stats *trace_reader_stats(const struct trace_reader *r)
+{
+	return &r->st;
+}
+
+void trace_reader_close(struct trace_reader *r)
+{
+	if (!r)
+		return;
+	fclose(r->f);
+	free(r->stored);
+	free(r->raw);
+	ZSTD_freeDCtx(r->dctx);
+	free(r);
+}
+
+int trace_record_next(const uint8_t **p, const uint8_t *end, struct trace_record *rec)
+{
+	if (*p >= end)
+		return 0;
+	const uint8_t *q = *p;
+	uint64_t tag, len;
+	if (hb_get_uvarint(&q, end, &tag) < 0 || hb_get_uvarint(&q, end, &len) < 0 || len > (uint64_t)(end - q) ||
+	    tag > 0xffffffffu)
+		return -1;
+	rec->tag = (unsigned)tag;
+	rec->body = q;
+	rec->len = (size_t)len;
+	*p = q + len;
+	return 1;
+}

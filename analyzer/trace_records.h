@@ -1,0 +1,108 @@
+/*
+ * trace_records.h - typed views of the records in a trace block.
+ *
+ * One decoder per record tag, the reading twin of the shim's encoder.c.
+ * Decoders never read past the record body, accept trailing fields they do
+ * not know (a later minor revision may append fields), and return -1 for a
+ * body too short for its required fields. Strings point into the block's
+ * payload (not NUL-terminated): copy them before the next block is read.
+ */
+#ifndef HB_TRACE_RECORDS_H
+#define HB_TRACE_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace_reader.h"
+
+struct rec_str {
+	const char *s;
+	size_t len;
+};
+
+struct rec_process {
+	uint64_t pid, ppid, start_realtime_ns, flags, pointer_size, page_size, max_depth, flush_interval_ms;
+	struct rec_str program;
+	uint64_t argc;
+	const uint8_t *argv_at; /* argc strings follow here: use rec_next_str */
+	const uint8_t *end;
+};
+
+struct rec_segment {
+	uint64_t vaddr, memsz, flags;
+};
+
+struct rec_module {
+	uint64_t id, bias, time_ns;
+	struct rec_str path;
+	struct rec_str build_id; /* raw bytes */
+	uint64_t nseg;
+	const uint8_t *seg_at;   /* nseg segments: use rec_next_segment */
+	const uint8_t *end;
+};
+
+struct rec_stack {
+	uint64_t id, module, depth;
+	const uint8_t *frames_at; /* depth frames: use rec_next_frame */
+	const uint8_t *end;
+};
+
+struct rec_alloc {
+	uint64_t id, stack, kind, size, addr;
+};
+
+struct rec_free {
+	uint64_t id, kind;
+};
+
+struct rec_fold {
+	uint64_t stack, akind, fkind, count, bytes;
+};
+
+struct rec_flush {
+	uint64_t seq, time_ns, reason;
+};
+
+struct rec_loss {
+	uint64_t kind, events, bytes;
+};
+
+struct rec_unload {
+	uint64_t id, time_ns;
+};
+
+struct rec_exec {
+	uint64_t time_ns;
+	struct rec_str path;
+};
+
+struct rec_end {
+	uint64_t time_ns, reason;
+	int64_t status;
+};
+
+int rec_decode_process(const struct trace_record *r, struct rec_process *out);
+int rec_decode_module(const struct trace_record *r, struct rec_module *out);
+int rec_decode_stack(const struct trace_record *r, struct rec_stack *out);
+int rec_decode_alloc(const struct trace_record *r, struct rec_alloc *out);
+int rec_decode_free(const struct trace_record *r, struct rec_free *out);
+int rec_decode_fold(const struct trace_record *r, struct rec_fold *out);
+int rec_decode_flush(const struct trace_record *r, struct rec_flush *out);
+int rec_decode_loss(const struct trace_record *r, struct rec_loss *out);
+int rec_decode_unload(const struct trace_record *r, struct rec_unload *out);
+int rec_decode_exec(const struct trace_record *r, struct rec_exec *out);
+int rec_decode_end(const struct trace_record *r, struct rec_end *out);
+
+/* Iterators over the variable parts; each returns 0 or -1 (malformed). */
+int rec_next_str(const uint8_t **p, const uint8_t *end, struct rec_str *out);
+int rec_next_segment(const uint8_t **p, const uint8_t *end, struct rec_segment *out);
+int rec_next_frame(const uint8_t **p, const uint8_t *end, uint64_t *module, uint64_t *offset);
+
+/* Names for kinds and reasons, for text output; "?" when unknown. */
+const char *rec_alloc_kind_name(uint64_t kind);
+const char *rec_free_kind_name(uint64_t kind);
+const char *rec_flush_reason_name(uint64_t reason);
+const char *rec_end_reason_name(uint64_t reason);
+const char *rec_loss_kind_name(uint64_t kind);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * bootstrap.c - the static pool (see bootstrap.h). Each block carries its
+ * requested size in the 16 bytes before it, for realloc and
+ * malloc_usable_size.
+ */
+#include "bootstrap.h"
+
+#include <stdint.h>
+
+#define POOL_SIZE (64u << 10)
+
+static _Alignas(16) unsigned char pool[POOL_SIZE];
+static size_t pool_used;
+
+void *hb_bootstrap_alloc(size_t size)
+{
+	if (size > POOL_SIZE)
+		return NULL;
+	size_t need = 16 + ((size + 15) & ~(size_t)15);
+	size_t off = __atomic_fetch_add(&pool_used, need, __ATOMIC_RELAXED);
+	if (off + need > POOL_SIZE)
+		return NULL;
+	*(size_t *)(pool + off) = size;
+	return pool + off + 16;
+}
+
+int hb_bootstrap_owns(const void *p)
+{
+	return (const unsigned char *)p >= pool && (const unsigned char *)p < pool + POOL_SIZE;
+}
+
+size_t hb_bootstrap_size(const void *p)
+{
+	return *(const size_t *)((const unsigned char *)p - 16);
+}

@@ -1,0 +1,79 @@
+/*
+ * config.c - environment parsing (see config.h). A value that does not
+ * parse leaves the default in place and is counted in c->bad, so that the
+ * shim can say so once on stderr; a typo must not stop the host program.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heapblame/signal_names.h"
+
+static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	char *end;
+	if (!s || !*s)
+		return -1;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int hb_config_parse_signals(const char *s, uint64_t *mask)
+{
+	return hb_parse_signal_list(s, mask);
+}
+
+void hb_config_read(struct hb_config *c, const char *(*env)(const char *name))
+{
+	unsigned long v;
+	const char *s;
+	memset(c, 0, sizeof(*c));
+	c->depth = 64;
+	c->interval_ms = 1000;
+	c->follow = 1;
+	c->zstd_level = 3;
+	hb_config_parse_signals(HB_DEFAULT_SIGNALS, &c->signals);
+
+	s = env("HEAPBLAME_OUTPUT");
+	c->output = s && *s ? s : NULL;
+	s = env("HEAPBLAME_WRAPPERS");
+	c->wrappers = s && *s ? s : NULL;
+	s = env("HEAPBLAME_MANIFEST");
+	c->manifest = s && *s ? s : NULL;
+	if ((s = env("HEAPBLAME_DEPTH"))) {
+		if (parse_uint(s, 1, HB_DEPTH_MAX, &v) == 0)
+			c->depth = (unsigned)v;
+		else
+			c->bad++;
+	}
+	if ((s = env("HEAPBLAME_INTERVAL_MS"))) {
+		if (parse_uint(s, 10, 3600000, &v) == 0)
+			c->interval_ms = (unsigned)v;
+		else
+			c->bad++;
+	}
+	if ((s = env("HEAPBLAME_ZSTD_LEVEL"))) {
+		if (parse_uint(s, 1, 19, &v) == 0)
+			c->zstd_level = (int)v;
+		else
+			c->bad++;
+	}
+	if ((s = env("HEAPBLAME_FOLLOW"))) {
+		if (strcmp(s, "0") == 0)
+			c->follow = 0;
+		else if (strcmp(s, "1") != 0)
+			c->bad++;
+	}
+	if ((s = env("HEAPBLAME_SIGNALS"))) {
+		uint64_t m;
+		if (hb_config_parse_signals(s, &m) == 0)
+			c->signals = m;
+		else
+			c->bad++;
+	}
+}

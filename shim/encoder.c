@@ -1,0 +1,232 @@
+/*
+ * encoder.c - record encoding (see encoder.h).
+ *
+ * The buffer doubles by mapping a new region and copying; it starts at
+ * 64 KiB, which holds a typical flush's records for one module.
+ */
+#include "encoder.h"
+
+#include <string.h>
+
+#include "shim_mem.h"
+
+#define HB_ENC_GAP (2 * HB_VARINT_MAX) /* room for tag + length */
+#define HB_ENC_INITIAL (64u << 10)
+
+static int reserve(struct hb_enc *e, size_t extra)
+{
+	if (e->len + extra <= e->cap)
+		return 0;
+	size_t cap = e->cap ? e->cap : HB_ENC_INITIAL;
+	while (cap < e->len + extra)
+		cap *= 2;
+	uint8_t *nb = hb_mem_map(cap);
+	if (!nb) {
+		e->failed = 1;
+		return -1;
+	}
+	if (e->len)
+		memcpy(nb, e->buf, e->len);
+	hb_mem_unmap(e->buf, e->cap);
+	e->buf = nb;
+	e->cap = cap;
+	return 0;
+}
+
+uint8_t *hb_enc_begin(struct hb_enc *e, size_t max_body)
+{
+	if (reserve(e, HB_ENC_GAP + max_body) < 0)
+		return NULL;
+	return e->buf + e->len + HB_ENC_GAP;
+}
+
+void hb_enc_end(struct hb_enc *e, unsigned tag, uint8_t *body_end)
+{
+	uint8_t *body = e->buf + e->len + HB_ENC_GAP;
+	size_t body_len = (size_t)(body_end - body);
+	uint8_t *p = e->buf + e->len;
+	p += hb_put_uvarint(p, tag);
+	p += hb_put_uvarint(p, body_len);
+	memmove(p, body, body_len);
+	e->len = (size_t)(p - e->buf) + body_len;
+	e->records++;
+}
+
+void hb_enc_reset(struct hb_enc *e)
+{
+	e->len = 0;
+	e->records = 0;
+	e->failed = 0;
+}
+
+void hb_enc_release(struct hb_enc *e)
+{
+	hb_mem_unmap(e->buf, e->cap);
+	e->buf = NULL;
+	e->cap = 0;
+	hb_enc_reset(e);
+}
+
+uint8_t *hb_w_str(uint8_t *p, const void *s, size_t len)
+{
+	p = hb_w_u(p, len);
+	memcpy(p, s, len);
+	return p + len;
+}
+
+void hb_enc_alloc(struct hb_enc *e, uint64_t id, uint32_t stack, unsigned kind, uint64_t size, uint64_t addr)
+{
+	uint8_t *p = hb_enc_begin(e, 5 * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, id);
+	p = hb_w_u(p, stack);
+	p = hb_w_u(p, kind);
+	p = hb_w_u(p, size);
+	p = hb_w_u(p, addr);
+	hb_enc_end(e, HB_REC_ALLOC, p);
+}
+
+void hb_enc_free(struct hb_enc *e, uint64_t id, unsigned kind)
+{
+	uint8_t *p = hb_enc_begin(e, 2 * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, id);
+	p = hb_w_u(p, kind);
+	hb_enc_end(e, HB_REC_FREE, p);
+}
+
+void hb_enc_fold(struct hb_enc *e, uint32_t stack, unsigned akind, unsigned fkind, uint64_t count,
+		 uint64_t bytes)
+{
+	uint8_t *p = hb_enc_begin(e, 5 * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, stack);
+	p = hb_w_u(p, akind);
+	p = hb_w_u(p, fkind);
+	p = hb_w_u(p, count);
+	p = hb_w_u(p, bytes);
+	hb_enc_end(e, HB_REC_FOLD, p);
+}
+
+void hb_enc_flush_mark(struct hb_enc *e, uint64_t seq, uint64_t time_ns, unsigned reason)
+{
+	uint8_t *p = hb_enc_begin(e, 3 * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, seq);
+	p = hb_w_u(p, time_ns);
+	p = hb_w_u(p, reason);
+	hb_enc_end(e, HB_REC_FLUSH, p);
+}
+
+void hb_enc_loss(struct hb_enc *e, unsigned kind, uint64_t events, uint64_t bytes)
+{
+	uint8_t *p = hb_enc_begin(e, 3 * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, kind);
+	p = hb_w_u(p, events);
+	p = hb_w_u(p, bytes);
+	hb_enc_end(e, HB_REC_LOSS, p);
+}
+
+void hb_enc_unload(struct hb_enc *e, uint32_t module, uint64_t time_ns)
+{
+	uint8_t *p = hb_enc_begin(e, 2 * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, module);
+	p = hb_w_u(p, time_ns);
+	hb_enc_end(e, HB_REC_UNLOAD, p);
+}
+
+void hb_enc_exec(struct hb_enc *e, uint64_t time_ns, const char *path)
+{
+	size_t len = strlen(path);
+	uint8_t *p = hb_enc_begin(e, 2 * HB_VARINT_MAX + len);
+	if (!p)
+		return;
+	p = hb_w_u(p, time_ns);
+	p = hb_w_str(p, path, len);
+	hb_enc_end(e, HB_REC_EXEC, p);
+}
+
+void hb_enc_end_mark(struct hb_enc *e, uint64_t time_ns, unsigned reason, int64_t status)
+{
+	uint8_t *p = hb_enc_begin(e, 3 * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, time_ns);
+	p = hb_w_u(p, reason);
+	p = hb_w_s(p, status);
+	hb_enc_end(e, HB_REC_END, p);
+}
+
+#include "module_map.h"
+
+void hb_enc_module(struct hb_enc *e, uint32_t id, uint64_t bias, uint64_t time_ns, const char *path,
+		   const uint8_t *build_id, size_t build_id_len, const struct hb_segment *seg, uint32_t nseg)
+{
+	size_t plen = strlen(path);
+	uint8_t *p = hb_enc_begin(e, (6 + 3 * (size_t)nseg) * HB_VARINT_MAX + plen + build_id_len);
+	if (!p)
+		return;
+	p = hb_w_u(p, id);
+	p = hb_w_u(p, bias);
+	p = hb_w_u(p, time_ns);
+	p = hb_w_str(p, path, plen);
+	p = hb_w_str(p, build_id, build_id_len);
+	p = hb_w_u(p, nseg);
+	for (uint32_t i = 0; i < nseg; i++) {
+		p = hb_w_u(p, seg[i].vaddr);
+		p = hb_w_u(p, seg[i].memsz);
+		p = hb_w_u(p, seg[i].flags);
+	}
+	hb_enc_end(e, HB_REC_MODULE, p);
+}
+
+void hb_enc_stack(struct hb_enc *e, uint32_t id, uint32_t module, uint32_t depth, const uint32_t *frame_module,
+		  const uint64_t *frame_offset)
+{
+	uint8_t *p = hb_enc_begin(e, (3 + 2 * (size_t)depth) * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, id);
+	p = hb_w_u(p, module);
+	p = hb_w_u(p, depth);
+	for (uint32_t i = 0; i < depth; i++) {
+		p = hb_w_u(p, frame_module[i]);
+		p = hb_w_u(p, frame_offset[i]);
+	}
+	hb_enc_end(e, HB_REC_STACK, p);
+}
+
+void hb_enc_process(struct hb_enc *e, const struct hb_process_info *pi)
+{
+	size_t plen = strlen(pi->program);
+	size_t argc = 0;
+	for (size_t i = 0; i < pi->argv_len; i++)
+		argc += pi->argv[i] == '\0';
+	uint8_t *p = hb_enc_begin(e, (10 + argc) * HB_VARINT_MAX + plen + pi->argv_len);
+	if (!p)
+		return;
+	p = hb_w_u(p, pi->pid);
+	p = hb_w_u(p, pi->ppid);
+	p = hb_w_u(p, pi->start_realtime_ns);
+	p = hb_w_u(p, pi->flags);
+	p = hb_w_u(p, pi->pointer_size);
+	p = hb_w_u(p, pi->page_size);
+	p = hb_w_u(p, pi->max_depth);
+	p = hb_w_u(p, pi->flush_interval_ms);
+	p = hb_w_str(p, pi->program, plen);
+	p = hb_w_u(p, argc);
+	for (size_t i = 0; i < pi->argv_len;) {
+		size_t n = strlen(pi->argv + i);
+		p = hb_w_str(p, pi->argv + i, n);
+		i += n + 1;
+	}
+	hb_enc_end(e, HB_REC_PROCESS, p);
+}

@@ -1,0 +1,82 @@
+/*
+ * encoder.h - builds record payloads for trace blocks.
+ *
+ * An encoder is a growable byte buffer (mmap-backed) of records in the wire
+ * form of include/heapblame/trace_format.h: uleb128 tag, uleb128 body length,
+ * body. A record is written in two steps: hb_enc_begin reserves room for the
+ * body past a gap big enough for tag and length, the caller writes fields,
+ * and hb_enc_end slides the body down behind the real tag and length. The
+ * typed helpers below (hb_enc_alloc, hb_enc_stack, ...) are the only writers
+ * of each record's layout, so the format lives in one place on this side.
+ *
+ * Not thread-safe: each encoder has one owner at a time (a lock, or the
+ * writer thread).
+ */
+#ifndef HB_ENCODER_H
+#define HB_ENCODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heapblame/trace_format.h"
+#include "heapblame/varint.h"
+
+struct hb_enc {
+	uint8_t *buf;
+	size_t len;
+	size_t cap;
+	uint32_t records;
+	int failed; /* a reservation failed: records were dropped */
+};
+
+/* Returns a pointer where up to max_body bytes of body may be written, or
+ * NULL when memory is exhausted (the record is then dropped). */
+uint8_t *hb_enc_begin(struct hb_enc *e, size_t max_body);
+/* Finishes the record whose body ends at body_end. */
+void hb_enc_end(struct hb_enc *e, unsigned tag, uint8_t *body_end);
+
+void hb_enc_reset(struct hb_enc *e);
+/* Gives the memory back (for encoders that grew large). */
+void hb_enc_release(struct hb_enc *e);
+
+/* Field writers: each returns the advanced pointer. */
+static inline uint8_t *hb_w_u(uint8_t *p, uint64_t v)
+{
+	return p + hb_put_uvarint(p, v);
+}
+
+static inline uint8_t *hb_w_s(uint8_t *p, int64_t v)
+{
+	return p + hb_put_uvarint(p, hb_zigzag(v));
+}
+
+uint8_t *hb_w_str(uint8_t *p, const void *s, size_t len);
+
+/* Typed records (see trace_format.h for their fields). */
+void hb_enc_alloc(struct hb_enc *e, uint64_t id, uint32_t stack, unsigned kind, uint64_t size, uint64_t addr);
+void hb_enc_free(struct hb_enc *e, uint64_t id, unsigned kind);
+void hb_enc_fold(struct hb_enc *e, uint32_t stack, unsigned akind, unsigned fkind, uint64_t count,
+		 uint64_t bytes);
+void hb_enc_flush_mark(struct hb_enc *e, uint64_t seq, uint64_t time_ns, unsigned reason);
+void hb_enc_loss(struct hb_enc *e, unsigned kind, uint64_t events, uint64_t bytes);
+void hb_enc_unload(struct hb_enc *e, uint32_t module, uint64_t time_ns);
+void hb_enc_exec(struct hb_enc *e, uint64_t time_ns, const char *path);
+void hb_enc_end_mark(struct hb_enc *e, uint64_t time_ns, unsigned reason, int64_t status);
+
+
+
+struct hb_segment;
+void hb_enc_module(struct hb_enc *e, uint32_t id, uint64_t bias, uint64_t time_ns, const char *path,
+		   const uint8_t *build_id, size_t build_id_len, const struct hb_segment *seg, uint32_t nseg);
+/* frames as (module id, offset) pairs */
+void hb_enc_stack(struct hb_enc *e, uint32_t id, uint32_t module, uint32_t depth, const uint32_t *frame_module,
+		  const uint64_t *frame_offset);
+
+struct hb_process_info {
+	uint64_t pid, ppid, start_realtime_ns, flags, pointer_size, page_size, max_depth, flush_interval_ms;
+	const char *program;
+	const char *argv;  /* NUL-separated, as /proc/self/cmdline */
+	size_t argv_len;   /* bytes in argv */
+};
+void hb_enc_process(struct hb_enc *e, const struct hb_process_info *pi);
+#endif

@@ -1,0 +1,441 @@
+/*
+ * interpose.c - the exported symbols: every allocator entry point, and the
+ * process events the shim must see (exec, _exit, exit, main's return).
+ *
+ * Each allocator function follows one shape:
+ *
+ *     trace = hb_should_trace();      one load of hb.state + the TLS busy byte
+ *     result = real function          always, first, with the caller's args
+ *     if (trace && success) record    recorder.c
+ *
+ * so libc's behaviour (errno, failure semantics, alignment, posix_memalign
+ * leaving *memptr alone on failure) is the real allocator's, untouched. A
+ * free is recorded before the real free, so the address cannot be handed to
+ * another thread while the shim still holds it as live.
+ *
+ * The real functions come from dlsym(RTLD_NEXT), which works over glibc and
+ * over an allocator linked into the program (jemalloc, tcmalloc). Until they
+ * are known, allocations come from the bootstrap pool.
+ *
+ * This is the only file whose symbols are exported (visibility default);
+ * everything else in the shim is hidden.
+ */
+#include <dlfcn.h>
+#include <malloc.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "bootstrap.h"
+#include "shim.h"
+
+#define HB_EXPORT __attribute__((visibility("default")))
+
+/* Exported here, declared by no header of this glibc. */
+HB_EXPORT void cfree(void *p);
+HB_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv, void (*init)(void),
+				void (*fini)(void), void (*rtld_fini)(void), void *stack_end);
+
+struct hb_real {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	void *(*reallocarray)(void *, size_t, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	size_t (*malloc_usable_size)(void *);
+	void (*cfree)(void *);
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execv)(const char *, char *const[]);
+	int (*execvp)(const char *, char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	int (*fexecve)(int, char *const[], char *const[]);
+	void (*exit_)(int);
+	void (*_exit_)(int);
+	void (*_Exit_)(int);
+	int (*libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void), void (*)(void),
+			       void (*)(void), void *);
+};
+
+static struct hb_real real;
+
+static void *next(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+
+void hb_resolve(void)
+{
+	int expected = HB_UNINIT;
+	if (!__atomic_compare_exchange_n(&hb.state, &expected, HB_RESOLVING, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		/* another thread resolves; this one waits, unless it is that thread
+		 * re-entering through dlsym (served by the pool meanwhile) */
+		while (__atomic_load_n(&hb.state, __ATOMIC_ACQUIRE) == HB_RESOLVING && !hb_tls.resolving)
+			sched_yield();
+		return;
+	}
+	int saved = errno;
+	hb_tls.resolving = 1;
+	hb_tls.busy = 1;
+	*(void **)&real.malloc = next("malloc");
+	*(void **)&real.free = next("free");
+	*(void **)&real.calloc = next("calloc");
+	*(void **)&real.realloc = next("realloc");
+	*(void **)&real.reallocarray = next("reallocarray");
+	*(void **)&real.posix_memalign = next("posix_memalign");
+	*(void **)&real.aligned_alloc = next("aligned_alloc");
+	*(void **)&real.memalign = next("memalign");
+	*(void **)&real.valloc = next("valloc");
+	*(void **)&real.pvalloc = next("pvalloc");
+	*(void **)&real.malloc_usable_size = next("malloc_usable_size");
+	*(void **)&real.cfree = next("cfree");
+	*(void **)&real.execve = next("execve");
+	*(void **)&real.execv = next("execv");
+	*(void **)&real.execvp = next("execvp");
+	*(void **)&real.execvpe = next("execvpe");
+	*(void **)&real.fexecve = next("fexecve");
+	*(void **)&real.exit_ = next("exit");
+	*(void **)&real._exit_ = next("_exit");
+	*(void **)&real._Exit_ = next("_Exit");
+	*(void **)&real.libc_start_main = next("__libc_start_main");
+	if (!real.malloc || !real.free || !real.calloc || !real.realloc) {
+		hb_say("cannot find the real allocator (dlsym RTLD_NEXT failed); tracing off", NULL, NULL);
+		__atomic_store_n(&hb.state, HB_OFF, __ATOMIC_RELEASE);
+	} else {
+		hb_early_init(); /* sets ACTIVE or OFF */
+	}
+	hb_tls.busy = 0;
+	hb_tls.resolving = 0;
+	errno = saved;
+}
+
+static __attribute__((noinline)) int should_trace_slow(void)
+{
+	int saved = errno;
+	int st = __atomic_load_n(&hb.state, __ATOMIC_ACQUIRE);
+	if (st == HB_UNINIT || (st == HB_RESOLVING && !hb_tls.resolving))
+		hb_resolve();
+	if (__atomic_load_n(&hb.state, __ATOMIC_ACQUIRE) == HB_CHILD_PENDING && !hb_tls.busy)
+		hb_child_setup();
+	errno = saved;
+	return hb.state == HB_ACTIVE && !hb_tls.busy;
+}
+
+static inline int hb_should_trace(void)
+{
+	if (HB_LIKELY(hb.state == HB_ACTIVE))
+		return !hb_tls.busy;
+	return should_trace_slow();
+}
+
+/* ---------- allocation --------------------------------------------------- */
+
+HB_EXPORT void *malloc(size_t n)
+{
+	int trace = hb_should_trace();
+	if (HB_UNLIKELY(!real.malloc))
+		return hb_bootstrap_alloc(n);
+	void *p = real.malloc(n);
+	if (trace && HB_LIKELY(p != NULL))
+		hb_record_alloc(p, n, HB_ALLOC_MALLOC);
+	return p;
+}
+
+HB_EXPORT void *calloc(size_t n, size_t size)
+{
+	int trace = hb_should_trace();
+	if (HB_UNLIKELY(!real.calloc)) {
+		if (size && n > SIZE_MAX / size)
+			return NULL;
+		return hb_bootstrap_alloc(n * size);
+	}
+	void *p = real.calloc(n, size);
+	if (trace && HB_LIKELY(p != NULL))
+		hb_record_alloc(p, (uint64_t)n * size, HB_ALLOC_CALLOC);
+	return p;
+}
+
+HB_EXPORT void free(void *p)
+{
+	if (HB_UNLIKELY(!p))
+		return;
+	if (HB_UNLIKELY(hb_bootstrap_owns(p)))
+		return;
+	if (hb_should_trace())
+		hb_record_free(p, HB_FREE_FREE);
+	real.free(p);
+}
+
+HB_EXPORT void cfree(void *p)
+{
+	if (!p || hb_bootstrap_owns(p))
+		return;
+	if (hb_should_trace())
+		hb_record_free(p, HB_FREE_CFREE);
+	if (real.cfree)
+		real.cfree(p);
+	else
+		real.free(p);
+}
+
+/* realloc and reallocarray: the old block leaves the live table before the
+ * real call (which may free it), and comes back if the call fails. A block
+ * from the bootstrap pool is copied into a real one. */
+static void *bootstrap_realloc(void *old, size_t n)
+{
+	void *p = malloc(n);
+	if (p && old) {
+		size_t have = hb_bootstrap_size(old);
+		memcpy(p, old, have < n ? have : n);
+	}
+	return p;
+}
+
+HB_EXPORT void *realloc(void *old, size_t n)
+{
+	int trace = hb_should_trace();
+	if (HB_UNLIKELY(!real.realloc || (old && hb_bootstrap_owns(old))))
+		return bootstrap_realloc(old, n);
+	if (!trace)
+		return real.realloc(old, n);
+	if (!old) {
+		void *p = real.realloc(NULL, n);
+		if (p)
+			hb_record_alloc(p, n, HB_ALLOC_REALLOC);
+		return p;
+	}
+	if (n == 0) {
+		hb_record_free(old, HB_FREE_REALLOC_ZERO);
+		return real.realloc(old, 0);
+	}
+	struct hb_live_rec r;
+	int had = hb_record_detach(old, &r);
+	void *p = real.realloc(old, n);
+	if (!p) {
+		if (had)
+			hb_record_reattach(&r);
+		return NULL;
+	}
+	if (had)
+		hb_record_end(&r, HB_FREE_REALLOC);
+	hb_record_alloc(p, n, HB_ALLOC_REALLOC);
+	return p;
+}
+
+HB_EXPORT void *reallocarray(void *old, size_t n, size_t size)
+{
+	int trace = hb_should_trace();
+	if (HB_UNLIKELY(!real.reallocarray || (old && hb_bootstrap_owns(old)))) {
+		if (size && n > SIZE_MAX / size) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		return bootstrap_realloc(old, n * size);
+	}
+	if (!trace || (size && n > SIZE_MAX / size))
+		return real.reallocarray(old, n, size); /* overflow: ENOMEM, old untouched */
+	size_t bytes = n * size;
+	if (!old) {
+		void *p = real.reallocarray(NULL, n, size);
+		if (p)
+			hb_record_alloc(p, bytes, HB_ALLOC_REALLOCARRAY);
+		return p;
+	}
+	if (bytes == 0) {
+		hb_record_free(old, HB_FREE_REALLOC_ZERO);
+		return real.reallocarray(old, n, size);
+	}
+	struct hb_live_rec r;
+	int had = hb_record_detach(old, &r);
+	void *p = real.reallocarray(old, n, size);
+	if (!p) {
+		if (had)
+			hb_record_reattach(&r);
+		return NULL;
+	}
+	if (had)
+		hb_record_end(&r, HB_FREE_REALLOC);
+	hb_record_alloc(p, bytes, HB_ALLOC_REALLOCARRAY);
+	return p;
+}
+
+HB_EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
+{
+	int trace = hb_should_trace();
+	if (HB_UNLIKELY(!real.posix_memalign))
+		return ENOMEM;
+	int rc = real.posix_memalign(memptr, align, n);
+	if (trace && rc == 0 && *memptr)
+		hb_record_alloc(*memptr, n, HB_ALLOC_POSIX_MEMALIGN);
+	return rc;
+}
+
+#define ALIGNED_FN(name, kind, params, args, size)                                                     \
+	HB_EXPORT void *name params                                                                    \
+	{                                                                                              \
+		int trace = hb_should_trace();                                                         \
+		if (HB_UNLIKELY(!real.name)) {                                                         \
+			errno = ENOMEM;                                                                \
+			return NULL;                                                                   \
+		}                                                                                      \
+		void *p = real.name args;                                                              \
+		if (trace && p)                                                                        \
+			hb_record_alloc(p, size, kind);                                                \
+		return p;                                                                              \
+	}
+
+ALIGNED_FN(aligned_alloc, HB_ALLOC_ALIGNED_ALLOC, (size_t align, size_t n), (align, n), n)
+ALIGNED_FN(memalign, HB_ALLOC_MEMALIGN, (size_t align, size_t n), (align, n), n)
+ALIGNED_FN(valloc, HB_ALLOC_VALLOC, (size_t n), (n), n)
+ALIGNED_FN(pvalloc, HB_ALLOC_PVALLOC, (size_t n), (n), n)
+
+HB_EXPORT size_t malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	if (hb_bootstrap_owns(p))
+		return hb_bootstrap_size(p);
+	if (!real.malloc_usable_size)
+		hb_should_trace(); /* resolves */
+	return real.malloc_usable_size ? real.malloc_usable_size(p) : 0;
+}
+
+/* ---------- exec: flush first; the new image traces itself -------------- */
+
+HB_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	hb_should_trace();
+	hb_before_exec(path);
+	return real.execve(path, argv, envp);
+}
+
+HB_EXPORT int execv(const char *path, char *const argv[])
+{
+	hb_should_trace();
+	hb_before_exec(path);
+	return real.execv(path, argv);
+}
+
+HB_EXPORT int execvp(const char *file, char *const argv[])
+{
+	hb_should_trace();
+	hb_before_exec(file);
+	return real.execvp(file, argv);
+}
+
+HB_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	hb_should_trace();
+	hb_before_exec(file);
+	return real.execvpe(file, argv, envp);
+}
+
+HB_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	hb_should_trace();
+	hb_before_exec("(fexecve)");
+	return real.fexecve(fd, argv, envp);
+}
+
+/* execl*: collect the variadic list on the stack (no malloc: the exec may
+ * come from a fork child of a multithreaded program) */
+#define COLLECT_ARGS(first, ap, argv, envp_out)                                                        \
+	size_t argc_ = 1;                                                                              \
+	va_start(ap, first);                                                                           \
+	while (va_arg(ap, char *))                                                                     \
+		argc_++;                                                                               \
+	va_end(ap);                                                                                    \
+	char *argv[argc_ + 1];                                                                         \
+	argv[0] = (char *)first;                                                                       \
+	va_start(ap, first);                                                                           \
+	for (size_t i_ = 1; i_ <= argc_; i_++)                                                         \
+		argv[i_] = va_arg(ap, char *);                                                         \
+	envp_out;                                                                                      \
+	va_end(ap)
+
+HB_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	COLLECT_ARGS(arg, ap, argv, (void)0);
+	return execv(path, argv);
+}
+
+HB_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	COLLECT_ARGS(arg, ap, argv, (void)0);
+	return execvp(file, argv);
+}
+
+HB_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	char **envp;
+	COLLECT_ARGS(arg, ap, argv, envp = va_arg(ap, char **));
+	return execve(path, argv, envp);
+}
+
+/* ---------- process end -------------------------------------------------- */
+
+HB_EXPORT void exit(int status)
+{
+	hb_should_trace();
+	hb.exit_status = status & 0xff;
+	real.exit_(status);
+	__builtin_unreachable();
+}
+
+static void exit_now(int status)
+{
+	if (hb.state == HB_ACTIVE && getpid() == hb.pid)
+		hb_finish(HB_END__EXIT, status & 0xff);
+}
+
+HB_EXPORT void _exit(int status)
+{
+	exit_now(status);
+	if (real._exit_)
+		real._exit_(status);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+HB_EXPORT void _Exit(int status)
+{
+	exit_now(status);
+	if (real._Exit_)
+		real._Exit_(status);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+/* main's return value is the exit status; glibc passes it to exit() from
+ * inside libc, where the interposed exit() does not see it. */
+static int (*real_main)(int, char **, char **);
+
+static int hb_main(int argc, char **argv, char **envp)
+{
+	int r = real_main(argc, argv, envp);
+	hb.exit_status = r & 0xff;
+	return r;
+}
+
+HB_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv, void (*init)(void),
+				void (*fini)(void), void (*rtld_fini)(void), void *stack_end)
+{
+	hb_should_trace();
+	if (!real.libc_start_main)
+		*(void **)&real.libc_start_main = next("__libc_start_main");
+	real_main = main;
+	return real.libc_start_main(hb_main, argc, argv, init, fini, rtld_fini, stack_end);
+}

@@ -1,0 +1,460 @@
+/*
+ * lifecycle.c - the shim's life: start, fork, exec, exit, signals.
+ *
+ * Start happens in two steps. The first allocator call (often from the
+ * dynamic loader, before any constructor) resolves the real functions and
+ * makes the tables: from then on allocations are traced into the live table,
+ * so constructors that allocate before main are seen. The shim's constructor
+ * then creates the trace file and starts the writer thread. In a
+ * secure-execution process (setuid, AT_SECURE) the shim stays inert.
+ *
+ * The end: the shim's destructor flushes, and registers a last exit handler
+ * (not tied to this library, so it runs after every library destructor) that
+ * collects the remaining counters and writes END; _exit and _Exit flush too,
+ * and so do the signals named in HEAPBLAME_SIGNALS when their disposition was
+ * the default. An exec flushes and marks the trace; the new image, which
+ * inherits LD_PRELOAD, traces itself into its own file.
+ *
+ * fork: the prepare handler flushes and takes every lock, so the child's
+ * copies are consistent; the child starts a trace of its own, lazily, at its
+ * first allocator call: it re-defines every module and stack, and marks every
+ * block it inherited as an INHERITED allocation.
+ *
+ * Every failure prints one line on stderr and switches tracing off; the
+ * host runs on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output_path.h"
+#include "shim.h"
+
+__thread struct hb_tls hb_tls __attribute__((tls_model("initial-exec")));
+struct hb_shim hb = {.exit_status = -1};
+
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+
+uint64_t hb_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - hb.start_mono_ns;
+}
+
+void hb_say(const char *a, const char *b, const char *c)
+{
+	struct iovec v[5] = {{"heapblame: ", 11}, {(void *)a, a ? strlen(a) : 0}, {(void *)b, b ? strlen(b) : 0},
+			     {(void *)c, c ? strlen(c) : 0}, {"\n", 1}};
+	ssize_t r = writev(STDERR_FILENO, v, 5);
+	(void)r;
+}
+
+void hb_disable(const char *why, int err)
+{
+	if (hb.state == HB_OFF)
+		return;
+	__atomic_store_n(&hb.state, HB_OFF, __ATOMIC_RELEASE);
+	hb_say(why, err ? ": " : NULL, err ? strerror(err) : NULL);
+}
+
+static const char *env_lookup(const char *name)
+{
+	return getenv(name);
+}
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	(void)data;
+	uintptr_t me = (uintptr_t)&hb_record_alloc;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && me >= lo && me < lo + ph->p_memsz) {
+			hb.self_lo = lo;
+			hb.self_hi = lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* HEAPBLAME_FOLLOW=0: take the shim out of LD_PRELOAD so that programs this
+ * one executes are not traced. Edits the environment in place (no
+ * allocation); the variable disappears when nothing else was preloaded. */
+static void unfollow(void)
+{
+	extern char **environ;
+	for (char **e = environ; e && *e; e++) {
+		if (strncmp(*e, "LD_PRELOAD=", 11) != 0)
+			continue;
+		char *v = *e + 11, *out = v;
+		for (char *tok = v; *tok;) {
+			size_t len = strcspn(tok, ": ");
+			const char *base = tok;
+			for (size_t i = 0; i < len; i++)
+				if (tok[i] == '/')
+					base = tok + i + 1;
+			int mine = (size_t)(tok + len - base) == strlen("libheapblame.so") &&
+				   strncmp(base, "libheapblame.so", 15) == 0;
+			if (!mine && len) {
+				if (out != v)
+					*out++ = ':';
+				memmove(out, tok, len);
+				out += len;
+			}
+			tok += len;
+			while (*tok == ':' || *tok == ' ')
+				tok++;
+		}
+		*out = '\0';
+		if (out == v) {
+			char **d = e;
+			do
+				d[0] = d[1];
+			while (*d++);
+		}
+		return;
+	}
+}
+
+void hb_early_init(void)
+{
+	if (getauxval(AT_SECURE)) {
+		__atomic_store_n(&hb.state, HB_OFF, __ATOMIC_RELEASE);
+		return;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	hb.start_mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	hb.start_real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	hb_config_read(&hb.cfg, env_lookup);
+	hb.pid = getpid();
+	hb.exit_status = -1;
+	hb.next_id_block = 1;
+	hb.file.fd = -1;
+	hb.file.zlevel = hb.cfg.zstd_level;
+	dl_iterate_phdr(find_self, NULL);
+	pthread_mutex_init(&hb.flush_lock, NULL);
+	pthread_mutex_init(&hb.orphan_lock, NULL);
+	hb_tb_registry_init(&hb.registry);
+	if (hb_stack_table_init(&hb.stacks) < 0 ||
+	    hb_module_map_init(&hb.modules, hb.cfg.wrappers, (uintptr_t)&hb_record_alloc, &hb_module_events) < 0 ||
+	    pthread_key_create(&hb.thread_key, hb_record_thread_exit) != 0 ||
+	    !(hb.orphan = hb_tb_acquire(&hb.registry))) {
+		hb_say("out of memory at start; tracing off", NULL, NULL);
+		__atomic_store_n(&hb.state, HB_OFF, __ATOMIC_RELEASE);
+		return;
+	}
+	if (!hb.cfg.follow)
+		unfollow();
+	__atomic_store_n(&hb.state, HB_ACTIVE, __ATOMIC_RELEASE);
+}
+
+/* ---------- the trace file ---------------------------------------------- */
+
+static void append_manifest(const char *path)
+{
+	if (!hb.cfg.manifest)
+		return;
+	int fd = open(hb.cfg.manifest, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	struct iovec v[2] = {{(void *)path, strlen(path)}, {"\n", 1}};
+	ssize_t r = writev(fd, v, 2); /* one write: lines of several processes do not mix */
+	(void)r;
+	close(fd);
+}
+
+static void write_process_block(void)
+{
+	static char exe[4096], cmdline[32768];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	size_t clen = 0;
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t r;
+		while (clen < sizeof(cmdline) - 1 && (r = read(fd, cmdline + clen, sizeof(cmdline) - 1 - clen)) > 0)
+			clen += (size_t)r;
+		close(fd);
+	}
+	if (clen && cmdline[clen - 1] != '\0')
+		cmdline[clen++] = '\0';
+	struct hb_process_info pi = {
+		.pid = (uint64_t)getpid(), .ppid = (uint64_t)getppid(), .start_realtime_ns = hb.start_real_ns,
+		.flags = hb.process_flags, .pointer_size = sizeof(void *), .page_size = (uint64_t)sysconf(_SC_PAGESIZE),
+		.max_depth = hb.cfg.depth, .flush_interval_ms = hb.cfg.interval_ms, .program = exe,
+		.argv = cmdline, .argv_len = clen,
+	};
+	struct hb_enc e = {0};
+	hb_enc_process(&e, &pi);
+	int rc = hb_trace_file_write_block(&hb.file, HB_BLOCK_META, HB_STREAM_META, e.buf, e.len, e.records, 0, 0);
+	hb_enc_release(&e);
+	if (rc < 0)
+		hb_disable("cannot write the trace, tracing stopped", -rc);
+}
+
+/* Creates this process's trace file. Returns 0, or -1 (tracing is off). */
+static int open_trace(void)
+{
+	static char path[4096];
+	const char *pat = hb.cfg.output;
+	struct stat st;
+	int is_dir = pat && stat(pat, &st) == 0 && S_ISDIR(st.st_mode);
+	const char *prog = program_invocation_short_name ? program_invocation_short_name : "program";
+	int rc = -EEXIST;
+	for (unsigned attempt = 0; attempt < 100 && rc == -EEXIST; attempt++) {
+		if (hb_output_path(path, sizeof(path), pat, is_dir, getpid(), prog, attempt) < 0) {
+			rc = -ENAMETOOLONG;
+			break;
+		}
+		rc = hb_trace_file_create(&hb.file, path);
+	}
+	if (rc < 0) {
+		hb_say("cannot create the trace file ", path, "; tracing off");
+		hb_say("  reason: ", strerror(-rc), NULL);
+		__atomic_store_n(&hb.state, HB_OFF, __ATOMIC_RELEASE);
+		return -1;
+	}
+	write_process_block();
+	append_manifest(hb.file.path);
+	return hb.state == HB_ACTIVE || hb.state == HB_CHILD_PENDING ? 0 : -1;
+}
+
+/* ---------- signals -------------------------------------------------------- */
+
+static void on_fatal_signal(int sig)
+{
+	int saved = errno;
+	if (!hb_tls.busy && hb.state == HB_ACTIVE && getpid() == hb.pid) {
+		hb_tls.busy = 1;
+		for (int i = 0; i < 1000; i++) {
+			if (pthread_mutex_trylock(&hb.flush_lock) == 0) {
+				hb_flush_locked(HB_FLUSH_SIGNAL, 1, HB_END_SIGNAL, sig);
+				hb.closed = 1;
+				hb_trace_file_close(&hb.file);
+				__atomic_store_n(&hb.state, HB_OFF, __ATOMIC_RELEASE);
+				pthread_mutex_unlock(&hb.flush_lock);
+				break;
+			}
+			struct timespec ts = {0, 1000000};
+			nanosleep(&ts, NULL);
+		}
+		hb_tls.busy = 0;
+	}
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	raise(sig); /* delivered, with the default action, when we return */
+	errno = saved;
+}
+
+static void install_signal_handlers(void)
+{
+	for (int sig = 1; sig < 64; sig++) {
+		if (!(hb.cfg.signals & (1ull << sig)))
+			continue;
+		struct sigaction old;
+		if (sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
+			continue; /* the host (or its parent) chose a disposition: leave it */
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_fatal_signal;
+		sigfillset(&sa.sa_mask);
+		sa.sa_flags = SA_RESTART;
+		sigaction(sig, &sa, NULL);
+	}
+}
+
+/* ---------- fork ----------------------------------------------------------- */
+
+static int fork_prepared;
+
+static void atfork_prepare(void)
+{
+	fork_prepared = 0;
+	if (hb.state != HB_ACTIVE || hb_tls.busy)
+		return;
+	hb_tls.busy = 1;
+	pthread_mutex_lock(&hb.flush_lock);
+	hb_flush_locked(HB_FLUSH_FORK, 0, 0, 0);
+	pthread_mutex_lock(&hb.stacks.lock);
+	pthread_mutex_lock(&hb.modules.lock);
+	hb_spin_lock(&hb.meta_lock);
+	pthread_mutex_lock(&hb.registry.lock);
+	pthread_mutex_lock(&hb.orphan_lock);
+	hb_live_table_lock_all(&hb.live);
+	fork_prepared = 1;
+}
+
+static void atfork_parent(void)
+{
+	if (!fork_prepared)
+		return;
+	hb_live_table_unlock_all(&hb.live);
+	pthread_mutex_unlock(&hb.orphan_lock);
+	pthread_mutex_unlock(&hb.registry.lock);
+	hb_spin_unlock(&hb.meta_lock);
+	pthread_mutex_unlock(&hb.modules.lock);
+	pthread_mutex_unlock(&hb.stacks.lock);
+	pthread_mutex_unlock(&hb.flush_lock);
+	hb_tls.busy = 0;
+}
+
+static void atfork_child(void)
+{
+	if (!fork_prepared)
+		return;
+	for (unsigned i = 0; i < HB_LIVE_SHARDS; i++)
+		hb_spin_init(&hb.live.shard[i].lock);
+	pthread_mutex_init(&hb.orphan_lock, NULL);
+	hb_tb_registry_atfork_child(&hb.registry, hb_tls.tb);
+	if (hb.orphan)
+		hb.orphan->in_use = 1;
+	hb_spin_init(&hb.meta_lock);
+	hb_enc_reset(&hb.meta);
+	hb_module_map_atfork_child(&hb.modules);
+	hb_stack_table_atfork_child(&hb.stacks);
+	pthread_mutex_init(&hb.flush_lock, NULL);
+	hb_writer_atfork_child();
+	hb_trace_file_close(&hb.file);
+	hb.pid = getpid();
+	hb.exit_status = -1;
+	hb.closed = 0;
+	hb.flush_seq = 0;
+	memset(hb.lost_events, 0, sizeof(hb.lost_events));
+	memset(hb.lost_bytes, 0, sizeof(hb.lost_bytes));
+	memset(hb.lost_written, 0, sizeof(hb.lost_written));
+	__atomic_store_n(&hb.state, hb.cfg.follow ? HB_CHILD_PENDING : HB_OFF, __ATOMIC_RELEASE);
+	hb_tls.busy = 0;
+}
+
+static void mark_inherited(void *ctx, struct hb_live_rec *r)
+{
+	(void)ctx;
+	r->flags = HB_LIVE_INHERITED;
+}
+
+int hb_child_setup(void)
+{
+	static int setting_up;
+	int saved = errno;
+	if (__atomic_exchange_n(&setting_up, 1, __ATOMIC_ACQ_REL)) {
+		while (__atomic_load_n(&hb.state, __ATOMIC_ACQUIRE) == HB_CHILD_PENDING)
+			sched_yield();
+		errno = saved;
+		return 0;
+	}
+	hb_tls.busy = 1;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	hb.start_real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	hb.process_flags |= HB_PROC_FORKED;
+	hb_live_table_lock_all(&hb.live);
+	hb_live_table_foreach(&hb.live, mark_inherited, NULL);
+	hb_live_table_unlock_all(&hb.live);
+	if (open_trace() == 0) {
+		hb_record_emit_all_definitions();
+		if (hb_writer_start() < 0)
+			hb_say("cannot start the writer thread; the trace is written at exit only", NULL, NULL);
+		__atomic_store_n(&hb.state, HB_ACTIVE, __ATOMIC_RELEASE);
+	}
+	hb_tls.busy = 0;
+	__atomic_store_n(&setting_up, 0, __ATOMIC_RELEASE);
+	errno = saved;
+	return 0;
+}
+
+/* ---------- exec and exit ------------------------------------------------- */
+
+void hb_before_exec(const char *path)
+{
+	if (hb.state != HB_ACTIVE || hb_tls.busy || getpid() != hb.pid)
+		return; /* not tracing, or a vfork child sharing the parent's memory */
+	int saved = errno;
+	hb_tls.busy = 1;
+	pthread_mutex_lock(&hb.flush_lock);
+	hb_spin_lock(&hb.meta_lock);
+	hb_enc_exec(&hb.meta, hb_now_ns(), path ? path : "");
+	hb_spin_unlock(&hb.meta_lock);
+	hb_flush_locked(HB_FLUSH_EXEC, 0, 0, 0);
+	pthread_mutex_unlock(&hb.flush_lock);
+	hb_tls.busy = 0;
+	errno = saved;
+}
+
+void hb_finish(unsigned end_reason, int64_t status)
+{
+	if (hb.state != HB_ACTIVE || hb.closed)
+		return;
+	int saved = errno;
+	uint8_t busy = hb_tls.busy;
+	hb_tls.busy = 1;
+	pthread_mutex_lock(&hb.flush_lock);
+	if (!hb.closed) {
+		hb_flush_locked(HB_FLUSH_EXIT, 1, end_reason, status);
+		hb.closed = 1;
+		hb_trace_file_close(&hb.file);
+		__atomic_store_n(&hb.state, HB_OFF, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&hb.flush_lock);
+	hb_tls.busy = busy;
+	errno = saved;
+}
+
+static void late_exit(void *arg)
+{
+	(void)arg;
+	hb_finish(HB_END_EXIT, hb.exit_status);
+}
+
+__attribute__((constructor)) static void hb_constructor(void)
+{
+	if (hb.state == HB_UNINIT)
+		hb_resolve();
+	if (hb.state != HB_ACTIVE)
+		return;
+	int saved = errno;
+	hb_tls.busy = 1;
+	if (hb.cfg.bad)
+		hb_say("some HEAPBLAME_* settings did not parse; their defaults are used", NULL, NULL);
+	pthread_mutex_lock(&hb.modules.lock);
+	hb_module_map_refresh(&hb.modules, 0);
+	pthread_mutex_unlock(&hb.modules.lock);
+	if (open_trace() == 0) {
+		if (hb_writer_start() < 0)
+			hb_say("cannot start the writer thread; the trace is written at exit only", NULL, NULL);
+		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+		install_signal_handlers();
+	}
+	hb_tls.busy = 0;
+	errno = saved;
+}
+
+__attribute__((destructor)) static void hb_destructor(void)
+{
+	if (hb.state != HB_ACTIVE || getpid() != hb.pid)
+		return;
+	int saved = errno;
+	hb_tls.busy = 1;
+	pthread_mutex_lock(&hb.flush_lock);
+	hb_flush_locked(HB_FLUSH_EXIT, 0, 0, 0);
+	pthread_mutex_unlock(&hb.flush_lock);
+	hb_tls.busy = 0;
+	/* Runs after every library's destructor: their frees count. */
+	if (__cxa_atexit(late_exit, NULL, NULL) != 0)
+		late_exit(NULL);
+	errno = saved;
+}

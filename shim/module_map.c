@@ -1,0 +1,291 @@
+/*
+ * module_map.c - dl_iterate_phdr scanning, build-ids, wrapper rules.
+ *
+ * A refresh marks every known module unseen, walks the loader's list, and
+ * matches each object to a known module by (load bias, path); unmatched
+ * objects become new modules, unseen loaded modules become unloaded. The
+ * sorted range array is then rebuilt from scratch: refreshes are rare (a
+ * dlopen or dlclose), lookups are frequent only while new stacks appear.
+ *
+ * The wrapper rule lives here because it is a property of the module: libc
+ * (malloc's neighbours strdup, getline, fopen...), libstdc++ (operator new),
+ * the shim itself, and whatever HEAPBLAME_WRAPPERS names. A stack is blamed
+ * on its first frame outside all of them.
+ */
+#include "module_map.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <link.h>
+#include <string.h>
+#include <unistd.h>
+
+struct hb_module_range {
+	uintptr_t start, end;
+	struct hb_module *mod;
+};
+
+static const char *const builtin_wrappers[] = {
+	"libc.so*", "libstdc++.so*", "libc_malloc_debug.so*",
+};
+
+int hb_glob_match(const char *pat, size_t patlen, const char *s)
+{
+	const char *star_p = NULL, *star_s = NULL;
+	size_t pi = 0;
+	while (*s) {
+		if (pi < patlen && (pat[pi] == '?' || pat[pi] == *s)) {
+			pi++;
+			s++;
+		} else if (pi < patlen && pat[pi] == '*') {
+			star_p = pat + pi++;
+			star_s = s;
+		} else if (star_p) {
+			pi = (size_t)(star_p - pat) + 1;
+			s = ++star_s;
+		} else {
+			return 0;
+		}
+	}
+	while (pi < patlen && pat[pi] == '*')
+		pi++;
+	return pi == patlen;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static int is_wrapper(const struct hb_module_map *m, const char *path)
+{
+	const char *base = base_name(path);
+	for (size_t i = 0; i < sizeof(builtin_wrappers) / sizeof(builtin_wrappers[0]); i++)
+		if (hb_glob_match(builtin_wrappers[i], strlen(builtin_wrappers[i]), base))
+			return 1;
+	for (const char *w = m->wrappers; w && *w;) {
+		const char *comma = strchr(w, ',');
+		size_t len = comma ? (size_t)(comma - w) : strlen(w);
+		/* a name without a glob matches the base name and its versions */
+		if (len && (hb_glob_match(w, len, base) ||
+			    (strncmp(w, base, len) == 0 && (base[len] == '.' || base[len] == '\0'))))
+			return 1;
+		w = comma ? comma + 1 : NULL;
+	}
+	return 0;
+}
+
+int hb_module_map_init(struct hb_module_map *m, const char *wrappers, uintptr_t self_addr,
+		       const struct hb_module_map_events *ev)
+{
+	memset(m, 0, sizeof(*m));
+	pthread_mutex_init(&m->lock, NULL);
+	m->next_id = 1;
+	m->wrappers = wrappers;
+	m->self_addr = self_addr;
+	m->adds = m->subs = ~0ull;
+	if (ev)
+		m->ev = *ev;
+	return 0;
+}
+
+static void read_build_id(struct hb_module *mod, const struct dl_phdr_info *info)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+		const uint8_t *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+			const uint8_t *name = p + sizeof(*n);
+			const uint8_t *desc = name + ((n->n_namesz + 3) & ~3u);
+			const uint8_t *next = desc + ((n->n_descsz + 3) & ~3u);
+			if (next > end)
+				break;
+			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && memcmp(name, "GNU", 4) == 0 &&
+			    n->n_descsz <= sizeof(mod->build_id)) {
+				memcpy(mod->build_id, desc, n->n_descsz);
+				mod->build_id_len = n->n_descsz;
+				return;
+			}
+			p = next;
+		}
+	}
+}
+
+struct scan_ctx {
+	struct hb_module_map *m;
+	int first;
+	int failed;
+	char exe[4096];
+};
+
+static int counters_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	unsigned long long *c = data;
+	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
+		c[0] = info->dlpi_adds;
+		c[1] = info->dlpi_subs;
+	}
+	return 1; /* the counters are the same in every entry: stop at the first */
+}
+
+static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	struct scan_ctx *sc = data;
+	struct hb_module_map *m = sc->m;
+	const char *name = info->dlpi_name;
+	int first = sc->first;
+	sc->first = 0;
+	if (!name || !*name) {
+		if (!first)
+			return 0; /* an unnamed object other than the executable: skip */
+		name = sc->exe;
+	}
+	for (struct hb_module *mod = m->modules; mod; mod = mod->next) {
+		if (mod->loaded && mod->bias == info->dlpi_addr && strcmp(mod->path, name) == 0) {
+			mod->seen = 1;
+			return 0;
+		}
+	}
+	struct hb_module *mod = hb_arena_alloc(&m->arena, sizeof(*mod));
+	size_t len = strlen(name);
+	char *path = hb_arena_alloc(&m->arena, len + 1);
+	uint32_t nload = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		nload += info->dlpi_phdr[i].p_type == PT_LOAD;
+	struct hb_segment *seg = hb_arena_alloc(&m->arena, (nload ? nload : 1) * sizeof(*seg));
+	if (!mod || !path || !seg) {
+		sc->failed = 1;
+		return 1;
+	}
+	memcpy(path, name, len + 1);
+	mod->path = path;
+	mod->bias = info->dlpi_addr;
+	mod->seg = seg;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		seg[mod->nseg].vaddr = ph->p_vaddr;
+		seg[mod->nseg].memsz = ph->p_memsz;
+		seg[mod->nseg].flags = ph->p_flags;
+		mod->nseg++;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (m->self_addr >= lo && m->self_addr < lo + ph->p_memsz)
+			mod->is_self = 1;
+	}
+	read_build_id(mod, info);
+	mod->id = m->next_id++;
+	mod->loaded = 1;
+	mod->seen = 1;
+	mod->wrapper = mod->is_self || is_wrapper(m, path);
+	mod->next = m->modules;
+	m->modules = mod;
+	if (m->ev.loaded)
+		m->ev.loaded(m->ev.ctx, mod);
+	return 0;
+}
+
+static int range_cmp_less(const struct hb_module_range *a, const struct hb_module_range *b)
+{
+	return a->start < b->start;
+}
+
+static int rebuild_ranges(struct hb_module_map *m)
+{
+	uint64_t n = 0;
+	for (struct hb_module *mod = m->modules; mod; mod = mod->next)
+		if (mod->loaded)
+			n += mod->nseg;
+	if (n > m->cap_ranges) {
+		uint64_t cap = n * 2;
+		struct hb_module_range *r = hb_mem_map(cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		hb_mem_unmap(m->ranges, m->cap_ranges * sizeof(*r));
+		m->ranges = r;
+		m->cap_ranges = cap;
+	}
+	uint64_t k = 0;
+	for (struct hb_module *mod = m->modules; mod; mod = mod->next) {
+		if (!mod->loaded)
+			continue;
+		for (uint32_t i = 0; i < mod->nseg; i++) {
+			struct hb_module_range r = {mod->bias + mod->seg[i].vaddr,
+						    mod->bias + mod->seg[i].vaddr + mod->seg[i].memsz, mod};
+			/* insertion sort: a few hundred segments at most */
+			uint64_t j = k++;
+			while (j > 0 && range_cmp_less(&r, &m->ranges[j - 1])) {
+				m->ranges[j] = m->ranges[j - 1];
+				j--;
+			}
+			m->ranges[j] = r;
+		}
+	}
+	m->nranges = k;
+	return 0;
+}
+
+int hb_module_map_refresh(struct hb_module_map *m, int force)
+{
+	unsigned long long c[2] = {0, 0};
+	dl_iterate_phdr(counters_cb, c);
+	if (!force && c[0] == m->adds && c[1] == m->subs)
+		return 0;
+
+	static struct scan_ctx sc; /* 4 KiB path buffer: keep it off the stack; caller holds the lock */
+	sc.m = m;
+	sc.first = 1;
+	sc.failed = 0;
+	ssize_t n = readlink("/proc/self/exe", sc.exe, sizeof(sc.exe) - 1);
+	sc.exe[n > 0 ? n : 0] = '\0';
+	if (n <= 0)
+		strcpy(sc.exe, "[executable]");
+	for (struct hb_module *mod = m->modules; mod; mod = mod->next)
+		mod->seen = 0;
+	dl_iterate_phdr(scan_cb, &sc);
+	for (struct hb_module *mod = m->modules; mod; mod = mod->next) {
+		if (mod->loaded && !mod->seen) {
+			mod->loaded = 0;
+			m->unloads_since_check = 1;
+			if (m->ev.unloaded)
+				m->ev.unloaded(m->ev.ctx, mod);
+		}
+	}
+	m->adds = c[0];
+	m->subs = c[1];
+	if (rebuild_ranges(m) < 0 || sc.failed)
+		return -ENOMEM;
+	return 1;
+}
+
+const struct hb_module *hb_module_map_find(const struct hb_module_map *m, uintptr_t addr)
+{
+	uint64_t lo = 0, hi = m->nranges;
+	while (lo < hi) {
+		uint64_t mid = (lo + hi) / 2;
+		if (addr < m->ranges[mid].start)
+			hi = mid;
+		else if (addr >= m->ranges[mid].end)
+			lo = mid + 1;
+		else
+			return m->ranges[mid].mod;
+	}
+	return NULL;
+}
+
+void hb_module_map_foreach(struct hb_module_map *m, void (*fn)(void *ctx, const struct hb_module *mod), void *ctx)
+{
+	for (struct hb_module *mod = m->modules; mod; mod = mod->next)
+		fn(ctx, mod);
+}
+
+void hb_module_map_atfork_child(struct hb_module_map *m)
+{
+	pthread_mutex_init(&m->lock, NULL);
+}

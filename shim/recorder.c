@@ -1,0 +1,317 @@
+/*
+ * recorder.c - the traced path: what happens inside an allocator call.
+ *
+ * An allocation: unwind with libunwind's unw_backtrace (a cached fast trace,
+ * no signal-mask syscalls), drop the shim's own frames, intern the stack,
+ * and insert the block into the live table. Nothing is written to any
+ * buffer: the writer emits an ALLOC record at the next flush for every block
+ * that is still alive then.
+ *
+ * A free: take the block out of the live table (before the real free, so no
+ * other thread can be handed the same address while the old record is still
+ * there). If its ALLOC was never written (it died young, the common case) a
+ * per-thread counter for its (stack, alloc kind, free kind) goes up; if it
+ * was, a FREE record naming its id goes into the thread's ring. So the trace
+ * grows with what outlives a flush, not with the allocation rate, and
+ * nothing is lost: the counters are written as FOLD records.
+ *
+ * Every entry point here saves and restores errno and runs with the
+ * thread's busy byte set, so whatever libunwind or the tables allocate is
+ * not traced. None of them takes a lock while waiting for ring space.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "shim.h"
+
+/* ---------- stack classification (new stacks only, under stacks.lock) -- */
+
+static uint32_t frame_module[HB_DEPTH_MAX];
+static uint64_t frame_offset[HB_DEPTH_MAX];
+
+/* Maps frames to (module, offset) and returns the attributed module: the
+ * first frame outside allocator wrappers; failing that, the first frame's.
+ * Caller holds modules.lock. */
+static uint32_t map_frames(const uintptr_t *frames, unsigned depth)
+{
+	uint32_t blamed = 0;
+	for (unsigned i = 0; i < depth; i++) {
+		/* a return address may sit one past its call's function */
+		const struct hb_module *m = hb_module_map_find(&hb.modules, frames[i] - 1);
+		frame_module[i] = m ? m->id : 0;
+		frame_offset[i] = m ? frames[i] - m->bias : frames[i];
+		if (!blamed && m && !m->wrapper)
+			blamed = m->id;
+	}
+	if (!blamed && depth)
+		blamed = frame_module[0];
+	return blamed;
+}
+
+static uint32_t classify(void *ctx, const uintptr_t *frames, unsigned depth, uint32_t stack_id)
+{
+	(void)ctx;
+	pthread_mutex_lock(&hb.modules.lock);
+	hb_module_map_refresh(&hb.modules, 0);
+	for (unsigned i = 0; i < depth; i++) {
+		if (!hb_module_map_find(&hb.modules, frames[i] - 1)) {
+			/* a module the loader's counters did not announce yet */
+			hb_module_map_refresh(&hb.modules, 1);
+			break;
+		}
+	}
+	if (hb.modules.unloads_since_check) {
+		hb.modules.unloads_since_check = 0;
+		hb_stack_table_request_reset(&hb.stacks);
+	}
+	uint32_t blamed = map_frames(frames, depth);
+	hb_spin_lock(&hb.meta_lock);
+	hb_enc_stack(&hb.meta, stack_id, blamed, depth, frame_module, frame_offset);
+	hb_spin_unlock(&hb.meta_lock);
+	pthread_mutex_unlock(&hb.modules.lock);
+	return blamed;
+}
+
+static void on_module_loaded(void *ctx, const struct hb_module *m)
+{
+	(void)ctx;
+	hb_spin_lock(&hb.meta_lock);
+	hb_enc_module(&hb.meta, m->id, m->bias, hb_now_ns(), m->path, m->build_id, m->build_id_len, m->seg,
+		      m->nseg);
+	hb_spin_unlock(&hb.meta_lock);
+}
+
+static void on_module_unloaded(void *ctx, const struct hb_module *m)
+{
+	(void)ctx;
+	hb_spin_lock(&hb.meta_lock);
+	hb_enc_unload(&hb.meta, m->id, hb_now_ns());
+	hb_spin_unlock(&hb.meta_lock);
+}
+
+const struct hb_module_map_events hb_module_events = {on_module_loaded, on_module_unloaded, NULL};
+
+static void emit_module_def(void *ctx, const struct hb_module *m)
+{
+	on_module_loaded(ctx, m);
+	if (!m->loaded)
+		on_module_unloaded(ctx, m);
+}
+
+static void emit_stack_def(void *ctx, const struct hb_stack_entry *e)
+{
+	(void)ctx;
+	map_frames(e->frames, e->depth);
+	hb_spin_lock(&hb.meta_lock);
+	hb_enc_stack(&hb.meta, e->id, e->module, e->depth, frame_module, frame_offset);
+	hb_spin_unlock(&hb.meta_lock);
+}
+
+void hb_record_emit_all_definitions(void)
+{
+	pthread_mutex_lock(&hb.stacks.lock);
+	pthread_mutex_lock(&hb.modules.lock);
+	hb_module_map_refresh(&hb.modules, 0);
+	hb_module_map_foreach(&hb.modules, emit_module_def, NULL);
+	hb_stack_table_foreach(&hb.stacks, emit_stack_def, NULL);
+	pthread_mutex_unlock(&hb.modules.lock);
+	pthread_mutex_unlock(&hb.stacks.lock);
+}
+
+/* ---------- per-thread buffers ----------------------------------------- */
+
+void hb_count_loss(unsigned kind, uint64_t bytes)
+{
+	__atomic_add_fetch(&hb.lost_events[kind], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&hb.lost_bytes[kind], bytes, __ATOMIC_RELAXED);
+}
+
+static struct hb_thread_buffer *own_buffer(struct hb_tls *t)
+{
+	if (HB_LIKELY(t->tb != NULL))
+		return t->tb;
+	if (t->dead)
+		return NULL;
+	struct hb_thread_buffer *tb = hb_tb_acquire(&hb.registry);
+	if (!tb)
+		return NULL;
+	tb->epoch = hb.epoch;
+	t->tb = tb;
+	pthread_setspecific(hb.thread_key, tb);
+	return tb;
+}
+
+/* Waits for ring space while the writer drains: up to ~200 ms, in 100 us
+ * naps. Returns 0 when rec went in, -1 when it did not (writer gone). */
+static int push_wait(struct hb_thread_buffer *tb, const struct hb_tb_rec *rec)
+{
+	if (HB_LIKELY(hb_tb_push(tb, rec) == 0))
+		return 0;
+	for (int i = 0; i < 2000 && hb.writer_running; i++) {
+		if (i % 100 == 0)
+			hb_writer_kick();
+		struct timespec ts = {0, 100000};
+		nanosleep(&ts, NULL);
+		if (hb_tb_push(tb, rec) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static void dump_folds(struct hb_thread_buffer *tb)
+{
+	tb->epoch = __atomic_load_n(&hb.epoch, __ATOMIC_RELAXED);
+	for (int i = 0; i < 2000 && hb_tb_fold_dump(tb) && hb.writer_running; i++) {
+		if (i % 100 == 0)
+			hb_writer_kick();
+		struct timespec ts = {0, 100000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void end_in(struct hb_thread_buffer *tb, const struct hb_live_rec *r, unsigned fkind)
+{
+	if (!(r->flags & HB_LIVE_EMITTED)) {
+		unsigned akind = (r->flags & HB_LIVE_INHERITED) ? HB_ALLOC_INHERITED : r->kind;
+		int full = hb_tb_fold_add(tb, r->stack, r->module, (uint8_t)akind, (uint8_t)fkind, r->size);
+		if (HB_UNLIKELY(full)) {
+			dump_folds(tb);
+			if (full < 0 && hb_tb_fold_add(tb, r->stack, r->module, (uint8_t)akind, (uint8_t)fkind,
+						       r->size) < 0)
+				hb_count_loss(HB_LOSS_FOLD_DROPPED, r->size);
+		}
+	} else {
+		struct hb_tb_rec rec = {.type = HB_TB_FREE, .fkind = (uint8_t)fkind, .module = r->module, .a = r->id};
+		if (push_wait(tb, &rec) < 0)
+			hb_count_loss(HB_LOSS_FREE_DROPPED, r->size);
+	}
+	if (HB_UNLIKELY(tb->epoch != __atomic_load_n(&hb.epoch, __ATOMIC_RELAXED)))
+		dump_folds(tb);
+}
+
+static void end_block(struct hb_tls *t, const struct hb_live_rec *r, unsigned fkind)
+{
+	struct hb_thread_buffer *tb = own_buffer(t);
+	if (HB_LIKELY(tb != NULL)) {
+		end_in(tb, r, fkind);
+		return;
+	}
+	/* a thread past its exit hook (or out of memory): the shared buffer */
+	pthread_mutex_lock(&hb.orphan_lock);
+	if (hb.orphan)
+		end_in(hb.orphan, r, fkind);
+	else
+		hb_count_loss(HB_LOSS_FREE_DROPPED, r->size);
+	pthread_mutex_unlock(&hb.orphan_lock);
+}
+
+void hb_record_thread_exit(void *arg)
+{
+	struct hb_thread_buffer *tb = arg;
+	struct hb_tls *t = &hb_tls;
+	uint8_t busy = t->busy;
+	int saved = errno;
+	t->busy = 1;
+	if (tb && tb == t->tb) {
+		dump_folds(tb);
+		hb_tb_retire(tb);
+		t->tb = NULL;
+	}
+	t->dead = 1;
+	t->busy = busy;
+	errno = saved;
+}
+
+/* ---------- the traced calls ------------------------------------------- */
+
+static inline uint64_t next_id(struct hb_tls *t)
+{
+	if (HB_UNLIKELY(t->next_id == t->id_end)) {
+		t->next_id = __atomic_fetch_add(&hb.next_id_block, 4096, __ATOMIC_RELAXED);
+		t->id_end = t->next_id + 4096;
+	}
+	return t->next_id++;
+}
+
+void hb_record_alloc(void *p, uint64_t size, unsigned kind)
+{
+	struct hb_tls *t = &hb_tls;
+	int saved = errno;
+	t->busy = 1;
+	unsigned max = hb.cfg.depth + 8;
+	uintptr_t ips[max];
+	int n = unw_backtrace((void **)ips, (int)max);
+	int skip = 0;
+	while (skip < n && ips[skip] >= hb.self_lo && ips[skip] < hb.self_hi)
+		skip++;
+	unsigned depth = (unsigned)(n - skip);
+	if (depth > hb.cfg.depth)
+		depth = hb.cfg.depth;
+	const struct hb_stack_entry *st = hb_stack_table_intern(&hb.stacks, ips + skip, depth, classify, NULL);
+	if (HB_UNLIKELY(!st)) {
+		hb_count_loss(HB_LOSS_NO_TABLE_SPACE, size);
+		goto out;
+	}
+	struct hb_live_rec r = {.addr = (uintptr_t)p, .id = next_id(t), .size = size, .stack = st->id,
+				.module = st->module, .kind = (uint8_t)kind};
+	struct hb_live_rec old;
+	int rc = hb_live_table_insert(&hb.live, &r, &old);
+	if (HB_UNLIKELY(rc != 0)) {
+		if (rc > 0)
+			end_block(t, &old, HB_FREE_FREE); /* its free went unseen */
+		else
+			hb_count_loss(HB_LOSS_NO_TABLE_SPACE, size);
+	}
+	if (HB_UNLIKELY(t->tb && t->tb->epoch != __atomic_load_n(&hb.epoch, __ATOMIC_RELAXED)))
+		dump_folds(t->tb);
+out:
+	t->busy = 0;
+	errno = saved;
+}
+
+int hb_record_free(void *p, unsigned fkind)
+{
+	struct hb_tls *t = &hb_tls;
+	int saved = errno;
+	t->busy = 1;
+	struct hb_live_rec r;
+	int found = hb_live_table_remove(&hb.live, (uintptr_t)p, &r);
+	if (found)
+		end_block(t, &r, fkind);
+	t->busy = 0;
+	errno = saved;
+	return found;
+}
+
+int hb_record_detach(void *p, struct hb_live_rec *out)
+{
+	int saved = errno;
+	hb_tls.busy = 1;
+	int found = hb_live_table_remove(&hb.live, (uintptr_t)p, out);
+	hb_tls.busy = 0;
+	errno = saved;
+	return found;
+}
+
+void hb_record_reattach(const struct hb_live_rec *r)
+{
+	int saved = errno;
+	hb_tls.busy = 1;
+	struct hb_live_rec old;
+	if (hb_live_table_insert(&hb.live, r, &old) < 0)
+		hb_count_loss(HB_LOSS_NO_TABLE_SPACE, r->size);
+	hb_tls.busy = 0;
+	errno = saved;
+}
+
+void hb_record_end(const struct hb_live_rec *r, unsigned fkind)
+{
+	int saved = errno;
+	hb_tls.busy = 1;
+	end_block(&hb_tls, r, fkind);
+	hb_tls.busy = 0;
+	errno = saved;
+}

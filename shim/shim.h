@@ -1,0 +1,144 @@
+/*
+ * shim.h - the shim's global state and per-thread state.
+ *
+ * One process-wide `struct hb_shim` (hb) ties the components together: the
+ * stack table, the module map, the live table, the thread-buffer registry,
+ * the metadata encoder and the trace file. Its `state` decides, with one
+ * load on every allocator call, whether that call is traced.
+ *
+ * Per thread there is one initial-exec TLS block (hb_tls), so reading it
+ * never allocates and never calls into the loader. Its `busy` byte is the
+ * reentrancy guard: set while the shim works on behalf of this thread (or
+ * for good in the writer thread), so that whatever the shim, libunwind or
+ * zstd allocate passes straight to the real allocator, untraced.
+ *
+ * Lock order, outermost first: flush_lock; stacks.lock; modules.lock;
+ * meta_lock; registry lock; live-table shard locks. A thread never waits for
+ * ring space while holding any of them.
+ */
+#ifndef HB_SHIM_H
+#define HB_SHIM_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "encoder.h"
+#include "live_table.h"
+#include "module_map.h"
+#include "spinlock.h"
+#include "stack_table.h"
+#include "thread_buffer.h"
+#include "trace_file.h"
+
+#define HB_HIDDEN __attribute__((visibility("hidden")))
+#define HB_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+enum hb_state {
+	HB_UNINIT = 0,      /* nothing resolved yet */
+	HB_RESOLVING,       /* looking up the real allocator (bootstrap pool) */
+	HB_ACTIVE,          /* tracing */
+	HB_CHILD_PENDING,   /* a fork child: sets up its own trace on first use */
+	HB_OFF,             /* inert: secure-execution, failure, or closed */
+};
+
+struct hb_tls {
+	uint8_t busy;        /* inside the shim: do not trace */
+	uint8_t dead;        /* thread-exit hook ran: use the shared buffer */
+	uint8_t resolving;   /* this thread resolves the real functions */
+	uint8_t pad_[5];
+	struct hb_thread_buffer *tb;
+	uint64_t next_id;    /* next allocation id of this thread's range */
+	uint64_t id_end;
+};
+
+extern __thread struct hb_tls hb_tls __attribute__((tls_model("initial-exec"))) HB_HIDDEN;
+
+struct hb_shim {
+	volatile int state;          /* enum hb_state */
+	struct hb_config cfg;
+	pid_t pid;
+	uintptr_t self_lo, self_hi;  /* the shim's own code: skipped in stacks */
+	uint64_t start_mono_ns;
+	uint64_t start_real_ns;
+	uint32_t process_flags;      /* enum hb_process_flags */
+
+	struct hb_stack_table stacks;
+	struct hb_module_map modules;
+	struct hb_live_table live;
+	struct hb_tb_registry registry;
+	pthread_key_t thread_key;
+
+	hb_spinlock meta_lock;       /* guards meta */
+	struct hb_enc meta;          /* module, stack, unload records waiting */
+
+	pthread_mutex_t orphan_lock; /* guards orphan: threads past their exit hook */
+	struct hb_thread_buffer *orphan;
+
+	/* writer */
+	pthread_mutex_t flush_lock;  /* one flush at a time; guards file */
+	pthread_mutex_t wake_lock;
+	pthread_cond_t wake_cond;
+	int wake_requested;
+	int writer_running;
+	int writer_stop;
+	pthread_t writer;
+	struct hb_trace_file file;
+	uint64_t flush_seq;
+	uint64_t last_flush_ns;
+	volatile uint64_t epoch;     /* bumped at each flush: threads dump folds */
+	uint64_t next_id_block;      /* allocation id ranges, atomically */
+
+	uint64_t lost_events[HB_LOSS_KIND_COUNT];
+	uint64_t lost_bytes[HB_LOSS_KIND_COUNT];
+	uint64_t lost_written[HB_LOSS_KIND_COUNT];
+
+	int exit_status;             /* -1 until known */
+	int closed;                  /* END written */
+};
+
+extern struct hb_shim hb HB_HIDDEN;
+
+/* Monotonic nanoseconds since the shim started. */
+uint64_t hb_now_ns(void) HB_HIDDEN;
+
+/* recorder.c: the traced path, called by the interposed functions with
+ * hb.state == HB_ACTIVE and hb_tls.busy == 0. */
+void hb_record_alloc(void *p, uint64_t size, unsigned kind) HB_HIDDEN;
+/* Removes p from the live table and records its end; returns 1 if p was a
+ * traced block. */
+int hb_record_free(void *p, unsigned fkind) HB_HIDDEN;
+/* realloc support: take p out of the live table before the real call ... */
+int hb_record_detach(void *p, struct hb_live_rec *out) HB_HIDDEN;
+/* ... and either put it back (the call failed) or end it. */
+void hb_record_reattach(const struct hb_live_rec *r) HB_HIDDEN;
+void hb_record_end(const struct hb_live_rec *r, unsigned fkind) HB_HIDDEN;
+void hb_count_loss(unsigned kind, uint64_t bytes) HB_HIDDEN;
+/* Writes MODULE and STACK records for everything known (a fork child's new
+ * trace must define what its inherited blocks refer to). */
+void hb_record_emit_all_definitions(void) HB_HIDDEN;
+void hb_record_thread_exit(void *tb) HB_HIDDEN;
+extern const struct hb_module_map_events hb_module_events HB_HIDDEN;
+
+/* writer.c */
+int hb_writer_start(void) HB_HIDDEN;
+/* One flush; the caller holds hb.flush_lock. final: also collect every
+ * thread's fold counters and write END. */
+void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t status) HB_HIDDEN;
+void hb_writer_kick(void) HB_HIDDEN;
+void hb_writer_atfork_child(void) HB_HIDDEN;
+
+/* lifecycle.c */
+void hb_early_init(void) HB_HIDDEN;
+void hb_resolve(void) HB_HIDDEN;
+int hb_child_setup(void) HB_HIDDEN;
+void hb_before_exec(const char *path) HB_HIDDEN;
+void hb_disable(const char *why, int err) HB_HIDDEN;
+void hb_finish(unsigned end_reason, int64_t status) HB_HIDDEN;
+
+/* One line on stderr, with write(2): no stdio, no allocation. */
+void hb_say(const char *a, const char *b, const char *c) HB_HIDDEN;
+
+#endif

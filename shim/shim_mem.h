@@ -1,0 +1,32 @@
+/*
+ * shim_mem.h - the shim's own memory, taken straight from mmap.
+ *
+ * The shim must never call malloc for its own bookkeeping: it would recurse
+ * into itself, and its memory would show up in the host's trace. Everything
+ * the shim keeps (tables, buffers, module records) comes from here. Two
+ * shapes: whole mappings (hb_mem_map / hb_mem_unmap) for tables that grow by
+ * rehashing, and a bump arena for small records that live as long as the
+ * process (module paths, stack frames). Both are safe to call from inside
+ * malloc; the arena is not thread-safe and its callers hold a lock.
+ */
+#ifndef HB_SHIM_MEM_H
+#define HB_SHIM_MEM_H
+
+#include <stddef.h>
+
+/* Returns zeroed memory of at least size bytes, or NULL (errno untouched
+ * by the caller's contract: callers save errno around shim work). */
+void *hb_mem_map(size_t size);
+void hb_mem_unmap(void *p, size_t size);
+
+struct hb_arena {
+	char *cur;      /* next free byte in the current chunk */
+	char *end;      /* end of the current chunk */
+	size_t mapped;  /* bytes mapped in all, for the shim's own accounting */
+};
+
+/* Returns size bytes aligned to 16, zeroed, or NULL when mmap fails. Memory
+ * is never given back: arena records live as long as the process. */
+void *hb_arena_alloc(struct hb_arena *a, size_t size);
+
+#endif

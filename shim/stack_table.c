@@ -1,0 +1,144 @@
+/*
+ * stack_table.c - lock-free lookup, locked insert (see stack_table.h).
+ *
+ * The index is an array of entry pointers, linear probing, kept at most half
+ * full. Growing it builds a new array and publishes it with one release
+ * store; the old array is not freed, because a reader may still be probing
+ * it, so the index costs at most twice its final size. A reader that probes
+ * an old array can only miss a stack, and then falls into the locked path,
+ * which looks again in the current array before inserting.
+ */
+#include "stack_table.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct hb_stack_index {
+	uint64_t mask;
+	uint64_t used;
+	struct hb_stack_entry *slots[];
+};
+
+static struct hb_stack_index *index_new(uint64_t nslots)
+{
+	struct hb_stack_index *ix = hb_mem_map(sizeof(*ix) + nslots * sizeof(ix->slots[0]));
+	if (ix)
+		ix->mask = nslots - 1;
+	return ix;
+}
+
+static uint64_t stack_hash(const uintptr_t *frames, unsigned depth)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull * (depth + 1);
+	for (unsigned i = 0; i < depth; i++) {
+		h = (h ^ frames[i]) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static const struct hb_stack_entry *index_find(const struct hb_stack_index *ix, uint64_t h,
+					       const uintptr_t *frames, unsigned depth)
+{
+	for (uint64_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
+		const struct hb_stack_entry *e = __atomic_load_n(&ix->slots[i], __ATOMIC_ACQUIRE);
+		if (!e)
+			return NULL;
+		if (e->hash == h && e->depth == depth &&
+		    memcmp(e->frames, frames, depth * sizeof(frames[0])) == 0)
+			return e;
+	}
+}
+
+static void index_put(struct hb_stack_index *ix, struct hb_stack_entry *e)
+{
+	uint64_t i = e->hash & ix->mask;
+	while (ix->slots[i])
+		i = (i + 1) & ix->mask;
+	__atomic_store_n(&ix->slots[i], e, __ATOMIC_RELEASE);
+	ix->used++;
+}
+
+int hb_stack_table_init(struct hb_stack_table *t)
+{
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->lock, NULL);
+	t->next_id = 1;
+	t->index = index_new(1024);
+	return t->index ? 0 : -ENOMEM;
+}
+
+void hb_stack_table_request_reset(struct hb_stack_table *t)
+{
+	t->reset_requested = 1;
+}
+
+/* Caller holds t->lock. Returns 0 or -ENOMEM. */
+static int ensure_room(struct hb_stack_table *t)
+{
+	struct hb_stack_index *ix = t->index;
+	uint64_t want = 0;
+	if (t->reset_requested)
+		want = ix->mask + 1;
+	else if ((ix->used + 1) * 2 > ix->mask + 1)
+		want = (ix->mask + 1) * 2;
+	if (!want)
+		return 0;
+	struct hb_stack_index *nx = index_new(want);
+	if (!nx)
+		return -ENOMEM;
+	if (!t->reset_requested) {
+		for (uint64_t i = 0; i <= ix->mask; i++)
+			if (ix->slots[i])
+				index_put(nx, ix->slots[i]);
+	}
+	t->reset_requested = 0;
+	__atomic_store_n(&t->index, nx, __ATOMIC_RELEASE);
+	return 0;
+}
+
+const struct hb_stack_entry *hb_stack_table_intern(struct hb_stack_table *t, const uintptr_t *frames,
+						   unsigned depth, hb_stack_classify_fn classify,
+						   void *ctx)
+{
+	uint64_t h = stack_hash(frames, depth);
+	const struct hb_stack_entry *found =
+		index_find(__atomic_load_n(&t->index, __ATOMIC_ACQUIRE), h, frames, depth);
+	if (found)
+		return found;
+
+	pthread_mutex_lock(&t->lock);
+	found = index_find(t->index, h, frames, depth);
+	if (found)
+		goto out;
+	struct hb_stack_entry *e = hb_arena_alloc(&t->arena, sizeof(*e) + depth * sizeof(frames[0]));
+	if (!e)
+		goto out;
+	e->hash = h;
+	e->depth = depth;
+	e->id = t->next_id++;
+	memcpy(e->frames, frames, depth * sizeof(frames[0]));
+	e->module = classify ? classify(ctx, frames, depth, e->id) : 0;
+	if (ensure_room(t) < 0)
+		goto out; /* the entry exists (its id was defined) but is not indexed */
+	e->next_all = t->all;
+	t->all = e;
+	t->count++;
+	index_put(t->index, e);
+	found = e;
+out:
+	pthread_mutex_unlock(&t->lock);
+	return found;
+}
+
+void hb_stack_table_foreach(struct hb_stack_table *t, void (*fn)(void *ctx, const struct hb_stack_entry *e),
+			    void *ctx)
+{
+	for (const struct hb_stack_entry *e = t->all; e; e = e->next_all)
+		fn(ctx, e);
+}
+
+void hb_stack_table_atfork_child(struct hb_stack_table *t)
+{
+	pthread_mutex_init(&t->lock, NULL);
+}

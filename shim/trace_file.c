@@ -1,0 +1,143 @@
+/*
+ * trace_file.c - file creation and block framing (see trace_file.h and
+ * docs/trace-format.md for the bytes).
+ */
+#include "trace_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "heapblame/crc32c.h"
+#include "heapblame/trace_format.h"
+#include "heapblame/varint.h"
+#include "shim_mem.h"
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int hb_trace_file_create(struct hb_trace_file *f, const char *path)
+{
+	f->fd = -1;
+	f->seq = 0;
+	f->failed = 0;
+	if (!f->zlevel)
+		f->zlevel = 3;
+	if (path[0] != '/') {
+		if (!getcwd(f->path, sizeof(f->path) - 2))
+			f->path[0] = '\0';
+		size_t n = strlen(f->path);
+		if (n && f->path[n - 1] != '/')
+			f->path[n++] = '/';
+		f->path[n] = '\0';
+		strncat(f->path, path, sizeof(f->path) - n - 1);
+	} else {
+		strncpy(f->path, path, sizeof(f->path) - 1);
+		f->path[sizeof(f->path) - 1] = '\0';
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	uint8_t h[sizeof(struct hb_file_header)] = {0};
+	memcpy(h, HB_FILE_MAGIC, HB_FILE_MAGIC_LEN);
+	hb_put_le16(h + 8, HB_FORMAT_VERSION);
+	hb_put_le16(h + 10, sizeof(struct hb_file_header));
+	hb_put_le32(h + 12, 0);
+	hb_put_le32(h + 16, 0);
+	hb_put_le32(h + 20, hb_crc32c(h, 20));
+	int rc = write_all(fd, h, sizeof(h));
+	if (rc < 0) {
+		close(fd);
+		unlink(path);
+		return rc;
+	}
+	f->fd = fd;
+	return 0;
+}
+
+static int ensure_scratch(struct hb_trace_file *f, size_t need)
+{
+	if (need <= f->zcap)
+		return 0;
+	size_t cap = f->zcap ? f->zcap : (256u << 10);
+	while (cap < need)
+		cap *= 2;
+	uint8_t *b = hb_mem_map(cap);
+	if (!b)
+		return -ENOMEM;
+	hb_mem_unmap(f->zbuf, f->zcap);
+	f->zbuf = b;
+	f->zcap = cap;
+	return 0;
+}
+
+int hb_trace_file_write_block(struct hb_trace_file *f, unsigned type, uint32_t stream, const uint8_t *raw,
+			      size_t raw_len, uint32_t records, uint64_t t_first, uint64_t t_last)
+{
+	enum { H = sizeof(struct hb_block_header) };
+	if (f->fd < 0 || f->failed)
+		return -EBADF;
+	size_t bound = ZSTD_compressBound(raw_len);
+	if (ensure_scratch(f, H + (bound > raw_len ? bound : raw_len)) < 0)
+		return -ENOMEM;
+	uint8_t *payload = f->zbuf + H;
+	size_t stored = raw_len;
+	uint16_t flags = 0;
+	if (raw_len >= 64) {
+		if (!f->cctx)
+			f->cctx = ZSTD_createCCtx();
+		size_t z = f->cctx ? ZSTD_compressCCtx(f->cctx, payload, bound, raw, raw_len, f->zlevel) : 0;
+		if (f->cctx && !ZSTD_isError(z) && z < raw_len) {
+			stored = z;
+			flags = HB_BLOCK_ZSTD;
+		}
+	}
+	if (!flags)
+		memcpy(payload, raw, raw_len);
+	uint8_t *h = f->zbuf;
+	memset(h, 0, H);
+	hb_put_le32(h + 0, HB_BLOCK_MAGIC);
+	hb_put_le16(h + 4, (uint16_t)type);
+	hb_put_le16(h + 6, flags);
+	hb_put_le32(h + 8, stream);
+	hb_put_le32(h + 12, f->seq);
+	hb_put_le32(h + 16, (uint32_t)stored);
+	hb_put_le32(h + 20, (uint32_t)raw_len);
+	hb_put_le32(h + 24, records);
+	hb_put_le32(h + 28, hb_crc32c(payload, stored));
+	hb_put_le64(h + 32, t_first);
+	hb_put_le64(h + 40, t_last);
+	hb_put_le32(h + 48, 0);
+	hb_put_le32(h + 52, hb_crc32c(h, 52));
+	int rc = write_all(f->fd, h, H + stored);
+	if (rc < 0) {
+		f->failed = 1;
+		return rc;
+	}
+	f->seq++;
+	return 0;
+}
+
+void hb_trace_file_close(struct hb_trace_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+}

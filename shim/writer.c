@@ -1,0 +1,289 @@
+/*
+ * writer.c - flushes: from live table and rings to compressed blocks.
+ *
+ * A flush, always under hb.flush_lock (the background writer's periodic
+ * flush, or a synchronous one before fork, exec and exit):
+ *
+ *   1. bump the epoch, so every thread moves its fold counters into its
+ *      ring at its next allocator call;
+ *   2. walk the live table for blocks whose ALLOC was never written and
+ *      write it now, into their module's encoder; a block freed before this
+ *      point was folded instead (recorder.c);
+ *   3. drain every thread's ring: FREE and FOLD records, into their
+ *      module's encoder; recycle buffers of threads that ended;
+ *   4. at the final flush, read every thread's fold counters directly;
+ *   5. write the metadata block, then one events block per module.
+ *
+ * Ordering invariant: every record a block refers to (a stack, a module)
+ * was queued in hb.meta before the referring event was collected, and the
+ * metadata block is written before any events block, so a reader never
+ * meets an id it has not been told about. Within one module's stream an
+ * ALLOC precedes its FREE: a FREE is pushed only after the walk marked the
+ * block written.
+ *
+ * Per-module encoders hold the events of one flush; a module whose encoder
+ * passes HB_EVENTS_BLOCK bytes is written early, after the metadata so far.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "shim.h"
+
+#define HB_EVENTS_BLOCK (1u << 20)
+#define HB_SPLIT_MAX (4u << 20) /* well under HB_BLOCK_MAX_RAW */
+#define HB_COLLECT_BATCH 1024
+
+static struct hb_enc *module_enc;   /* indexed by module id */
+static size_t module_enc_cap;
+static struct hb_enc meta_out;      /* swapped with hb.meta at each write */
+static uint64_t window_start_ns;
+
+static struct hb_enc *enc_for(uint32_t module)
+{
+	if (module >= module_enc_cap) {
+		size_t cap = module_enc_cap ? module_enc_cap : 64;
+		while (cap <= module)
+			cap *= 2;
+		struct hb_enc *n = hb_mem_map(cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		if (module_enc)
+			memcpy(n, module_enc, module_enc_cap * sizeof(*n));
+		hb_mem_unmap(module_enc, module_enc_cap * sizeof(*n));
+		module_enc = n;
+		module_enc_cap = cap;
+	}
+	return &module_enc[module];
+}
+
+static void write_failed(int err)
+{
+	hb_disable("cannot write the trace, tracing stopped", err);
+}
+
+/* Writes e as one or more blocks, split at record boundaries. */
+static void write_enc(unsigned type, uint32_t stream, struct hb_enc *e, uint64_t now)
+{
+	const uint8_t *p = e->buf, *end = e->buf + e->len;
+	while (p < end && !hb.file.failed) {
+		const uint8_t *q = p;
+		uint32_t n = 0;
+		while (q < end && (size_t)(q - p) < HB_SPLIT_MAX) {
+			uint64_t tag, len;
+			if (hb_get_uvarint(&q, end, &tag) < 0 || hb_get_uvarint(&q, end, &len) < 0)
+				return; /* cannot happen: we encoded it */
+			q += len;
+			n++;
+		}
+		int rc = hb_trace_file_write_block(&hb.file, type, stream, p, (size_t)(q - p), n, window_start_ns, now);
+		if (rc < 0) {
+			write_failed(-rc);
+			return;
+		}
+		p = q;
+	}
+}
+
+static void write_meta(uint64_t now)
+{
+	hb_spin_lock(&hb.meta_lock);
+	struct hb_enc tmp = hb.meta;
+	hb.meta = meta_out;
+	meta_out = tmp;
+	hb_spin_unlock(&hb.meta_lock);
+	if (meta_out.len)
+		write_enc(HB_BLOCK_META, HB_STREAM_META, &meta_out, now);
+	if (meta_out.cap > (4u << 20))
+		hb_enc_release(&meta_out);
+	hb_enc_reset(&meta_out);
+}
+
+static void write_module(uint32_t module, uint64_t now)
+{
+	struct hb_enc *e = &module_enc[module];
+	if (!e->len)
+		return;
+	write_meta(now);
+	write_enc(HB_BLOCK_EVENTS, module, e, now);
+	if (e->cap > 2 * HB_EVENTS_BLOCK)
+		hb_enc_release(e);
+	hb_enc_reset(e);
+}
+
+static void maybe_write_early(uint32_t module, struct hb_enc *e)
+{
+	if (e->len >= HB_EVENTS_BLOCK)
+		write_module(module, hb_now_ns());
+}
+
+static void on_ring_rec(void *ctx, const struct hb_tb_rec *rec)
+{
+	(void)ctx;
+	struct hb_enc *e = enc_for(rec->module);
+	if (!e)
+		return;
+	if (rec->type == HB_TB_FREE)
+		hb_enc_free(e, rec->a, rec->fkind);
+	else
+		hb_enc_fold(e, rec->stack, rec->akind, rec->fkind, rec->a, rec->b);
+	maybe_write_early(rec->module, e);
+}
+
+static void on_fold_slot(void *ctx, const struct hb_fold_slot *s)
+{
+	(void)ctx;
+	struct hb_enc *e = enc_for(s->module);
+	if (e)
+		hb_enc_fold(e, s->stack, s->akind, s->fkind, s->count, s->bytes);
+}
+
+static void collect_new_blocks(void)
+{
+	static struct hb_live_rec batch[HB_COLLECT_BATCH];
+	for (unsigned s = 0; s < HB_LIVE_SHARDS; s++) {
+		uint64_t cursor = 0, gen = ~0ull;
+		size_t n;
+		do {
+			n = hb_live_table_collect(&hb.live, s, &cursor, &gen, batch, HB_COLLECT_BATCH);
+			for (size_t i = 0; i < n; i++) {
+				const struct hb_live_rec *r = &batch[i];
+				struct hb_enc *e = enc_for(r->module);
+				if (!e)
+					continue;
+				unsigned kind = (r->flags & HB_LIVE_INHERITED) ? HB_ALLOC_INHERITED : r->kind;
+				hb_enc_alloc(e, r->id, r->stack, kind, r->size, r->addr);
+				maybe_write_early(r->module, e);
+			}
+		} while (n == HB_COLLECT_BATCH);
+	}
+}
+
+static void record_losses(void)
+{
+	for (unsigned k = 0; k < HB_LOSS_KIND_COUNT; k++) {
+		uint64_t n = __atomic_load_n(&hb.lost_events[k], __ATOMIC_RELAXED);
+		if (n == hb.lost_written[k])
+			continue;
+		hb.lost_written[k] = n;
+		hb_spin_lock(&hb.meta_lock);
+		hb_enc_loss(&hb.meta, k, n, __atomic_load_n(&hb.lost_bytes[k], __ATOMIC_RELAXED));
+		hb_spin_unlock(&hb.meta_lock);
+	}
+}
+
+void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t status)
+{
+	if (hb.file.fd < 0 || hb.file.failed || hb.closed)
+		return;
+	__atomic_add_fetch(&hb.epoch, 1, __ATOMIC_RELAXED);
+	collect_new_blocks();
+	for (struct hb_thread_buffer *tb = __atomic_load_n(&hb.registry.all, __ATOMIC_ACQUIRE); tb; tb = tb->next)
+		if (tb->in_use)
+			hb_tb_drain(tb, on_ring_rec, NULL);
+	hb_tb_registry_recycle(&hb.registry);
+	if (final) {
+		for (struct hb_thread_buffer *tb = __atomic_load_n(&hb.registry.all, __ATOMIC_ACQUIRE); tb;
+		     tb = tb->next)
+			if (tb->in_use)
+				hb_tb_fold_snapshot(tb, on_fold_slot, NULL);
+	}
+	uint64_t now = hb_now_ns();
+	/* Definitions, then each module's events (write_module writes any
+	 * definitions queued meanwhile first), then the flush mark, and at the
+	 * end END, so that END is the last block of a cleanly ended trace. */
+	write_meta(now);
+	for (uint32_t m = 0; m < module_enc_cap; m++)
+		write_module(m, now);
+	record_losses();
+	hb_spin_lock(&hb.meta_lock);
+	hb_enc_flush_mark(&hb.meta, hb.flush_seq++, now, reason);
+	if (final)
+		hb_enc_end_mark(&hb.meta, now, end_reason, status);
+	hb_spin_unlock(&hb.meta_lock);
+	write_meta(now);
+	window_start_ns = now;
+	hb.last_flush_ns = now;
+}
+
+/* ---------- the background thread -------------------------------------- */
+
+void hb_writer_kick(void)
+{
+	pthread_mutex_lock(&hb.wake_lock);
+	hb.wake_requested = 1;
+	pthread_cond_signal(&hb.wake_cond);
+	pthread_mutex_unlock(&hb.wake_lock);
+}
+
+static void *writer_main(void *arg)
+{
+	(void)arg;
+	hb_tls.busy = 1; /* for good: nothing this thread allocates is traced */
+	for (;;) {
+		struct timespec deadline;
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		uint64_t ns = (uint64_t)deadline.tv_nsec + (uint64_t)hb.cfg.interval_ms * 1000000ull;
+		deadline.tv_sec += (time_t)(ns / 1000000000ull);
+		deadline.tv_nsec = (long)(ns % 1000000000ull);
+		pthread_mutex_lock(&hb.wake_lock);
+		while (!hb.wake_requested && !hb.writer_stop)
+			if (pthread_cond_timedwait(&hb.wake_cond, &hb.wake_lock, &deadline) == ETIMEDOUT)
+				break;
+		int kicked = hb.wake_requested;
+		int stop = hb.writer_stop;
+		hb.wake_requested = 0;
+		pthread_mutex_unlock(&hb.wake_lock);
+		if (stop)
+			break;
+		pthread_mutex_lock(&hb.flush_lock);
+		if (hb.state == HB_ACTIVE)
+			hb_flush_locked(kicked ? HB_FLUSH_FULL : HB_FLUSH_PERIODIC, 0, 0, 0);
+		pthread_mutex_unlock(&hb.flush_lock);
+	}
+	hb.writer_running = 0;
+	return NULL;
+}
+
+int hb_writer_start(void)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&hb.wake_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&hb.wake_lock, NULL);
+	hb.wake_requested = 0;
+	hb.writer_stop = 0;
+
+	/* The writer must never receive the host's signals: block them all in
+	 * the new thread (it inherits the creator's mask). */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 512u << 10);
+	hb.writer_running = 1;
+	int rc = pthread_create(&hb.writer, &attr, writer_main, NULL);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		hb.writer_running = 0;
+		return -rc;
+	}
+	return 0;
+}
+
+void hb_writer_atfork_child(void)
+{
+	/* The writer thread does not exist in the child; its encoders hold the
+	 * parent's events, which the parent writes. */
+	hb.writer_running = 0;
+	for (uint32_t m = 0; m < module_enc_cap; m++)
+		hb_enc_reset(&module_enc[m]);
+	hb_enc_reset(&meta_out);
+	window_start_ns = 0;
+}

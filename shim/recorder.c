@@ -150,11 +150,17 @@ static int push_wait(struct hb_thread_buffer *tb, const struct hb_tb_rec *rec)
 {
 	if (HB_LIKELY(hb_tb_push(tb, rec) == 0))
 		return 0;
-	for (int i = 0; i < 2000 && hb.writer_running; i++) {
+	/* yield first (the writer drains 2048 records in tens of microseconds),
+	 * then nap: ~200 ms in all before the record counts as lost */
+	for (int i = 0; i < 2200 && hb.writer_running; i++) {
 		if (i % 100 == 0)
 			hb_writer_kick();
-		struct timespec ts = {0, 100000};
-		nanosleep(&ts, NULL);
+		if (i < 200) {
+			sched_yield();
+		} else {
+			struct timespec ts = {0, 100000};
+			nanosleep(&ts, NULL);
+		}
 		if (hb_tb_push(tb, rec) == 0)
 			return 0;
 	}

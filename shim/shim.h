@@ -128,6 +128,9 @@ int hb_writer_start(void) HB_HIDDEN;
  * thread's fold counters and write END. */
 void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t status) HB_HIDDEN;
 void hb_writer_kick(void) HB_HIDDEN;
+/* Drains the rings into the module encoders without ending the period;
+ * the caller holds hb.flush_lock. */
+void hb_drain_locked(void) HB_HIDDEN;
 void hb_writer_atfork_child(void) HB_HIDDEN;
 
 /* lifecycle.c */

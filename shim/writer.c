@@ -173,16 +173,28 @@ static void record_losses(void)
 	}
 }
 
+static void drain_rings(void)
+{
+	for (struct hb_thread_buffer *tb = __atomic_load_n(&hb.registry.all, __ATOMIC_ACQUIRE); tb; tb = tb->next)
+		if (tb->in_use)
+			hb_tb_drain(tb, on_ring_rec, NULL);
+	hb_tb_registry_recycle(&hb.registry);
+}
+
+void hb_drain_locked(void)
+{
+	if (hb.file.fd < 0 || hb.file.failed || hb.closed)
+		return;
+	drain_rings();
+}
+
 void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t status)
 {
 	if (hb.file.fd < 0 || hb.file.failed || hb.closed)
 		return;
 	__atomic_add_fetch(&hb.epoch, 1, __ATOMIC_RELAXED);
 	collect_new_blocks();
-	for (struct hb_thread_buffer *tb = __atomic_load_n(&hb.registry.all, __ATOMIC_ACQUIRE); tb; tb = tb->next)
-		if (tb->in_use)
-			hb_tb_drain(tb, on_ring_rec, NULL);
-	hb_tb_registry_recycle(&hb.registry);
+	drain_rings();
 	if (final) {
 		for (struct hb_thread_buffer *tb = __atomic_load_n(&hb.registry.all, __ATOMIC_ACQUIRE); tb;
 		     tb = tb->next)
@@ -238,8 +250,15 @@ static void *writer_main(void *arg)
 		if (stop)
 			break;
 		pthread_mutex_lock(&hb.flush_lock);
-		if (hb.state == HB_ACTIVE)
-			hb_flush_locked(kicked ? HB_FLUSH_FULL : HB_FLUSH_PERIODIC, 0, 0, 0);
+		if (hb.state == HB_ACTIVE) {
+			/* A kick means a ring filled up: drain the rings only. The
+			 * period, which decides how long a block may live and still
+			 * be folded, is not cut short by it. */
+			if (kicked && hb_now_ns() - hb.last_flush_ns < (uint64_t)hb.cfg.interval_ms * 1000000ull)
+				hb_drain_locked();
+			else
+				hb_flush_locked(HB_FLUSH_PERIODIC, 0, 0, 0);
+		}
 		pthread_mutex_unlock(&hb.flush_lock);
 	}
 	hb.writer_running = 0;

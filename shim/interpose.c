@@ -140,6 +140,20 @@ static inline int hb_should_trace(void)
 
 /* ---------- allocation --------------------------------------------------- */
 
+/* Runs a real allocator call that may re-enter the shim: glibc's
+ * reallocarray calls realloc through the PLT, and a linked-in allocator may
+ * build calloc or memalign on malloc. The inner call must not be recorded
+ * as a second allocation. */
+#define REAL_GUARDED(trace, expr)                                                                      \
+	({                                                                                             \
+		if (trace)                                                                             \
+			hb_tls.busy = 1;                                                               \
+		__typeof__(expr) r_ = (expr);                                                          \
+		if (trace)                                                                             \
+			hb_tls.busy = 0;                                                               \
+		r_;                                                                                    \
+	})
+
 HB_EXPORT void *malloc(size_t n)
 {
 	int trace = hb_should_trace();
@@ -159,7 +173,7 @@ HB_EXPORT void *calloc(size_t n, size_t size)
 			return NULL;
 		return hb_bootstrap_alloc(n * size);
 	}
-	void *p = real.calloc(n, size);
+	void *p = REAL_GUARDED(trace, real.calloc(n, size));
 	if (trace && HB_LIKELY(p != NULL))
 		hb_record_alloc(p, (uint64_t)n * size, HB_ALLOC_CALLOC);
 	return p;
@@ -209,18 +223,18 @@ HB_EXPORT void *realloc(void *old, size_t n)
 	if (!trace)
 		return real.realloc(old, n);
 	if (!old) {
-		void *p = real.realloc(NULL, n);
+		void *p = REAL_GUARDED(trace, real.realloc(NULL, n));
 		if (p)
 			hb_record_alloc(p, n, HB_ALLOC_REALLOC);
 		return p;
 	}
 	if (n == 0) {
 		hb_record_free(old, HB_FREE_REALLOC_ZERO);
-		return real.realloc(old, 0);
+		return REAL_GUARDED(trace, real.realloc(old, 0));
 	}
 	struct hb_live_rec r;
 	int had = hb_record_detach(old, &r);
-	void *p = real.realloc(old, n);
+	void *p = REAL_GUARDED(trace, real.realloc(old, n));
 	if (!p) {
 		if (had)
 			hb_record_reattach(&r);
@@ -246,18 +260,18 @@ HB_EXPORT void *reallocarray(void *old, size_t n, size_t size)
 		return real.reallocarray(old, n, size); /* overflow: ENOMEM, old untouched */
 	size_t bytes = n * size;
 	if (!old) {
-		void *p = real.reallocarray(NULL, n, size);
+		void *p = REAL_GUARDED(trace, real.reallocarray(NULL, n, size));
 		if (p)
 			hb_record_alloc(p, bytes, HB_ALLOC_REALLOCARRAY);
 		return p;
 	}
 	if (bytes == 0) {
 		hb_record_free(old, HB_FREE_REALLOC_ZERO);
-		return real.reallocarray(old, n, size);
+		return REAL_GUARDED(trace, real.reallocarray(old, n, size));
 	}
 	struct hb_live_rec r;
 	int had = hb_record_detach(old, &r);
-	void *p = real.reallocarray(old, n, size);
+	void *p = REAL_GUARDED(trace, real.reallocarray(old, n, size));
 	if (!p) {
 		if (had)
 			hb_record_reattach(&r);
@@ -274,7 +288,7 @@ HB_EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
 	int trace = hb_should_trace();
 	if (HB_UNLIKELY(!real.posix_memalign))
 		return ENOMEM;
-	int rc = real.posix_memalign(memptr, align, n);
+	int rc = REAL_GUARDED(trace, real.posix_memalign(memptr, align, n));
 	if (trace && rc == 0 && *memptr)
 		hb_record_alloc(*memptr, n, HB_ALLOC_POSIX_MEMALIGN);
 	return rc;
@@ -288,7 +302,7 @@ HB_EXPORT int posix_memalign(void **memptr, size_t align, size_t n)
 			errno = ENOMEM;                                                                \
 			return NULL;                                                                   \
 		}                                                                                      \
-		void *p = real.name args;                                                              \
+		void *p = REAL_GUARDED(trace, real.name args);                                         \
 		if (trace && p)                                                                        \
 			hb_record_alloc(p, size, kind);                                                \
 		return p;                                                                              \

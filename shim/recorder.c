@@ -13,7 +13,8 @@
  * per-thread counter for its (stack, alloc kind, free kind) goes up; if it
  * was, a FREE record naming its id goes into the thread's ring. So the trace
  * grows with what outlives a flush, not with the allocation rate, and
- * nothing is lost: the counters are written as FOLD records.
+ * nothing is lost: the writer takes the counters at every flush and writes
+ * them as FOLD records.
  *
  * Every entry point here saves and restores errno and runs with the
  * thread's busy byte set, so whatever libunwind or the tables allocate is
@@ -138,7 +139,6 @@ static struct hb_thread_buffer *own_buffer(struct hb_tls *t)
 	struct hb_thread_buffer *tb = hb_tb_acquire(&hb.registry);
 	if (!tb)
 		return NULL;
-	tb->epoch = hb.epoch;
 	t->tb = tb;
 	pthread_setspecific(hb.thread_key, tb);
 	return tb;
@@ -167,14 +167,20 @@ static int push_wait(struct hb_thread_buffer *tb, const struct hb_tb_rec *rec)
 	return -1;
 }
 
+/* The fold table filled up between two flushes: move it into the ring,
+ * waiting for the writer to make room if need be (counters that still do
+ * not fit stay in the table). */
 static void dump_folds(struct hb_thread_buffer *tb)
 {
-	tb->epoch = __atomic_load_n(&hb.epoch, __ATOMIC_RELAXED);
-	for (int i = 0; i < 2000 && hb_tb_fold_dump(tb) && hb.writer_running; i++) {
+	for (int i = 0; i < 2200 && hb_tb_fold_dump(tb) && hb.writer_running; i++) {
 		if (i % 100 == 0)
 			hb_writer_kick();
-		struct timespec ts = {0, 100000};
-		nanosleep(&ts, NULL);
+		if (i < 200) {
+			sched_yield();
+		} else {
+			struct timespec ts = {0, 100000};
+			nanosleep(&ts, NULL);
+		}
 	}
 }
 
@@ -194,8 +200,6 @@ static void end_in(struct hb_thread_buffer *tb, const struct hb_live_rec *r, uns
 		if (push_wait(tb, &rec) < 0)
 			hb_count_loss(HB_LOSS_FREE_DROPPED, r->size);
 	}
-	if (HB_UNLIKELY(tb->epoch != __atomic_load_n(&hb.epoch, __ATOMIC_RELAXED)))
-		dump_folds(tb);
 }
 
 static void end_block(struct hb_tls *t, const struct hb_live_rec *r, unsigned fkind)
@@ -222,8 +226,7 @@ void hb_record_thread_exit(void *arg)
 	int saved = errno;
 	t->busy = 1;
 	if (tb && tb == t->tb) {
-		dump_folds(tb);
-		hb_tb_retire(tb);
+		hb_tb_retire(tb); /* the writer takes its counters, then reuses it */
 		t->tb = NULL;
 	}
 	t->dead = 1;
@@ -271,8 +274,6 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 		else
 			hb_count_loss(HB_LOSS_NO_TABLE_SPACE, size);
 	}
-	if (HB_UNLIKELY(t->tb && t->tb->epoch != __atomic_load_n(&hb.epoch, __ATOMIC_RELAXED)))
-		dump_folds(t->tb);
 out:
 	t->busy = 0;
 	errno = saved;

@@ -88,7 +88,6 @@ struct hb_shim {
 	struct hb_trace_file file;
 	uint64_t flush_seq;
 	uint64_t last_flush_ns;
-	volatile uint64_t epoch;     /* bumped at each flush: threads dump folds */
 	uint64_t next_id_block;      /* allocation id ranges, atomically */
 
 	uint64_t lost_events[HB_LOSS_KIND_COUNT];
@@ -124,8 +123,7 @@ extern const struct hb_module_map_events hb_module_events HB_HIDDEN;
 
 /* writer.c */
 int hb_writer_start(void) HB_HIDDEN;
-/* One flush; the caller holds hb.flush_lock. final: also collect every
- * thread's fold counters and write END. */
+/* One flush; the caller holds hb.flush_lock. final: write END after it. */
 void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t status) HB_HIDDEN;
 void hb_writer_kick(void) HB_HIDDEN;
 /* Drains the rings into the module encoders without ending the period;

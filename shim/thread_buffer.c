@@ -2,10 +2,7 @@
  * thread_buffer.c - rings, fold tables and their registry (see the header).
  *
  * The fold table is open addressing over 256 slots, keyed by (stack, alloc
- * kind, free kind), dumped at 3/4 load so probes stay short. Its sequence
- * counter is a seqlock with a single writer (the owner): odd while an edit
- * is in progress, so the final flush can read another thread's counters
- * without stopping it.
+ * kind, free kind), dumped at 3/4 load so probes stay short.
  */
 #include "thread_buffer.h"
 
@@ -23,7 +20,7 @@ void hb_tb_registry_init(struct hb_tb_registry *r)
 static void reset(struct hb_thread_buffer *tb)
 {
 	tb->head = tb->tail = tb->cached_tail = 0;
-	tb->epoch = 0;
+	hb_spin_init(&tb->fold_lock);
 	tb->fold_used = 0;
 	memset(tb->fold, 0, sizeof(tb->fold));
 	tb->retired = 0;
@@ -56,17 +53,6 @@ void hb_tb_retire(struct hb_thread_buffer *tb)
 	__atomic_store_n(&tb->retired, 1, __ATOMIC_RELEASE);
 }
 
-static inline void seq_begin(struct hb_thread_buffer *tb)
-{
-	__atomic_store_n(&tb->fold_seq, tb->fold_seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-}
-
-static inline void seq_end(struct hb_thread_buffer *tb)
-{
-	__atomic_store_n(&tb->fold_seq, tb->fold_seq + 1, __ATOMIC_RELEASE);
-}
-
 static inline unsigned fold_slot(uint32_t stack, uint8_t akind, uint8_t fkind)
 {
 	uint32_t h = (stack * 0x9E3779B1u) ^ ((uint32_t)akind << 4 | fkind) * 0x85EBCA6Bu;
@@ -76,13 +62,14 @@ static inline unsigned fold_slot(uint32_t stack, uint8_t akind, uint8_t fkind)
 int hb_tb_fold_add(struct hb_thread_buffer *tb, uint32_t stack, uint32_t module, uint8_t akind, uint8_t fkind,
 		   uint64_t size)
 {
-	seq_begin(tb);
+	int ret;
+	hb_spin_lock(&tb->fold_lock);
 	for (unsigned i = fold_slot(stack, akind, fkind);; i = (i + 1) & (HB_FOLD_SLOTS - 1)) {
 		struct hb_fold_slot *s = &tb->fold[i];
 		if (!s->used) {
 			if (tb->fold_used + 1 >= HB_FOLD_SLOTS) {
 				/* keep one slot empty so probes end; the caller dumps */
-				seq_end(tb);
+				hb_spin_unlock(&tb->fold_lock);
 				return -1;
 			}
 			s->used = 1;
@@ -101,8 +88,9 @@ int hb_tb_fold_add(struct hb_thread_buffer *tb, uint32_t stack, uint32_t module,
 			break;
 		}
 	}
-	seq_end(tb);
-	return tb->fold_used * 4 >= HB_FOLD_SLOTS * 3;
+	ret = tb->fold_used * 4 >= HB_FOLD_SLOTS * 3;
+	hb_spin_unlock(&tb->fold_lock);
+	return ret;
 }
 
 unsigned hb_tb_fold_dump(struct hb_thread_buffer *tb)
@@ -113,7 +101,7 @@ unsigned hb_tb_fold_dump(struct hb_thread_buffer *tb)
 	 * to the front and re-inserted one by one, because clearing single
 	 * slots of an open-addressing table would break its probe chains. */
 	unsigned nleft = 0;
-	seq_begin(tb);
+	hb_spin_lock(&tb->fold_lock);
 	for (unsigned i = 0; i < HB_FOLD_SLOTS; i++) {
 		struct hb_fold_slot s = tb->fold[i];
 		if (!s.used)
@@ -133,7 +121,7 @@ unsigned hb_tb_fold_dump(struct hb_thread_buffer *tb)
 			i = (i + 1) & (HB_FOLD_SLOTS - 1);
 		tb->fold[i] = s;
 	}
-	seq_end(tb);
+	hb_spin_unlock(&tb->fold_lock);
 	return nleft;
 }
 
@@ -147,25 +135,19 @@ uint64_t hb_tb_drain(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const st
 	return head - tail;
 }
 
-void hb_tb_fold_snapshot(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_fold_slot *s),
-			 void *ctx)
+void hb_tb_fold_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_fold_slot *s), void *ctx)
 {
-	static struct hb_fold_slot copy[HB_FOLD_SLOTS]; /* callers hold the flush lock */
-	for (int tries = 0; tries < 1000; tries++) {
-		uint32_t s1 = __atomic_load_n(&tb->fold_seq, __ATOMIC_ACQUIRE);
-		if (s1 & 1) {
-			hb_cpu_relax();
-			continue;
-		}
-		memcpy(copy, tb->fold, sizeof(copy));
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&tb->fold_seq, __ATOMIC_RELAXED) != s1)
-			continue;
-		for (unsigned i = 0; i < HB_FOLD_SLOTS; i++)
-			if (copy[i].used)
-				fn(ctx, &copy[i]);
+	if (!__atomic_load_n(&tb->fold_used, __ATOMIC_RELAXED))
 		return;
+	hb_spin_lock(&tb->fold_lock);
+	for (unsigned i = 0; i < HB_FOLD_SLOTS; i++) {
+		if (tb->fold[i].used) {
+			fn(ctx, &tb->fold[i]);
+			memset(&tb->fold[i], 0, sizeof(tb->fold[i]));
+		}
 	}
+	tb->fold_used = 0;
+	hb_spin_unlock(&tb->fold_lock);
 }
 
 void hb_tb_registry_recycle(struct hb_tb_registry *r)

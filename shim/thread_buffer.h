@@ -5,9 +5,12 @@
  * its own allocator calls fill without a lock and the writer thread drains,
  * and a small fold table. The fold table is where most events end: a block
  * freed before any flush wrote its allocation is not worth two records, so
- * its free bumps a (stack, alloc kind, free kind) counter here instead. The
- * owner moves those counters into its ring as FOLD records when the writer
- * starts a new flush epoch, when the table fills, and when the thread ends.
+ * its free bumps a (stack, alloc kind, free kind) counter here instead. At
+ * every flush the writer takes the counters (hb_tb_fold_take), so a thread
+ * that went idle, or was killed, loses nothing that happened before the
+ * flush; when the table fills between flushes, the owner moves its counters
+ * into its ring as FOLD records. The table has a spinlock of its own: the
+ * owner takes it, uncontended, for each count; the writer for each take.
  *
  * Buffers are mmap'd, linked into one registry and never unmapped; when a
  * thread ends, its buffer is retired, drained by the writer and handed to
@@ -25,6 +28,8 @@
 
 #include <pthread.h>
 #include <stdint.h>
+
+#include "spinlock.h"
 
 #define HB_TB_CAP 2048u
 #define HB_FOLD_SLOTS 256u
@@ -62,9 +67,8 @@ struct hb_thread_buffer {
 	/* owner's cache line */
 	uint64_t head __attribute__((aligned(64)));
 	uint64_t cached_tail;
-	uint64_t epoch;             /* flush epoch of the last fold dump */
+	hb_spinlock fold_lock;      /* guards fold and fold_used */
 	uint32_t fold_used;
-	volatile uint32_t fold_seq; /* odd while the owner edits the fold table */
 	/* writer's cache line */
 	uint64_t tail __attribute__((aligned(64)));
 	/* registry, written rarely */
@@ -105,23 +109,21 @@ static inline int hb_tb_push(struct hb_thread_buffer *tb, const struct hb_tb_rec
 
 /* Owner: counts one young death. Returns 1 when the table is 3/4 full and
  * should be dumped (hb_tb_fold_dump), 0 otherwise, and -1 when the table is
- * full and the count was not taken (dump, then try again). */
+ * full and the count was not taken (dump, then try again). Takes fold_lock. */
 int hb_tb_fold_add(struct hb_thread_buffer *tb, uint32_t stack, uint32_t module, uint8_t akind, uint8_t fkind,
 		   uint64_t size);
 
 /* Owner: moves every fold counter into the ring. Returns the number of
- * counters that did not fit (they stay in the table for the next dump). */
+ * counters that did not fit (they stay in the table). Takes fold_lock. */
 unsigned hb_tb_fold_dump(struct hb_thread_buffer *tb);
 
 /* Writer: calls fn on every record in the ring and frees the space.
  * Returns the number of records drained. */
 uint64_t hb_tb_drain(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_tb_rec *rec), void *ctx);
 
-/* Anyone, at the final flush: copies a consistent snapshot of another
- * thread's fold counters (retrying while the owner is editing; gives up
- * after a bounded number of tries) and passes each used slot to fn. */
-void hb_tb_fold_snapshot(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_fold_slot *s),
-			 void *ctx);
+/* Writer: passes every fold counter to fn and empties the table. Takes
+ * fold_lock, so it is exact against a running owner. */
+void hb_tb_fold_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_fold_slot *s), void *ctx);
 
 /* Writer: recycles retired buffers that are fully drained. */
 void hb_tb_registry_recycle(struct hb_tb_registry *r);

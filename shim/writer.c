@@ -4,15 +4,14 @@
  * A flush, always under hb.flush_lock (the background writer's periodic
  * flush, or a synchronous one before fork, exec and exit):
  *
- *   1. bump the epoch, so every thread moves its fold counters into its
- *      ring at its next allocator call;
- *   2. walk the live table for blocks whose ALLOC was never written and
+ *   1. walk the live table for blocks whose ALLOC was never written and
  *      write it now, into their module's encoder; a block freed before this
  *      point was folded instead (recorder.c);
- *   3. drain every thread's ring: FREE and FOLD records, into their
- *      module's encoder; recycle buffers of threads that ended;
- *   4. at the final flush, read every thread's fold counters directly;
- *   5. write the metadata block, then one events block per module.
+ *   2. drain every thread's ring: FREE and FOLD records, into their
+ *      module's encoder;
+ *   3. take every thread's fold counters (young deaths) as FOLD records,
+ *      and recycle the buffers of threads that ended;
+ *   4. write the metadata block, then one events block per module.
  *
  * Ordering invariant: every record a block refers to (a stack, a module)
  * was queued in hb.meta before the referring event was collected, and the
@@ -178,7 +177,6 @@ static void drain_rings(void)
 	for (struct hb_thread_buffer *tb = __atomic_load_n(&hb.registry.all, __ATOMIC_ACQUIRE); tb; tb = tb->next)
 		if (tb->in_use)
 			hb_tb_drain(tb, on_ring_rec, NULL);
-	hb_tb_registry_recycle(&hb.registry);
 }
 
 void hb_drain_locked(void)
@@ -192,15 +190,13 @@ void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t st
 {
 	if (hb.file.fd < 0 || hb.file.failed || hb.closed)
 		return;
-	__atomic_add_fetch(&hb.epoch, 1, __ATOMIC_RELAXED);
 	collect_new_blocks();
 	drain_rings();
-	if (final) {
-		for (struct hb_thread_buffer *tb = __atomic_load_n(&hb.registry.all, __ATOMIC_ACQUIRE); tb;
-		     tb = tb->next)
-			if (tb->in_use)
-				hb_tb_fold_snapshot(tb, on_fold_slot, NULL);
-	}
+	for (struct hb_thread_buffer *tb = __atomic_load_n(&hb.registry.all, __ATOMIC_ACQUIRE); tb; tb = tb->next)
+		if (tb->in_use)
+			hb_tb_fold_take(tb, on_fold_slot, NULL);
+	/* a retired buffer is reused only once its ring and counters are out */
+	hb_tb_registry_recycle(&hb.registry);
 	uint64_t now = hb_now_ns();
 	/* Definitions, then each module's events (write_module writes any
 	 * definitions queued meanwhile first), then the flush mark, and at the

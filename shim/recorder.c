@@ -250,6 +250,7 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 	struct hb_tls *t = &hb_tls;
 	int saved = errno;
 	t->busy = 1;
+	hb_live_table_prefetch(&hb.live, (uintptr_t)p);
 	unsigned max = hb.cfg.depth + 8;
 	uintptr_t ips[max];
 	int n = unw_backtrace((void **)ips, (int)max);

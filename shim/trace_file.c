@@ -6,6 +6,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -15,7 +18,27 @@
 #include "heapblame/varint.h"
 #include "shim_mem.h"
 
+static int write_unblocked(int fd, const void *buf, size_t len);
+
+/* Writes len bytes. SIGXFSZ is blocked meanwhile: a file-size limit must
+ * fail the write (EFBIG, and the shim stops tracing), not kill the host,
+ * and the signal our own write raised is then consumed. */
 static int write_all(int fd, const void *buf, size_t len)
+{
+	sigset_t xfsz, old;
+	sigemptyset(&xfsz);
+	sigaddset(&xfsz, SIGXFSZ);
+	pthread_sigmask(SIG_BLOCK, &xfsz, &old);
+	int rc = write_unblocked(fd, buf, len);
+	if (rc == -EFBIG && !sigismember(&old, SIGXFSZ)) {
+		struct timespec zero = {0, 0};
+		sigtimedwait(&xfsz, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static int write_unblocked(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	while (len) {

@@ -69,6 +69,16 @@ void hb_config_read(struct hb_config *c, const char *(*env)(const char *name))
 		else if (strcmp(s, "1") != 0)
 			c->bad++;
 	}
+	if ((s = env("HEAPBLAME_UNWIND"))) {
+		if (strcmp(s, "fast") == 0)
+			c->unwind = 0;
+		else if (strcmp(s, "libunwind") == 0)
+			c->unwind = 1;
+		else if (strcmp(s, "verify") == 0)
+			c->unwind = 2;
+		else
+			c->bad++;
+	}
 	if ((s = env("HEAPBLAME_SIGNALS"))) {
 		uint64_t m;
 		if (hb_config_parse_signals(s, &m) == 0)

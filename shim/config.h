@@ -16,6 +16,8 @@
  *                          dies of them: names or numbers, comma-separated,
  *                          or "none"; default TERM,INT,HUP,QUIT,ABRT,SEGV,BUS,FPE,ILL
  *   HEAPBLAME_ZSTD_LEVEL   zstd level of trace blocks, 1..19, default 3
+ *   HEAPBLAME_UNWIND       fast (default), libunwind, or verify (both, and
+ *                          a count of differences on stderr at exit)
  *   HEAPBLAME_MANIFEST     a file to which each trace's path is appended
  *                          (used by `heapblame run` to say where traces went)
  */
@@ -34,6 +36,7 @@ struct hb_config {
 	unsigned interval_ms;
 	int follow;
 	int zstd_level;
+	int unwind;            /* 0 fast, 1 libunwind, 2 verify (enum hb_unwind_mode) */
 	uint64_t signals;      /* bit n set: flush on signal n */
 	int bad;               /* count of values that did not parse (defaults used) */
 };

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "unwind.h"
 #include "shim.h"
 
 #define HB_EXPORT __attribute__((visibility("default")))
@@ -61,6 +62,7 @@ struct hb_real {
 	void (*exit_)(int);
 	void (*_exit_)(int);
 	void (*_Exit_)(int);
+	int (*dlclose)(void *);
 	int (*libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void), void (*)(void),
 			       void (*)(void), void *);
 };
@@ -108,6 +110,7 @@ void hb_resolve(void)
 	*(void **)&real._exit_ = next("_exit");
 	*(void **)&real._Exit_ = next("_Exit");
 	*(void **)&real.libc_start_main = next("__libc_start_main");
+	*(void **)&real.dlclose = next("dlclose");
 	if (!real.malloc || !real.free || !real.calloc || !real.realloc) {
 		hb_say("cannot find the real allocator (dlsym RTLD_NEXT failed); tracing off", NULL, NULL);
 		__atomic_store_n(&hb.state, HB_OFF, __ATOMIC_RELEASE);
@@ -186,8 +189,9 @@ HB_EXPORT void free(void *p)
 	if (HB_UNLIKELY(hb_bootstrap_owns(p)))
 		return;
 	if (hb_should_trace())
-		hb_record_free(p, HB_FREE_FREE);
-	real.free(p);
+		hb_record_free_release(p, real.free);
+	else
+		real.free(p);
 }
 
 HB_EXPORT void cfree(void *p)
@@ -397,6 +401,18 @@ HB_EXPORT int execle(const char *path, const char *arg, ...)
 	char **envp;
 	COLLECT_ARGS(arg, ap, argv, envp = va_arg(ap, char **));
 	return execve(path, argv, envp);
+}
+
+/* ---------- dlclose: addresses of the unloaded module may be reused -------- */
+
+HB_EXPORT int dlclose(void *handle)
+{
+	hb_should_trace();
+	int rc = real.dlclose(handle);
+	int saved = errno;
+	hb_unwind_forget();
+	errno = saved;
+	return rc;
 }
 
 /* ---------- process end -------------------------------------------------- */

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -144,6 +145,7 @@ void hb_early_init(void)
 	hb.next_id_block = 1;
 	hb.file.fd = -1;
 	hb.file.zlevel = hb.cfg.zstd_level;
+	hb.unwind_mode = hb.cfg.unwind;
 	dl_iterate_phdr(find_self, NULL);
 	pthread_mutex_init(&hb.flush_lock, NULL);
 	pthread_mutex_init(&hb.orphan_lock, NULL);
@@ -414,10 +416,22 @@ void hb_finish(unsigned end_reason, int64_t status)
 	errno = saved;
 }
 
+static void report_unwind_check(void)
+{
+	if (hb.unwind_mode != HB_UNWIND_VERIFY)
+		return;
+	char line[160];
+	snprintf(line, sizeof(line), "unwind check: %llu stacks compared with libunwind, %llu differ, %llu fell back",
+		 (unsigned long long)hb.unwind_compared, (unsigned long long)hb.unwind_differ,
+		 (unsigned long long)hb.unwind_fallback);
+	hb_say(line, NULL, NULL);
+}
+
 static void late_exit(void *arg)
 {
 	(void)arg;
 	hb_finish(HB_END_EXIT, hb.exit_status);
+	report_unwind_check();
 }
 
 __attribute__((constructor)) static void hb_constructor(void)

@@ -86,22 +86,17 @@ int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec,
 	return ret;
 }
 
-int hb_live_table_remove(struct hb_live_table *t, uintptr_t addr, struct hb_live_rec *out)
+/* Removes the record at addr from s (locked). Returns 1 and fills *out, or
+ * 0 when addr is not there. */
+static int remove_locked(struct hb_live_shard *s, uint64_t h, uintptr_t addr, struct hb_live_rec *out)
 {
-	uint64_t h = addr_hash(addr);
-	struct hb_live_shard *s = shard_of(t, h);
-	hb_spin_lock(&s->lock);
-	if (!s->slots) {
-		hb_spin_unlock(&s->lock);
+	if (!s->slots)
 		return 0;
-	}
 	uint64_t mask = s->mask;
 	uint64_t i = slot_of(h, mask);
 	while (s->slots[i].addr != addr) {
-		if (!s->slots[i].addr) {
-			hb_spin_unlock(&s->lock);
+		if (!s->slots[i].addr)
 			return 0;
-		}
 		i = (i + 1) & mask;
 	}
 	*out = s->slots[i];
@@ -119,8 +114,32 @@ int hb_live_table_remove(struct hb_live_table *t, uintptr_t addr, struct hb_live
 		}
 	}
 	s->slots[hole].addr = 0;
-	hb_spin_unlock(&s->lock);
 	return 1;
+}
+
+int hb_live_table_remove(struct hb_live_table *t, uintptr_t addr, struct hb_live_rec *out)
+{
+	uint64_t h = addr_hash(addr);
+	struct hb_live_shard *s = shard_of(t, h);
+	hb_spin_lock(&s->lock);
+	int found = remove_locked(s, h, addr, out);
+	hb_spin_unlock(&s->lock);
+	return found;
+}
+
+int hb_live_table_remove_release(struct hb_live_table *t, uintptr_t addr, struct hb_live_rec *out,
+				 void (*release)(void *))
+{
+	uint64_t h = addr_hash(addr);
+	struct hb_live_shard *s = shard_of(t, h);
+	struct hb_live_rec *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
+	if (slots)
+		__builtin_prefetch(&slots[slot_of(h, s->mask)], 1, 3);
+	hb_spin_lock(&s->lock);
+	release((void *)addr);
+	int found = remove_locked(s, h, addr, out);
+	hb_spin_unlock(&s->lock);
+	return found;
 }
 
 size_t hb_live_table_collect(struct hb_live_table *t, unsigned shard, uint64_t *cursor, uint64_t *gen,

@@ -66,6 +66,15 @@ int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec,
 /* Removes addr. Returns 1 and fills *out when it was there, 0 when not. */
 int hb_live_table_remove(struct hb_live_table *t, uintptr_t addr, struct hb_live_rec *out);
 
+/* free()'s path: removes addr like hb_live_table_remove, but calls
+ * release(addr) (the real free) first, under the shard's lock. No other
+ * thread can be handed addr back by malloc and insert it while the lock is
+ * held (the insert needs the same shard), so the old record is the one
+ * removed; and the cache miss on the record overlaps the real free's work
+ * instead of adding to it. release must not call into the shim. */
+int hb_live_table_remove_release(struct hb_live_table *t, uintptr_t addr, struct hb_live_rec *out,
+				 void (*release)(void *));
+
 /* Walks one shard for records not yet emitted, copies up to max of them to
  * out and marks them emitted. *cursor starts at 0; *gen at the shard's
  * generation seen on the first call (pass ~0 to start). Returns the number

@@ -27,6 +27,7 @@
 #include <libunwind.h>
 
 #include "shim.h"
+#include "unwind.h"
 
 /* ---------- stack classification (new stacks only, under stacks.lock) -- */
 
@@ -67,6 +68,7 @@ static uint32_t classify(void *ctx, const uintptr_t *frames, unsigned depth, uin
 	if (hb.modules.unloads_since_check) {
 		hb.modules.unloads_since_check = 0;
 		hb_stack_table_request_reset(&hb.stacks);
+		hb_unwind_forget();
 	}
 	uint32_t blamed = map_frames(frames, depth);
 	hb_spin_lock(&hb.meta_lock);
@@ -236,6 +238,47 @@ void hb_record_thread_exit(void *arg)
 
 /* ---------- the traced calls ------------------------------------------- */
 
+/* Frames of user code start after the shim's own. */
+static unsigned first_user_frame(const uintptr_t *ips, int n)
+{
+	int skip = 0;
+	while (skip < n && ips[skip] >= hb.self_lo && ips[skip] < hb.self_hi)
+		skip++;
+	return (unsigned)skip;
+}
+
+static void verify_stack(const uintptr_t *fast, int nfast, unsigned max)
+{
+	uintptr_t ref[max];
+	int nref = unw_backtrace((void **)ref, (int)max);
+	unsigned a = first_user_frame(fast, nfast), b = first_user_frame(ref, nref);
+	int same = nfast - (int)a == nref - (int)b &&
+		   memcmp(fast + a, ref + b, (size_t)(nfast - (int)a) * sizeof(fast[0])) == 0;
+	__atomic_add_fetch(&hb.unwind_compared, 1, __ATOMIC_RELAXED);
+	if (!same)
+		__atomic_add_fetch(&hb.unwind_differ, 1, __ATOMIC_RELAXED);
+}
+
+/* The allocation's stack: the cached CFI walk, or libunwind when the walk
+ * refuses a frame (see unwind.h). */
+static int capture_stack(struct hb_tls *t, uintptr_t *ips, unsigned max)
+{
+	if (hb.unwind_mode != HB_UNWIND_LIBUNWIND) {
+		if (HB_UNLIKELY(!t->stack_known))
+			t->stack_known = hb_unwind_thread_stack(&t->stack_lo, &t->stack_hi) == 0 ? 1 : 2;
+		if (t->stack_known == 1) {
+			int n = hb_unwind(ips, max, t->stack_lo, t->stack_hi, &t->memo);
+			if (HB_LIKELY(n >= 0)) {
+				if (HB_UNLIKELY(hb.unwind_mode == HB_UNWIND_VERIFY))
+					verify_stack(ips, n, max);
+				return n;
+			}
+		}
+		__atomic_add_fetch(&hb.unwind_fallback, 1, __ATOMIC_RELAXED);
+	}
+	return unw_backtrace((void **)ips, (int)max);
+}
+
 static inline uint64_t next_id(struct hb_tls *t)
 {
 	if (HB_UNLIKELY(t->next_id == t->id_end)) {
@@ -253,11 +296,9 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 	hb_live_table_prefetch(&hb.live, (uintptr_t)p);
 	unsigned max = hb.cfg.depth + 8;
 	uintptr_t ips[max];
-	int n = unw_backtrace((void **)ips, (int)max);
-	int skip = 0;
-	while (skip < n && ips[skip] >= hb.self_lo && ips[skip] < hb.self_hi)
-		skip++;
-	unsigned depth = (unsigned)(n - skip);
+	int n = capture_stack(t, ips, max);
+	unsigned skip = first_user_frame(ips, n);
+	unsigned depth = (unsigned)n - skip;
 	if (depth > hb.cfg.depth)
 		depth = hb.cfg.depth;
 	const struct hb_stack_entry *st = hb_stack_table_intern(&hb.stacks, ips + skip, depth, classify, NULL);
@@ -292,6 +333,18 @@ int hb_record_free(void *p, unsigned fkind)
 	t->busy = 0;
 	errno = saved;
 	return found;
+}
+
+void hb_record_free_release(void *p, void (*release)(void *))
+{
+	struct hb_tls *t = &hb_tls;
+	int saved = errno;
+	t->busy = 1;
+	struct hb_live_rec r;
+	if (hb_live_table_remove_release(&hb.live, (uintptr_t)p, &r, release))
+		end_block(t, &r, HB_FREE_FREE);
+	t->busy = 0;
+	errno = saved;
 }
 
 int hb_record_detach(void *p, struct hb_live_rec *out)

@@ -31,6 +31,7 @@
 #include "stack_table.h"
 #include "thread_buffer.h"
 #include "trace_file.h"
+#include "unwind.h"
 
 #define HB_HIDDEN __attribute__((visibility("hidden")))
 #define HB_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -44,6 +45,12 @@ enum hb_state {
 	HB_OFF,             /* inert: secure-execution, failure, or closed */
 };
 
+enum hb_unwind_mode {
+	HB_UNWIND_FAST = 0,      /* cached CFI walk, libunwind when it refuses */
+	HB_UNWIND_LIBUNWIND = 1, /* unw_backtrace only */
+	HB_UNWIND_VERIFY = 2,    /* both, counting differences (for tests) */
+};
+
 struct hb_tls {
 	uint8_t busy;        /* inside the shim: do not trace */
 	uint8_t dead;        /* thread-exit hook ran: use the shared buffer */
@@ -52,6 +59,10 @@ struct hb_tls {
 	struct hb_thread_buffer *tb;
 	uint64_t next_id;    /* next allocation id of this thread's range */
 	uint64_t id_end;
+	uintptr_t stack_lo;  /* this thread's stack, for the fast unwinder */
+	uintptr_t stack_hi;
+	uint8_t stack_known; /* 0 not yet looked up, 1 known, 2 unknown */
+	struct hb_unwind_memo memo;
 };
 
 extern __thread struct hb_tls hb_tls __attribute__((tls_model("initial-exec"))) HB_HIDDEN;
@@ -94,6 +105,9 @@ struct hb_shim {
 	uint64_t lost_bytes[HB_LOSS_KIND_COUNT];
 	uint64_t lost_written[HB_LOSS_KIND_COUNT];
 
+	int unwind_mode;             /* enum hb_unwind_mode */
+	uint64_t unwind_fast, unwind_fallback, unwind_compared, unwind_differ;
+
 	int exit_status;             /* -1 until known */
 	int closed;                  /* END written */
 };
@@ -109,6 +123,9 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind) HB_HIDDEN;
 /* Removes p from the live table and records its end; returns 1 if p was a
  * traced block. */
 int hb_record_free(void *p, unsigned fkind) HB_HIDDEN;
+/* free(): ends p's record and calls release(p) (the real free) in one step
+ * under the live table's lock (see hb_live_table_remove_release). */
+void hb_record_free_release(void *p, void (*release)(void *)) HB_HIDDEN;
 /* realloc support: take p out of the live table before the real call ... */
 int hb_record_detach(void *p, struct hb_live_rec *out) HB_HIDDEN;
 /* ... and either put it back (the call failed) or end it. */

@@ -27,14 +27,26 @@ static struct hb_stack_index *index_new(uint64_t nslots)
 	return ix;
 }
 
+/* Four independent multiply chains, combined at the end: a 50-frame stack
+ * hashes in about a quarter of the time of one chain, whose multiply
+ * latency would otherwise be paid frame after frame. */
 static uint64_t stack_hash(const uintptr_t *frames, unsigned depth)
 {
-	uint64_t h = 0x9E3779B97F4A7C15ull * (depth + 1);
-	for (unsigned i = 0; i < depth; i++) {
-		h = (h ^ frames[i]) * 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
+	const uint64_t k = 0xff51afd7ed558ccdull;
+	uint64_t a = 0x9E3779B97F4A7C15ull * (depth + 1), b = a ^ 1, c = a ^ 2, d = a ^ 3;
+	unsigned i = 0;
+	for (; i + 4 <= depth; i += 4) {
+		a = (a ^ frames[i]) * k;
+		b = (b ^ frames[i + 1]) * k;
+		c = (c ^ frames[i + 2]) * k;
+		d = (d ^ frames[i + 3]) * k;
 	}
-	return h;
+	for (; i < depth; i++)
+		a = (a ^ frames[i]) * k;
+	uint64_t h = a ^ (b >> 17 | b << 47) ^ (c >> 31 | c << 33) ^ (d >> 43 | d << 21);
+	h ^= h >> 29;
+	h *= k;
+	return h ^ (h >> 32);
 }
 
 static const struct hb_stack_entry *index_find(const struct hb_stack_index *ix, uint64_t h,

@@ -1,0 +1,472 @@
+#!/usr/bin/env bash
+# run-bench.sh: heapblame measured side by side with heaptrack, in one
+# interleaved run, as ratios.
+#
+# Why ratios in one run: this is a shared, noisy 2-core VM, so absolute times
+# drift by 20% between runs. Every round runs bare, heapblame and heaptrack
+# back to back on the same workload, every figure is paired with the same
+# round's bare (or heaptrack) run, and the tables show medians over rounds of
+# those pairs. The workloads and definitions are the kit's
+# (shared/bench/README.md and RESULTS.md): allocbench W1 W2 W3 with -k 0.0005.
+#
+#   bench/run-bench.sh [alloc]     (the only mode so far; the default)
+#
+# Each run goes through bench's `treestat`, which measures the whole process
+# tree (wall, CPU of every process, peak of the summed RSS): heaptrack's tree
+# includes heaptrack_interpret and zstd, as in the kit's anchor run.
+# heapblame's result is checked in every round against allocbench's own
+# RESULT line (`heapblame dump`); a failed check voids that workload's figures
+# and says so in the table.
+#
+# Environment knobs (defaults in brackets):
+#   ROUNDS [5]             interleaved rounds
+#   WORKLOADS [W1 W2 W3]
+#   OUT [build/bench-results/<UTC stamp>]   raw rows runs.tsv, summary.md, machine.txt, kit/
+#   HEAPBLAME [build/analyzer/heapblame]    the command under test
+#   HEAPTRACK_RUN [1]      0 skips heaptrack (no comparative verdicts then)
+#   BUILD [build]          meson build dir: treestat is BUILD/bench/treestat
+#   TREESTAT [BUILD/bench/treestat]
+#   KIT [<project>/../shared/bench]         the read-only benchmark kit
+#   LEAK [0.0005]          allocbench -k
+#   EVENTS_SLACK [32]      events heapblame may record beyond allocbench's own
+#                          count (the C library and ld.so allocate too: stdio
+#                          buffers, thread stacks' TLS); 0 demands equality
+#   KEEP_TRACES [0]        1 keeps round 1's traces in OUT/traces/
+#   SNAPSHOT [1]           copy the command and its shim to OUT/tool/ first and
+#                          measure the copies, so a rebuild during the run
+#                          cannot mix two versions into one table
+# Exit status: 0 when the run completed (targets missed or not); 1 when
+# heapblame's result check failed in some round; 2 on a usage or set-up error.
+# Needs: bash, gcc, awk, coreutils; heaptrack (and zstd) unless HEAPTRACK_RUN=0.
+#
+# Adding a mode (e.g. offline analysis speed, `heapblame report` vs
+# `heaptrack_print --print-leaks 1` on W1 traces): write a function mode_NAME
+# that uses build_kit, run_timed and the summary helpers, and add it to the
+# `case` at the bottom.
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PROJECT_ROOT=$(dirname "$HERE")
+MODE=${1:-alloc}
+
+ROUNDS=${ROUNDS:-5}
+WORKLOADS=${WORKLOADS:-"W1 W2 W3"}
+BUILD=${BUILD:-$PROJECT_ROOT/build}
+HEAPBLAME=${HEAPBLAME:-$BUILD/analyzer/heapblame}
+HEAPTRACK_RUN=${HEAPTRACK_RUN:-1}
+TREESTAT=${TREESTAT:-$BUILD/bench/treestat}
+KIT=${KIT:-$(dirname "$PROJECT_ROOT")/shared/bench}
+LEAK=${LEAK:-0.0005}
+EVENTS_SLACK=${EVENTS_SLACK:-32}
+KEEP_TRACES=${KEEP_TRACES:-0}
+SNAPSHOT=${SNAPSHOT:-1}
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=${OUT:-$BUILD/bench-results/$STAMP}
+
+# Targets (heapblame against heaptrack, medians of paired rounds).
+TARGET_SLOWDOWN_RATIO=0.6   # heapblame slowdown <= 0.6 x heaptrack's (wall and CPU)
+TARGET_BYTES_PER_EVENT=1.5  # heapblame trace <= 1.5 B/event
+TARGET_RSS_RATIO=0.5        # heapblame peak tree RSS <= 0.5 x heaptrack's
+
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/heapblame-bench.XXXXXX")
+trap 'rm -rf "$SCRATCH"' EXIT
+
+log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+die() { echo "run-bench.sh: $*" >&2; exit 2; }
+
+# ---------------------------------------------------------------- set-up
+
+check_tools() {
+    [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+    [[ $EVENTS_SLACK =~ ^[0-9]+$ ]] || die "EVENTS_SLACK must be a non-negative integer"
+    local wl
+    for wl in $WORKLOADS; do wl_args "$wl" > /dev/null; done
+    command -v gcc > /dev/null || die "gcc missing (apt-get install gcc)"
+    command -v awk > /dev/null || die "awk missing"
+    [[ -d $KIT/src ]] || die "benchmark kit not found at $KIT (set KIT)"
+    if [[ ! -x $TREESTAT ]]; then
+        if [[ -f $BUILD/build.ninja ]]; then
+            log "building treestat: ninja -C $BUILD bench/treestat"
+            ninja -C "$BUILD" bench/treestat > /dev/null || die "could not build treestat"
+        fi
+        [[ -x $TREESTAT ]] || die "treestat not found at $TREESTAT (meson setup build && ninja -C build)"
+    fi
+    [[ -x $HEAPBLAME ]] || die "heapblame command not found at $HEAPBLAME (build it, or set HEAPBLAME)"
+    if [[ $HEAPTRACK_RUN == 1 ]]; then
+        command -v heaptrack > /dev/null || die "heaptrack missing (apt-get install heaptrack, or HEAPTRACK_RUN=0)"
+    fi
+}
+
+# The kit's binaries, built with the kit Makefile's exact flags (frame
+# pointers off, as distro code is) into OUT/kit, next to the figures they gave.
+KITBIN=
+build_kit() {
+    KITBIN=$OUT/kit
+    mkdir -p "$KITBIN"
+    local cflags=(-O2 -g -fomit-frame-pointer -Wall -Wextra -Wno-unused-parameter) src=$KIT/src
+    log "building allocbench, libalpha.so, libbeta.so -> $KITBIN"
+    gcc "${cflags[@]}" -fPIC -shared -Wl,-soname,libalpha.so -o "$KITBIN/libalpha.so" "$src/alpha.c" ||
+        die "kit build failed (libalpha.so)"
+    gcc "${cflags[@]}" -fPIC -shared -Wl,-soname,libbeta.so -o "$KITBIN/libbeta.so" "$src/beta.c" ||
+        die "kit build failed (libbeta.so)"
+    # shellcheck disable=SC2016 # $ORIGIN is for the dynamic linker, not the shell
+    gcc "${cflags[@]}" -o "$KITBIN/allocbench" "$src/allocbench.c" -L"$KITBIN" -lalpha -lbeta -pthread \
+        -Wl,-rpath,'$ORIGIN' || die "kit build failed (allocbench)"
+}
+
+# Freeze what is measured: the command and its shim, copied in the build
+# tree's layout (OUT/tool/analyzer/heapblame finds OUT/tool/shim/ itself), or
+# HEAPBLAME_SHIM pointed at the copy when that variable chose the shim.
+SHIM_USED=
+snapshot_tools() {
+    local shim
+    if [[ -n ${HEAPBLAME_SHIM:-} ]]; then
+        shim=$HEAPBLAME_SHIM
+    else
+        shim=$(dirname "$HEAPBLAME")/../shim/libheapblame.so
+    fi
+    if [[ $SNAPSHOT != 1 || ! -f $shim ]]; then
+        SHIM_USED="(found by the command itself; not snapshotted)"
+        return
+    fi
+    mkdir -p "$OUT/tool/analyzer" "$OUT/tool/shim"
+    if ! cp "$HEAPBLAME" "$OUT/tool/analyzer/heapblame" || ! cp "$shim" "$OUT/tool/shim/libheapblame.so"; then
+        die "could not snapshot $HEAPBLAME and $shim into $OUT/tool"
+    fi
+    [[ -n ${HEAPBLAME_SHIM:-} ]] && export HEAPBLAME_SHIM=$OUT/tool/shim/libheapblame.so
+    log "measuring snapshots of $HEAPBLAME and $(cd "$(dirname "$shim")" && pwd)/libheapblame.so in $OUT/tool"
+    HEAPBLAME=$OUT/tool/analyzer/heapblame
+    SHIM_USED=$OUT/tool/shim/libheapblame.so
+}
+
+machine_notes() {
+    {
+        echo "date_utc: $(date -u '+%Y-%m-%d %H:%M:%S')"
+        echo "kernel: $(uname -srm)"
+        # shellcheck source=/dev/null
+        echo "os: $(. /etc/os-release && echo "$PRETTY_NAME")"
+        echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-) x $(nproc)"
+        echo "mem: $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+        echo "gcc: $(gcc --version | head -1)"
+        echo "heapblame: $HEAPBLAME ($("$HEAPBLAME" --version 2>&1 | head -1)) sha256 $(sha256sum < "$HEAPBLAME" | cut -c1-16)"
+        echo "shim: $SHIM_USED${SHIM_USED:+ }$([[ -f $SHIM_USED ]] && echo "sha256 $(sha256sum < "$SHIM_USED" | cut -c1-16)")"
+        [[ $HEAPTRACK_RUN == 1 ]] && echo "heaptrack: $(heaptrack --version 2>&1 | head -1)"
+        echo "rounds: $ROUNDS  workloads: $WORKLOADS  leak: $LEAK  events_slack: $EVENTS_SLACK"
+        echo "loadavg at start: $(cat /proc/loadavg)"
+    } > "$OUT/machine.txt"
+}
+
+# ---------------------------------------------------------------- helpers
+
+wl_args() {
+    case $1 in
+        W1) echo "-t 1 -n 2000000 -d 8 -l 10000 -k $LEAK" ;;
+        W2) echo "-t 2 -n 1000000 -d 16 -l 50000 -k $LEAK" ;;
+        W3) echo "-t 1 -n 500000 -d 48 -l 10000 -k $LEAK" ;;
+        *) die "unknown workload $1 (W1 W2 W3)" ;;
+    esac
+}
+
+kv() { # FILE KEY -> value of KEY=value on the first line that has it
+    awk -v k="$2" '{ for (i = 1; i <= NF; i++) { p = index($i, "=");
+        if (p > 1 && substr($i, 1, p - 1) == k) { print substr($i, p + 1); exit } } }' "$1" 2> /dev/null
+}
+
+result_kv() { # STDOUT_FILE KEY -> value from allocbench's RESULT line
+    grep -m1 '^RESULT ' "$1" 2> /dev/null | kv /dev/stdin "$2"
+}
+
+# allocbench's libbeta.so table row: malloc+calloc+memalign+realloc calls
+beta_calls() {
+    awk '$1 == "libbeta.so" && NF >= 6 { print $2 + $3 + $4 + $5; exit }' "$1" 2> /dev/null
+}
+
+run_timed() { # NAME DIR CMD... -> DIR/NAME.{out,err,ts}; returns the command's status
+    local name=$1 d=$2
+    shift 2
+    "$TREESTAT" -o "$d/$name.ts" -- "$@" > "$d/$name.out" 2> "$d/$name.err"
+}
+
+file_bytes() { # FILES... -> total size in bytes (0 if none)
+    local total=0 f
+    for f in "$@"; do [[ -f $f ]] && total=$((total + $(stat -c %s "$f"))); done
+    echo "$total"
+}
+
+# verify_heapblame DIR STDOUT -> prints "hb_events diff verdict"
+# heapblame dump's totals (after "== totals ==": "key: value" lines and one
+# "module PATH: k=v ..." line per module) against allocbench's truth:
+#   events: N     must be >= RESULT events and exceed it by <= EVENTS_SLACK
+#   lost_events   must be 0
+#   libbeta.so    allocs = its malloc+calloc+memalign+realloc calls, and
+#                 live_blocks / live_bytes = beta_leaked_blocks / _bytes
+verify_heapblame() {
+    local dir=$1 out=$2 f totals=$SCRATCH/totals.txt
+    local truth ev=0 lost=0 ballocs=0 blive=0 bbytes=0 tb tby tcalls e l a b y
+    truth=$(result_kv "$out" events)
+    tb=$(result_kv "$out" beta_leaked_blocks)
+    tby=$(result_kv "$out" beta_leaked_bytes)
+    tcalls=$(beta_calls "$out")
+    [[ -n $truth ]] || { echo "- - NO-RESULT-LINE"; return; }
+    shopt -s nullglob
+    local traces=("$dir"/*)
+    shopt -u nullglob
+    ((${#traces[@]})) || { echo "- - NO-TRACE"; return; }
+    for f in "${traces[@]}"; do
+        "$HEAPBLAME" dump "$f" 2> "$SCRATCH/dump.err" |
+            awk '/^== totals ==/ { on = 1; next } on' > "$totals" ||
+            { echo "- - DUMP-FAILED($(head -c 80 "$SCRATCH/dump.err" | tr -s ' \n\t' '___'))"; return; }
+        read -r e l a b y < <(awk '
+            $1 == "events:" { e = $2 } $1 == "lost_events:" { l = $2 }
+            $1 == "module" && $2 ~ /libbeta\.so:$/ {
+                for (i = 3; i <= NF; i++) { split($i, kv, "=");
+                    if (kv[1] == "allocs") a = kv[2]; if (kv[1] == "live_blocks") b = kv[2];
+                    if (kv[1] == "live_bytes") y = kv[2] } }
+            END { printf "%s %s %d %d %d\n", e == "" ? "x" : e, l == "" ? 0 : l, a, b, y }' "$totals")
+        [[ $e == x ]] && { echo "- - NO-EVENTS-TOTAL"; return; }
+        ev=$((ev + e)); lost=$((lost + l)); ballocs=$((ballocs + a)); blive=$((blive + b)); bbytes=$((bbytes + y))
+    done
+    local diff=$((ev - truth)) bad=""
+    ((diff < 0 || diff > EVENTS_SLACK)) && bad+="events${diff}vs${EVENTS_SLACK},"
+    ((lost != 0)) && bad+="lost=$lost,"
+    [[ -n $tcalls && $ballocs != "$tcalls" ]] && bad+="beta_allocs=$ballocs/$tcalls,"
+    [[ $blive != "$tb" || $bbytes != "$tby" ]] && bad+="beta_leaks=$blive:$bbytes/$tb:$tby,"
+    if [[ -n $bad ]]; then echo "$ev $diff MISMATCH(${bad%,})"; else echo "$ev $diff ok"; fi
+}
+
+TSV_HDR="round	workload	tool	params	threads	n	events	loop_s	ns_per_op	wall_s	cpu_s	user_s	sys_s	peak_tree_rss_kib	max_proc_rss_kib	exit	trace_bytes	hb_events	events_diff	verify	samples	self_cpu_s"
+
+emit_row() { # ROUND WL TOOL DIR NAME TRACE_BYTES HB_EVENTS DIFF VERIFY
+    local r=$1 wl=$2 tool=$3 d=$4 name=$5 tb=$6 hbe=$7 dif=$8 ver=$9 params
+    params=$(wl_args "$wl")
+    local o=$d/$name.out ts=$d/$name.ts
+    local f v vals=()
+    for f in threads n events loop_s ns_per_op; do
+        v=$(result_kv "$o" "$f"); vals+=("${v:--}")
+    done
+    for f in wall_s cpu_s user_s sys_s peak_tree_rss_kib max_proc_rss_kib exit; do
+        v=$(kv "$ts" "$f"); vals+=("${v:--}")
+    done
+    local smp slf
+    smp=$(kv "$ts" samples); slf=$(kv "$ts" self_cpu_s)
+    local IFS=$'\t'
+    echo "$r	$wl	$tool	$params	${vals[*]}	$tb	$hbe	$dif	$ver	${smp:--}	${slf:--}" >> "$OUT/runs.tsv"
+}
+
+# ---------------------------------------------------------------- mode alloc
+
+run_one() { # ROUND WL TOOL
+    local r=$1 wl=$2 tool=$3 args rc d=$SCRATCH/$2.$1
+    read -ra args <<< "$(wl_args "$wl")"
+    mkdir -p "$d"
+    case $tool in
+        bare)
+            run_timed bare "$d" "$KITBIN/allocbench" "${args[@]}"; rc=$?
+            emit_row "$r" "$wl" bare "$d" bare - - - -
+            ;;
+        heapblame)
+            rm -rf "$d/hb"; mkdir -p "$d/hb"
+            run_timed heapblame "$d" "$HEAPBLAME" run -o "$d/hb" -- "$KITBIN/allocbench" "${args[@]}"; rc=$?
+            local tb hbe dif ver
+            tb=$(file_bytes "$d"/hb/*)
+            if ((rc != 0)); then
+                hbe=-; dif=-; ver="EXIT-$rc"
+            else
+                read -r hbe dif ver < <(verify_heapblame "$d/hb" "$d/heapblame.out")
+            fi
+            emit_row "$r" "$wl" heapblame "$d" heapblame "$tb" "$hbe" "$dif" "$ver"
+            [[ $ver == ok ]] || log "  !! heapblame $wl round $r: $ver"
+            if [[ $KEEP_TRACES == 1 && $r == 1 ]]; then
+                mkdir -p "$OUT/traces/$wl"; cp "$d"/hb/* "$OUT/traces/$wl/" 2> /dev/null
+            fi
+            rm -rf "$d/hb"
+            ;;
+        heaptrack)
+            rm -f "$d"/ht.*
+            run_timed heaptrack "$d" heaptrack -o "$d/ht" "$KITBIN/allocbench" "${args[@]}"; rc=$?
+            emit_row "$r" "$wl" heaptrack "$d" heaptrack "$(file_bytes "$d"/ht.*)" - - -
+            if [[ $KEEP_TRACES == 1 && $r == 1 ]]; then
+                mkdir -p "$OUT/traces/$wl"; cp "$d"/ht.* "$OUT/traces/$wl/" 2> /dev/null
+            fi
+            rm -f "$d"/ht.*
+            ;;
+    esac
+    ((rc == 0)) || log "  !! $tool $wl round $r exited $rc (see $OUT/failed/)"
+    if ((rc != 0)); then mkdir -p "$OUT/failed"; cp "$d/$tool.err" "$OUT/failed/$wl.$r.$tool.err"; fi
+    return 0
+}
+
+# One untimed small run per tool: warms the page cache and fails early if a
+# tool does not work at all.
+warm_up() {
+    local d=$SCRATCH/warm a=(-t 1 -n 20000 -d 8 -l 1000 -k "$LEAK")
+    mkdir -p "$d/hb"
+    log "warm-up"
+    "$KITBIN/allocbench" "${a[@]}" > /dev/null 2>&1 || die "allocbench does not run"
+    "$HEAPBLAME" run -o "$d/hb" -- "$KITBIN/allocbench" "${a[@]}" > "$d/out" 2> "$d/err" ||
+        { cat "$d/err" >&2; die "heapblame run failed in the warm-up"; }
+    if [[ $HEAPTRACK_RUN == 1 ]]; then
+        heaptrack -o "$d/ht" "$KITBIN/allocbench" "${a[@]}" > "$d/out" 2> "$d/err" ||
+            { cat "$d/err" >&2; die "heaptrack failed in the warm-up"; }
+    fi
+    rm -rf "$d"
+}
+
+mode_alloc() {
+    local tools="bare heapblame" r wl tool
+    [[ $HEAPTRACK_RUN == 1 ]] && tools+=" heaptrack"
+    echo "$TSV_HDR" > "$OUT/runs.tsv"
+    warm_up
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for wl in $WORKLOADS; do
+            for tool in $tools; do
+                log "round $r/$ROUNDS $wl: $tool"
+                run_one "$r" "$wl" "$tool"
+            done
+            rm -rf "${SCRATCH:?}/$wl.$r"
+        done
+    done
+    {
+        summarize_alloc "$OUT/runs.tsv"
+        echo
+        echo "Run $STAMP: $ROUNDS rounds, $("$HEAPBLAME" --version 2>&1 | head -1)," \
+            "load average at start $(awk '/^loadavg/ {print $4, $5, $6}' "$OUT/machine.txt"), at end $(cut -d' ' -f1-3 /proc/loadavg)" \
+            "on$(awk -F': ' '/^cpu:/ {print $2}' "$OUT/machine.txt"). Absolute times are for this machine only;" \
+            "compare ratios. Raw rows: runs.tsv; machine and versions: machine.txt."
+    } > "$OUT/summary.md"
+    cat "$OUT/summary.md"
+    log "raw rows: $OUT/runs.tsv   summary: $OUT/summary.md"
+    if grep -q 'SOME FIGURES ARE VOID' "$OUT/summary.md"; then
+        log "heapblame's result check failed: exit 1"
+        return 1
+    fi
+}
+
+# summarize_alloc RUNS.TSV -> markdown: one table per workload.
+summarize_alloc() {
+    awk -F'\t' -v sr="$TARGET_SLOWDOWN_RATIO" -v tbpe="$TARGET_BYTES_PER_EVENT" \
+        -v trss="$TARGET_RSS_RATIO" -v slack="$EVENTS_SLACK" -v leak="$LEAK" '
+    function med(s,    a, n, i, j, t) {
+        n = split(s, a, " ")
+        if (n == 0) return ""
+        for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+        return n % 2 ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    function lo(s,    a, n, i, m) { n = split(s, a, " "); m = a[1] + 0; for (i = 2; i <= n; i++) if (a[i] + 0 < m) m = a[i] + 0; return m }
+    function hi(s,    a, n, i, m) { n = split(s, a, " "); m = a[1] + 0; for (i = 2; i <= n; i++) if (a[i] + 0 > m) m = a[i] + 0; return m }
+    function f(x, fmt) { return x == "" ? "–" : sprintf(fmt, x) }
+    function rng(s, fmt) { return s == "" ? "–" : sprintf(fmt " (" fmt "–" fmt ")", med(s), lo(s), hi(s)) }
+    function num(x) { return x != "" && x != "-" }
+    function add(k, v) { L[k] = (k in L) ? L[k] " " v : v }
+    function tally(v) { if (v == "PASS") npass++; else if (v == "**VOID**") nvoid++; else if (v != "–") nmiss++ }
+    function verdict(v, target, isvoid) { if (v == "") return "–"; if (isvoid) return "**VOID**"; return v <= target ? "PASS" : "**MISS**" }
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    {
+        wl = $c["workload"]; r = $c["round"]; t = $c["tool"]
+        if (!(wl in seenwl)) { seenwl[wl] = 1; wls[++nwl] = wl }
+        if (!((wl, r) in seenr)) { seenr[wl, r] = 1; rounds[wl] = rounds[wl] " " r }
+        has[wl, t] = 1
+        for (k in c) V[wl, r, t, k] = $c[k]
+    }
+    END {
+        print "# heapblame vs heaptrack on allocbench"
+        print ""
+        print "Medians over interleaved rounds; every ratio is paired within a round, then the median is taken"
+        print "(the range over rounds follows in brackets). Slowdown = tool / bare. heapblame / heaptrack = the"
+        print "ratio of the two slowdowns in the same round. Targets: slowdown <= " sr " x heaptrack'"'"'s (wall and"
+        print "whole-tree CPU), trace <= " tbpe " B/event, peak tree RSS <= " trss " x heaptrack'"'"'s."
+        npass = nmiss = nvoid = 0; anyvoid = 0
+        for (w = 1; w <= nwl; w++) {
+            wl = wls[w]; split("", L)
+            nr = split(rounds[wl], R, " ")
+            nver = nok = 0; bad = ""
+            for (i = 1; i <= nr; i++) {
+                r = R[i]
+                if (has[wl, "heapblame"] && ((wl, r, "heapblame", "verify") in V)) {
+                    nver++
+                    if (V[wl, r, "heapblame", "verify"] == "ok") nok++
+                    else bad = bad " round " r ": " V[wl, r, "heapblame", "verify"] ";"
+                }
+                split("bare heapblame heaptrack", T, " ")
+                for (j = 1; j <= 3; j++) {
+                    t = T[j]
+                    if (!((wl, r, t, "wall_s") in V)) continue
+                    ev = V[wl, r, t, "events"]; n = V[wl, r, t, "n"]; th = V[wl, r, t, "threads"]
+                    if (num(ev)) add("ev", ev)
+                    params[wl] = V[wl, r, t, "params"]
+                    if (num(V[wl, r, t, "ns_per_op"])) add(t ",ns", V[wl, r, t, "ns_per_op"])
+                    add(t ",wall", V[wl, r, t, "wall_s"]); add(t ",cpu", V[wl, r, t, "cpu_s"])
+                    add(t ",rss", V[wl, r, t, "peak_tree_rss_kib"] / 1024)
+                    add(t ",mrss", V[wl, r, t, "max_proc_rss_kib"] / 1024)
+                    if (t != "bare" && num(ev) && ev > 0 && num(V[wl, r, t, "trace_bytes"]))
+                        add(t ",bpe", V[wl, r, t, "trace_bytes"] / ev)
+                    if (t != "bare" && ((wl, r, "bare", "wall_s") in V)) {
+                        bl = V[wl, r, "bare", "loop_s"]; tl = V[wl, r, t, "loop_s"]
+                        if (num(bl) && num(tl) && bl > 0) { add(t ",xloop", tl / bl); X[t, "loop", r] = tl / bl }
+                        if (V[wl, r, "bare", "wall_s"] > 0) { add(t ",xwall", V[wl, r, t, "wall_s"] / V[wl, r, "bare", "wall_s"]); X[t, "wall", r] = V[wl, r, t, "wall_s"] / V[wl, r, "bare", "wall_s"] }
+                        if (V[wl, r, "bare", "cpu_s"] > 0) { add(t ",xcpu", V[wl, r, t, "cpu_s"] / V[wl, r, "bare", "cpu_s"]); X[t, "cpu", r] = V[wl, r, t, "cpu_s"] / V[wl, r, "bare", "cpu_s"] }
+                    }
+                }
+                split("loop wall cpu", M, " ")
+                for (j = 1; j <= 3; j++)
+                    if (((("heapblame", M[j], r) in X)) && (("heaptrack", M[j], r) in X) && X["heaptrack", M[j], r] > 0)
+                        add("ratio," M[j], X["heapblame", M[j], r] / X["heaptrack", M[j], r])
+                if (((wl, r, "heapblame", "peak_tree_rss_kib") in V) && ((wl, r, "heaptrack", "peak_tree_rss_kib") in V) && V[wl, r, "heaptrack", "peak_tree_rss_kib"] > 0)
+                    add("ratio,rss", V[wl, r, "heapblame", "peak_tree_rss_kib"] / V[wl, r, "heaptrack", "peak_tree_rss_kib"])
+                if (((wl, r, "heapblame", "trace_bytes") in V) && ((wl, r, "heaptrack", "trace_bytes") in V) && V[wl, r, "heaptrack", "trace_bytes"] > 0)
+                    add("ratio,bpe", V[wl, r, "heapblame", "trace_bytes"] / V[wl, r, "heaptrack", "trace_bytes"])
+            }
+            void = (nver > 0 && nok < nver)
+            if (void) anyvoid = 1
+            print ""
+            printf "## %s: `allocbench %s` (%d rounds, %.2f M events)\n\n", wl, params[wl], nr, med(L["ev"]) / 1e6
+            if (void) {
+                print "**!!! heapblame RESULT CHECK FAILED in " (nver - nok) " of " nver " rounds: the heapblame figures below are VOID !!!**"
+                print "**" bad "**"
+                print ""
+            }
+            print "| metric (median of rounds) | bare | heapblame | heaptrack | heapblame / heaptrack | target | verdict |"
+            print "|---|---|---|---|---|---|---|"
+            printf "| loop ns/op (allocbench'"'"'s own, per thread) | %s | %s | %s | | | |\n", f(med(L["bare,ns"]), "%.1f"), f(med(L["heapblame,ns"]), "%.1f"), f(med(L["heaptrack,ns"]), "%.1f")
+            printf "| loop slowdown (x bare) | 1 | %s | %s | %s | | |\n", rng(L["heapblame,xloop"], "%.2f"), rng(L["heaptrack,xloop"], "%.2f"), rng(L["ratio,loop"], "%.2f")
+            printf "| wall s (whole command) | %s | %s | %s | | | |\n", f(med(L["bare,wall"]), "%.3f"), f(med(L["heapblame,wall"]), "%.3f"), f(med(L["heaptrack,wall"]), "%.3f")
+            v = verdict(med(L["ratio,wall"]), sr, void); tally(v)
+            printf "| wall slowdown (x bare) | 1 | %s | %s | %s | <= %s | %s |\n", rng(L["heapblame,xwall"], "%.2f"), rng(L["heaptrack,xwall"], "%.2f"), rng(L["ratio,wall"], "%.2f"), sr, v
+            printf "| whole-tree CPU s | %s | %s | %s | | | |\n", f(med(L["bare,cpu"]), "%.3f"), f(med(L["heapblame,cpu"]), "%.3f"), f(med(L["heaptrack,cpu"]), "%.3f")
+            v = verdict(med(L["ratio,cpu"]), sr, void); tally(v)
+            printf "| whole-tree CPU slowdown (x bare) | 1 | %s | %s | %s | <= %s | %s |\n", rng(L["heapblame,xcpu"], "%.2f"), rng(L["heaptrack,xcpu"], "%.2f"), rng(L["ratio,cpu"], "%.2f"), sr, v
+            v = verdict(med(L["heapblame,bpe"]), tbpe, void); tally(v)
+            printf "| trace bytes / event | – | %s | %s | %s | heapblame <= %s | %s |\n", f(med(L["heapblame,bpe"]), "%.3f"), f(med(L["heaptrack,bpe"]), "%.3f"), f(med(L["ratio,bpe"]), "%.3f"), tbpe, v
+            v = verdict(med(L["ratio,rss"]), trss, void); tally(v)
+            printf "| peak tree RSS MiB (sampled, 5 ms) | %s | %s | %s | %s | <= %s | %s |\n", f(med(L["bare,rss"]), "%.1f"), f(med(L["heapblame,rss"]), "%.1f"), f(med(L["heaptrack,rss"]), "%.1f"), rng(L["ratio,rss"], "%.2f"), trss, v
+            printf "| largest single-process RSS MiB (ru_maxrss) | %s | %s | %s | | | |\n", f(med(L["bare,mrss"]), "%.1f"), f(med(L["heapblame,mrss"]), "%.1f"), f(med(L["heaptrack,mrss"]), "%.1f")
+            if (nver > 0)
+                printf "| heapblame result = allocbench RESULT (dump events, libbeta leaks) | | %d of %d rounds ok | | | every round | %s |\n", nok, nver, void ? "**MISMATCH**" : "PASS"
+        }
+        print ""
+        printf "Targets: %d PASS, %d MISS, %d VOID%s.\n", npass, nmiss, nvoid, anyvoid ? "; SOME FIGURES ARE VOID (heapblame result check failed)" : ""
+        print ""
+        print "Result check: heapblame dump'"'"'s `events:` may exceed allocbench'"'"'s RESULT events by at most " slack " (allocations"
+        print "the C library and ld.so make outside allocbench'"'"'s count); libbeta.so'"'"'s allocation calls and live blocks/bytes"
+        print "must equal allocbench'"'"'s table and RESULT exactly; lost_events must be 0."
+    }' "$1"
+}
+
+# ---------------------------------------------------------------- main
+
+case $MODE in
+    alloc)
+        check_tools
+        mkdir -p "$OUT" || die "cannot create $OUT"
+        OUT=$(cd "$OUT" && pwd)
+        build_kit
+        snapshot_tools
+        machine_notes
+        log "results -> $OUT"
+        mode_alloc || exit 1
+        ;;
+    -h | --help | help)
+        sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'
+        ;;
+    *) die "unknown mode '$MODE' (modes: alloc)" ;;
+esac

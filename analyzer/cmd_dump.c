@@ -37,6 +37,7 @@ struct dump {
 	uint64_t alloc_events[HB_ALLOC_KIND_COUNT];
 	uint64_t free_events[HB_FREE_KIND_COUNT];
 	uint64_t lost_events;
+	uint64_t lost_by_kind[HB_LOSS_KIND_COUNT + 1]; /* LOSS records are cumulative */
 	uint64_t malformed;
 	struct live_set *live;
 	int ended;
@@ -84,10 +85,9 @@ static void on_meta(struct dump *d, const struct trace_record *r)
 		if (rec_decode_process(r, &p) < 0)
 			goto bad;
 		if (d->records) {
-			printf("PROCESS pid=%" PRIu64 " ppid=%" PRIu64 " start_ns=%" PRIu64 " flags=%s%s ptr=%" PRIu64
+			printf("PROCESS pid=%" PRIu64 " ppid=%" PRIu64 " start_ns=%" PRIu64 " flags=%s ptr=%" PRIu64
 			       " page=%" PRIu64 " depth=%" PRIu64 " interval_ms=%" PRIu64 " program=",
-			       p.pid, p.ppid, p.start_realtime_ns, p.flags & HB_PROC_FORKED ? "forked" : "-",
-			       p.flags & HB_PROC_FOLLOWED ? ",followed" : "", p.pointer_size, p.page_size, p.max_depth,
+			       p.pid, p.ppid, p.start_realtime_ns, p.flags & HB_PROC_FORKED ? "forked" : "-", p.pointer_size, p.page_size, p.max_depth,
 			       p.flush_interval_ms);
 			print_str(&p.program);
 			printf(" argv=[");
@@ -178,11 +178,10 @@ static void on_meta(struct dump *d, const struct trace_record *r)
 			printf("LOSS kind=%s events=%" PRIu64 " bytes=%" PRIu64 "\n", rec_loss_kind_name(l.kind),
 			       l.events, l.bytes);
 		/* cumulative per kind: the last one counts; keep the max */
-		static uint64_t per_kind[HB_LOSS_KIND_COUNT + 1];
 		uint64_t k = l.kind < HB_LOSS_KIND_COUNT ? l.kind : HB_LOSS_KIND_COUNT;
-		if (l.events > per_kind[k]) {
-			d->lost_events += l.events - per_kind[k];
-			per_kind[k] = l.events;
+		if (l.events > d->lost_by_kind[k]) {
+			d->lost_events += l.events - d->lost_by_kind[k];
+			d->lost_by_kind[k] = l.events;
 		}
 		break;
 	}

@@ -174,9 +174,9 @@ static const char *const alloc_names[HB_ALLOC_KIND_COUNT] = {
 	"valloc", "pvalloc", "inherited",
 };
 static const char *const free_names[HB_FREE_KIND_COUNT] = {"free", "cfree", "realloc", "realloc0"};
-static const char *const flush_names[] = {"periodic", "exit", "signal", "fork", "exec", "full"};
+static const char *const flush_names[] = {"periodic", "exit", "signal", "fork", "exec"};
 static const char *const end_names[] = {"exit", "signal", "_exit"};
-static const char *const loss_names[HB_LOSS_KIND_COUNT] = {"free_dropped", "fold_dropped", "reentrant",
+static const char *const loss_names[HB_LOSS_KIND_COUNT] = {"free_dropped", "fold_dropped", "encoder",
 							   "no_table_space"};
 
 #define NAME(table, v) ((v) < sizeof(table) / sizeof(table[0]) ? table[v] : "?")

@@ -35,8 +35,10 @@ static int reserve(struct hb_enc *e, size_t extra)
 
 uint8_t *hb_enc_begin(struct hb_enc *e, size_t max_body)
 {
-	if (reserve(e, HB_ENC_GAP + max_body) < 0)
+	if (reserve(e, HB_ENC_GAP + max_body) < 0) {
+		e->dropped++;
 		return NULL;
+	}
 	return e->buf + e->len + HB_ENC_GAP;
 }
 

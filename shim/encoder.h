@@ -26,7 +26,8 @@ struct hb_enc {
 	size_t len;
 	size_t cap;
 	uint32_t records;
-	int failed; /* a reservation failed: records were dropped */
+	int failed;       /* a reservation failed: records were dropped */
+	uint64_t dropped; /* records dropped so far, for the LOSS counters */
 };
 
 /* Returns a pointer where up to max_body bytes of body may be written, or

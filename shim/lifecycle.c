@@ -360,7 +360,10 @@ int hb_child_setup(void)
 		return 0;
 	}
 	hb_tls.busy = 1;
+	/* the child's clock starts now: its times are its own */
 	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	hb.start_mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	hb.start_real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	hb.process_flags |= HB_PROC_FORKED;

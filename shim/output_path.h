@@ -3,8 +3,8 @@
  *
  * The value is a directory (an existing one, or any value ending in '/'),
  * in which the default name heapblame.%e.%p.hbt is used, or a pattern. In a
- * pattern %p is the pid, %e the program's name (its executable's base name)
- * and %% a percent sign. When the name is taken (a pattern without %p, an
+ * pattern %p is the pid, %e the program's name (the base name of its
+ * argv[0], as `ps` shows it) and %% a percent sign. When the name is taken (a pattern without %p, an
  * exec that keeps the pid and the name), attempt n > 0 inserts ".n" before
  * a ".hbt" suffix, or appends it.
  */

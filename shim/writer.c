@@ -159,8 +159,22 @@ static void collect_new_blocks(void)
 	}
 }
 
+/* Records an encoder could not take (no memory) are losses like any other. */
+static void count_encoder_drops(struct hb_enc *e)
+{
+	if (e->dropped) {
+		__atomic_add_fetch(&hb.lost_events[HB_LOSS_ENCODER], e->dropped, __ATOMIC_RELAXED);
+		e->dropped = 0;
+	}
+}
+
 static void record_losses(void)
 {
+	for (uint32_t m = 0; m < module_enc_cap; m++)
+		count_encoder_drops(&module_enc[m]);
+	hb_spin_lock(&hb.meta_lock);
+	count_encoder_drops(&hb.meta);
+	hb_spin_unlock(&hb.meta_lock);
 	for (unsigned k = 0; k < HB_LOSS_KIND_COUNT; k++) {
 		uint64_t n = __atomic_load_n(&hb.lost_events[k], __ATOMIC_RELAXED);
 		if (n == hb.lost_written[k])

@@ -57,7 +57,7 @@ static inline int hb_parse_signal_list(const char *s, uint64_t *mask)
 		if (sig <= 0 || sig == SIGKILL || sig == SIGSTOP)
 			return -1;
 		m |= 1ull << sig;
-		s = comma ? comma + 1 : s + len;
+		s = comma ? comma + 1 : name + len;
 	}
 	*mask = m;
 	return 0;

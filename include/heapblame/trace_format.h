@@ -3,8 +3,13 @@
  *
  * This header is the only thing the shim (writer) and the analyzer (reader)
  * share. docs/trace-format.md is the byte-level specification; this file is
- * its C transcription and the two must change together (a format change bumps
- * HB_FORMAT_VERSION and gets an entry in the document's history).
+ * its C transcription and the two must change together, with an entry in
+ * the document's history.
+ *
+ * Versioning: HB_FORMAT_VERSION changes only when an old reader would
+ * misread a new trace. Compatible additions (a new record tag, fields
+ * appended to a record body, a longer file header) keep the version: readers
+ * skip unknown tags and trailing body bytes, and seek past header_size.
  *
  * Shape of a trace file:
  *
@@ -66,7 +71,9 @@ enum hb_block_flags {
 	HB_BLOCK_ZSTD = 1u << 0, /* payload is one zstd frame */
 };
 
-/* Stream id of metadata blocks; module ids are 1..0xfffffffe. */
+/* Stream id of metadata blocks. Module ids are 1..0xfffffffe; stream 0
+ * holds the events of stacks attributed to no module (every frame outside
+ * every known module, or an empty stack). */
 #define HB_STREAM_META 0xffffffffu
 
 /* Block header: 56 bytes, followed by stored_size payload bytes. */
@@ -143,8 +150,8 @@ enum hb_record_tag {
 };
 
 enum hb_process_flags {
-	HB_PROC_FORKED = 1u << 0,   /* a fork child: the live set was inherited */
-	HB_PROC_FOLLOWED = 1u << 1, /* started under an inherited LD_PRELOAD */
+	HB_PROC_FORKED = 1u << 0, /* a fork child: the live set was inherited */
+	/* bits 1..63 reserved, 0 */
 };
 
 /* Allocation kinds: which entry point made the block. */
@@ -167,7 +174,7 @@ enum hb_free_kind {
 	HB_FREE_FREE = 0,
 	HB_FREE_CFREE = 1,
 	HB_FREE_REALLOC = 2,      /* released by a realloc that returned a block */
-	HB_FREE_REALLOC_ZERO = 3, /* realloc(p, 0): glibc frees p, returns NULL */
+	HB_FREE_REALLOC_ZERO = 3, /* realloc(p, 0) or reallocarray(p, 0, n): freed */
 	HB_FREE_KIND_COUNT
 };
 
@@ -177,7 +184,7 @@ enum hb_flush_reason {
 	HB_FLUSH_SIGNAL = 2,
 	HB_FLUSH_FORK = 3,
 	HB_FLUSH_EXEC = 4,
-	HB_FLUSH_FULL = 5, /* a buffer filled up before the period ended */
+	/* 5 reserved */
 };
 
 enum hb_end_reason {
@@ -189,7 +196,7 @@ enum hb_end_reason {
 enum hb_loss_kind {
 	HB_LOSS_FREE_DROPPED = 0,   /* a free record found its buffer full */
 	HB_LOSS_FOLD_DROPPED = 1,   /* a fold record found its buffer full */
-	HB_LOSS_REENTRANT = 2,      /* calls made inside the shim (untraced) */
+	HB_LOSS_ENCODER = 2,        /* records the writer had no memory to encode */
 	HB_LOSS_NO_TABLE_SPACE = 3, /* live table could not grow: untraced */
 	HB_LOSS_KIND_COUNT
 };

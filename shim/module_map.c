@@ -34,12 +34,12 @@ int hb_glob_match(const char *pat, size_t patlen, const char *s)
 	const char *star_p = NULL, *star_s = NULL;
 	size_t pi = 0;
 	while (*s) {
-		if (pi < patlen && (pat[pi] == '?' || pat[pi] == *s)) {
-			pi++;
-			s++;
-		} else if (pi < patlen && pat[pi] == '*') {
+		if (pi < patlen && pat[pi] == '*') { /* before the literal test: a '*' in s is no match for it */
 			star_p = pat + pi++;
 			star_s = s;
+		} else if (pi < patlen && (pat[pi] == '?' || pat[pi] == *s)) {
+			pi++;
+			s++;
 		} else if (star_p) {
 			pi = (size_t)(star_p - pat) + 1;
 			s = ++star_s;

@@ -138,24 +138,34 @@ static void on_fold_slot(void *ctx, const struct hb_fold_slot *s)
 		hb_enc_fold(e, s->stack, s->akind, s->fkind, s->count, s->bytes);
 }
 
+static void encode_new_block(const struct hb_live_rec *r)
+{
+	struct hb_enc *e = enc_for(r->module);
+	if (!e)
+		return;
+	unsigned kind = (r->flags & HB_LIVE_INHERITED) ? HB_ALLOC_INHERITED : r->kind;
+	hb_enc_alloc(e, r->id, r->stack, kind, r->size, r->addr);
+	maybe_write_early(r->module, e);
+}
+
 static void collect_new_blocks(void)
 {
 	static struct hb_live_rec batch[HB_COLLECT_BATCH];
 	for (unsigned s = 0; s < HB_LIVE_SHARDS; s++) {
-		uint64_t cursor = 0, gen = ~0ull;
-		size_t n;
-		do {
-			n = hb_live_table_collect(&hb.live, s, &cursor, &gen, batch, HB_COLLECT_BATCH);
-			for (size_t i = 0; i < n; i++) {
-				const struct hb_live_rec *r = &batch[i];
-				struct hb_enc *e = enc_for(r->module);
-				if (!e)
-					continue;
-				unsigned kind = (r->flags & HB_LIVE_INHERITED) ? HB_ALLOC_INHERITED : r->kind;
-				hb_enc_alloc(e, r->id, r->stack, kind, r->size, r->addr);
-				maybe_write_early(r->module, e);
-			}
-		} while (n == HB_COLLECT_BATCH);
+		/* A free during the walk may shift a record behind the cursor
+		 * (backward-shift deletion): walk again while some remain, a few
+		 * times at most; what is left goes at the next flush. */
+		for (int pass = 0; pass < 4; pass++) {
+			if (pass && !__atomic_load_n(&hb.live.shard[s].unemitted, __ATOMIC_RELAXED))
+				break;
+			uint64_t cursor = 0, gen = ~0ull;
+			size_t n;
+			do {
+				n = hb_live_table_collect(&hb.live, s, &cursor, &gen, batch, HB_COLLECT_BATCH);
+				for (size_t i = 0; i < n; i++)
+					encode_new_block(&batch[i]);
+			} while (n == HB_COLLECT_BATCH);
+		}
 	}
 }
 

@@ -49,6 +49,16 @@ static uint64_t stack_hash(const uintptr_t *frames, unsigned depth)
 	return h ^ (h >> 32);
 }
 
+/* A plain loop: stacks are short, and a call to memcmp through the PLT costs
+ * more than comparing a dozen words. */
+static inline int same_frames(const uintptr_t *a, const uintptr_t *b, unsigned depth)
+{
+	uintptr_t diff = 0;
+	for (unsigned i = 0; i < depth; i++)
+		diff |= a[i] ^ b[i];
+	return diff == 0;
+}
+
 static const struct hb_stack_entry *index_find(const struct hb_stack_index *ix, uint64_t h,
 					       const uintptr_t *frames, unsigned depth)
 {
@@ -56,8 +66,7 @@ static const struct hb_stack_entry *index_find(const struct hb_stack_index *ix, 
 		const struct hb_stack_entry *e = __atomic_load_n(&ix->slots[i], __ATOMIC_ACQUIRE);
 		if (!e)
 			return NULL;
-		if (e->hash == h && e->depth == depth &&
-		    memcmp(e->frames, frames, depth * sizeof(frames[0])) == 0)
+		if (e->hash == h && e->depth == depth && same_frames(e->frames, frames, depth))
 			return e;
 	}
 }

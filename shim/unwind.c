@@ -545,6 +545,7 @@ __attribute__((noinline)) int hb_unwind(uintptr_t *out, unsigned max, uintptr_t 
 	uint64_t gen = __atomic_load_n(&cache_gen, __ATOMIC_ACQUIRE);
 	if (memo->gen != gen) {
 		memset(memo->e, 0, sizeof(memo->e));
+		memset(memo->last, 0, sizeof(memo->last));
 		memo->gen = gen;
 	}
 	unsigned n = 0;
@@ -557,14 +558,22 @@ __attribute__((noinline)) int hb_unwind(uintptr_t *out, unsigned max, uintptr_t 
 		/* Recursion repeats a return address frame after frame: then the
 		 * row is the one in hand, and a frame costs a load and an add. */
 		if (key != prev_key) {
-			unsigned m = (unsigned)((key * 0x9E3779B97F4A7C15ull) >> (64 - HB_UNWIND_MEMO_BITS));
 			uint64_t row;
-			if (HB_LIKELY_(memo->e[m].key == key)) {
-				row = memo->e[m].row;
+			if (n < HB_UNWIND_LAST && memo->last[n].key == key) {
+				row = memo->last[n].row;
 			} else {
-				row = row_for(key);
-				memo->e[m].key = key;
-				memo->e[m].row = row;
+				unsigned m = (unsigned)((key * 0x9E3779B97F4A7C15ull) >> (64 - HB_UNWIND_MEMO_BITS));
+				if (HB_LIKELY_(memo->e[m].key == key)) {
+					row = memo->e[m].row;
+				} else {
+					row = row_for(key);
+					memo->e[m].key = key;
+					memo->e[m].row = row;
+				}
+				if (n < HB_UNWIND_LAST) {
+					memo->last[n].key = key;
+					memo->last[n].row = row;
+				}
 			}
 			prev_key = key;
 			if (!(row & ROW_VALID))

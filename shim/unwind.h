@@ -36,12 +36,17 @@ int hb_unwind_supported(void);
  * result. Zero-initialised is valid. */
 #define HB_UNWIND_MEMO_BITS 9
 #define HB_UNWIND_MEMO (1u << HB_UNWIND_MEMO_BITS)
+/* ... and the rows of its previous walk, by frame number: a guess that
+ * needs no hashing, so the next row can be loaded before the return address
+ * it depends on has arrived (the walk is otherwise a chain of dependent
+ * loads). */
+#define HB_UNWIND_LAST 64
 struct hb_unwind_memo {
 	uint64_t gen;
 	struct {
 		uintptr_t key;
 		uint64_t row;
-	} e[HB_UNWIND_MEMO];
+	} e[HB_UNWIND_MEMO], last[HB_UNWIND_LAST];
 };
 
 /* Fills out[] with up to max return addresses, innermost first, starting

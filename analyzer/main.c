@@ -16,6 +16,7 @@ static void usage(FILE *out)
 		     "Find which module of a native program leaks memory.\n\n"
 		     "Commands:\n"
 		     "  run [OPTIONS] -- CMD ARGS...   run CMD under the tracer, write trace file(s)\n"
+		     "  report [OPTIONS] TRACE...      what is outstanding, by the module that allocated it\n"
 		     "  dump TRACE                     print a trace's records and totals\n\n"
 		     "  heapblame COMMAND --help       options of one command\n"
 		     "  heapblame --version            version\n\n"
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "dump") == 0)
 		return cmd_dump(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

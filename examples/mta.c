@@ -4,9 +4,9 @@
  * mta_submit() copies each message into an envelope on a queue, and
  * mta_flush() delivers and frees them: all of that is clean. The bug is in
  * the retry bookkeeping: one message in every MTA_RETRY_EVERY gets a retry
- * record that nothing ever frees. From outside, the memory of whatever
- * process links libmta just grows; heapblame blames libmta.so, entered
- * through its exported mta_submit().
+ * record on a list, and mta_flush() forgets the list instead of freeing it.
+ * From outside, the memory of whatever process links libmta just grows;
+ * heapblame blames libmta.so, entered through its exported mta_submit().
  */
 #include "mta.h"
 
@@ -25,19 +25,22 @@ struct retry {
 	char rcpt[64];
 	unsigned attempts;
 	long not_before;
+	struct retry *next;
 };
 
 static struct envelope *queue;
+static struct retry *retries;
 static unsigned long submitted;
 
-static struct retry *schedule_retry(const char *rcpt)
+static void schedule_retry(const char *rcpt)
 {
-	struct retry *r = calloc(1, sizeof(*r)); /* the leak: never freed */
+	struct retry *r = calloc(1, sizeof(*r));
 	if (r) {
 		strncpy(r->rcpt, rcpt, sizeof(r->rcpt) - 1);
 		r->attempts = 1;
+		r->next = retries;
+		retries = r;
 	}
-	return r;
 }
 
 int mta_submit(const char *rcpt, const char *body)
@@ -65,5 +68,6 @@ size_t mta_flush(void)
 		free(e);
 		n++;
 	}
+	retries = NULL; /* the bug: the retry records are dropped, not freed */
 	return n;
 }

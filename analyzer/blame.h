@@ -1,0 +1,105 @@
+/*
+ * blame.h - who allocated what is outstanding, and how control got there.
+ *
+ * From the model (outstanding bytes per stack, per process) to the report
+ * every renderer prints. For each stack:
+ *   - the blamed module is the module of its first frame outside allocator
+ *     wrappers (libc, libstdc++, libc_malloc_debug, the shim, and the
+ *     --wrapper names), so strdup's or operator new's allocations go to
+ *     their caller's module;
+ *   - the entry point is the outermost frame of the run of frames inside the
+ *     blamed module that starts at the blamed frame: the function through
+ *     which control came into that module; whether it is exported (in the
+ *     module's .dynsym), and the module and function that called it;
+ *   - the site is the whole symbolized stack, inlined frames included.
+ * Modules, entry points and sites merge across processes by module path and
+ * module-relative addresses, so the workers of a forking server add up.
+ */
+#ifndef HB_BLAME_H
+#define HB_BLAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "symbolizer.h"
+#include "trace_model.h"
+
+struct blame_frame {
+	const char *module;      /* base name, or NULL (no module) */
+	const char *function;    /* NULL when unknown */
+	const char *file;
+	int line;
+	int inlined;
+	uint64_t offset;         /* module-relative return address (absolute without a module) */
+};
+
+struct blame_site {
+	uint64_t bytes, blocks;
+	struct blame_frame *frames;
+	size_t nframes;
+	uint64_t hash;
+};
+
+struct blame_entry {
+	const char *function;        /* NULL when unknown */
+	int exported;
+	const char *caller_module;   /* NULL: the stack ends there */
+	const char *caller_function;
+	uint64_t bytes, blocks;
+};
+
+struct blame_module {
+	const char *name;            /* base name */
+	const char *path;
+	char build_id[129];          /* hex */
+	enum sym_status status;
+	uint64_t bytes, blocks;
+	struct blame_entry *entries;
+	size_t nentries;
+	struct blame_site *sites;
+	size_t nsites;
+	size_t nsites_all;           /* before --top */
+};
+
+struct blame_proc_module {
+	const char *name, *path;
+	uint64_t bytes, blocks;
+};
+
+struct blame_process {
+	uint64_t pid;
+	const char *program, *trace, *end;
+	uint64_t bytes, blocks;
+	struct blame_proc_module *mods;
+	size_t nmods;
+};
+
+struct blame_report {
+	uint64_t bytes, blocks;
+	struct blame_module *mods;
+	size_t nmods;
+	struct blame_process *procs;
+	size_t nprocs;
+	size_t ntraces;
+};
+
+struct blame_options {
+	const char **wrappers;  /* extra wrapper names or globs */
+	size_t nwrappers;
+	const char *module_glob; /* keep only modules whose name or path matches */
+	uint64_t min_bytes;     /* drop sites and modules below */
+	size_t top;             /* sites kept per module (0: all) */
+};
+
+/* Builds the report. Returns 0 or -1 (out of memory). */
+int blame_build(struct blame_report *r, const struct tm_model *m, struct symbolizer *s,
+		const struct blame_options *opt);
+void blame_free(struct blame_report *r);
+
+/* Whether a module's base name is an allocator wrapper under opt. */
+int blame_is_wrapper(const char *path, const struct blame_options *opt);
+
+/* Glob match of a whole string ('*', '?'). */
+int blame_glob(const char *pat, const char *s);
+
+#endif

@@ -1,0 +1,210 @@
+/*
+ * cmd_report.c - `heapblame report TRACE...`: what is outstanding at the
+ * end of the traces, by the module whose code allocated it.
+ *
+ * Loads every trace into the model (several traces merge: the workers of
+ * a forking server), blames, symbolizes and renders in the chosen format.
+ * A trace cut short or partly damaged is reported up to its last good
+ * block, with warnings on stderr and exit 0; a trace that cannot be used
+ * at all is an input error (exit 2).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blame.h"
+#include "cli.h"
+#include "report.h"
+#include "trace_model.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: heapblame report [OPTIONS] TRACE...\n"
+		"Report the memory outstanding at the end of the traces, grouped by the module\n"
+		"whose code allocated it, with the entry point through which that module was\n"
+		"entered and the allocating call stacks. Several traces are merged.\n\n"
+		"  -f, --format FORMAT    text (default), json, folded\n"
+		"  -b, --by GROUP         text grouping: module (default), entry, site, function\n"
+		"  -n, --top N            sites (and entry points in text) shown per module (default 5;\n"
+		"                         0: all)\n"
+		"  -m, --module GLOB      only modules whose name or path matches GLOB\n"
+		"      --min-bytes N      leave out modules and sites holding fewer bytes\n"
+		"  -w, --wrapper NAME     treat module NAME as an allocator wrapper (repeatable;\n"
+		"                         libc, libstdc++ and the shim always are)\n"
+		"      --sysroot DIR      look for modules under DIR (traces from another machine)\n"
+		"      --debug-dir DIR    look for separate debug files in DIR/.build-id/\n"
+		"  -o, --output FILE      write the report to FILE instead of standard output\n"
+		"      --color WHEN       auto (default: on a terminal, unless NO_COLOR), always, never\n"
+		"  -h, --help             show this help\n\n"
+		"Exit status: 0 reported (also for a trace cut short, with a warning);\n"
+		"2 usage error, or a trace that cannot be read at all.\n");
+}
+
+static int parse_u64(const char *opt, const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || !*s || *s == '-') {
+		cli_error("%s: '%s' is not a non-negative number", opt, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	enum { OPT_MIN_BYTES = 256, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_COLOR };
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'},   {"by", required_argument, NULL, 'b'},
+		{"top", required_argument, NULL, 'n'},      {"module", required_argument, NULL, 'm'},
+		{"min-bytes", required_argument, NULL, OPT_MIN_BYTES},
+		{"wrapper", required_argument, NULL, 'w'},  {"sysroot", required_argument, NULL, OPT_SYSROOT},
+		{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+		{"output", required_argument, NULL, 'o'},   {"color", required_argument, NULL, OPT_COLOR},
+		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+	const char *format = "text", *output = NULL, *sysroot = NULL, *debug_dir = NULL, *color = "auto";
+	struct blame_options bo = {.top = 5};
+	struct report_options ro = {.by = REPORT_BY_MODULE, .top = 5};
+	const char **wrappers = calloc((size_t)argc + 1, sizeof(*wrappers));
+	int status = HB_EXIT_USAGE;
+	struct tm_model model = {0};
+	struct symbolizer *sym = NULL;
+	struct blame_report rep = {0};
+	int have_rep = 0;
+	FILE *out = stdout;
+	if (!wrappers) {
+		cli_error("out of memory");
+		return HB_EXIT_USAGE;
+	}
+	bo.wrappers = wrappers;
+	int c;
+	uint64_t v;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+f:b:n:m:w:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			format = optarg;
+			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "folded")) {
+				cli_error("--format: '%s' is not one of text, json, folded", optarg);
+				goto out;
+			}
+			break;
+		case 'b':
+			if (!strcmp(optarg, "module"))
+				ro.by = REPORT_BY_MODULE;
+			else if (!strcmp(optarg, "entry"))
+				ro.by = REPORT_BY_ENTRY;
+			else if (!strcmp(optarg, "site"))
+				ro.by = REPORT_BY_SITE;
+			else if (!strcmp(optarg, "function"))
+				ro.by = REPORT_BY_FUNCTION;
+			else {
+				cli_error("--by: '%s' is not one of module, entry, site, function", optarg);
+				goto out;
+			}
+			break;
+		case 'n':
+			if (parse_u64("--top", optarg, &v) < 0)
+				goto out;
+			bo.top = ro.top = (size_t)v;
+			break;
+		case 'm':
+			bo.module_glob = optarg;
+			break;
+		case OPT_MIN_BYTES:
+			if (parse_u64("--min-bytes", optarg, &v) < 0)
+				goto out;
+			bo.min_bytes = v;
+			break;
+		case 'w':
+			wrappers[bo.nwrappers++] = optarg;
+			break;
+		case OPT_SYSROOT:
+			sysroot = optarg;
+			break;
+		case OPT_DEBUG_DIR:
+			debug_dir = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_COLOR:
+			color = optarg;
+			if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never")) {
+				cli_error("--color: '%s' is not one of auto, always, never", optarg);
+				goto out;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			status = 0;
+			goto out;
+		default:
+			fprintf(stderr, "Try 'heapblame report --help'.\n");
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		cli_error("report: no trace given (usage: heapblame report [OPTIONS] TRACE...)");
+		goto out;
+	}
+	for (int i = optind; i < argc; i++) {
+		char err[4200];
+		if (tm_load(&model, argv[i], cli_warn_cb, NULL, err, sizeof(err)) < 0) {
+			cli_error("%s", err);
+			goto out;
+		}
+	}
+	sym = sym_new(sysroot, debug_dir);
+	if (!sym || blame_build(&rep, &model, sym, &bo) < 0) {
+		cli_error("out of memory");
+		goto out;
+	}
+	have_rep = 1;
+	for (size_t i = 0; i < rep.nmods; i++) {
+		if (rep.mods[i].status == SYM_MISMATCH)
+			cli_warn("%s: the file found is another build than the traced one (build-id %s): not used, "
+				 "offsets only",
+				 rep.mods[i].path, rep.mods[i].build_id);
+		else if (rep.mods[i].status == SYM_MISSING && strcmp(rep.mods[i].path, "[unknown]") != 0)
+			cli_warn("%s: not found%s: offsets only", rep.mods[i].path,
+				 sysroot ? " (nor under --sysroot)" : " (use --sysroot for traces from another machine)");
+	}
+	if (output) {
+		out = fopen(output, "w");
+		if (!out) {
+			cli_error("cannot write %s: %s", output, strerror(errno));
+			out = stdout;
+			goto out;
+		}
+	}
+	ro.color = !strcmp(color, "always") ||
+		   (!strcmp(color, "auto") && !output && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+	if (!strcmp(format, "json"))
+		report_json(out, &rep, &ro);
+	else if (!strcmp(format, "folded"))
+		report_folded(out, &rep, &ro);
+	else
+		report_text(out, &rep, &ro);
+	if (fflush(out) != 0 || ferror(out)) {
+		cli_error("cannot write the report: %s", strerror(errno));
+		goto out;
+	}
+	status = 0;
+out:
+	if (out != stdout)
+		fclose(out);
+	if (have_rep)
+		blame_free(&rep);
+	sym_free(sym);
+	tm_free(&model);
+	free(wrappers);
+	return status;
+}

@@ -1,0 +1,32 @@
+/*
+ * report.h - the renderers of `heapblame report`, one file per format.
+ * Each reads the blame model (blame.h) only, never raw records.
+ */
+#ifndef HB_REPORT_H
+#define HB_REPORT_H
+
+#include <stdio.h>
+
+#include "blame.h"
+
+enum report_by {
+	REPORT_BY_MODULE,   /* modules, each with its entry points and top sites */
+	REPORT_BY_ENTRY,    /* entry points across modules */
+	REPORT_BY_SITE,     /* sites across modules */
+	REPORT_BY_FUNCTION, /* the allocating function (first frame outside wrappers) */
+};
+
+struct report_options {
+	enum report_by by;
+	size_t top;
+	int color;
+};
+
+int report_text(FILE *f, const struct blame_report *r, const struct report_options *o);
+int report_json(FILE *f, const struct blame_report *r, const struct report_options *o);
+int report_folded(FILE *f, const struct blame_report *r, const struct report_options *o);
+
+/* "1.2 MiB", "512 B": binary units, 3 significant digits. */
+void report_size(char *out, size_t cap, uint64_t bytes);
+
+#endif

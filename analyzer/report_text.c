@@ -1,0 +1,211 @@
+/*
+ * report_text.c - `heapblame report` for people: aligned columns, sizes in
+ * binary units, modules first, and one closing sentence that says who
+ * allocated most of what is outstanding and how control got into it.
+ * Colour (bold module names) only when the output is a terminal and
+ * NO_COLOR is not set.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+#define MAX_FRAMES_SHOWN 14
+
+void report_size(char *out, size_t cap, uint64_t bytes)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, cap, "%" PRIu64 " B", bytes);
+	else
+		snprintf(out, cap, v >= 100 ? "%.0f %s" : v >= 10 ? "%.1f %s" : "%.2f %s", v, unit[u]);
+}
+
+static const char *bold(const struct report_options *o)
+{
+	return o->color ? "\033[1m" : "";
+}
+
+static const char *plain(const struct report_options *o)
+{
+	return o->color ? "\033[0m" : "";
+}
+
+static void print_frame(FILE *f, const struct blame_frame *fr)
+{
+	char fn[512], loc[512];
+	if (fr->function)
+		snprintf(fn, sizeof(fn), "%s%s", fr->function, fr->inlined ? " (inlined)" : "");
+	else
+		snprintf(fn, sizeof(fn), "0x%" PRIx64, fr->offset);
+	if (fr->file) {
+		const char *base = strrchr(fr->file, '/');
+		snprintf(loc, sizeof(loc), "%s:%d", base ? base + 1 : fr->file, fr->line);
+	} else {
+		snprintf(loc, sizeof(loc), "+0x%" PRIx64, fr->offset);
+	}
+	fprintf(f, "          %-40s %-24s %s\n", fn, loc, fr->module ? fr->module : "?");
+}
+
+static void print_site(FILE *f, const struct blame_site *s)
+{
+	char sz[32];
+	report_size(sz, sizeof(sz), s->bytes);
+	fprintf(f, "        %s in %" PRIu64 " block%s\n", sz, s->blocks, s->blocks == 1 ? "" : "s");
+	size_t n = s->nframes < MAX_FRAMES_SHOWN ? s->nframes : MAX_FRAMES_SHOWN;
+	for (size_t q = 0; q < n; q++)
+		print_frame(f, &s->frames[q]);
+	if (s->nframes > n)
+		fprintf(f, "          ... %zu more frames\n", s->nframes - n);
+}
+
+static void print_entry(FILE *f, const struct blame_entry *e)
+{
+	char sz[32];
+	report_size(sz, sizeof(sz), e->bytes);
+	fprintf(f, "      entered via %s()%s", e->function ? e->function : "?", e->exported ? " [exported]" : "");
+	if (e->caller_module)
+		fprintf(f, " from %s: %s()", e->caller_module, e->caller_function ? e->caller_function : "?");
+	fprintf(f, "   %s in %" PRIu64 " block%s\n", sz, e->blocks, e->blocks == 1 ? "" : "s");
+}
+
+static void header(FILE *f, const struct blame_report *r)
+{
+	char sz[32];
+	report_size(sz, sizeof(sz), r->bytes);
+	fprintf(f, "heapblame: %s in %" PRIu64 " block%s outstanding at the end of %zu trace%s", sz, r->blocks,
+		r->blocks == 1 ? "" : "s", r->ntraces, r->ntraces == 1 ? "" : "s");
+	for (size_t i = 0; i < r->nprocs && i < 4; i++) {
+		const char *prog = strrchr(r->procs[i].program, '/');
+		fprintf(f, "%s%s pid %" PRIu64 " (%s)", i ? ", " : ": ", prog ? prog + 1 : r->procs[i].program,
+			r->procs[i].pid, r->procs[i].end);
+	}
+	fprintf(f, "%s\n\n", r->nprocs > 4 ? ", ..." : "");
+}
+
+static void by_module(FILE *f, const struct blame_report *r, const struct report_options *o)
+{
+	for (size_t i = 0; i < r->nmods; i++) {
+		const struct blame_module *m = &r->mods[i];
+		char sz[32];
+		report_size(sz, sizeof(sz), m->bytes);
+		fprintf(f, "%s%s%s  %s in %" PRIu64 " block%s (%.1f%%)", bold(o), m->name, plain(o), sz, m->blocks,
+			m->blocks == 1 ? "" : "s", r->bytes ? 100.0 * (double)m->bytes / (double)r->bytes : 0.0);
+		if (m->status == SYM_MISSING)
+			fprintf(f, "  [no file: offsets only]");
+		else if (m->status == SYM_MISMATCH)
+			fprintf(f, "  [file is another build: offsets only]");
+		fprintf(f, "\n      %s\n", m->path);
+		size_t ne = o->top && m->nentries > o->top ? o->top : m->nentries;
+		for (size_t k = 0; k < ne; k++)
+			print_entry(f, &m->entries[k]);
+		if (m->nentries > ne)
+			fprintf(f, "      ... %zu more entry points\n", m->nentries - ne);
+		if (m->nsites)
+			fprintf(f, "      top sites (%zu of %zu):\n", m->nsites, m->nsites_all);
+		for (size_t k = 0; k < m->nsites; k++)
+			print_site(f, &m->sites[k]);
+		fputc('\n', f);
+	}
+}
+
+static void by_entry(FILE *f, const struct blame_report *r, const struct report_options *o)
+{
+	size_t shown = 0;
+	for (size_t i = 0; i < r->nmods; i++) {
+		for (size_t k = 0; k < r->mods[i].nentries; k++) {
+			if (o->top && shown >= o->top * 4)
+				return;
+			fprintf(f, "%s%s%s", bold(o), r->mods[i].name, plain(o));
+			print_entry(f, &r->mods[i].entries[k]);
+			shown++;
+		}
+	}
+}
+
+static void by_site(FILE *f, const struct blame_report *r, const struct report_options *o)
+{
+	(void)o;
+	for (size_t i = 0; i < r->nmods; i++) {
+		fprintf(f, "%s%s%s\n", bold(o), r->mods[i].name, plain(o));
+		for (size_t k = 0; k < r->mods[i].nsites; k++)
+			print_site(f, &r->mods[i].sites[k]);
+	}
+}
+
+/* The allocating function of a site: its first frame in the blamed module. */
+static const char *allocating_function(const struct blame_module *m, const struct blame_site *s)
+{
+	for (size_t q = 0; q < s->nframes; q++)
+		if (s->frames[q].module && strcmp(s->frames[q].module, m->name) == 0)
+			return s->frames[q].function ? s->frames[q].function : "?";
+	return "?";
+}
+
+static void by_function(FILE *f, const struct blame_report *r, const struct report_options *o)
+{
+	for (size_t i = 0; i < r->nmods; i++) {
+		const struct blame_module *m = &r->mods[i];
+		fprintf(f, "%s%s%s\n", bold(o), m->name, plain(o));
+		/* sites are few after --top: merge by function with a quadratic pass */
+		for (size_t k = 0; k < m->nsites; k++) {
+			const char *fn = allocating_function(m, &m->sites[k]);
+			int seen = 0;
+			for (size_t j = 0; j < k && !seen; j++)
+				seen = strcmp(allocating_function(m, &m->sites[j]), fn) == 0;
+			if (seen)
+				continue;
+			uint64_t bytes = 0, blocks = 0;
+			for (size_t j = k; j < m->nsites; j++) {
+				if (strcmp(allocating_function(m, &m->sites[j]), fn) == 0) {
+					bytes += m->sites[j].bytes;
+					blocks += m->sites[j].blocks;
+				}
+			}
+			char sz[32];
+			report_size(sz, sizeof(sz), bytes);
+			fprintf(f, "    %12s in %8" PRIu64 " blocks  %s()\n", sz, blocks, fn);
+		}
+	}
+}
+
+static void summary(FILE *f, const struct blame_report *r)
+{
+	if (!r->nmods || !r->blocks) {
+		fprintf(f, "Nothing is outstanding: every traced allocation was freed.\n");
+		return;
+	}
+	const struct blame_module *m = &r->mods[0];
+	char sz[32];
+	report_size(sz, sizeof(sz), m->bytes);
+	fprintf(f, "%s of the outstanding memory (%s in %" PRIu64 " block%s, %.0f%%) was allocated by %s's own code",
+		m->bytes * 2 > r->bytes ? "Most" : "The largest share", sz, m->blocks, m->blocks == 1 ? "" : "s",
+		100.0 * (double)m->bytes / (double)r->bytes, m->name);
+	if (m->nentries && m->entries[0].function) {
+		const struct blame_entry *e = &m->entries[0];
+		fprintf(f, ", entered through %s%s()", e->exported ? "its exported function " : "", e->function);
+		if (e->caller_module)
+			fprintf(f, " from %s's %s()", e->caller_module, e->caller_function ? e->caller_function : "code");
+	}
+	fprintf(f, ".\n");
+}
+
+int report_text(FILE *f, const struct blame_report *r, const struct report_options *o)
+{
+	header(f, r);
+	switch (o->by) {
+	case REPORT_BY_MODULE: by_module(f, r, o); break;
+	case REPORT_BY_ENTRY: by_entry(f, r, o); fputc('\n', f); break;
+	case REPORT_BY_SITE: by_site(f, r, o); fputc('\n', f); break;
+	case REPORT_BY_FUNCTION: by_function(f, r, o); fputc('\n', f); break;
+	}
+	summary(f, r);
+	return 0;
+}

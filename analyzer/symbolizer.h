@@ -1,0 +1,63 @@
+/*
+ * symbolizer.h - module-relative addresses to functions, files and lines.
+ *
+ * Post-mortem, possibly on another machine: a module is looked for at its
+ * recorded path, under --sysroot, and its separate debug file by build-id
+ * under --debug-dir (DIR/.build-id/xx/rest.debug, as gdb does) and the
+ * system's /usr/lib/debug. The build-id recorded in the trace is checked
+ * against the file found: a file whose build-id differs is reported once
+ * and not used (a rebuilt library would give confidently wrong names), and
+ * its frames fall back to module+offset. elfutils libdw reads the DWARF:
+ * inlined frames come from the DIE scopes at the address, file and line
+ * from the line table and the inlined call sites. C++ names are demangled.
+ * Whether a function is exported is read from the module's .dynsym.
+ */
+#ifndef HB_SYMBOLIZER_H
+#define HB_SYMBOLIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum sym_status {
+	SYM_OK = 0,       /* file found, build-id matches (or none recorded) */
+	SYM_MISSING = 1,  /* no file at the path or under the sysroot */
+	SYM_MISMATCH = 2, /* a file, but another build */
+	SYM_NO_DEBUG = 3, /* file found, no DWARF: function names from the symbol table only */
+};
+
+/* One frame of a symbolized address; an address in inlined code gives
+ * several, innermost first, the last being the physical function. */
+struct sym_frame {
+	const char *function; /* demangled; NULL when unknown */
+	const char *linkage;  /* the ELF symbol (mangled) of a physical frame, or NULL */
+	const char *file;     /* NULL when unknown */
+	int line;             /* 0 when unknown */
+	int inlined;
+};
+
+#define SYM_MAX_INLINE 16
+
+struct symbolizer;
+struct sym_module;
+
+struct symbolizer *sym_new(const char *sysroot, const char *debug_dir);
+void sym_free(struct symbolizer *s);
+
+/* The module handle for a recorded path and build-id (cached). Never NULL
+ * unless out of memory; its status says what was found. */
+struct sym_module *sym_module_get(struct symbolizer *s, const char *path, const uint8_t *build_id,
+				  size_t build_id_len);
+enum sym_status sym_module_status(const struct sym_module *m);
+/* The file actually used (may differ from the recorded path), or NULL. */
+const char *sym_module_file(const struct sym_module *m);
+
+/* Symbolizes a return address (module-relative). Fills up to max frames,
+ * innermost first; returns how many (0 when nothing is known). Strings live
+ * as long as the symbolizer. */
+int sym_lookup(struct sym_module *m, uint64_t return_offset, struct sym_frame *out, int max);
+
+/* Whether the ELF symbol (linkage name) is defined in the module's dynamic
+ * symbol table with global or weak binding and default visibility. */
+int sym_is_exported(struct sym_module *m, const char *linkage);
+
+#endif

@@ -1,0 +1,294 @@
+/*
+ * trace_model.c - replay of traces into outstanding bytes per stack (see
+ * trace_model.h). The replay is the one docs/trace-format.md describes:
+ * ALLOC adds a block by id, FREE removes it (a FREE read before its ALLOC
+ * waits in the live set as a pending free), FOLD records are complete
+ * pairs and never outstanding.
+ */
+#include "trace_model.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "live_set.h"
+#include "trace_records.h"
+
+static void *grow_array(void *arr, size_t *n, size_t want, size_t elem)
+{
+	if (want < *n)
+		return arr;
+	size_t cap = *n ? *n : 64;
+	while (cap <= want)
+		cap *= 2;
+	char *a = realloc(arr, cap * elem);
+	if (!a)
+		return NULL;
+	memset(a + *n * elem, 0, (cap - *n) * elem);
+	*n = cap;
+	return a;
+}
+
+static struct tm_module *module_slot(struct tm_process *p, uint64_t id)
+{
+	if (id > 0xffffffffu)
+		return NULL;
+	struct tm_module *m = grow_array(p->modules, &p->nmodules, (size_t)id, sizeof(*m));
+	if (!m)
+		return NULL;
+	p->modules = m;
+	return &m[id];
+}
+
+const struct tm_module *tm_module_of(const struct tm_process *p, uint32_t id)
+{
+	return id < p->nmodules && p->modules[id].defined ? &p->modules[id] : NULL;
+}
+
+static int on_module(struct tm_process *p, const struct trace_record *r)
+{
+	struct rec_module rm;
+	if (rec_decode_module(r, &rm) < 0)
+		return -1;
+	struct tm_module *m = module_slot(p, rm.id);
+	if (!m)
+		return -1;
+	free(m->path);
+	m->path = strndup(rm.path.s, rm.path.len);
+	m->id = (uint32_t)rm.id;
+	m->bias = rm.bias;
+	m->build_id_len = rm.build_id.len < sizeof(m->build_id) ? rm.build_id.len : sizeof(m->build_id);
+	memcpy(m->build_id, rm.build_id.s, m->build_id_len);
+	m->defined = 1;
+	m->unloaded = 0;
+	return 0;
+}
+
+static int on_stack(struct tm_process *p, const struct trace_record *r)
+{
+	struct rec_stack rs;
+	if (rec_decode_stack(r, &rs) < 0 || rs.id > 0xffffffffu)
+		return -1;
+	struct tm_stack **slots = grow_array(p->stacks, &p->nstacks, (size_t)rs.id, sizeof(*slots));
+	if (!slots)
+		return -1;
+	p->stacks = slots;
+	struct tm_stack *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -1;
+	s->id = (uint32_t)rs.id;
+	s->module = (uint32_t)rs.module;
+	s->frame_module = malloc((rs.depth ? rs.depth : 1) * sizeof(*s->frame_module));
+	s->frame_offset = malloc((rs.depth ? rs.depth : 1) * sizeof(*s->frame_offset));
+	if (!s->frame_module || !s->frame_offset) {
+		free(s->frame_module);
+		free(s->frame_offset);
+		free(s);
+		return -1;
+	}
+	const uint8_t *q = rs.frames_at;
+	for (uint64_t i = 0; i < rs.depth; i++) {
+		uint64_t mod, off;
+		if (rec_next_frame(&q, rs.end, &mod, &off) < 0)
+			break;
+		s->frame_module[s->depth] = (uint32_t)mod;
+		s->frame_offset[s->depth] = off;
+		s->depth++;
+	}
+	if (slots[rs.id]) { /* a redefinition (a fork child re-defines): keep the new one */
+		free(slots[rs.id]->frame_module);
+		free(slots[rs.id]->frame_offset);
+		free(slots[rs.id]);
+	}
+	slots[rs.id] = s;
+	return 0;
+}
+
+struct load_ctx {
+	struct tm_process *p;
+	struct live_set *live;
+	uint64_t lost_by_kind[HB_LOSS_KIND_COUNT + 1];
+	uint64_t malformed;
+};
+
+static int on_meta(struct load_ctx *c, const struct trace_record *r)
+{
+	struct tm_process *p = c->p;
+	switch (r->tag) {
+	case HB_REC_PROCESS: {
+		struct rec_process rp;
+		if (rec_decode_process(r, &rp) < 0)
+			return -1;
+		p->pid = rp.pid;
+		p->ppid = rp.ppid;
+		p->flags = rp.flags;
+		free(p->program);
+		p->program = strndup(rp.program.s, rp.program.len);
+		return 0;
+	}
+	case HB_REC_MODULE:
+		return on_module(p, r);
+	case HB_REC_UNLOAD: {
+		struct rec_unload u;
+		if (rec_decode_unload(r, &u) < 0)
+			return -1;
+		struct tm_module *m = module_slot(p, u.id);
+		if (m)
+			m->unloaded = 1;
+		return 0;
+	}
+	case HB_REC_STACK:
+		return on_stack(p, r);
+	case HB_REC_LOSS: {
+		struct rec_loss l;
+		if (rec_decode_loss(r, &l) < 0)
+			return -1;
+		uint64_t k = l.kind < HB_LOSS_KIND_COUNT ? l.kind : HB_LOSS_KIND_COUNT;
+		if (l.events > c->lost_by_kind[k]) {
+			p->lost_events += l.events - c->lost_by_kind[k];
+			c->lost_by_kind[k] = l.events;
+		}
+		return 0;
+	}
+	case HB_REC_EXEC: {
+		struct rec_exec e;
+		if (rec_decode_exec(r, &e) < 0)
+			return -1;
+		snprintf(p->end, sizeof(p->end), "exec %.*s", (int)(e.path.len > 80 ? 80 : e.path.len), e.path.s);
+		return 0;
+	}
+	case HB_REC_END: {
+		struct rec_end e;
+		if (rec_decode_end(r, &e) < 0)
+			return -1;
+		if (e.status < 0)
+			snprintf(p->end, sizeof(p->end), "%s", rec_end_reason_name(e.reason));
+		else
+			snprintf(p->end, sizeof(p->end), "%s %" PRId64, rec_end_reason_name(e.reason), e.status);
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+static int on_event(struct load_ctx *c, uint32_t module, const struct trace_record *r)
+{
+	switch (r->tag) {
+	case HB_REC_ALLOC: {
+		struct rec_alloc a;
+		if (rec_decode_alloc(r, &a) < 0 || !a.id)
+			return -1;
+		struct live_block b = {.id = a.id, .size = a.size, .addr = a.addr, .module = module,
+				       .stack = a.stack > 0xffffffffu ? 0 : (uint32_t)a.stack, .kind = (uint32_t)a.kind};
+		return live_set_add(c->live, &b) < 0 ? -1 : 0;
+	}
+	case HB_REC_FREE: {
+		struct rec_free f;
+		struct live_block b;
+		if (rec_decode_free(r, &f) < 0)
+			return -1;
+		return live_set_remove(c->live, f.id, &b) < 0 ? -1 : 0;
+	}
+	default:
+		return 0; /* FOLD: complete pairs, never outstanding */
+	}
+}
+
+static void tally(void *ctx, const struct live_block *b)
+{
+	struct tm_process *p = ctx;
+	p->out_bytes += b->size;
+	p->out_blocks++;
+	if (b->stack < p->nstacks && p->stacks[b->stack]) {
+		p->stacks[b->stack]->out_bytes += b->size;
+		p->stacks[b->stack]->out_blocks++;
+	} else {
+		p->unknown_stack_bytes += b->size;
+		p->unknown_stack_blocks++;
+	}
+}
+
+int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx, char *err, size_t errlen)
+{
+	struct trace_reader *r;
+	if (trace_reader_open(path, &r, warn, ctx, err, errlen) < 0)
+		return -1;
+	struct tm_process *procs = realloc(m->procs, (m->nprocs + 1) * sizeof(*procs));
+	struct live_set *live = live_set_new();
+	if (!procs || !live) {
+		snprintf(err, errlen, "out of memory");
+		if (procs)
+			m->procs = procs;
+		live_set_free_all(live);
+		trace_reader_close(r);
+		return -1;
+	}
+	m->procs = procs;
+	struct tm_process *p = &procs[m->nprocs];
+	memset(p, 0, sizeof(*p));
+	p->trace_path = strdup(path);
+	snprintf(p->end, sizeof(p->end), "none");
+	struct load_ctx c = {.p = p, .live = live};
+	struct trace_block b;
+	while (trace_reader_next(r, &b) == 1) {
+		int meta = b.stream == HB_STREAM_META;
+		const uint8_t *q = b.data, *end = b.data + b.len;
+		struct trace_record rec;
+		int rc;
+		while ((rc = trace_record_next(&q, end, &rec)) == 1)
+			if ((meta ? on_meta(&c, &rec) : on_event(&c, b.stream, &rec)) < 0)
+				c.malformed++;
+		if (rc < 0)
+			c.malformed++;
+	}
+	int nblocks = (int)trace_reader_stats(r)->blocks;
+	trace_reader_close(r);
+	if (nblocks == 0) {
+		snprintf(err, errlen, "%s: no readable block in the trace", path);
+		live_set_free_all(live);
+		free(p->trace_path);
+		return -1;
+	}
+	if (c.malformed && warn) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "%s: %" PRIu64 " malformed records skipped", path, c.malformed);
+		warn(ctx, msg);
+	}
+	if (!strcmp(p->end, "none") && warn) {
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+			 "%s: the trace has no END record (the process was killed, or is still running): "
+			 "outstanding means outstanding at its last flush",
+			 path);
+		warn(ctx, msg);
+	}
+	live_set_foreach(live, tally, p);
+	live_set_free_all(live);
+	m->nprocs++;
+	return 0;
+}
+
+void tm_free(struct tm_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		struct tm_process *p = &m->procs[i];
+		for (size_t k = 0; k < p->nmodules; k++)
+			free(p->modules[k].path);
+		for (size_t k = 0; k < p->nstacks; k++) {
+			if (p->stacks[k]) {
+				free(p->stacks[k]->frame_module);
+				free(p->stacks[k]->frame_offset);
+				free(p->stacks[k]);
+			}
+		}
+		free(p->modules);
+		free(p->stacks);
+		free(p->trace_path);
+		free(p->program);
+	}
+	free(m->procs);
+	m->procs = NULL;
+	m->nprocs = 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * trace_model.h - what one or more traces say is outstanding at their end.
+ *
+ * Loading a trace replays it block by block (trace_reader), keeping only
+ * the live set (by allocation id) and the definitions (modules, stacks);
+ * at the end the live blocks are summed per stack and the live set is
+ * dropped. So memory grows with the live blocks and the number of distinct
+ * stacks, never with the length of the trace. Renderers and the blame step
+ * read this model, never raw records.
+ */
+#ifndef HB_TRACE_MODEL_H
+#define HB_TRACE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace_reader.h"
+
+struct tm_module {
+	uint32_t id;
+	int defined;        /* a MODULE record was read */
+	int unloaded;
+	char *path;
+	uint64_t bias;
+	uint8_t build_id[64];
+	size_t build_id_len;
+};
+
+struct tm_stack {
+	uint32_t id;
+	uint32_t module;    /* attributed by the shim (informative; blame recomputes) */
+	uint32_t depth;
+	uint32_t *frame_module;
+	uint64_t *frame_offset; /* module-relative return addresses */
+	uint64_t out_bytes, out_blocks;
+};
+
+struct tm_process {
+	char *trace_path;
+	uint64_t pid, ppid, flags;
+	char *program;
+	char end[96];       /* "exit 0", "signal 9", "none", ... */
+	struct tm_module *modules; /* indexed by module id */
+	size_t nmodules;
+	struct tm_stack **stacks;  /* indexed by stack id; NULL when undefined */
+	size_t nstacks;
+	uint64_t out_bytes, out_blocks;
+	uint64_t unknown_stack_bytes, unknown_stack_blocks; /* ALLOCs naming no known stack */
+	uint64_t lost_events;
+};
+
+struct tm_model {
+	struct tm_process *procs;
+	size_t nprocs;
+};
+
+/* Replays path into a new process of m. Warnings (damage, truncation) go to
+ * warn. Returns 0, or -1 with a message in err when nothing usable could
+ * be read (missing, not a trace, no readable block). */
+int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx, char *err, size_t errlen);
+
+void tm_free(struct tm_model *m);
+
+/* The module of process p with this id, or NULL. */
+const struct tm_module *tm_module_of(const struct tm_process *p, uint32_t id);
+
+#endif

@@ -231,8 +231,8 @@ static int same_site(const struct blame_site *s, const struct blame_frame *f, si
 	return 1;
 }
 
-static void add_site(struct builder *b, size_t mi, struct blame_frame *frames, size_t n, uint64_t bytes,
-		     uint64_t blocks)
+static void add_site(struct builder *b, size_t mi, struct blame_frame *frames, size_t n, const char *entry,
+		     uint64_t bytes, uint64_t blocks)
 {
 	struct blame_module *m = &b->r->mods[mi];
 	uint64_t h = 0x9E3779B97F4A7C15ull;
@@ -281,6 +281,7 @@ static void add_site(struct builder *b, size_t mi, struct blame_frame *frames, s
 		b->site_mask[mi] = mask = nm - 1;
 	}
 	struct blame_site *s = &m->sites[m->nsites];
+	s->entry = entry;
 	s->bytes = bytes;
 	s->blocks = blocks;
 	s->frames = frames;
@@ -427,7 +428,7 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 			frames[nf++] = (struct blame_frame){fm ? base_name(fm->path) : NULL, sf[q].function, sf[q].file,
 							    sf[q].line, sf[q].inlined, st->frame_offset[i]};
 	}
-	add_site(b, mi, frames, nf, st->out_bytes, st->out_blocks);
+	add_site(b, mi, frames, nf, entry_fn, st->out_bytes, st->out_blocks);
 }
 
 static int by_module_bytes(const void *a, const void *b)

@@ -35,6 +35,7 @@ struct blame_frame {
 
 struct blame_site {
 	uint64_t bytes, blocks;
+	const char *entry;       /* the entry point's function (NULL when unknown) */
 	struct blame_frame *frames;
 	size_t nframes;
 	uint64_t hash;

@@ -28,7 +28,8 @@ static void usage(FILE *out)
 		"Report the memory outstanding at the end of the traces, grouped by the module\n"
 		"whose code allocated it, with the entry point through which that module was\n"
 		"entered and the allocating call stacks. Several traces are merged.\n\n"
-		"  -f, --format FORMAT    text (default), json, folded\n"
+		"  -f, --format FORMAT    text (default), json (docs/report-json.md), folded (flame\n"
+		"                         graphs), pprof (profile.proto, for pprof)\n"
 		"  -b, --by GROUP         text grouping: module (default), entry, site, function\n"
 		"  -n, --top N            sites (and entry points in text) shown per module (default 5;\n"
 		"                         0: all)\n"
@@ -91,8 +92,9 @@ int cmd_report(int argc, char **argv)
 		switch (c) {
 		case 'f':
 			format = optarg;
-			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "folded")) {
-				cli_error("--format: '%s' is not one of text, json, folded", optarg);
+			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "folded") &&
+			    strcmp(format, "pprof")) {
+				cli_error("--format: '%s' is not one of text, json, folded, pprof", optarg);
 				goto out;
 			}
 			break;
@@ -162,6 +164,8 @@ int cmd_report(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (!strcmp(format, "pprof") || !strcmp(format, "folded"))
+		bo.top = 0; /* profiles carry every site */
 	sym = sym_new(sysroot, debug_dir);
 	if (!sym || blame_build(&rep, &model, sym, &bo) < 0) {
 		cli_error("out of memory");
@@ -191,6 +195,16 @@ int cmd_report(int argc, char **argv)
 		report_json(out, &rep, &ro);
 	else if (!strcmp(format, "folded"))
 		report_folded(out, &rep, &ro);
+	else if (!strcmp(format, "pprof")) {
+		if (!output && isatty(STDOUT_FILENO)) {
+			cli_error("--format pprof writes binary protobuf: use -o FILE or a redirection");
+			goto out;
+		}
+		if (report_pprof(out, &rep, &ro) < 0) {
+			cli_error("out of memory");
+			goto out;
+		}
+	}
 	else
 		report_text(out, &rep, &ro);
 	if (fflush(out) != 0 || ferror(out)) {

@@ -25,6 +25,7 @@ struct report_options {
 int report_text(FILE *f, const struct blame_report *r, const struct report_options *o);
 int report_json(FILE *f, const struct blame_report *r, const struct report_options *o);
 int report_folded(FILE *f, const struct blame_report *r, const struct report_options *o);
+int report_pprof(FILE *f, const struct blame_report *r, const struct report_options *o);
 
 /* "1.2 MiB", "512 B": binary units, 3 significant digits. */
 void report_size(char *out, size_t cap, uint64_t bytes);

@@ -17,7 +17,8 @@ static void usage(FILE *out)
 		     "Commands:\n"
 		     "  run [OPTIONS] -- CMD ARGS...   run CMD under the tracer, write trace file(s)\n"
 		     "  report [OPTIONS] TRACE...      what is outstanding, by the module that allocated it\n"
-		     "  dump TRACE                     print a trace's records and totals\n\n"
+		     "  dump TRACE                     print a trace's records and totals\n"
+		     "  demo [MESSAGES]                run the demo story: a library that leaks\n\n"
 		     "  heapblame COMMAND --help       options of one command\n"
 		     "  heapblame --version            version\n\n"
 		     "Exit status: 0 success; 1 leaks over budget (check); 2 usage or input error;\n"
@@ -37,6 +38,8 @@ int main(int argc, char **argv)
 		return cmd_dump(argc - 1, argv + 1);
 	if (strcmp(cmd, "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "demo") == 0)
+		return cmd_demo(argc - 1, argv + 1);
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -206,9 +206,7 @@ HB_EXPORT void cfree(void *p)
 		real.free(p);
 }
 
-/* realloc and reallocarray: the old block leaves the live table before the
- * real call (which may free it), and comes back if the call fails. A block
- * from the bootstrap pool is copied into a real one. */
+/* A block from the bootstrap pool is copied into a real one. */
 static void *bootstrap_realloc(void *old, size_t n)
 {
 	void *p = malloc(n);
@@ -219,26 +217,26 @@ static void *bootstrap_realloc(void *old, size_t n)
 	return p;
 }
 
-HB_EXPORT void *realloc(void *old, size_t n)
+/* realloc and reallocarray: the old block leaves the live table before the
+ * real call (which may free it) and comes back if the call fails; a
+ * successful call ends it and starts the new block. call(old, n, size) is
+ * the real function; bytes = n * size, already checked for overflow. */
+static void *resize(void *old, size_t n, size_t size, size_t bytes, unsigned kind,
+		    void *(*call)(void *, size_t, size_t))
 {
-	int trace = hb_should_trace();
-	if (HB_UNLIKELY(!real.realloc || (old && hb_bootstrap_owns(old))))
-		return bootstrap_realloc(old, n);
-	if (!trace)
-		return real.realloc(old, n);
 	if (!old) {
-		void *p = REAL_GUARDED(trace, real.realloc(NULL, n));
+		void *p = REAL_GUARDED(1, call(NULL, n, size));
 		if (p)
-			hb_record_alloc(p, n, HB_ALLOC_REALLOC);
+			hb_record_alloc(p, bytes, kind);
 		return p;
 	}
-	if (n == 0) {
+	if (bytes == 0) {
 		hb_record_free(old, HB_FREE_REALLOC_ZERO);
-		return REAL_GUARDED(trace, real.realloc(old, 0));
+		return REAL_GUARDED(1, call(old, n, size));
 	}
 	struct hb_live_rec r;
 	int had = hb_record_detach(old, &r);
-	void *p = REAL_GUARDED(trace, real.realloc(old, n));
+	void *p = REAL_GUARDED(1, call(old, n, size));
 	if (!p) {
 		if (had)
 			hb_record_reattach(&r);
@@ -246,8 +244,29 @@ HB_EXPORT void *realloc(void *old, size_t n)
 	}
 	if (had)
 		hb_record_end(&r, HB_FREE_REALLOC);
-	hb_record_alloc(p, n, HB_ALLOC_REALLOC);
+	hb_record_alloc(p, bytes, kind);
 	return p;
+}
+
+static void *call_realloc(void *old, size_t n, size_t size)
+{
+	(void)size;
+	return real.realloc(old, n);
+}
+
+static void *call_reallocarray(void *old, size_t n, size_t size)
+{
+	return real.reallocarray(old, n, size);
+}
+
+HB_EXPORT void *realloc(void *old, size_t n)
+{
+	int trace = hb_should_trace();
+	if (HB_UNLIKELY(!real.realloc || (old && hb_bootstrap_owns(old))))
+		return bootstrap_realloc(old, n);
+	if (!trace)
+		return real.realloc(old, n);
+	return resize(old, n, 1, n, HB_ALLOC_REALLOC, call_realloc);
 }
 
 HB_EXPORT void *reallocarray(void *old, size_t n, size_t size)
@@ -262,29 +281,7 @@ HB_EXPORT void *reallocarray(void *old, size_t n, size_t size)
 	}
 	if (!trace || (size && n > SIZE_MAX / size))
 		return real.reallocarray(old, n, size); /* overflow: ENOMEM, old untouched */
-	size_t bytes = n * size;
-	if (!old) {
-		void *p = REAL_GUARDED(trace, real.reallocarray(NULL, n, size));
-		if (p)
-			hb_record_alloc(p, bytes, HB_ALLOC_REALLOCARRAY);
-		return p;
-	}
-	if (bytes == 0) {
-		hb_record_free(old, HB_FREE_REALLOC_ZERO);
-		return REAL_GUARDED(trace, real.reallocarray(old, n, size));
-	}
-	struct hb_live_rec r;
-	int had = hb_record_detach(old, &r);
-	void *p = REAL_GUARDED(trace, real.reallocarray(old, n, size));
-	if (!p) {
-		if (had)
-			hb_record_reattach(&r);
-		return NULL;
-	}
-	if (had)
-		hb_record_end(&r, HB_FREE_REALLOC);
-	hb_record_alloc(p, bytes, HB_ALLOC_REALLOCARRAY);
-	return p;
+	return resize(old, n, size, n * size, HB_ALLOC_REALLOCARRAY, call_reallocarray);
 }
 
 HB_EXPORT int posix_memalign(void **memptr, size_t align, size_t n)

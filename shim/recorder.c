@@ -146,44 +146,43 @@ static struct hb_thread_buffer *own_buffer(struct hb_tls *t)
 	return tb;
 }
 
-/* Waits for ring space while the writer drains: up to ~200 ms, in 100 us
- * naps. Returns 0 when rec went in, -1 when it did not (writer gone). */
-static int push_wait(struct hb_thread_buffer *tb, const struct hb_tb_rec *rec)
+/* Lets the writer make room: kicks it, yields first (it drains 2048
+ * records in tens of microseconds), then naps. Call with i = 0, 1, 2, ...
+ * while it returns 1; after ~200 ms in all, or when there is no writer, it
+ * returns 0: give up. */
+static int wait_for_writer(int i)
 {
-	if (HB_LIKELY(hb_tb_push(tb, rec) == 0))
+	if (i >= 2200 || !hb.writer_running)
 		return 0;
-	/* yield first (the writer drains 2048 records in tens of microseconds),
-	 * then nap: ~200 ms in all before the record counts as lost */
-	for (int i = 0; i < 2200 && hb.writer_running; i++) {
-		if (i % 100 == 0)
-			hb_writer_kick();
-		if (i < 200) {
-			sched_yield();
-		} else {
-			struct timespec ts = {0, 100000};
-			nanosleep(&ts, NULL);
-		}
-		if (hb_tb_push(tb, rec) == 0)
-			return 0;
+	if (i % 100 == 0)
+		hb_writer_kick();
+	if (i < 200) {
+		sched_yield();
+	} else {
+		struct timespec ts = {0, 100000};
+		nanosleep(&ts, NULL);
 	}
-	return -1;
+	return 1;
 }
 
-/* The fold table filled up between two flushes: move it into the ring,
- * waiting for the writer to make room if need be (counters that still do
- * not fit stay in the table). */
+/* Returns 0 when rec went into the ring, -1 when it could not (the
+ * writer is gone or stuck). */
+static int push_wait(struct hb_thread_buffer *tb, const struct hb_tb_rec *rec)
+{
+	for (int i = 0;; i++) {
+		if (HB_LIKELY(hb_tb_push(tb, rec) == 0))
+			return 0;
+		if (!wait_for_writer(i))
+			return -1;
+	}
+}
+
+/* The fold table filled up between two flushes: move it into the ring
+ * (counters that still do not fit stay in the table). */
 static void dump_folds(struct hb_thread_buffer *tb)
 {
-	for (int i = 0; i < 2200 && hb_tb_fold_dump(tb) && hb.writer_running; i++) {
-		if (i % 100 == 0)
-			hb_writer_kick();
-		if (i < 200) {
-			sched_yield();
-		} else {
-			struct timespec ts = {0, 100000};
-			nanosleep(&ts, NULL);
-		}
-	}
+	for (int i = 0; hb_tb_fold_dump(tb) && wait_for_writer(i); i++)
+		;
 }
 
 static void end_in(struct hb_thread_buffer *tb, const struct hb_live_rec *r, unsigned fkind)

@@ -9,7 +9,10 @@
 # those pairs. The workloads and definitions are the kit's
 # (shared/bench/README.md and RESULTS.md): allocbench W1 W2 W3 with -k 0.0005.
 #
-#   bench/run-bench.sh [alloc]     (the only mode so far; the default)
+#   bench/run-bench.sh [alloc]     tracing cost: bare / heapblame run / heaptrack
+#   bench/run-bench.sh report      offline analysis: `heapblame report` against
+#                                  `heaptrack_print --print-leaks 1` on one
+#                                  recording of each workload per tool
 #
 # Each run goes through bench's `treestat`, which measures the whole process
 # tree (wall, CPU of every process, peak of the summed RSS): heaptrack's tree
@@ -20,10 +23,12 @@
 #
 # Environment knobs (defaults in brackets):
 #   ROUNDS [5]             interleaved rounds
-#   WORKLOADS [W1 W2 W3]
+#   WORKLOADS [W1 W2 W3; report mode: W1]
 #   OUT [build/bench-results/<UTC stamp>]   raw rows runs.tsv, summary.md, machine.txt, kit/
+#                          (report mode: report-runs.tsv, report-summary.md)
 #   HEAPBLAME [build/analyzer/heapblame]    the command under test
-#   HEAPTRACK_RUN [1]      0 skips heaptrack (no comparative verdicts then)
+#   HEAPTRACK_RUN [1]      0 skips heaptrack (and heaptrack_print in report
+#                          mode; no comparative verdicts then)
 #   BUILD [build]          meson build dir: treestat is BUILD/bench/treestat
 #   TREESTAT [BUILD/bench/treestat]
 #   KIT [<project>/../shared/bench]         the read-only benchmark kit
@@ -31,18 +36,19 @@
 #   EVENTS_SLACK [32]      events heapblame may record beyond allocbench's own
 #                          count (the C library and ld.so allocate too: stdio
 #                          buffers, thread stacks' TLS); 0 demands equality
-#   KEEP_TRACES [0]        1 keeps round 1's traces in OUT/traces/
+#   KEEP_TRACES [0]        1 keeps round 1's traces (report mode: the
+#                          recorded traces) in OUT/traces/
 #   SNAPSHOT [1]           copy the command and its shim to OUT/tool/ first and
 #                          measure the copies, so a rebuild during the run
 #                          cannot mix two versions into one table
 # Exit status: 0 when the run completed (targets missed or not); 1 when
 # heapblame's result check failed in some round; 2 on a usage or set-up error.
-# Needs: bash, gcc, awk, coreutils; heaptrack (and zstd) unless HEAPTRACK_RUN=0.
+# Needs: bash, gcc, awk, coreutils; heaptrack (and zstd, heaptrack_print)
+# unless HEAPTRACK_RUN=0.
 #
-# Adding a mode (e.g. offline analysis speed, `heapblame report` vs
-# `heaptrack_print --print-leaks 1` on W1 traces): write a function mode_NAME
-# that uses build_kit, run_timed and the summary helpers, and add it to the
-# `case` at the bottom.
+# Adding a mode: write a function mode_NAME that uses build_kit, run_timed and
+# the summary helpers, and add it to the `case` at the bottom (mode_report is
+# an example).
 set -u -o pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -50,6 +56,7 @@ PROJECT_ROOT=$(dirname "$HERE")
 MODE=${1:-alloc}
 
 ROUNDS=${ROUNDS:-5}
+[[ $MODE == report ]] && WORKLOADS=${WORKLOADS:-W1} # the workload the report targets are quoted on
 WORKLOADS=${WORKLOADS:-"W1 W2 W3"}
 BUILD=${BUILD:-$PROJECT_ROOT/build}
 HEAPBLAME=${HEAPBLAME:-$BUILD/analyzer/heapblame}
@@ -67,6 +74,9 @@ OUT=${OUT:-$BUILD/bench-results/$STAMP}
 TARGET_SLOWDOWN_RATIO=0.6   # heapblame slowdown <= 0.6 x heaptrack's (wall and CPU)
 TARGET_BYTES_PER_EVENT=1.5  # heapblame trace <= 1.5 B/event
 TARGET_RSS_RATIO=0.5        # heapblame peak tree RSS <= 0.5 x heaptrack's
+# Report mode: `heapblame report` against `heaptrack_print --print-leaks 1`.
+TARGET_REPORT_WALL_DIV=3    # heapblame report wall <= heaptrack_print's / 3
+TARGET_REPORT_RSS_RATIO=0.5 # heapblame report peak RSS <= 0.5 x heaptrack_print's
 
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/heapblame-bench.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
@@ -94,6 +104,10 @@ check_tools() {
     [[ -x $HEAPBLAME ]] || die "heapblame command not found at $HEAPBLAME (build it, or set HEAPBLAME)"
     if [[ $HEAPTRACK_RUN == 1 ]]; then
         command -v heaptrack > /dev/null || die "heaptrack missing (apt-get install heaptrack, or HEAPTRACK_RUN=0)"
+        if [[ $MODE == report ]]; then
+            command -v heaptrack_print > /dev/null ||
+                die "heaptrack_print missing (apt-get install heaptrack, or HEAPTRACK_RUN=0)"
+        fi
     fi
 }
 
@@ -151,6 +165,9 @@ machine_notes() {
         echo "heapblame: $HEAPBLAME ($("$HEAPBLAME" --version 2>&1 | head -1)) sha256 $(sha256sum < "$HEAPBLAME" | cut -c1-16)"
         echo "shim: $SHIM_USED${SHIM_USED:+ }$([[ -f $SHIM_USED ]] && echo "sha256 $(sha256sum < "$SHIM_USED" | cut -c1-16)")"
         [[ $HEAPTRACK_RUN == 1 ]] && echo "heaptrack: $(heaptrack --version 2>&1 | head -1)"
+        [[ $HEAPTRACK_RUN == 1 && $MODE == report ]] &&
+            echo "heaptrack_print: $(heaptrack_print --version 2>&1 | head -1)"
+        echo "mode: $MODE"
         echo "rounds: $ROUNDS  workloads: $WORKLOADS  leak: $LEAK  events_slack: $EVENTS_SLACK"
         echo "loadavg at start: $(cat /proc/loadavg)"
     } > "$OUT/machine.txt"
@@ -452,6 +469,300 @@ summarize_alloc() {
     }' "$1"
 }
 
+# ---------------------------------------------------------------- mode report
+#
+# Offline analysis: once per workload, record one heapblame trace and one
+# heaptrack trace of the same allocbench run (untimed); then in every round
+# time `heapblame report TRACE...` and `heaptrack_print -f FILE.zst
+# --print-leaks 1` back to back under treestat, both with their output sent
+# to /dev/null. The tool that goes first swaps every round (heapblame first in
+# odd rounds), so neither always runs right after the other. After the timed
+# pair, an untimed `heapblame report --format json` is checked against the
+# recording's allocbench RESULT line.
+
+REPORT_HDR="round	workload	tool	position	params	wall_s	cpu_s	user_s	sys_s	peak_tree_rss_kib	max_proc_rss_kib	procs	exit	trace_bytes	events	beta_blocks	beta_bytes	verify	samples	self_cpu_s"
+
+# beta_from_json FILE -> "N BLOCKS BYTES": how many top-level modules[]
+# entries are named libbeta.so, and their outstanding_blocks /
+# outstanding_bytes summed. A small JSON scanner rather than a grep, because
+# processes[].modules[] lists the module again per trace and the order of keys
+# within an object is not part of the schema (docs/report-json.md).
+beta_from_json() {
+    awk '
+    function inmod() { return d == 3 && stk[1] == "{" && stk[2] == "[" && kfor[2] == "modules" && stk[3] == "{" }
+    function val(v) { if (inmod() && key != "") F[key] = v; key = "" }
+    { s = s $0 "\n" }
+    END {
+        n = length(s); d = 0; key = ""; found = 0; blk = 0; byt = 0; bad = 0
+        for (i = 1; i <= n; i++) {
+            ch = substr(s, i, 1)
+            if (ch == "\"") {
+                for (j = i + 1; j <= n; j++) { c = substr(s, j, 1); if (c == "\\") j++; else if (c == "\"") break }
+                str = substr(s, i + 1, j - i - 1)
+                for (k = j + 1; k <= n && substr(s, k, 1) ~ /[ \t\r\n]/; k++) ;
+                if (substr(s, k, 1) == ":") { key = str; i = k } else { val(str); i = j }
+            } else if (ch == "{" || ch == "[") {
+                stk[++d] = ch; kfor[d] = key; key = ""
+                if (inmod()) split("", F)
+            } else if (ch == "}" || ch == "]") {
+                if (ch == "}" && inmod() && F["name"] == "libbeta.so") {
+                    found++
+                    if (F["outstanding_blocks"] ~ /^[0-9]+$/ && F["outstanding_bytes"] ~ /^[0-9]+$/) {
+                        blk += F["outstanding_blocks"]; byt += F["outstanding_bytes"]
+                    } else bad = 1
+                }
+                d--; key = ""
+            } else if (ch ~ /[-0-9a-zA-Z]/) {
+                for (j = i; j <= n && substr(s, j, 1) ~ /[-+0-9a-zA-Z.]/; j++) ;
+                val(substr(s, i, j - i)); i = j - 1
+            }
+        }
+        if (bad) print "bad - -"; else printf "%d %d %d\n", found, blk, byt
+    }' "$1"
+}
+
+# verify_report_json TRUTH_OUT TRACES... -> prints "blocks bytes verdict":
+# libbeta.so in `heapblame report --format json` against the recording's
+# allocbench RESULT beta_leaked_blocks / beta_leaked_bytes.
+verify_report_json() {
+    local out=$1 json=$SCRATCH/report.json tb tby found blk byt rc
+    shift
+    tb=$(result_kv "$out" beta_leaked_blocks)
+    tby=$(result_kv "$out" beta_leaked_bytes)
+    [[ -n $tb && -n $tby ]] || { echo "- - NO-RESULT-LINE"; return; }
+    "$HEAPBLAME" report --format json "$@" > "$json" 2> "$SCRATCH/json.err"; rc=$?
+    ((rc == 0)) || { echo "- - JSON-EXIT-$rc($(head -c 80 "$SCRATCH/json.err" | tr -s ' \n\t' '___'))"; return; }
+    read -r found blk byt < <(beta_from_json "$json")
+    [[ $found == bad ]] && { echo "- - JSON-LIBBETA-FIELDS-MISSING"; return; }
+    ((found > 0)) || { echo "0 0 NO-LIBBETA-MODULE(beta_leaks=0:0/$tb:$tby)"; return; }
+    if [[ $blk == "$tb" && $byt == "$tby" ]]; then
+        echo "$blk $byt ok"
+    else
+        echo "$blk $byt MISMATCH(beta_leaks=$blk:$byt/$tb:$tby)"
+    fi
+}
+
+# record_traces WL: one heapblame and (unless HEAPTRACK_RUN=0) one heaptrack
+# recording of WL, untimed, into SCRATCH/rec.WL/{hb/,ht.zst}, with
+# allocbench's output next to them (hb.out is the truth the rounds check).
+record_traces() {
+    local wl=$1 d=$SCRATCH/rec.$1 args rc
+    read -ra args <<< "$(wl_args "$wl")"
+    rm -rf "$d"; mkdir -p "$d/hb"
+    log "$wl: recording with heapblame run"
+    "$HEAPBLAME" run -o "$d/hb" -- "$KITBIN/allocbench" "${args[@]}" > "$d/hb.out" 2> "$d/hb.err"; rc=$?
+    ((rc == 0)) || { cat "$d/hb.err" >&2; die "heapblame run failed recording $wl (exit $rc)"; }
+    [[ -n $(result_kv "$d/hb.out" events) ]] || die "no RESULT line from allocbench recording $wl under heapblame"
+    shopt -s nullglob
+    local traces=("$d"/hb/*)
+    shopt -u nullglob
+    ((${#traces[@]})) || die "heapblame run wrote no trace for $wl"
+    if [[ $HEAPTRACK_RUN == 1 ]]; then
+        log "$wl: recording with heaptrack"
+        heaptrack -o "$d/ht" "$KITBIN/allocbench" "${args[@]}" > "$d/ht.out" 2> "$d/ht.err"; rc=$?
+        ((rc == 0)) || { cat "$d/ht.err" >&2; die "heaptrack failed recording $wl (exit $rc)"; }
+        [[ -f $d/ht.zst ]] || die "heaptrack wrote no $d/ht.zst for $wl (zstd missing?)"
+        local f
+        for f in events beta_leaked_blocks beta_leaked_bytes; do
+            [[ $(result_kv "$d/hb.out" "$f") == "$(result_kv "$d/ht.out" "$f")" ]] ||
+                log "  !! $wl: allocbench's $f differs between the two recordings"
+        done
+    fi
+    if [[ $KEEP_TRACES == 1 ]]; then
+        mkdir -p "$OUT/traces/$wl"
+        cp "$d"/hb/* "$OUT/traces/$wl/"
+        [[ $HEAPTRACK_RUN == 1 ]] && cp "$d/ht.zst" "$OUT/traces/$wl/"
+    fi
+    return 0
+}
+
+run_quiet_timed() { # NAME DIR CMD... -> DIR/NAME.{err,ts}, output to /dev/null
+    local name=$1 d=$2
+    shift 2
+    "$TREESTAT" -o "$d/$name.ts" -- "$@" > /dev/null 2> "$d/$name.err"
+}
+
+emit_report_row() { # ROUND WL TOOL POSITION DIR TRACE_BYTES BETA_BLOCKS BETA_BYTES VERIFY
+    local r=$1 wl=$2 tool=$3 pos=$4 d=$5 tb=$6 bb=$7 by=$8 ver=$9 ts=$5/$3.ts f v vals=()
+    for f in wall_s cpu_s user_s sys_s peak_tree_rss_kib max_proc_rss_kib procs exit; do
+        v=$(kv "$ts" "$f"); vals+=("${v:--}")
+    done
+    local ev smp slf
+    ev=$(result_kv "$SCRATCH/rec.$wl/hb.out" events); smp=$(kv "$ts" samples); slf=$(kv "$ts" self_cpu_s)
+    local IFS=$'\t'
+    echo "$r	$wl	$tool	$pos	$(wl_args "$wl")	${vals[*]}	$tb	${ev:--}	$bb	$by	$ver	${smp:--}	${slf:--}" >> "$OUT/report-runs.tsv"
+}
+
+report_one() { # ROUND WL TOOL POSITION
+    local r=$1 wl=$2 tool=$3 pos=$4 rec=$SCRATCH/rec.$2 d=$SCRATCH/$2.$1 rc traces
+    mkdir -p "$d"
+    traces=("$rec"/hb/*)
+    case $tool in
+        heapblame)
+            run_quiet_timed "$tool" "$d" "$HEAPBLAME" report "${traces[@]}"; rc=$?
+            local bb=- by=- ver
+            if ((rc != 0)); then
+                ver="EXIT-$rc"
+            else
+                read -r bb by ver < <(verify_report_json "$rec/hb.out" "${traces[@]}")
+            fi
+            emit_report_row "$r" "$wl" "$tool" "$pos" "$d" "$(file_bytes "${traces[@]}")" "$bb" "$by" "$ver"
+            [[ $ver == ok ]] || log "  !! heapblame report $wl round $r: $ver"
+            ;;
+        heaptrack)
+            run_quiet_timed "$tool" "$d" heaptrack_print -f "$rec/ht.zst" --print-leaks 1; rc=$?
+            emit_report_row "$r" "$wl" "$tool" "$pos" "$d" "$(file_bytes "$rec/ht.zst")" - - -
+            ;;
+    esac
+    if ((rc != 0)); then
+        log "  !! $tool $wl round $r exited $rc (see $OUT/failed/)"
+        mkdir -p "$OUT/failed"; cp "$d/$tool.err" "$OUT/failed/report.$wl.$r.$tool.err"
+    fi
+    return 0
+}
+
+mode_report() {
+    local r wl tool pos order rec traces
+    echo "$REPORT_HDR" > "$OUT/report-runs.tsv"
+    for wl in $WORKLOADS; do record_traces "$wl"; done
+    log "warm-up (one untimed analysis per tool and workload)"
+    for wl in $WORKLOADS; do
+        rec=$SCRATCH/rec.$wl
+        traces=("$rec"/hb/*)
+        "$HEAPBLAME" report "${traces[@]}" > /dev/null 2> "$SCRATCH/warm.err" ||
+            { cat "$SCRATCH/warm.err" >&2; die "heapblame report failed in the warm-up ($wl)"; }
+        if [[ $HEAPTRACK_RUN == 1 ]]; then
+            heaptrack_print -f "$rec/ht.zst" --print-leaks 1 > /dev/null 2> "$SCRATCH/warm.err" ||
+                { cat "$SCRATCH/warm.err" >&2; die "heaptrack_print failed in the warm-up ($wl)"; }
+        fi
+    done
+    for ((r = 1; r <= ROUNDS; r++)); do
+        order=heapblame
+        if [[ $HEAPTRACK_RUN == 1 ]]; then
+            if ((r % 2)); then order="heapblame heaptrack"; else order="heaptrack heapblame"; fi
+        fi
+        for wl in $WORKLOADS; do
+            pos=0
+            for tool in $order; do
+                pos=$((pos + 1))
+                log "round $r/$ROUNDS $wl: $tool"
+                report_one "$r" "$wl" "$tool" "$pos"
+            done
+            rm -rf "${SCRATCH:?}/$wl.$r"
+        done
+    done
+    {
+        summarize_report "$OUT/report-runs.tsv"
+        echo
+        echo "Run $STAMP: $ROUNDS rounds, $("$HEAPBLAME" --version 2>&1 | head -1)," \
+            "$(if [[ $HEAPTRACK_RUN == 1 ]]; then heaptrack_print --version 2>&1 | head -1; else echo "no heaptrack_print"; fi)," \
+            "load average at start $(awk '/^loadavg/ {print $4, $5, $6}' "$OUT/machine.txt"), at end $(cut -d' ' -f1-3 /proc/loadavg)" \
+            "on$(awk -F': ' '/^cpu:/ {print $2}' "$OUT/machine.txt"). Absolute times are for this machine only;" \
+            "compare ratios. Raw rows: report-runs.tsv; machine and versions: machine.txt."
+    } > "$OUT/report-summary.md"
+    cat "$OUT/report-summary.md"
+    log "raw rows: $OUT/report-runs.tsv   summary: $OUT/report-summary.md"
+    if grep -q 'SOME FIGURES ARE VOID' "$OUT/report-summary.md"; then
+        log "heapblame report's result check failed: exit 1"
+        return 1
+    fi
+}
+
+# summarize_report REPORT-RUNS.TSV -> markdown: one table per workload.
+summarize_report() {
+    awk -F'\t' -v wdiv="$TARGET_REPORT_WALL_DIV" -v trss="$TARGET_REPORT_RSS_RATIO" '
+    function med(s,    a, n, i, j, t) {
+        n = split(s, a, " ")
+        if (n == 0) return ""
+        for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+        return n % 2 ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    function lo(s,    a, n, i, m) { n = split(s, a, " "); m = a[1] + 0; for (i = 2; i <= n; i++) if (a[i] + 0 < m) m = a[i] + 0; return m }
+    function hi(s,    a, n, i, m) { n = split(s, a, " "); m = a[1] + 0; for (i = 2; i <= n; i++) if (a[i] + 0 > m) m = a[i] + 0; return m }
+    function f(x, fmt) { return x == "" ? "–" : sprintf(fmt, x) }
+    function rng(s, fmt) { return s == "" ? "–" : sprintf(fmt " (" fmt "–" fmt ")", med(s), lo(s), hi(s)) }
+    function num(x) { return x != "" && x != "-" }
+    function add(k, v) { L[k] = (k in L) ? L[k] " " v : v }
+    function tally(v) { if (v == "PASS") npass++; else if (v == "**VOID**") nvoid++; else if (v != "–") nmiss++ }
+    function verdict(v, target, isvoid) { if (v == "") return "–"; if (isvoid) return "**VOID**"; return v <= target ? "PASS" : "**MISS**" }
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    {
+        wl = $c["workload"]; r = $c["round"]; t = $c["tool"]
+        if (!(wl in seenwl)) { seenwl[wl] = 1; wls[++nwl] = wl }
+        if (!((wl, r) in seenr)) { seenr[wl, r] = 1; rounds[wl] = rounds[wl] " " r }
+        has[wl, t] = 1
+        for (k in c) V[wl, r, t, k] = $c[k]
+    }
+    END {
+        tw = 1 / wdiv
+        print "# heapblame report vs heaptrack_print --print-leaks 1 (offline analysis)"
+        print ""
+        print "One recording per tool and workload; every round times `heapblame report TRACE` and"
+        print "`heaptrack_print -f FILE.zst --print-leaks 1` back to back (output to /dev/null, first tool swapped"
+        print "every round). Medians over rounds, range in brackets; each ratio is paired within a round. Both are"
+        print "single processes, so peak RSS is ru_maxrss (treestat max_proc_rss_kib, exact); the 5 ms sampled"
+        print "peak tree RSS is shown too. Targets: wall <= 1/" wdiv " of heaptrack_print'"'"'s, peak RSS <= " trss " x."
+        npass = nmiss = nvoid = 0; anyvoid = 0
+        for (w = 1; w <= nwl; w++) {
+            wl = wls[w]; split("", L)
+            nr = split(rounds[wl], R, " ")
+            nver = nok = 0; bad = ""; split("", maxprocs)
+            for (i = 1; i <= nr; i++) {
+                r = R[i]
+                if (((wl, r, "heapblame", "verify") in V)) {
+                    nver++
+                    if (V[wl, r, "heapblame", "verify"] == "ok") nok++
+                    else bad = bad " round " r ": " V[wl, r, "heapblame", "verify"] ";"
+                }
+                for (j = 1; j <= 2; j++) {
+                    t = j == 1 ? "heapblame" : "heaptrack"
+                    if (!((wl, r, t, "wall_s") in V)) continue
+                    params[wl] = V[wl, r, t, "params"]
+                    if (num(V[wl, r, t, "events"])) ev[wl] = V[wl, r, t, "events"]
+                    if (num(V[wl, r, t, "trace_bytes"])) tb[wl, t] = V[wl, r, t, "trace_bytes"]
+                    if (V[wl, r, t, "exit"] != "0") continue
+                    if (V[wl, r, t, "procs"] + 0 > maxprocs[t]) maxprocs[t] = V[wl, r, t, "procs"] + 0
+                    add(t ",wall", V[wl, r, t, "wall_s"]); add(t ",cpu", V[wl, r, t, "cpu_s"])
+                    add(t ",mrss", V[wl, r, t, "max_proc_rss_kib"] / 1024)
+                    add(t ",rss", V[wl, r, t, "peak_tree_rss_kib"] / 1024)
+                }
+                if (V[wl, r, "heapblame", "exit"] == "0" && V[wl, r, "heaptrack", "exit"] == "0") {
+                    split("wall_s cpu_s max_proc_rss_kib peak_tree_rss_kib", M, " ")
+                    split("wall cpu mrss rss", N, " ")
+                    for (j = 1; j <= 4; j++)
+                        if (V[wl, r, "heaptrack", M[j]] > 0) add("ratio," N[j], V[wl, r, "heapblame", M[j]] / V[wl, r, "heaptrack", M[j]])
+                }
+            }
+            void = (nver > 0 && nok < nver)
+            if (void) anyvoid = 1
+            print ""
+            printf "## %s: `allocbench %s` (%d rounds, %.2f M events)\n\n", wl, params[wl], nr, ev[wl] / 1e6
+            if (void) {
+                print "**!!! heapblame report RESULT CHECK FAILED in " (nver - nok) " of " nver " rounds: the heapblame figures below are VOID !!!**"
+                print "**" bad "**"
+                print ""
+            }
+            print "| metric (median of rounds) | heapblame report | heaptrack_print | heapblame / heaptrack_print | target | verdict |"
+            print "|---|---|---|---|---|---|"
+            v = verdict(med(L["ratio,wall"]), tw, void); tally(v)
+            printf "| wall s | %s | %s | %s | <= 1/%s (%.3f) | %s |\n", rng(L["heapblame,wall"], "%.3f"), rng(L["heaptrack,wall"], "%.3f"), rng(L["ratio,wall"], "%.3f"), wdiv, tw, v
+            printf "| CPU s (user+sys) | %s | %s | %s | | |\n", f(med(L["heapblame,cpu"]), "%.3f"), f(med(L["heaptrack,cpu"]), "%.3f"), rng(L["ratio,cpu"], "%.3f")
+            v = verdict(med(L["ratio,mrss"]), trss, void); tally(v)
+            printf "| peak RSS MiB (ru_maxrss = max_proc_rss_kib) | %s | %s | %s | <= %s | %s |\n", f(med(L["heapblame,mrss"]), "%.1f"), f(med(L["heaptrack,mrss"]), "%.1f"), rng(L["ratio,mrss"], "%.3f"), trss, v
+            printf "| peak tree RSS MiB (sampled, 5 ms) | %s | %s | %s | | |\n", f(med(L["heapblame,rss"]), "%.1f"), f(med(L["heaptrack,rss"]), "%.1f"), rng(L["ratio,rss"], "%.3f")
+            printf "| trace size bytes (B/event) | %s | %s | %s | | |\n", \
+                ((wl, "heapblame") in tb) ? sprintf("%d (%.3f)", tb[wl, "heapblame"], ev[wl] > 0 ? tb[wl, "heapblame"] / ev[wl] : 0) : "–", \
+                ((wl, "heaptrack") in tb) ? sprintf("%d (%.3f)", tb[wl, "heaptrack"], ev[wl] > 0 ? tb[wl, "heaptrack"] / ev[wl] : 0) : "–", \
+                (((wl, "heapblame") in tb) && tb[wl, "heaptrack"] > 0) ? sprintf("%.4f", tb[wl, "heapblame"] / tb[wl, "heaptrack"]) : "–"
+            printf "| processes per run (treestat procs, max) | %s | %s | | | |\n", f(maxprocs["heapblame"], "%d"), f(maxprocs["heaptrack"], "%d")
+            if (nver > 0)
+                printf "| report --format json: libbeta.so outstanding = allocbench RESULT beta_leaked | %d of %d rounds ok | | | every round | %s |\n", nok, nver, void ? "**MISMATCH**" : "PASS"
+        }
+        print ""
+        printf "Targets: %d PASS, %d MISS, %d VOID%s.\n", npass, nmiss, nvoid, anyvoid ? "; SOME FIGURES ARE VOID (heapblame report result check failed)" : ""
+    }' "$1"
+}
+
 # ---------------------------------------------------------------- main
 
 case $MODE in
@@ -465,8 +776,18 @@ case $MODE in
         log "results -> $OUT"
         mode_alloc || exit 1
         ;;
+    report)
+        check_tools
+        mkdir -p "$OUT" || die "cannot create $OUT"
+        OUT=$(cd "$OUT" && pwd)
+        build_kit
+        snapshot_tools
+        machine_notes
+        log "results -> $OUT"
+        mode_report || exit 1
+        ;;
     -h | --help | help)
         sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'
         ;;
-    *) die "unknown mode '$MODE' (modes: alloc)" ;;
+    *) die "unknown mode '$MODE' (modes: alloc, report)" ;;
 esac

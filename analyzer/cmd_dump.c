@@ -363,7 +363,7 @@ int cmd_dump(int argc, char **argv)
 	struct dump d = {.records = 1};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+th", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "th", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			d.records = 0;

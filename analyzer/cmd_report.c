@@ -88,7 +88,7 @@ int cmd_report(int argc, char **argv)
 	int c;
 	uint64_t v;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:b:n:m:w:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:b:n:m:w:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			format = optarg;

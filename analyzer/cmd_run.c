@@ -44,8 +44,9 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: heapblame run [OPTIONS] -- COMMAND [ARGS...]\n"
 		"Run COMMAND with libheapblame.so preloaded and record its allocations.\n\n"
-		"  -o, --output DIR|PATTERN  where traces go: a directory, or a file pattern with\n"
-		"                            %%p (pid) and %%e (program name); default\n"
+		"  -o, --output DIR|PATTERN  where traces go: an existing directory, or a file\n"
+		"                            pattern with %%p (pid), %%e (program name), %%%% (%%);\n"
+		"                            a name already taken gets .1, .2, ...; default\n"
 		"                            ./heapblame.<program>.<pid>.hbt\n"
 		"  -d, --depth N             stack frames kept per allocation (1-256, default 64)\n"
 		"  -i, --interval MS         flush period in milliseconds (10-3600000, default 1000)\n"
@@ -56,8 +57,8 @@ static void usage(FILE *out)
 		"                            of them (default %s; 'none')\n"
 		"  -q, --quiet               do not print where the traces went\n"
 		"  -h, --help                show this help\n\n"
-		"Exit status: the program's own; 128+N if it died of signal N; 127 if it could\n"
-		"not be started; 2 on a usage error.\n",
+		"Exit status: the program's own; 128+N if it died of signal N; 127 if it was not\n"
+		"found, 126 if it could not be executed; 2 on a usage error.\n",
 		HB_DEFAULT_SIGNALS);
 }
 
@@ -77,8 +78,16 @@ static int parse_range(const char *opt, const char *s, long lo, long hi, long *o
 static int check_output(const char *o)
 {
 	struct stat st;
-	if (stat(o, &st) == 0)
-		return S_ISDIR(st.st_mode) || S_ISREG(st.st_mode) ? 0 : -1;
+	if (o[0] == '-') {
+		cli_error("--output: '%s' looks like an option: give a directory or a file pattern", o);
+		return -1;
+	}
+	if (stat(o, &st) == 0) {
+		if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))
+			return 0;
+		cli_error("--output: %s is neither a directory nor a regular file", o);
+		return -1;
+	}
 	size_t n = strlen(o);
 	if (n && o[n - 1] == '/') {
 		cli_error("--output: directory %s does not exist", o);
@@ -195,8 +204,22 @@ int cmd_run(int argc, char **argv)
 
 	setenv("LD_PRELOAD", preload, 1);
 	setenv("HEAPBLAME_MANIFEST", manifest, 1);
-	if (output)
-		setenv("HEAPBLAME_OUTPUT", output, 1);
+	/* The shim resolves a relative output against each process's own
+	 * current directory, which a child may have changed: anchor it here. */
+	char absout[8192];
+	char cwd[4096];
+	if (!getcwd(cwd, sizeof(cwd))) {
+		cli_error("cannot read the current directory: %s", strerror(errno));
+		unlink(manifest);
+		return HB_EXIT_USAGE;
+	}
+	if (!output)
+		snprintf(absout, sizeof(absout), "%s/", cwd);
+	else if (output[0] != '/')
+		snprintf(absout, sizeof(absout), "%s/%s", cwd, output);
+	else
+		snprintf(absout, sizeof(absout), "%s", output);
+	setenv("HEAPBLAME_OUTPUT", absout, 1);
 	char num[32];
 	if (depth) {
 		snprintf(num, sizeof(num), "%ld", depth);

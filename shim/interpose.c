@@ -23,6 +23,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -63,6 +64,8 @@ struct hb_real {
 	void (*_exit_)(int);
 	void (*_Exit_)(int);
 	int (*dlclose)(void *);
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+	sighandler_t (*signal)(int, sighandler_t);
 	int (*libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void), void (*)(void),
 			       void (*)(void), void *);
 };
@@ -111,6 +114,8 @@ void hb_resolve(void)
 	*(void **)&real._Exit_ = next("_Exit");
 	*(void **)&real.libc_start_main = next("__libc_start_main");
 	*(void **)&real.dlclose = next("dlclose");
+	*(void **)&real.sigaction = next("sigaction");
+	*(void **)&real.signal = next("signal");
 	if (!real.malloc || !real.free || !real.calloc || !real.realloc) {
 		hb_say("cannot find the real allocator (dlsym RTLD_NEXT failed); tracing off", NULL, NULL);
 		__atomic_store_n(&hb.state, HB_OFF, __ATOMIC_RELEASE);
@@ -410,6 +415,58 @@ HB_EXPORT int dlclose(void *handle)
 	hb_unwind_forget();
 	errno = saved;
 	return rc;
+}
+
+/* ---------- signals: the shim's flush handlers stay invisible ------------- */
+
+/* Where the shim put its flush-on-fatal-signal handler (HEAPBLAME_SIGNALS,
+ * only over a default disposition), the host must still see the default:
+ * Python, for one, installs its Ctrl-C handling only over SIG_DFL. So a
+ * query answers SIG_DFL; setting SIG_DFL keeps the shim's handler (which
+ * ends in the default action anyway); setting anything else hands the
+ * signal to the host for good. */
+int hb_sigaction_real(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!real.sigaction)
+		hb_should_trace(); /* resolves */
+	return real.sigaction ? real.sigaction(sig, act, old) : (errno = ENOSYS, -1);
+}
+
+static int ours(int sig)
+{
+	return sig > 0 && sig < 64 && (__atomic_load_n(&hb.signals_held, __ATOMIC_ACQUIRE) & (1ull << sig));
+}
+
+static void release(int sig)
+{
+	__atomic_and_fetch(&hb.signals_held, ~(1ull << sig), __ATOMIC_ACQ_REL);
+}
+
+HB_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!ours(sig))
+		return hb_sigaction_real(sig, act, old);
+	if (old) {
+		memset(old, 0, sizeof(*old));
+		old->sa_handler = SIG_DFL;
+	}
+	if (!act || (act->sa_handler == SIG_DFL && !(act->sa_flags & SA_SIGINFO)))
+		return 0;
+	release(sig);
+	return hb_sigaction_real(sig, act, NULL);
+}
+
+HB_EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+	if (!real.signal)
+		hb_should_trace();
+	if (!ours(sig))
+		return real.signal(sig, handler);
+	if (handler == SIG_DFL)
+		return SIG_DFL;
+	release(sig);
+	real.signal(sig, handler);
+	return SIG_DFL;
 }
 
 /* ---------- process end -------------------------------------------------- */

@@ -258,7 +258,8 @@ static void on_fatal_signal(int sig)
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
-	sigaction(sig, &dfl, NULL);
+	__atomic_and_fetch(&hb.signals_held, ~(1ull << sig), __ATOMIC_ACQ_REL);
+	hb_sigaction_real(sig, &dfl, NULL);
 	raise(sig); /* delivered, with the default action, when we return */
 	errno = saved;
 }
@@ -269,14 +270,15 @@ static void install_signal_handlers(void)
 		if (!(hb.cfg.signals & (1ull << sig)))
 			continue;
 		struct sigaction old;
-		if (sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
+		if (hb_sigaction_real(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
 			continue; /* the host (or its parent) chose a disposition: leave it */
 		struct sigaction sa;
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_fatal_signal;
 		sigfillset(&sa.sa_mask);
 		sa.sa_flags = SA_RESTART;
-		sigaction(sig, &sa, NULL);
+		if (hb_sigaction_real(sig, &sa, NULL) == 0)
+			__atomic_or_fetch(&hb.signals_held, 1ull << sig, __ATOMIC_ACQ_REL);
 	}
 }
 

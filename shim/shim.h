@@ -20,6 +20,7 @@
 #define HB_SHIM_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -108,6 +109,8 @@ struct hb_shim {
 	int unwind_mode;             /* enum hb_unwind_mode */
 	uint64_t unwind_fast, unwind_fallback, unwind_compared, unwind_differ;
 
+	uint64_t signals_held;       /* bit n: the shim's flush handler is on signal n */
+
 	int exit_status;             /* -1 until known */
 	int closed;                  /* END written */
 };
@@ -155,6 +158,9 @@ int hb_child_setup(void) HB_HIDDEN;
 void hb_before_exec(const char *path) HB_HIDDEN;
 void hb_disable(const char *why, int err) HB_HIDDEN;
 void hb_finish(unsigned end_reason, int64_t status) HB_HIDDEN;
+
+/* interpose.c: the real sigaction, past the shim's own interposer. */
+int hb_sigaction_real(int sig, const struct sigaction *act, struct sigaction *old) HB_HIDDEN;
 
 /* One line on stderr, with write(2): no stdio, no allocation. */
 void hb_say(const char *a, const char *b, const char *c) HB_HIDDEN;

@@ -1,7 +1,7 @@
 /*
  * signal_names.h - the signal-list syntax that HEAPBLAME_SIGNALS and
- * `heapblame run --signals` share: names with or without SIG (TERM,
- * SIGTERM), numbers, comma-separated, or "none". Header-only so that the
+ * `heapblame run --signals` share: names with or without SIG, in any case
+ * (TERM, SIGTERM, term), numbers, comma-separated, or "none". Header-only so that the
  * shim (which must not allocate while parsing) and the command accept
  * exactly the same lists.
  */
@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #define HB_DEFAULT_SIGNALS "TERM,INT,HUP,QUIT,ABRT,SEGV,BUS,FPE,ILL"
 
@@ -36,7 +37,7 @@ static inline int hb_parse_signal_list(const char *s, uint64_t *mask)
 		const char *comma = strchr(s, ',');
 		size_t len = comma ? (size_t)(comma - s) : strlen(s);
 		const char *name = s;
-		if (len > 3 && strncmp(name, "SIG", 3) == 0) {
+		if (len > 3 && strncasecmp(name, "SIG", 3) == 0) {
 			name += 3;
 			len -= 3;
 		}
@@ -51,7 +52,7 @@ static inline int hb_parse_signal_list(const char *s, uint64_t *mask)
 			}
 		} else {
 			for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-				if (strlen(names[i].name) == len && strncmp(names[i].name, name, len) == 0)
+				if (strlen(names[i].name) == len && strncasecmp(names[i].name, name, len) == 0)
 					sig = names[i].sig;
 		}
 		if (sig <= 0 || sig == SIGKILL || sig == SIGSTOP)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# signals.sh - the shim's flush-on-signal handlers are invisible to the host,
+# and still flush.
+#
+# Usage: signals.sh HEAPBLAME SIGVIEW
+# sigview prints what sigaction()/signal() report for SIGTERM and SIGINT,
+# handles a SIGINT it raises itself, then (with "term") leaks 4321 bytes and
+# dies of SIGTERM. Bare and under heapblame the output must be the same; the
+# traced run must exit 143 and its trace end with "signal 15" and hold the
+# leaked block.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+hb_setup "$1"
+prog=$(hb_prog "$2")
+set +e
+bare=$("$prog" term)
+bare_st=$?
+mkdir -p "$HB_WORK/t"
+traced=$("$HB" run -q -o "$HB_WORK/t" -- "$prog" term)
+st=$?
+set -e
+echo "$traced"
+assert_eq "output as bare" "$bare" "$traced"
+assert_eq "bare exit status (SIGTERM)" 143 "$bare_st"
+assert_eq "traced exit status (SIGTERM)" 143 "$st"
+assert_eq "the host saw SIGTERM at its default" 1 "$(grep -c '^sigaction TERM default$' <<<"$traced")"
+assert_eq "the host's own SIGINT handler ran" 1 "$(grep -c '^own INT handler ran yes$' <<<"$traced")"
+hb_dump "$(ls "$HB_WORK"/t/*.hbt)"
+assert_eq "end" "signal 15" "$(hb_total end)"
+assert_eq "the leaked block is in the trace" 1 "$(grep -cE '^ALLOC .* size=4321 ' "$HB_DUMP")"
+hb_finish

@@ -465,6 +465,7 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 	memset(r, 0, sizeof(*r));
 	struct builder b = {.r = r, .sym = s, .opt = opt};
 	r->ntraces = model->nprocs;
+	r->filtered = opt->module_glob || opt->min_bytes;
 	r->procs = calloc(model->nprocs ? model->nprocs : 1, sizeof(*r->procs));
 	if (!r->procs)
 		return -1;
@@ -475,6 +476,12 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 		bp->program = p->program ? p->program : "?";
 		bp->trace = p->trace_path;
 		bp->end = p->end;
+		if (!strncmp(p->end, "exec ", 5)) {
+			/* the image was replaced: its heap went with it */
+			r->exec_bytes += p->out_bytes;
+			r->exec_blocks += p->out_blocks;
+			continue;
+		}
 		uint8_t *wrapper = calloc(p->nmodules ? p->nmodules : 1, 1);
 		if (!wrapper)
 			return -1;

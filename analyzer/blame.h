@@ -82,6 +82,8 @@ struct blame_report {
 	struct blame_process *procs;
 	size_t nprocs;
 	size_t ntraces;
+	int filtered;               /* --module or --min-bytes left some out */
+	uint64_t exec_bytes, exec_blocks; /* in images replaced by exec: not counted */
 };
 
 struct blame_options {

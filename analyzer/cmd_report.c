@@ -172,6 +172,8 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	have_rep = 1;
+	if (bo.module_glob && rep.nmods == 0)
+		cli_warn("no module matching '%s' holds outstanding memory", bo.module_glob);
 	for (size_t i = 0; i < rep.nmods; i++) {
 		if (rep.mods[i].status == SYM_MISMATCH)
 			cli_warn("%s: the file found is another build than the traced one (build-id %s): not used, "

@@ -59,8 +59,10 @@ int report_json(FILE *f, const struct blame_report *r, const struct report_optio
 		jstr(f, p->end);
 		fprintf(f, "}");
 	}
-	fprintf(f, "\n  ],\n  \"totals\": {\"outstanding_bytes\": %" PRIu64 ", \"outstanding_blocks\": %" PRIu64 "},\n",
-		r->bytes, r->blocks);
+	fprintf(f,
+		"\n  ],\n  \"totals\": {\"outstanding_bytes\": %" PRIu64 ", \"outstanding_blocks\": %" PRIu64
+		", \"replaced_by_exec_bytes\": %" PRIu64 ", \"replaced_by_exec_blocks\": %" PRIu64 "},\n",
+		r->bytes, r->blocks, r->exec_bytes, r->exec_blocks);
 	fprintf(f, "  \"modules\": [");
 	for (size_t i = 0; i < r->nmods; i++) {
 		const struct blame_module *m = &r->mods[i];

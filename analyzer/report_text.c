@@ -87,7 +87,13 @@ static void header(FILE *f, const struct blame_report *r)
 		fprintf(f, "%s%s pid %" PRIu64 " (%s)", i ? ", " : ": ", prog ? prog + 1 : r->procs[i].program,
 			r->procs[i].pid, r->procs[i].end);
 	}
-	fprintf(f, "%s\n\n", r->nprocs > 4 ? ", ..." : "");
+	fprintf(f, "%s\n", r->nprocs > 4 ? ", ..." : "");
+	if (r->exec_blocks) {
+		report_size(sz, sizeof(sz), r->exec_bytes);
+		fprintf(f, "(not counted: %s in %" PRIu64 " blocks of process images replaced by exec)\n", sz,
+			r->exec_blocks);
+	}
+	fputc('\n', f);
 }
 
 static void by_module(FILE *f, const struct blame_report *r, const struct report_options *o)
@@ -179,7 +185,8 @@ static void by_function(FILE *f, const struct blame_report *r, const struct repo
 static void summary(FILE *f, const struct blame_report *r)
 {
 	if (!r->nmods || !r->blocks) {
-		fprintf(f, "Nothing is outstanding: every traced allocation was freed.\n");
+		if (!r->filtered)
+			fprintf(f, "Nothing is outstanding: every traced allocation was freed.\n");
 		return;
 	}
 	const struct blame_module *m = &r->mods[0];

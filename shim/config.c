@@ -11,6 +11,17 @@
 
 #include "heapblame/signal_names.h"
 
+static void note_bad(struct hb_config *c, const char *name)
+{
+	size_t len = strlen(c->bad_names);
+	if (len + strlen(name) + 3 < sizeof(c->bad_names)) {
+		if (len)
+			strcat(c->bad_names, ", ");
+		strcat(c->bad_names, name);
+	}
+	c->bad++;
+}
+
 static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
 	char *end;
@@ -49,25 +60,25 @@ void hb_config_read(struct hb_config *c, const char *(*env)(const char *name))
 		if (parse_uint(s, 1, HB_DEPTH_MAX, &v) == 0)
 			c->depth = (unsigned)v;
 		else
-			c->bad++;
+			note_bad(c, "HEAPBLAME_DEPTH");
 	}
 	if ((s = env("HEAPBLAME_INTERVAL_MS"))) {
 		if (parse_uint(s, 10, 3600000, &v) == 0)
 			c->interval_ms = (unsigned)v;
 		else
-			c->bad++;
+			note_bad(c, "HEAPBLAME_INTERVAL_MS");
 	}
 	if ((s = env("HEAPBLAME_ZSTD_LEVEL"))) {
 		if (parse_uint(s, 1, 19, &v) == 0)
 			c->zstd_level = (int)v;
 		else
-			c->bad++;
+			note_bad(c, "HEAPBLAME_ZSTD_LEVEL");
 	}
 	if ((s = env("HEAPBLAME_FOLLOW"))) {
 		if (strcmp(s, "0") == 0)
 			c->follow = 0;
 		else if (strcmp(s, "1") != 0)
-			c->bad++;
+			note_bad(c, "HEAPBLAME_FOLLOW");
 	}
 	if ((s = env("HEAPBLAME_UNWIND"))) {
 		if (strcmp(s, "fast") == 0)
@@ -77,13 +88,13 @@ void hb_config_read(struct hb_config *c, const char *(*env)(const char *name))
 		else if (strcmp(s, "verify") == 0)
 			c->unwind = 2;
 		else
-			c->bad++;
+			note_bad(c, "HEAPBLAME_UNWIND");
 	}
 	if ((s = env("HEAPBLAME_SIGNALS"))) {
 		uint64_t m;
 		if (hb_config_parse_signals(s, &m) == 0)
 			c->signals = m;
 		else
-			c->bad++;
+			note_bad(c, "HEAPBLAME_SIGNALS");
 	}
 }

@@ -39,6 +39,7 @@ struct hb_config {
 	int unwind;            /* 0 fast, 1 libunwind, 2 verify (enum hb_unwind_mode) */
 	uint64_t signals;      /* bit n set: flush on signal n */
 	int bad;               /* count of values that did not parse (defaults used) */
+	char bad_names[160];   /* their variable names, comma-separated */
 };
 
 /* Fills c from getenv-like lookups. env(name) returns the value or NULL. */

@@ -448,7 +448,7 @@ __attribute__((constructor)) static void hb_constructor(void)
 	int saved = errno;
 	hb_tls.busy = 1;
 	if (hb.cfg.bad)
-		hb_say("some HEAPBLAME_* settings did not parse; their defaults are used", NULL, NULL);
+		hb_say("these settings did not parse, their defaults are used: ", hb.cfg.bad_names, NULL);
 	pthread_mutex_lock(&hb.modules.lock);
 	hb_module_map_refresh(&hb.modules, 0);
 	pthread_mutex_unlock(&hb.modules.lock);

@@ -124,14 +124,19 @@ static void by_module(FILE *f, const struct blame_report *r, const struct report
 
 static void by_entry(FILE *f, const struct blame_report *r, const struct report_options *o)
 {
-	size_t shown = 0;
+	fprintf(f, "%10s %8s  %-16s %s\n", "bytes", "blocks", "module", "entry point");
 	for (size_t i = 0; i < r->nmods; i++) {
-		for (size_t k = 0; k < r->mods[i].nentries; k++) {
-			if (o->top && shown >= o->top * 4)
-				return;
-			fprintf(f, "%s%s%s", bold(o), r->mods[i].name, plain(o));
-			print_entry(f, &r->mods[i].entries[k]);
-			shown++;
+		const struct blame_module *m = &r->mods[i];
+		size_t ne = o->top && m->nentries > o->top ? o->top : m->nentries;
+		for (size_t k = 0; k < ne; k++) {
+			const struct blame_entry *e = &m->entries[k];
+			char sz[32];
+			report_size(sz, sizeof(sz), e->bytes);
+			fprintf(f, "%10s %8" PRIu64 "  %s%-16s%s %s()%s", sz, e->blocks, bold(o), m->name, plain(o),
+				e->function ? e->function : "?", e->exported ? " [exported]" : "");
+			if (e->caller_module)
+				fprintf(f, " from %s: %s()", e->caller_module, e->caller_function ? e->caller_function : "?");
+			fputc('\n', f);
 		}
 	}
 }

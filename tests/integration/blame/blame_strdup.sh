@@ -39,7 +39,7 @@ check("module path", A["exe"], m["path"])
 check("module build_id", elf_build_id(A["exe"]), m["build_id"])
 check("module outstanding_blocks", blocks, m["outstanding_blocks"])
 check("module outstanding_bytes", bytes, m["outstanding_bytes"])
-check("totals", {"outstanding_bytes": bytes, "outstanding_blocks": blocks}, R["totals"])
+check("totals", (bytes, blocks), (R["totals"]["outstanding_bytes"], R["totals"]["outstanding_blocks"]))
 check("entry points", [("main", False, "libc.so.6", bytes, blocks)],
       [(e["function"], e["exported"], e["caller_module"], e["bytes"], e["blocks"]) for e in m["entry_points"]])
 print("info: main's caller_function is %r" % m["entry_points"][0]["caller_function"])

@@ -35,6 +35,7 @@ to the totals, each process to its modules.
 """
 import fnmatch
 import json
+import linecache
 import os
 import struct
 import sys
@@ -212,7 +213,9 @@ def main():
             R = json.load(f)
         env = dict(globals())
         env.update(R=R, A=A)
-        exec(compile(body, "checks", "exec"), env)
+        # registered so that a traceback shows the failing line of the checks
+        linecache.cache["<checks>"] = (len(body), None, body.splitlines(True), "<checks>")
+        exec(compile(body, "<checks>", "exec"), env)
     except Exception:
         fails += 1
         print("FAIL the checks stopped on an exception (a missing field?):")

@@ -39,6 +39,8 @@ static void usage(FILE *out)
 		"                         libc, libstdc++ and the shim always are)\n"
 		"      --sysroot DIR      look for modules under DIR (traces from another machine)\n"
 		"      --debug-dir DIR    look for separate debug files in DIR/.build-id/\n"
+		"      --debuginfod       fetch missing debug files from the servers in\n"
+		"                         DEBUGINFOD_URLS (never otherwise)\n"
 		"  -o, --output FILE      write the report to FILE instead of standard output\n"
 		"      --color WHEN       auto (default: on a terminal, unless NO_COLOR), always, never\n"
 		"  -h, --help             show this help\n\n"
@@ -61,7 +63,7 @@ static int parse_u64(const char *opt, const char *s, uint64_t *out)
 
 int cmd_report(int argc, char **argv)
 {
-	enum { OPT_MIN_BYTES = 256, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_COLOR };
+	enum { OPT_MIN_BYTES = 256, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_COLOR, OPT_DEBUGINFOD };
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, 'f'},   {"by", required_argument, NULL, 'b'},
 		{"top", required_argument, NULL, 'n'},      {"module", required_argument, NULL, 'm'},
@@ -69,6 +71,7 @@ int cmd_report(int argc, char **argv)
 		{"wrapper", required_argument, NULL, 'w'},  {"sysroot", required_argument, NULL, OPT_SYSROOT},
 		{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
 		{"output", required_argument, NULL, 'o'},   {"color", required_argument, NULL, OPT_COLOR},
+		{"debuginfod", no_argument, NULL, OPT_DEBUGINFOD},
 		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
 	const char *format = "text", *output = NULL, *sysroot = NULL, *debug_dir = NULL, *color = "auto";
 	struct blame_options bo = {.top = 5};
@@ -79,6 +82,7 @@ int cmd_report(int argc, char **argv)
 	struct symbolizer *sym = NULL;
 	struct blame_report rep = {0};
 	int have_rep = 0;
+	int debuginfod = 0;
 	FILE *out = stdout;
 	if (!wrappers) {
 		cli_error("out of memory");
@@ -137,6 +141,9 @@ int cmd_report(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case OPT_DEBUGINFOD:
+			debuginfod = 1;
+			break;
 		case OPT_COLOR:
 			color = optarg;
 			if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never")) {
@@ -166,6 +173,12 @@ int cmd_report(int argc, char **argv)
 	}
 	if (!strcmp(format, "pprof") || !strcmp(format, "folded"))
 		bo.top = 0; /* profiles carry every site */
+	/* libdw asks the debuginfod servers in DEBUGINFOD_URLS for debug files it
+	 * cannot find: a network fetch, so only when asked */
+	if (!debuginfod)
+		unsetenv("DEBUGINFOD_URLS");
+	else if (!getenv("DEBUGINFOD_URLS"))
+		cli_warn("--debuginfod: DEBUGINFOD_URLS is not set, so there is no server to ask");
 	sym = sym_new(sysroot, debug_dir);
 	if (!sym || blame_build(&rep, &model, sym, &bo) < 0) {
 		cli_error("out of memory");

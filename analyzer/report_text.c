@@ -28,6 +28,22 @@ void report_size(char *out, size_t cap, uint64_t bytes)
 		snprintf(out, cap, v >= 100 ? "%.0f %s" : v >= 10 ? "%.1f %s" : "%.2f %s", v, unit[u]);
 }
 
+/* "f()" for a C name; a demangled C++ name already ends with its
+ * parameter list. */
+static const char *call(const char *fn)
+{
+	static char buf[4][1024];
+	static int k;
+	if (!fn)
+		return "?()";
+	size_t n = strlen(fn);
+	if (n && fn[n - 1] == ')')
+		return fn;
+	char *b = buf[k++ & 3];
+	snprintf(b, sizeof(buf[0]), "%s()", fn);
+	return b;
+}
+
 static const char *bold(const struct report_options *o)
 {
 	return o->color ? "\033[1m" : "";
@@ -70,9 +86,9 @@ static void print_entry(FILE *f, const struct blame_entry *e)
 {
 	char sz[32];
 	report_size(sz, sizeof(sz), e->bytes);
-	fprintf(f, "      entered via %s()%s", e->function ? e->function : "?", e->exported ? " [exported]" : "");
+	fprintf(f, "      entered via %s%s", call(e->function), e->exported ? " [exported]" : "");
 	if (e->caller_module)
-		fprintf(f, " from %s: %s()", e->caller_module, e->caller_function ? e->caller_function : "?");
+		fprintf(f, " from %s: %s", e->caller_module, call(e->caller_function));
 	fprintf(f, "   %s in %" PRIu64 " block%s\n", sz, e->blocks, e->blocks == 1 ? "" : "s");
 }
 
@@ -132,10 +148,10 @@ static void by_entry(FILE *f, const struct blame_report *r, const struct report_
 			const struct blame_entry *e = &m->entries[k];
 			char sz[32];
 			report_size(sz, sizeof(sz), e->bytes);
-			fprintf(f, "%10s %8" PRIu64 "  %s%-16s%s %s()%s", sz, e->blocks, bold(o), m->name, plain(o),
-				e->function ? e->function : "?", e->exported ? " [exported]" : "");
+			fprintf(f, "%10s %8" PRIu64 "  %s%-16s%s %s%s", sz, e->blocks, bold(o), m->name, plain(o),
+				call(e->function), e->exported ? " [exported]" : "");
 			if (e->caller_module)
-				fprintf(f, " from %s: %s()", e->caller_module, e->caller_function ? e->caller_function : "?");
+				fprintf(f, " from %s: %s", e->caller_module, call(e->caller_function));
 			fputc('\n', f);
 		}
 	}
@@ -182,7 +198,7 @@ static void by_function(FILE *f, const struct blame_report *r, const struct repo
 			}
 			char sz[32];
 			report_size(sz, sizeof(sz), bytes);
-			fprintf(f, "    %12s in %8" PRIu64 " blocks  %s()\n", sz, blocks, fn);
+			fprintf(f, "    %12s in %8" PRIu64 " blocks  %s\n", sz, blocks, call(fn));
 		}
 	}
 }
@@ -202,9 +218,13 @@ static void summary(FILE *f, const struct blame_report *r)
 		100.0 * (double)m->bytes / (double)r->bytes, m->name);
 	if (m->nentries && m->entries[0].function) {
 		const struct blame_entry *e = &m->entries[0];
-		fprintf(f, ", entered through %s%s()", e->exported ? "its exported function " : "", e->function);
-		if (e->caller_module)
-			fprintf(f, " from %s's %s()", e->caller_module, e->caller_function ? e->caller_function : "code");
+		fprintf(f, ", entered through %s%s", e->exported ? "its exported function " : "", call(e->function));
+		if (e->caller_module) {
+			if (e->caller_function)
+				fprintf(f, " from %s's %s", e->caller_module, call(e->caller_function));
+			else
+				fprintf(f, " from %s's code", e->caller_module);
+		}
 	}
 	fprintf(f, ".\n");
 }

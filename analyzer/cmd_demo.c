@@ -107,8 +107,9 @@ int cmd_demo(int argc, char **argv)
 		       "report which module leaks: libmta.so, entered via its exported mta_submit().\n");
 		return 0;
 	}
-	if (argc > 2 || (argc == 2 && strspn(argv[1], "0123456789") != strlen(argv[1]))) {
-		cli_error("demo takes one optional argument, a number of messages");
+	if (argc > 2 || (argc == 2 && (!*argv[1] || strspn(argv[1], "0123456789") != strlen(argv[1]) ||
+				       strlen(argv[1]) > 8 || atol(argv[1]) < 1))) {
+		cli_error("demo takes one optional argument, a number of messages from 1 to 99999999");
 		return HB_EXIT_USAGE;
 	}
 	if (argc == 2)

@@ -17,10 +17,11 @@
  * libunwind's does, at a frame whose return address is undefined (_start,
  * clone3) or zero.
  *
- * Cache: 64 Ki slots of (address, row), linear probing, inserts under a
- * spinlock, lookups without one (the row is published before its key).
- * When it is 3/4 full it stops growing: further misses are computed each
- * time, still correct, only slower.
+ * Cache: 64 Ki slots of (address, row, generation), linear probing,
+ * inserts under a spinlock, lookups without one. A module unload bumps the
+ * generation (O(1)); stale rows are recomputed when met. When the table is
+ * 3/4 full it is cleared if rows may be stale, else it stops growing and
+ * further misses are computed each time: still correct, only slower.
  */
 #include "unwind.h"
 
@@ -479,26 +480,32 @@ static int compute_row(uintptr_t ip, struct cfi_row *row)
 struct cache_slot {
 	uintptr_t key;
 	uint64_t row;
+	uint64_t gen; /* cache_gen when the row was computed */
 };
 
 static struct cache_slot cache[CACHE_SLOTS];
 static unsigned cache_used;
 static hb_spinlock cache_lock;
-static uint64_t cache_gen = 1; /* bumped by hb_unwind_forget: memos go stale */
+static uint64_t cache_gen = 1; /* bumped by hb_unwind_forget: older rows are stale */
 
 static inline unsigned cache_home(uintptr_t key)
 {
 	return (unsigned)((key * 0x9E3779B97F4A7C15ull) >> (64 - CACHE_BITS));
 }
 
+/* A row from another generation was computed for code that may have been
+ * unloaded since: it is recomputed, in place. Forgetting is thus O(1) (a
+ * program that dlopens and dlcloses in a loop pays nothing per dlclose);
+ * the table is cleared only when it fills up. */
 static uint64_t row_for(uintptr_t key)
 {
+	uint64_t gen = __atomic_load_n(&cache_gen, __ATOMIC_ACQUIRE);
 	unsigned i = cache_home(key);
 	for (;;) {
 		uintptr_t k = __atomic_load_n(&cache[i].key, __ATOMIC_ACQUIRE);
-		if (k == key)
+		if (k == key && __atomic_load_n(&cache[i].gen, __ATOMIC_ACQUIRE) == gen)
 			return __atomic_load_n(&cache[i].row, __ATOMIC_RELAXED);
-		if (!k)
+		if (!k || k == key)
 			break;
 		i = (i + 1) & (CACHE_SLOTS - 1);
 	}
@@ -507,15 +514,25 @@ static uint64_t row_for(uintptr_t key)
 	if (compute_row(key, &row) < 0 || pack_row(&row, &packed) < 0)
 		packed = 0; /* refused: cached too, so it is not recomputed */
 	hb_spin_lock(&cache_lock);
+	if (cache_used * 4 >= CACHE_SLOTS * 3 && __atomic_load_n(&cache_gen, __ATOMIC_RELAXED) != 1) {
+		/* full, and some rows may be stale: start over */
+		for (unsigned j = 0; j < CACHE_SLOTS; j++)
+			__atomic_store_n(&cache[j].key, 0, __ATOMIC_RELEASE);
+		cache_used = 0;
+	}
 	if (cache_used * 4 < CACHE_SLOTS * 3) {
 		i = cache_home(key);
 		while (cache[i].key && cache[i].key != key)
 			i = (i + 1) & (CACHE_SLOTS - 1);
+		/* readers check the key, then the generation, then read the row:
+		 * publish the row first and the generation last */
+		__atomic_store_n(&cache[i].gen, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&cache[i].row, packed, __ATOMIC_RELEASE);
 		if (!cache[i].key) {
-			__atomic_store_n(&cache[i].row, packed, __ATOMIC_RELAXED);
 			__atomic_store_n(&cache[i].key, key, __ATOMIC_RELEASE);
 			cache_used++;
 		}
+		__atomic_store_n(&cache[i].gen, gen, __ATOMIC_RELEASE);
 	}
 	hb_spin_unlock(&cache_lock);
 	return packed;
@@ -523,12 +540,7 @@ static uint64_t row_for(uintptr_t key)
 
 void hb_unwind_forget(void)
 {
-	hb_spin_lock(&cache_lock);
-	for (unsigned i = 0; i < CACHE_SLOTS; i++)
-		__atomic_store_n(&cache[i].key, 0, __ATOMIC_RELEASE);
-	cache_used = 0;
-	__atomic_add_fetch(&cache_gen, 1, __ATOMIC_RELEASE);
-	hb_spin_unlock(&cache_lock);
+	__atomic_add_fetch(&cache_gen, 1, __ATOMIC_ACQ_REL);
 }
 
 /* ---------- the walk ------------------------------------------------------ */

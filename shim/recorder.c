@@ -232,6 +232,8 @@ void hb_record_thread_exit(void *arg)
 	}
 	t->dead = 1;
 	t->busy = busy;
+	/* if that was the last thread of the host, the writer must notice */
+	hb_writer_kick();
 	errno = saved;
 }
 

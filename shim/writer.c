@@ -23,8 +23,13 @@
  * Per-module encoders hold the events of one flush; a module whose encoder
  * passes HB_EVENTS_BLOCK bytes is written early, after the metadata so far.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -249,6 +254,36 @@ void hb_writer_kick(void)
 	pthread_mutex_unlock(&hb.wake_lock);
 }
 
+/* Whether the writer is the last live thread of the process (a main
+ * thread that called pthread_exit stays as a zombie: it does not count). */
+static int only_thread_left(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return 0;
+	int live = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && live < 2) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[300], buf[512];
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+		if (p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X')
+			live++;
+	}
+	closedir(d);
+	return live == 1;
+}
+
 static void *writer_main(void *arg)
 {
 	(void)arg;
@@ -269,6 +304,11 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&hb.wake_lock);
 		if (stop)
 			break;
+		/* Every thread of the host ended with pthread_exit: glibc would
+		 * have had the last one call exit(0), but the writer is still a
+		 * thread, so the process would live on. Do what glibc does. */
+		if (only_thread_left())
+			exit(0);
 		pthread_mutex_lock(&hb.flush_lock);
 		if (hb.state == HB_ACTIVE) {
 			/* A kick means a ring filled up: drain the rings only. The

@@ -243,3 +243,25 @@ hb_finish() {
 	echo "all $HB_PASSES assertions passed"
 	exit 0
 }
+
+# hb_allocbench KIT: builds the shared kit's allocbench, libalpha.so and
+# libbeta.so into $HB_WORK/ab with the kit Makefile's flags (frame pointers
+# off, as distribution code is) and sets $AB to the program. Skips (77)
+# when the kit is not at KIT; call it before hb_setup's work is needed.
+hb_allocbench() {
+	local kit=${1:-}
+	[[ -n $kit && -f $kit/src/allocbench.c && -f $kit/src/module_impl.h ]] ||
+		hb_skip "benchmark kit not found at '$kit' (expected src/allocbench.c there)"
+	kit=$(realpath "$kit")
+	local cc=${CC:-gcc}
+	command -v "$cc" >/dev/null || hb_error "no C compiler ($cc) to build allocbench"
+	local ab=$HB_WORK/ab
+	mkdir -p "$ab"
+	local flags=(-O2 -g -fomit-frame-pointer -Wall -Wextra -Wno-unused-parameter)
+	"$cc" "${flags[@]}" -fPIC -shared -Wl,-soname,libalpha.so -o "$ab/libalpha.so" "$kit/src/alpha.c"
+	"$cc" "${flags[@]}" -fPIC -shared -Wl,-soname,libbeta.so -o "$ab/libbeta.so" "$kit/src/beta.c"
+	# shellcheck disable=SC2016 # $ORIGIN is for the linker, not the shell
+	"$cc" "${flags[@]}" -o "$ab/allocbench" "$kit/src/allocbench.c" -L"$ab" -lalpha -lbeta -pthread \
+		-Wl,-rpath,'$ORIGIN'
+	AB=$ab/allocbench
+}

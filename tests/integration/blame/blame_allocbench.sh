@@ -21,21 +21,11 @@
 #   - the text report names libbeta.so first.
 source "$(dirname "${BASH_SOURCE[0]}")/blamelib.sh"
 kit=${2:-}
-[[ -n $kit && -f $kit/src/allocbench.c && -f $kit/src/module_impl.h ]] ||
+[[ -n $kit && -f $kit/src/allocbench.c ]] ||
 	hb_skip "benchmark kit not found at '$kit' (expected src/allocbench.c there)"
 hb_setup "$1"
-kit=$(realpath "$kit")
-cc=${CC:-gcc}
-command -v "$cc" >/dev/null || hb_error "no C compiler ($cc) to build allocbench"
-
-ab=$HB_WORK/ab
-mkdir -p "$ab"
-flags=(-O2 -g -fomit-frame-pointer -Wall -Wextra -Wno-unused-parameter)
-"$cc" "${flags[@]}" -fPIC -shared -Wl,-soname,libalpha.so -o "$ab/libalpha.so" "$kit/src/alpha.c"
-"$cc" "${flags[@]}" -fPIC -shared -Wl,-soname,libbeta.so -o "$ab/libbeta.so" "$kit/src/beta.c"
-# shellcheck disable=SC2016 # $ORIGIN is for the linker, not the shell
-"$cc" "${flags[@]}" -o "$ab/allocbench" "$kit/src/allocbench.c" -L"$ab" -lalpha -lbeta -pthread \
-	-Wl,-rpath,'$ORIGIN'
+hb_allocbench "$kit"
+ab=$(dirname "$AB")
 
 D=8
 out=$HB_WORK/traces

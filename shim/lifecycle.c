@@ -12,7 +12,8 @@
  * (not tied to this library, so it runs after every library destructor) that
  * collects the remaining counters and writes END; _exit and _Exit flush too,
  * and so do the signals named in HEAPBLAME_SIGNALS when their disposition was
- * the default. An exec flushes and marks the trace; the new image, which
+ * the default (interpose.c keeps those handlers invisible: the host still
+ * sees, and may set, SIG_DFL). An exec flushes and marks the trace; the new image, which
  * inherits LD_PRELOAD, traces itself into its own file.
  *
  * fork: the prepare handler flushes and takes every lock, so the child's

@@ -237,7 +237,10 @@ static void *resize(void *old, size_t n, size_t size, size_t bytes, unsigned kin
 	}
 	if (bytes == 0) {
 		hb_record_free(old, HB_FREE_REALLOC_ZERO);
-		return REAL_GUARDED(1, call(old, n, size));
+		void *p = REAL_GUARDED(1, call(old, n, size));
+		if (p) /* allocators that give a block for size 0 (jemalloc zero_realloc:alloc) */
+			hb_record_alloc(p, 0, kind);
+		return p;
 	}
 	struct hb_live_rec r;
 	int had = hb_record_detach(old, &r);

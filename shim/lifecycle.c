@@ -320,6 +320,8 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
+	hb.pid = getpid(); /* even untraced: a double-forked daemon's checks compare it */
+	hb_unwind_atfork_child();
 	if (!fork_prepared)
 		return;
 	for (unsigned i = 0; i < HB_LIVE_SHARDS; i++)
@@ -405,7 +407,9 @@ void hb_before_exec(const char *path)
 
 void hb_finish(unsigned end_reason, int64_t status)
 {
-	if (hb.state != HB_ACTIVE || hb.closed)
+	/* busy: an exit from a signal handler that interrupted the shim, which
+	 * may hold the locks a flush needs; the trace keeps its last flush */
+	if (hb.state != HB_ACTIVE || hb.closed || hb_tls.busy)
 		return;
 	int saved = errno;
 	uint8_t busy = hb_tls.busy;
@@ -433,6 +437,11 @@ static void report_unwind_check(void)
 	hb_say(line, NULL, NULL);
 }
 
+static void quick_exit_flush(void)
+{
+	hb_finish(HB_END_EXIT, hb.exit_status);
+}
+
 static void late_exit(void *arg)
 {
 	(void)arg;
@@ -457,6 +466,7 @@ __attribute__((constructor)) static void hb_constructor(void)
 		if (hb_writer_start() < 0)
 			hb_say("cannot start the writer thread; the trace is written at exit only", NULL, NULL);
 		pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+		at_quick_exit(quick_exit_flush);
 		install_signal_handlers();
 	}
 	hb_tls.busy = 0;
@@ -465,7 +475,7 @@ __attribute__((constructor)) static void hb_constructor(void)
 
 __attribute__((destructor)) static void hb_destructor(void)
 {
-	if (hb.state != HB_ACTIVE || getpid() != hb.pid)
+	if (hb.state != HB_ACTIVE || getpid() != hb.pid || hb_tls.busy)
 		return;
 	int saved = errno;
 	hb_tls.busy = 1;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <string.h>
 #include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createCCtx_advanced: our own allocator */
 #include <zstd.h>
 
 #include "heapblame/crc32c.h"
@@ -95,6 +96,34 @@ int hb_trace_file_create(struct hb_trace_file *f, const char *path)
 	return 0;
 }
 
+/* zstd's memory comes from mmap, never from malloc: a flush may run in a
+ * signal handler that interrupted the host inside malloc, holding its
+ * arena lock. Each piece carries its mapped size in front of it. */
+static void *zstd_alloc(void *opaque, size_t n)
+{
+	(void)opaque;
+	size_t *p = hb_mem_map(n + 16);
+	if (!p)
+		return NULL;
+	p[0] = n + 16;
+	return (char *)p + 16;
+}
+
+static void zstd_free(void *opaque, void *a)
+{
+	(void)opaque;
+	if (a) {
+		size_t *p = (size_t *)((char *)a - 16);
+		hb_mem_unmap(p, p[0]);
+	}
+}
+
+static void *new_cctx(void)
+{
+	ZSTD_customMem mem = {zstd_alloc, zstd_free, NULL};
+	return ZSTD_createCCtx_advanced(mem);
+}
+
 static int ensure_scratch(struct hb_trace_file *f, size_t need)
 {
 	if (need <= f->zcap)
@@ -125,7 +154,7 @@ int hb_trace_file_write_block(struct hb_trace_file *f, unsigned type, uint32_t s
 	uint16_t flags = 0;
 	if (raw_len >= 64) {
 		if (!f->cctx)
-			f->cctx = ZSTD_createCCtx();
+			f->cctx = new_cctx();
 		size_t z = f->cctx ? ZSTD_compressCCtx(f->cctx, payload, bound, raw, raw_len, f->zlevel) : 0;
 		if (f->cctx && !ZSTD_isError(z) && z < raw_len) {
 			stored = z;

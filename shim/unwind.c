@@ -543,6 +543,11 @@ void hb_unwind_forget(void)
 	__atomic_add_fetch(&cache_gen, 1, __ATOMIC_ACQ_REL);
 }
 
+void hb_unwind_atfork_child(void)
+{
+	hb_spin_init(&cache_lock);
+}
+
 /* ---------- the walk ------------------------------------------------------ */
 
 #define HB_LIKELY_(x) __builtin_expect(!!(x), 1)
@@ -668,6 +673,10 @@ int hb_unwind(uintptr_t *out, unsigned max, uintptr_t stack_lo, uintptr_t stack_
 }
 
 void hb_unwind_forget(void)
+{
+}
+
+void hb_unwind_atfork_child(void)
 {
 }
 

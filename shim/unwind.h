@@ -60,6 +60,9 @@ int hb_unwind(uintptr_t *out, unsigned max, uintptr_t stack_lo, uintptr_t stack_
  * reused by another). */
 void hb_unwind_forget(void);
 
+/* Fork child: the cache lock may have been held by a thread that is gone. */
+void hb_unwind_atfork_child(void);
+
 /* Finds this thread's stack bounds. Returns 0, or -1 (then use libunwind).
  * May allocate (pthread_getattr_np): call it with the shim's guard set. */
 int hb_unwind_thread_stack(uintptr_t *lo, uintptr_t *hi);

@@ -307,8 +307,10 @@ static void *writer_main(void *arg)
 		/* Every thread of the host ended with pthread_exit: glibc would
 		 * have had the last one call exit(0), but the writer is still a
 		 * thread, so the process would live on. Do what glibc does. */
-		if (only_thread_left())
+		if (only_thread_left()) {
+			hb_tls.busy = 0; /* the exit path flushes only outside the shim */
 			exit(0);
+		}
 		pthread_mutex_lock(&hb.flush_lock);
 		if (hb.state == HB_ACTIVE) {
 			/* A kick means a ring filled up: drain the rings only. The

@@ -26,6 +26,8 @@
 #include "unwind.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -639,18 +641,44 @@ int hb_unwind_thread_stack(uintptr_t *lo, uintptr_t *hi)
 		*lo = here > (64u << 20) ? here - (64u << 20) : 0;
 		return 0;
 	}
-	pthread_attr_t a;
-	void *addr;
-	size_t size;
-	if (pthread_getattr_np(pthread_self(), &a) != 0)
+	/* Other threads: the mapping that holds the stack pointer, read from
+	 * /proc/self/maps. Not pthread_getattr_np: it takes the thread's own
+	 * lock and calls realloc, so an allocation made inside it (Rust asks
+	 * for its stack bounds at every thread start) would wait for itself. */
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	int rc = pthread_attr_getstack(&a, &addr, &size);
-	pthread_attr_destroy(&a);
-	if (rc != 0)
-		return -1;
-	*lo = (uintptr_t)addr;
-	*hi = (uintptr_t)addr + size;
-	return 0;
+	char buf[4096];
+	size_t have = 0;
+	int found = -1;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		char *line = buf, *nl;
+		while ((nl = strchr(line, '\n'))) {
+			*nl = '\0';
+			unsigned long lo_, hi_;
+			if (sscanf(line, "%lx-%lx", &lo_, &hi_) == 2 && sp >= lo_ && sp < hi_) {
+				*lo = lo_;
+				*hi = hi_;
+				found = 0;
+				break;
+			}
+			line = nl + 1;
+		}
+		if (found == 0)
+			break;
+		have = (size_t)(buf + have - line); /* keep the partial line */
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1)
+			have = 0; /* a line longer than the buffer: skip it */
+	}
+	close(fd);
+	return found;
 }
 
 int hb_unwind_rule_for(uintptr_t ip, int *cfa_reg, int64_t *cfa_off)

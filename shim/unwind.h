@@ -64,7 +64,7 @@ void hb_unwind_forget(void);
 void hb_unwind_atfork_child(void);
 
 /* Finds this thread's stack bounds. Returns 0, or -1 (then use libunwind).
- * May allocate (pthread_getattr_np): call it with the shim's guard set. */
+ * Takes no lock and does not allocate. */
 int hb_unwind_thread_stack(uintptr_t *lo, uintptr_t *hi);
 
 /* For tests: computes the rule for ip without the cache. Returns 0 and the

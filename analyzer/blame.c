@@ -13,29 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const builtin_wrappers[] = {"libc.so*", "libstdc++.so*", "libc_malloc_debug.so*",
-					       "libheapblame.so*"};
+#include "heapblame/wrappers.h"
 
 int blame_glob(const char *pat, const char *s)
 {
-	const char *star_p = NULL, *star_s = NULL;
-	while (*s) {
-		if (*pat == '*') {
-			star_p = pat++;
-			star_s = s;
-		} else if (*pat && (*pat == '?' || *pat == *s)) {
-			pat++;
-			s++;
-		} else if (star_p) {
-			pat = star_p + 1;
-			s = ++star_s;
-		} else {
-			return 0;
-		}
-	}
-	while (*pat == '*')
-		pat++;
-	return !*pat;
+	return hb_glob_match(pat, strlen(pat), s);
 }
 
 static const char *base_name(const char *path)
@@ -47,17 +29,11 @@ static const char *base_name(const char *path)
 int blame_is_wrapper(const char *path, const struct blame_options *opt)
 {
 	const char *base = base_name(path);
-	for (size_t i = 0; i < sizeof(builtin_wrappers) / sizeof(builtin_wrappers[0]); i++)
-		if (blame_glob(builtin_wrappers[i], base))
+	if (hb_is_builtin_wrapper(base))
+		return 1;
+	for (size_t i = 0; i < opt->nwrappers; i++)
+		if (hb_wrapper_name_match(opt->wrappers[i], strlen(opt->wrappers[i]), base))
 			return 1;
-	for (size_t i = 0; i < opt->nwrappers; i++) {
-		const char *w = opt->wrappers[i];
-		size_t len = strlen(w);
-		/* a glob, or a name that also matches its versions and suffixes:
-		 * "libxalloc" matches libxalloc.so and libxalloc.so.1 */
-		if (blame_glob(w, base) || (strncmp(w, base, len) == 0 && (base[len] == '.' || !base[len])))
-			return 1;
-	}
 	return 0;
 }
 

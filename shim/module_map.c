@@ -7,10 +7,9 @@
  * sorted range array is then rebuilt from scratch: refreshes are rare (a
  * dlopen or dlclose), lookups are frequent only while new stacks appear.
  *
- * The wrapper rule lives here because it is a property of the module: libc
- * (malloc's neighbours strdup, getline, fopen...), libstdc++ (operator new),
- * the shim itself, and whatever HEAPBLAME_WRAPPERS names. A stack is blamed
- * on its first frame outside all of them.
+ * Whether a module is an allocator wrapper is decided once, when it is
+ * first seen, by the rule in include/heapblame/wrappers.h (shared with the
+ * analyzer); a stack is blamed on its first frame outside all of them.
  */
 #include "module_map.h"
 
@@ -25,33 +24,6 @@ struct hb_module_range {
 	struct hb_module *mod;
 };
 
-static const char *const builtin_wrappers[] = {
-	"libc.so*", "libstdc++.so*", "libc_malloc_debug.so*",
-};
-
-int hb_glob_match(const char *pat, size_t patlen, const char *s)
-{
-	const char *star_p = NULL, *star_s = NULL;
-	size_t pi = 0;
-	while (*s) {
-		if (pi < patlen && pat[pi] == '*') { /* before the literal test: a '*' in s is no match for it */
-			star_p = pat + pi++;
-			star_s = s;
-		} else if (pi < patlen && (pat[pi] == '?' || pat[pi] == *s)) {
-			pi++;
-			s++;
-		} else if (star_p) {
-			pi = (size_t)(star_p - pat) + 1;
-			s = ++star_s;
-		} else {
-			return 0;
-		}
-	}
-	while (pi < patlen && pat[pi] == '*')
-		pi++;
-	return pi == patlen;
-}
-
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -61,15 +33,12 @@ static const char *base_name(const char *path)
 static int is_wrapper(const struct hb_module_map *m, const char *path)
 {
 	const char *base = base_name(path);
-	for (size_t i = 0; i < sizeof(builtin_wrappers) / sizeof(builtin_wrappers[0]); i++)
-		if (hb_glob_match(builtin_wrappers[i], strlen(builtin_wrappers[i]), base))
-			return 1;
+	if (hb_is_builtin_wrapper(base))
+		return 1;
 	for (const char *w = m->wrappers; w && *w;) {
 		const char *comma = strchr(w, ',');
 		size_t len = comma ? (size_t)(comma - w) : strlen(w);
-		/* a name without a glob matches the base name and its versions */
-		if (len && (hb_glob_match(w, len, base) ||
-			    (strncmp(w, base, len) == 0 && (base[len] == '.' || base[len] == '\0'))))
+		if (hb_wrapper_name_match(w, len, base))
 			return 1;
 		w = comma ? comma + 1 : NULL;
 	}

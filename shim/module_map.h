@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "heapblame/wrappers.h" /* hb_glob_match, the wrapper rule */
 #include "shim_mem.h"
 
 struct hb_segment {
@@ -85,8 +86,6 @@ const struct hb_module *hb_module_map_find(const struct hb_module_map *m, uintpt
 void hb_module_map_foreach(struct hb_module_map *m, void (*fn)(void *ctx, const struct hb_module *mod),
 			   void *ctx);
 
-/* Basename glob match ('*' and '?'), no allocation. Exposed for tests. */
-int hb_glob_match(const char *pat, size_t patlen, const char *s);
 
 void hb_module_map_atfork_child(struct hb_module_map *m);
 

@@ -118,6 +118,14 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  *   LOSS      u kind (hb_loss_kind), u events, u bytes: cumulative totals
  *   EXEC      u time_ns, str path: the process called exec; events end here
  *   END       u time_ns, u reason (hb_end_reason), s status: the clean end
+ *   SCAN      u time_ns, u status (hb_scan_status), u blocks, u bytes,
+ *             u root_bytes, u duration_ns: the exit-time reachability scan
+ *             (status 0: ran; blocks/bytes: outstanding blocks it classified;
+ *             root_bytes: bytes of roots read). Written once, in the final
+ *             flush, before END; the REACH records it produced are in the
+ *             same flush. Any other status: no REACH records follow
+ *   EXEC_FAILED u time_ns, s errno: the exec announced by the last EXEC
+ *             record failed; the process goes on and its events continue
  *
  * Events stream of one module (module = the block's stream id):
  *   ALLOC     u alloc_id, u stack_id, u kind (hb_alloc_kind), u size,
@@ -144,9 +152,12 @@ enum hb_record_tag {
 	HB_REC_LOSS = 6,
 	HB_REC_EXEC = 7,
 	HB_REC_END = 8,
+	HB_REC_SCAN = 9,
+	HB_REC_EXEC_FAILED = 10,
 	HB_REC_ALLOC = 16,
 	HB_REC_FREE = 17,
 	HB_REC_FOLD = 18,
+	HB_REC_REACH = 19,
 };
 
 enum hb_process_flags {
@@ -191,6 +202,23 @@ enum hb_end_reason {
 	HB_END_EXIT = 0,   /* exit() or return from main; status = exit code */
 	HB_END_SIGNAL = 1, /* fatal signal; status = signal number */
 	HB_END__EXIT = 2,  /* _exit() / _Exit(); status = exit code */
+};
+
+/* Reachability of a block live at the end, as LeakSanitizer classifies it:
+ * roots are the writable segments of loaded modules, every thread's stack
+ * and registers, and thread-local storage. */
+enum hb_reach_kind {
+	HB_REACH_DEFINITE = 0,  /* no pointer to it from roots or other blocks */
+	HB_REACH_INDIRECT = 1,  /* reached only from definite/indirect blocks */
+	HB_REACH_REACHABLE = 2, /* reached from a root, possibly through blocks */
+	HB_REACH_KIND_COUNT
+};
+
+enum hb_scan_status {
+	HB_SCAN_DONE = 0,         /* every outstanding block has a REACH record */
+	HB_SCAN_NO_MEMORY = 1,    /* could not map its work space */
+	HB_SCAN_NO_THREADS = 2,   /* could not stop the other threads */
+	HB_SCAN_OFF = 3,          /* HEAPBLAME_LEAK_SCAN=0 */
 };
 
 enum hb_loss_kind {

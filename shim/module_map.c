@@ -7,6 +7,12 @@
  * sorted range array is then rebuilt from scratch: refreshes are rare (a
  * dlopen or dlclose), lookups are frequent only while new stacks appear.
  *
+ * Locks: a refresh runs inside dl_iterate_phdr, which holds the loader's
+ * lock, and takes the map's lock only from its first callback on. So the
+ * order is always loader, then map: a host thread that allocates inside its
+ * own dl_iterate_phdr callback (the loader lock held) can take the map's
+ * lock, and no thread ever waits for the loader while holding it.
+ *
  * Whether a module is an allocator wrapper is decided once, when it is
  * first seen, by the rule in include/heapblame/wrappers.h (shared with the
  * analyzer); a stack is blamed on its first frame outside all of them.
@@ -89,7 +95,7 @@ struct scan_ctx {
 	struct hb_module_map *m;
 	int first;
 	int failed;
-	char exe[4096];
+	unsigned long long adds, subs; /* the loader's counters, as this scan saw them */
 };
 
 static int counters_cb(struct dl_phdr_info *info, size_t size, void *data)
@@ -102,18 +108,42 @@ static int counters_cb(struct dl_phdr_info *info, size_t size, void *data)
 	return 1; /* the counters are the same in every entry: stop at the first */
 }
 
+/* The first callback of a scan: take the map's lock (the loader's lock is
+ * held by now, so the order is always loader, then map) and start the
+ * bookkeeping. */
+static void scan_begin(struct scan_ctx *sc)
+{
+	struct hb_module_map *m = sc->m;
+	pthread_mutex_lock(&m->lock);
+	if (!m->exe[0]) {
+		ssize_t n = readlink("/proc/self/exe", m->exe, sizeof(m->exe) - 1);
+		if (n > 0)
+			m->exe[n] = '\0';
+		else
+			strcpy(m->exe, "[executable]");
+	}
+	for (struct hb_module *mod = m->modules; mod; mod = mod->next)
+		mod->seen = 0;
+}
+
 static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
-	(void)size;
 	struct scan_ctx *sc = data;
 	struct hb_module_map *m = sc->m;
 	const char *name = info->dlpi_name;
 	int first = sc->first;
 	sc->first = 0;
+	if (first) {
+		scan_begin(sc);
+		if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
+			sc->adds = info->dlpi_adds;
+			sc->subs = info->dlpi_subs;
+		}
+	}
 	if (!name || !*name) {
 		if (!first)
 			return 0; /* an unnamed object other than the executable: skip */
-		name = sc->exe;
+		name = m->exe;
 	}
 	for (struct hb_module *mod = m->modules; mod; mod = mod->next) {
 		if (mod->loaded && mod->bias == info->dlpi_addr && strcmp(mod->path, name) == 0) {
@@ -204,20 +234,16 @@ int hb_module_map_refresh(struct hb_module_map *m, int force)
 {
 	unsigned long long c[2] = {0, 0};
 	dl_iterate_phdr(counters_cb, c);
-	if (!force && c[0] == m->adds && c[1] == m->subs)
+	pthread_mutex_lock(&m->lock);
+	int same = !force && c[0] == m->adds && c[1] == m->subs;
+	pthread_mutex_unlock(&m->lock);
+	if (same)
 		return 0;
 
-	static struct scan_ctx sc; /* 4 KiB path buffer: keep it off the stack; caller holds the lock */
-	sc.m = m;
-	sc.first = 1;
-	sc.failed = 0;
-	ssize_t n = readlink("/proc/self/exe", sc.exe, sizeof(sc.exe) - 1);
-	sc.exe[n > 0 ? n : 0] = '\0';
-	if (n <= 0)
-		strcpy(sc.exe, "[executable]");
-	for (struct hb_module *mod = m->modules; mod; mod = mod->next)
-		mod->seen = 0;
-	dl_iterate_phdr(scan_cb, &sc);
+	struct scan_ctx sc = {.m = m, .first = 1, .adds = c[0], .subs = c[1]};
+	dl_iterate_phdr(scan_cb, &sc); /* takes m->lock in its first callback */
+	if (sc.first)
+		return 0; /* no object at all: nothing to learn */
 	for (struct hb_module *mod = m->modules; mod; mod = mod->next) {
 		if (mod->loaded && !mod->seen) {
 			mod->loaded = 0;
@@ -226,11 +252,11 @@ int hb_module_map_refresh(struct hb_module_map *m, int force)
 				m->ev.unloaded(m->ev.ctx, mod);
 		}
 	}
-	m->adds = c[0];
-	m->subs = c[1];
-	if (rebuild_ranges(m) < 0 || sc.failed)
-		return -ENOMEM;
-	return 1;
+	m->adds = sc.adds;
+	m->subs = sc.subs;
+	int rc = rebuild_ranges(m) < 0 || sc.failed ? -ENOMEM : 1;
+	pthread_mutex_unlock(&m->lock);
+	return rc;
 }
 
 const struct hb_module *hb_module_map_find(const struct hb_module_map *m, uintptr_t addr)

@@ -14,7 +14,8 @@
  * loading) is noticed before a stack through it is attributed.
  *
  * All functions expect the caller to hold map->lock unless they say
- * otherwise; none calls malloc.
+ * otherwise (hb_module_map_refresh takes it itself: see module_map.c for
+ * the order against the loader's lock); none calls malloc.
  */
 #ifndef HB_MODULE_MAP_H
 #define HB_MODULE_MAP_H
@@ -68,6 +69,7 @@ struct hb_module_map {
 	uintptr_t self_addr;           /* any address inside the shim */
 	const char *wrappers;          /* comma-separated basename globs */
 	struct hb_module_map_events ev;
+	char exe[4096];                /* the executable's path, read once */
 };
 
 /* Returns 0 or -ENOMEM. wrappers may be NULL; self_addr is an address inside
@@ -76,7 +78,9 @@ int hb_module_map_init(struct hb_module_map *m, const char *wrappers, uintptr_t 
 		       const struct hb_module_map_events *ev);
 
 /* Rescans when the loader's counters moved (or always, if force). Returns 1
- * when it rescanned, 0 when nothing changed, -ENOMEM. */
+ * when it rescanned, 0 when nothing changed, -ENOMEM. The caller must NOT
+ * hold map->lock, nor any lock a thread inside dl_iterate_phdr may want
+ * (the stack table's): the scan waits for the loader's lock. */
 int hb_module_map_refresh(struct hb_module_map *m, int force);
 
 /* Returns the loaded module holding addr, or NULL. */

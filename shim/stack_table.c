@@ -118,6 +118,12 @@ static int ensure_room(struct hb_stack_table *t)
 	return 0;
 }
 
+const struct hb_stack_entry *hb_stack_table_find(const struct hb_stack_table *t, const uintptr_t *frames,
+						 unsigned depth)
+{
+	return index_find(__atomic_load_n(&t->index, __ATOMIC_ACQUIRE), stack_hash(frames, depth), frames, depth);
+}
+
 const struct hb_stack_entry *hb_stack_table_intern(struct hb_stack_table *t, const uintptr_t *frames,
 						   unsigned depth, hb_stack_classify_fn classify,
 						   void *ctx)

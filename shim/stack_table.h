@@ -53,6 +53,12 @@ typedef uint32_t (*hb_stack_classify_fn)(void *ctx, const uintptr_t *frames, uns
 /* Returns 0 or -ENOMEM. */
 int hb_stack_table_init(struct hb_stack_table *t);
 
+/* Returns the entry for frames[0..depth) if it is interned, else NULL.
+ * Lock-free: lets a caller do what must not happen under the table's lock
+ * (refresh the module map) before interning a new stack. */
+const struct hb_stack_entry *hb_stack_table_find(const struct hb_stack_table *t, const uintptr_t *frames,
+						 unsigned depth);
+
 /* Returns the entry for frames[0..depth), creating it if new, or NULL when
  * memory is exhausted. Thread-safe; never calls malloc. */
 const struct hb_stack_entry *hb_stack_table_intern(struct hb_stack_table *t, const uintptr_t *frames,

@@ -19,6 +19,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,16 +68,15 @@ static struct hb_module_map *map_new(const char *wrappers, uintptr_t self, struc
 	struct hb_module_map *m = calloc(1, sizeof(*m));
 	struct hb_module_map_events e = {on_loaded, on_unloaded, ev};
 	ck_assert_int_eq(hb_module_map_init(m, wrappers, self, ev ? &e : NULL), 0);
-	pthread_mutex_lock(&m->lock);
-	ck_assert_int_eq(hb_module_map_refresh(m, 1), 1);
-	pthread_mutex_unlock(&m->lock);
+	ck_assert_int_eq(hb_module_map_refresh(m, 1), 1); /* takes the lock itself */
 	return m;
 }
 
 static int refresh(struct hb_module_map *m, int force)
 {
-	pthread_mutex_lock(&m->lock);
 	int rc = hb_module_map_refresh(m, force);
+	/* it must have let go of the lock */
+	ck_assert_int_eq(pthread_mutex_trylock(&m->lock), 0);
 	pthread_mutex_unlock(&m->lock);
 	return rc;
 }
@@ -340,6 +340,27 @@ START_TEST(build_id_matches_the_file)
 }
 END_TEST
 
+/* A host thread may allocate inside its own dl_iterate_phdr callback, with
+ * the loader's lock held; a new stack then refreshes the map from there. */
+static int refresh_from_callback(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)info;
+	(void)size;
+	struct hb_module_map *m = data;
+	ck_assert_int_eq(hb_module_map_refresh(m, 1), 1);
+	return 1;
+}
+
+START_TEST(refresh_inside_loader_callback)
+{
+	struct hb_module_map *m = map_new(NULL, 0, NULL);
+	ck_assert_int_eq(dl_iterate_phdr(refresh_from_callback, m), 1);
+	ck_assert_int_eq(pthread_mutex_trylock(&m->lock), 0);
+	pthread_mutex_unlock(&m->lock);
+	ck_assert_ptr_nonnull(hb_module_map_find(m, (uintptr_t)&printf));
+}
+END_TEST
+
 START_TEST(refresh_without_change_returns_zero)
 {
 	struct events ev = {0};
@@ -558,6 +579,7 @@ static Suite *module_map_suite(void)
 	tcase_add_test(tc, segment_bounds_are_half_open);
 	tcase_add_test(tc, build_id_matches_the_file);
 	tcase_add_test(tc, refresh_without_change_returns_zero);
+	tcase_add_test(tc, refresh_inside_loader_callback);
 	tcase_add_test(tc, self_address_marks_its_module);
 	tcase_add_test(tc, dlopen_and_dlclose_are_seen);
 	tcase_add_test(tc, reload_gets_a_new_id);

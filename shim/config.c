@@ -34,6 +34,23 @@ static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigne
 	return 0;
 }
 
+/* Copies an environment value into the config: a server that sets its
+ * process title writes over the environment strings (setproctitle), so no
+ * pointer into them may be kept. Returns the copy, or NULL when empty or
+ * too long (counted as bad). */
+static const char *keep(struct hb_config *c, const char *name, const char *s, char *buf, size_t cap)
+{
+	if (!s || !*s)
+		return NULL;
+	size_t len = strlen(s);
+	if (len >= cap) {
+		note_bad(c, name);
+		return NULL;
+	}
+	memcpy(buf, s, len + 1);
+	return buf;
+}
+
 int hb_config_parse_signals(const char *s, uint64_t *mask)
 {
 	return hb_parse_signal_list(s, mask);
@@ -50,12 +67,11 @@ void hb_config_read(struct hb_config *c, const char *(*env)(const char *name))
 	c->zstd_level = 3;
 	hb_config_parse_signals(HB_DEFAULT_SIGNALS, &c->signals);
 
-	s = env("HEAPBLAME_OUTPUT");
-	c->output = s && *s ? s : NULL;
-	s = env("HEAPBLAME_WRAPPERS");
-	c->wrappers = s && *s ? s : NULL;
-	s = env("HEAPBLAME_MANIFEST");
-	c->manifest = s && *s ? s : NULL;
+	c->output = keep(c, "HEAPBLAME_OUTPUT", env("HEAPBLAME_OUTPUT"), c->output_buf, sizeof(c->output_buf));
+	c->wrappers = keep(c, "HEAPBLAME_WRAPPERS", env("HEAPBLAME_WRAPPERS"), c->wrappers_buf,
+			   sizeof(c->wrappers_buf));
+	c->manifest = keep(c, "HEAPBLAME_MANIFEST", env("HEAPBLAME_MANIFEST"), c->manifest_buf,
+			   sizeof(c->manifest_buf));
 	if ((s = env("HEAPBLAME_DEPTH"))) {
 		if (parse_uint(s, 1, HB_DEPTH_MAX, &v) == 0)
 			c->depth = (unsigned)v;

@@ -40,6 +40,10 @@ struct hb_config {
 	uint64_t signals;      /* bit n set: flush on signal n */
 	int bad;               /* count of values that did not parse (defaults used) */
 	char bad_names[160];   /* their variable names, comma-separated */
+	/* copies of the strings above (the environment may be overwritten) */
+	char output_buf[4096];
+	char wrappers_buf[1024];
+	char manifest_buf[4096];
 };
 
 /* Fills c from getenv-like lookups. env(name) returns the value or NULL. */

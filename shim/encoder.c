@@ -156,6 +156,40 @@ void hb_enc_exec(struct hb_enc *e, uint64_t time_ns, const char *path)
 	hb_enc_end(e, HB_REC_EXEC, p);
 }
 
+void hb_enc_exec_failed(struct hb_enc *e, uint64_t time_ns, int err)
+{
+	uint8_t *p = hb_enc_begin(e, 2 * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, time_ns);
+	p = hb_w_s(p, err);
+	hb_enc_end(e, HB_REC_EXEC_FAILED, p);
+}
+
+void hb_enc_scan(struct hb_enc *e, const struct hb_scan_info *si)
+{
+	uint8_t *p = hb_enc_begin(e, 6 * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, si->time_ns);
+	p = hb_w_u(p, si->status);
+	p = hb_w_u(p, si->blocks);
+	p = hb_w_u(p, si->bytes);
+	p = hb_w_u(p, si->root_bytes);
+	p = hb_w_u(p, si->duration_ns);
+	hb_enc_end(e, HB_REC_SCAN, p);
+}
+
+void hb_enc_reach(struct hb_enc *e, uint64_t id, unsigned kind)
+{
+	uint8_t *p = hb_enc_begin(e, 2 * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, id);
+	p = hb_w_u(p, kind);
+	hb_enc_end(e, HB_REC_REACH, p);
+}
+
 void hb_enc_end_mark(struct hb_enc *e, uint64_t time_ns, unsigned reason, int64_t status)
 {
 	uint8_t *p = hb_enc_begin(e, 3 * HB_VARINT_MAX);

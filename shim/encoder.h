@@ -63,6 +63,15 @@ void hb_enc_loss(struct hb_enc *e, unsigned kind, uint64_t events, uint64_t byte
 void hb_enc_unload(struct hb_enc *e, uint32_t module, uint64_t time_ns);
 void hb_enc_exec(struct hb_enc *e, uint64_t time_ns, const char *path);
 void hb_enc_end_mark(struct hb_enc *e, uint64_t time_ns, unsigned reason, int64_t status);
+void hb_enc_exec_failed(struct hb_enc *e, uint64_t time_ns, int err);
+void hb_enc_reach(struct hb_enc *e, uint64_t id, unsigned kind);
+
+struct hb_scan_info {
+	uint64_t time_ns;
+	unsigned status; /* enum hb_scan_status */
+	uint64_t blocks, bytes, root_bytes, duration_ns;
+};
+void hb_enc_scan(struct hb_enc *e, const struct hb_scan_info *si);
 
 
 

@@ -23,6 +23,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -64,6 +65,8 @@ struct hb_real {
 	void (*_exit_)(int);
 	void (*_Exit_)(int);
 	int (*dlclose)(void *);
+	int (*unshare)(int);
+	int (*setns)(int, int);
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 	sighandler_t (*signal)(int, sighandler_t);
 	int (*libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void), void (*)(void),
@@ -114,6 +117,8 @@ void hb_resolve(void)
 	*(void **)&real._Exit_ = next("_Exit");
 	*(void **)&real.libc_start_main = next("__libc_start_main");
 	*(void **)&real.dlclose = next("dlclose");
+	*(void **)&real.unshare = next("unshare");
+	*(void **)&real.setns = next("setns");
 	*(void **)&real.sigaction = next("sigaction");
 	*(void **)&real.signal = next("signal");
 	if (!real.malloc || !real.free || !real.calloc || !real.realloc) {
@@ -339,35 +344,45 @@ HB_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	hb_should_trace();
 	hb_before_exec(path);
-	return real.execve(path, argv, envp);
+	int r = real.execve(path, argv, envp);
+	hb_exec_failed(errno);
+	return r;
 }
 
 HB_EXPORT int execv(const char *path, char *const argv[])
 {
 	hb_should_trace();
 	hb_before_exec(path);
-	return real.execv(path, argv);
+	int r = real.execv(path, argv);
+	hb_exec_failed(errno);
+	return r;
 }
 
 HB_EXPORT int execvp(const char *file, char *const argv[])
 {
 	hb_should_trace();
 	hb_before_exec(file);
-	return real.execvp(file, argv);
+	int r = real.execvp(file, argv);
+	hb_exec_failed(errno);
+	return r;
 }
 
 HB_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	hb_should_trace();
 	hb_before_exec(file);
-	return real.execvpe(file, argv, envp);
+	int r = real.execvpe(file, argv, envp);
+	hb_exec_failed(errno);
+	return r;
 }
 
 HB_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	hb_should_trace();
 	hb_before_exec("(fexecve)");
-	return real.fexecve(fd, argv, envp);
+	int r = real.fexecve(fd, argv, envp);
+	hb_exec_failed(errno);
+	return r;
 }
 
 /* execl*: collect the variadic list on the stack (no malloc: the exec may
@@ -416,6 +431,47 @@ HB_EXPORT int dlclose(void *handle)
 	int rc = real.dlclose(handle);
 	int saved = errno;
 	hb_unwind_forget();
+	errno = saved;
+	return rc;
+}
+
+/* ---------- namespaces: only a single-threaded process may ------------ */
+
+/* unshare(CLONE_NEWUSER) and joining a user or mount namespace fail with
+ * EINVAL in a multithreaded process, and the writer thread would make every
+ * traced process one. The writer steps aside for the call. */
+#define HB_SINGLE_THREAD_UNSHARE (CLONE_NEWUSER | CLONE_VM | CLONE_SIGHAND | CLONE_THREAD)
+#define HB_SINGLE_THREAD_SETNS (CLONE_NEWUSER | CLONE_NEWNS)
+
+HB_EXPORT int unshare(int flags)
+{
+	hb_should_trace();
+	if (!real.unshare) {
+		errno = ENOSYS;
+		return -1;
+	}
+	int paused = (flags & HB_SINGLE_THREAD_UNSHARE) && !hb_tls.busy ? hb_writer_pause() : 0;
+	int rc = real.unshare(flags);
+	int saved = errno;
+	if (paused)
+		hb_writer_resume();
+	errno = saved;
+	return rc;
+}
+
+HB_EXPORT int setns(int fd, int nstype)
+{
+	hb_should_trace();
+	if (!real.setns) {
+		errno = ENOSYS;
+		return -1;
+	}
+	/* nstype 0: any kind, so perhaps a user namespace */
+	int paused = (!nstype || (nstype & HB_SINGLE_THREAD_SETNS)) && !hb_tls.busy ? hb_writer_pause() : 0;
+	int rc = real.setns(fd, nstype);
+	int saved = errno;
+	if (paused)
+		hb_writer_resume();
 	errno = saved;
 	return rc;
 }

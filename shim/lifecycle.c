@@ -17,13 +17,19 @@
  * inherits LD_PRELOAD, traces itself into its own file.
  *
  * fork: the prepare handler flushes and takes every lock, so the child's
- * copies are consistent; the child starts a trace of its own, lazily, at its
- * first allocator call: it re-defines every module and stack, and marks every
- * block it inherited as an INHERITED allocation.
+ * copies are consistent. At its first allocator call the child marks every
+ * block it inherited as an INHERITED allocation and traces from then on;
+ * its file and writer thread wait until it has made HB_CHILD_START_EVENTS
+ * allocator calls or lived HB_CHILD_START_NS, or forks, or exits (then it
+ * re-defines every module and stack in its own file). A child that execs
+ * before that (the usual fork+exec) leaves no trace file of its own: the
+ * exec'd image writes its own. A child killed before that leaves none
+ * either.
  *
  * Every failure prints one line on stderr and switches tracing off; the
  * host runs on.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -33,6 +39,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -141,6 +148,9 @@ void hb_early_init(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	hb.start_real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	hb_config_read(&hb.cfg, env_lookup);
+	/* argv[0] may be overwritten later (a process title): keep the name */
+	if (program_invocation_short_name)
+		strncpy(hb.program_name, program_invocation_short_name, sizeof(hb.program_name) - 1);
 	hb.pid = getpid();
 	hb.exit_status = -1;
 	hb.next_id_block = 1;
@@ -215,7 +225,7 @@ static int open_trace(void)
 	const char *pat = hb.cfg.output;
 	struct stat st;
 	int is_dir = pat && stat(pat, &st) == 0 && S_ISDIR(st.st_mode);
-	const char *prog = program_invocation_short_name ? program_invocation_short_name : "program";
+	const char *prog = hb.program_name[0] ? hb.program_name : "program";
 	int rc = -EEXIST;
 	for (unsigned attempt = 0; attempt < 100 && rc == -EEXIST; attempt++) {
 		if (hb_output_path(path, sizeof(path), pat, is_dir, getpid(), prog, attempt) < 0) {
@@ -292,6 +302,7 @@ static void atfork_prepare(void)
 	fork_prepared = 0;
 	if (hb.state != HB_ACTIVE || hb_tls.busy)
 		return;
+	hb_child_start(1); /* a deferred fork child forking again: its trace starts */
 	hb_tls.busy = 1;
 	pthread_mutex_lock(&hb.flush_lock);
 	hb_flush_locked(HB_FLUSH_FORK, 0, 0, 0);
@@ -328,6 +339,8 @@ static void atfork_child(void)
 		hb_spin_init(&hb.live.shard[i].lock);
 	pthread_mutex_init(&hb.orphan_lock, NULL);
 	hb_tb_registry_atfork_child(&hb.registry, hb_tls.tb);
+	if (hb_tls.tb) /* the child's only thread has its own tid */
+		hb_tls.tb->tid = (pid_t)syscall(SYS_gettid);
 	if (hb.orphan)
 		hb.orphan->in_use = 1;
 	hb_spin_init(&hb.meta_lock);
@@ -341,6 +354,8 @@ static void atfork_child(void)
 	hb.exit_status = -1;
 	hb.closed = 0;
 	hb.flush_seq = 0;
+	hb.exec_announced = 0;
+	hb.child_deferred = 0;
 	memset(hb.lost_events, 0, sizeof(hb.lost_events));
 	memset(hb.lost_bytes, 0, sizeof(hb.lost_bytes));
 	memset(hb.lost_written, 0, sizeof(hb.lost_written));
@@ -354,10 +369,18 @@ static void mark_inherited(void *ctx, struct hb_live_rec *r)
 	r->flags = HB_LIVE_INHERITED;
 }
 
+/* The first allocator call of a fork child. A vfork child (or a child of
+ * clone(CLONE_VM)) shares its parent's memory and gets here with another
+ * pid than the one atfork_child recorded: it must not touch the parent's
+ * state, and stays untraced until it execs. */
 int hb_child_setup(void)
 {
 	static int setting_up;
 	int saved = errno;
+	if (getpid() != hb.pid) {
+		errno = saved;
+		return 0;
+	}
 	if (__atomic_exchange_n(&setting_up, 1, __ATOMIC_ACQ_REL)) {
 		while (__atomic_load_n(&hb.state, __ATOMIC_ACQUIRE) == HB_CHILD_PENDING)
 			sched_yield();
@@ -375,16 +398,45 @@ int hb_child_setup(void)
 	hb_live_table_lock_all(&hb.live);
 	hb_live_table_foreach(&hb.live, mark_inherited, NULL);
 	hb_live_table_unlock_all(&hb.live);
-	if (open_trace() == 0) {
-		hb_record_emit_all_definitions();
-		if (hb_writer_start() < 0)
-			hb_say("cannot start the writer thread; the trace is written at exit only", NULL, NULL);
-		__atomic_store_n(&hb.state, HB_ACTIVE, __ATOMIC_RELEASE);
-	}
+	/* Most fork children exec within microseconds: their trace would say
+	 * nothing the exec'd image's own does not. So the file and the writer
+	 * wait (see hb_child_start); allocations are traced meanwhile. */
+	hb.child_events = 0;
+	__atomic_store_n(&hb.child_deferred, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&hb.state, HB_ACTIVE, __ATOMIC_RELEASE);
 	hb_tls.busy = 0;
 	__atomic_store_n(&setting_up, 0, __ATOMIC_RELEASE);
 	errno = saved;
 	return 0;
+}
+
+void hb_child_start(int with_writer)
+{
+	static int starting;
+	if (!__atomic_load_n(&hb.child_deferred, __ATOMIC_ACQUIRE) || getpid() != hb.pid)
+		return;
+	if (__atomic_exchange_n(&starting, 1, __ATOMIC_ACQ_REL))
+		return; /* another thread is at it; this one's events wait in the tables */
+	int saved = errno;
+	uint8_t busy = hb_tls.busy;
+	hb_tls.busy = 1;
+	if (open_trace() == 0) {
+		hb_record_emit_all_definitions();
+		__atomic_store_n(&hb.child_deferred, 0, __ATOMIC_RELEASE);
+		if (with_writer && hb_writer_start() < 0)
+			hb_say("cannot start the writer thread; the trace is written at exit only", NULL, NULL);
+	} else {
+		__atomic_store_n(&hb.child_deferred, 0, __ATOMIC_RELEASE);
+	}
+	hb_tls.busy = busy;
+	__atomic_store_n(&starting, 0, __ATOMIC_RELEASE);
+	errno = saved;
+}
+
+void hb_child_tick(void)
+{
+	if (++hb.child_events >= HB_CHILD_START_EVENTS || hb_now_ns() >= HB_CHILD_START_NS)
+		hb_child_start(1);
 }
 
 /* ---------- exec and exit ------------------------------------------------- */
@@ -393,6 +445,8 @@ void hb_before_exec(const char *path)
 {
 	if (hb.state != HB_ACTIVE || hb_tls.busy || getpid() != hb.pid)
 		return; /* not tracing, or a vfork child sharing the parent's memory */
+	if (hb.child_deferred)
+		return; /* a fork child that only execs leaves no trace of its own */
 	int saved = errno;
 	hb_tls.busy = 1;
 	pthread_mutex_lock(&hb.flush_lock);
@@ -400,9 +454,23 @@ void hb_before_exec(const char *path)
 	hb_enc_exec(&hb.meta, hb_now_ns(), path ? path : "");
 	hb_spin_unlock(&hb.meta_lock);
 	hb_flush_locked(HB_FLUSH_EXEC, 0, 0, 0);
+	hb.exec_announced = 1;
 	pthread_mutex_unlock(&hb.flush_lock);
 	hb_tls.busy = 0;
 	errno = saved;
+}
+
+void hb_exec_failed(int err)
+{
+	if (!hb.exec_announced || hb.state != HB_ACTIVE || hb_tls.busy || getpid() != hb.pid)
+		return;
+	hb_tls.busy = 1;
+	hb_spin_lock(&hb.meta_lock);
+	hb_enc_exec_failed(&hb.meta, hb_now_ns(), err);
+	hb_spin_unlock(&hb.meta_lock);
+	hb.exec_announced = 0;
+	hb_tls.busy = 0;
+	errno = err;
 }
 
 void hb_finish(unsigned end_reason, int64_t status)
@@ -411,6 +479,7 @@ void hb_finish(unsigned end_reason, int64_t status)
 	 * may hold the locks a flush needs; the trace keeps its last flush */
 	if (hb.state != HB_ACTIVE || hb.closed || hb_tls.busy)
 		return;
+	hb_child_start(0);
 	int saved = errno;
 	uint8_t busy = hb_tls.busy;
 	hb_tls.busy = 1;
@@ -449,6 +518,26 @@ static void late_exit(void *arg)
 	report_unwind_check();
 }
 
+/* The dynamic linker searches the executable before LD_PRELOAD: an
+ * executable that exports its own malloc (an allocator linked in, with
+ * -rdynamic) is called instead of the shim, and nothing it allocates is
+ * seen. Say so, rather than write an empty trace that looks clean. */
+static void warn_if_bypassed(void)
+{
+	static const char *const names[] = {"malloc", "free", "calloc", "realloc"};
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		void *f = dlsym(RTLD_DEFAULT, names[i]);
+		if (!f || ((uintptr_t)f >= hb.self_lo && (uintptr_t)f < hb.self_hi))
+			continue;
+		Dl_info di;
+		const char *where = dladdr(f, &di) && di.dli_fname && *di.dli_fname ? di.dli_fname : "the program";
+		hb_say(where, " defines its own allocator function ", names[i]);
+		hb_say("  it comes before the shim in symbol lookup, so its allocations are not traced; ",
+		       "the trace shows only what reaches the C library's allocator", NULL);
+		return;
+	}
+}
+
 __attribute__((constructor)) static void hb_constructor(void)
 {
 	if (hb.state == HB_UNINIT)
@@ -459,9 +548,8 @@ __attribute__((constructor)) static void hb_constructor(void)
 	hb_tls.busy = 1;
 	if (hb.cfg.bad)
 		hb_say("these settings did not parse, their defaults are used: ", hb.cfg.bad_names, NULL);
-	pthread_mutex_lock(&hb.modules.lock);
+	warn_if_bypassed();
 	hb_module_map_refresh(&hb.modules, 0);
-	pthread_mutex_unlock(&hb.modules.lock);
 	if (open_trace() == 0) {
 		if (hb_writer_start() < 0)
 			hb_say("cannot start the writer thread; the trace is written at exit only", NULL, NULL);
@@ -477,6 +565,7 @@ __attribute__((destructor)) static void hb_destructor(void)
 {
 	if (hb.state != HB_ACTIVE || getpid() != hb.pid || hb_tls.busy)
 		return;
+	hb_child_start(0);
 	int saved = errno;
 	hb_tls.busy = 1;
 	pthread_mutex_lock(&hb.flush_lock);

@@ -21,6 +21,8 @@
  * not traced. None of them takes a lock while waiting for ring space.
  */
 #include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 #define UNW_LOCAL_ONLY
@@ -53,18 +55,29 @@ static uint32_t map_frames(const uintptr_t *frames, unsigned depth)
 	return blamed;
 }
 
+/* Before a new stack is interned, with no lock held: make sure the module
+ * map knows every module its frames lie in. This cannot happen inside
+ * classify: the refresh waits for the loader's lock, and a host thread
+ * holding that lock (inside its own dl_iterate_phdr callback) may be
+ * allocating, that is waiting for the stack table's lock. */
+static void learn_modules(const uintptr_t *frames, unsigned depth)
+{
+	hb_module_map_refresh(&hb.modules, 0);
+	int unknown = 0;
+	pthread_mutex_lock(&hb.modules.lock);
+	for (unsigned i = 0; i < depth && !unknown; i++)
+		unknown = !hb_module_map_find(&hb.modules, frames[i] - 1);
+	pthread_mutex_unlock(&hb.modules.lock);
+	if (unknown) /* a module the loader's counters did not announce yet */
+		hb_module_map_refresh(&hb.modules, 1);
+}
+
+/* Under stacks.lock, for a new stack: attribute it and queue its
+ * definition. Never calls into the loader (see learn_modules). */
 static uint32_t classify(void *ctx, const uintptr_t *frames, unsigned depth, uint32_t stack_id)
 {
 	(void)ctx;
 	pthread_mutex_lock(&hb.modules.lock);
-	hb_module_map_refresh(&hb.modules, 0);
-	for (unsigned i = 0; i < depth; i++) {
-		if (!hb_module_map_find(&hb.modules, frames[i] - 1)) {
-			/* a module the loader's counters did not announce yet */
-			hb_module_map_refresh(&hb.modules, 1);
-			break;
-		}
-	}
 	if (hb.modules.unloads_since_check) {
 		hb.modules.unloads_since_check = 0;
 		hb_stack_table_request_reset(&hb.stacks);
@@ -115,9 +128,13 @@ static void emit_stack_def(void *ctx, const struct hb_stack_entry *e)
 
 void hb_record_emit_all_definitions(void)
 {
+	hb_module_map_refresh(&hb.modules, 0);
 	pthread_mutex_lock(&hb.stacks.lock);
 	pthread_mutex_lock(&hb.modules.lock);
-	hb_module_map_refresh(&hb.modules, 0);
+	/* what was queued since the fork is defined again below: once is enough */
+	hb_spin_lock(&hb.meta_lock);
+	hb_enc_reset(&hb.meta);
+	hb_spin_unlock(&hb.meta_lock);
 	hb_module_map_foreach(&hb.modules, emit_module_def, NULL);
 	hb_stack_table_foreach(&hb.stacks, emit_stack_def, NULL);
 	pthread_mutex_unlock(&hb.modules.lock);
@@ -141,6 +158,7 @@ static struct hb_thread_buffer *own_buffer(struct hb_tls *t)
 	struct hb_thread_buffer *tb = hb_tb_acquire(&hb.registry);
 	if (!tb)
 		return NULL;
+	__atomic_store_n(&tb->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	t->tb = tb;
 	pthread_setspecific(hb.thread_key, tb);
 	return tb;
@@ -267,8 +285,9 @@ static int capture_stack(struct hb_tls *t, uintptr_t *ips, unsigned max)
 	if (hb.unwind_mode != HB_UNWIND_LIBUNWIND) {
 		if (HB_UNLIKELY(!t->stack_known))
 			t->stack_known = hb_unwind_thread_stack(&t->stack_lo, &t->stack_hi) == 0 ? 1 : 2;
-		if (t->stack_known == 1) {
-			int n = hb_unwind(ips, max, t->stack_lo, t->stack_hi, &t->memo);
+		struct hb_thread_buffer *tb = own_buffer(t); /* holds the memo */
+		if (HB_LIKELY(t->stack_known == 1 && tb != NULL)) {
+			int n = hb_unwind(ips, max, t->stack_lo, t->stack_hi, &tb->memo);
 			if (HB_LIKELY(n >= 0)) {
 				if (HB_UNLIKELY(hb.unwind_mode == HB_UNWIND_VERIFY))
 					verify_stack(ips, n, max);
@@ -293,6 +312,8 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 {
 	struct hb_tls *t = &hb_tls;
 	int saved = errno;
+	if (HB_UNLIKELY(hb.child_deferred))
+		hb_child_tick();
 	t->busy = 1;
 	hb_live_table_prefetch(&hb.live, (uintptr_t)p);
 	unsigned max = hb.cfg.depth + 8;
@@ -302,7 +323,11 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 	unsigned depth = (unsigned)n - skip;
 	if (depth > hb.cfg.depth)
 		depth = hb.cfg.depth;
-	const struct hb_stack_entry *st = hb_stack_table_intern(&hb.stacks, ips + skip, depth, classify, NULL);
+	const struct hb_stack_entry *st = hb_stack_table_find(&hb.stacks, ips + skip, depth);
+	if (HB_UNLIKELY(!st)) {
+		learn_modules(ips + skip, depth);
+		st = hb_stack_table_intern(&hb.stacks, ips + skip, depth, classify, NULL);
+	}
 	if (HB_UNLIKELY(!st)) {
 		hb_count_loss(HB_LOSS_NO_TABLE_SPACE, size);
 		goto out;
@@ -340,6 +365,8 @@ void hb_record_free_release(void *p, void (*release)(void *))
 {
 	struct hb_tls *t = &hb_tls;
 	int saved = errno;
+	if (HB_UNLIKELY(hb.child_deferred))
+		hb_child_tick();
 	t->busy = 1;
 	struct hb_live_rec r;
 	if (hb_live_table_remove_release(&hb.live, (uintptr_t)p, &r, release))

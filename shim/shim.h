@@ -14,7 +14,9 @@
  *
  * Lock order, outermost first: flush_lock; stacks.lock; modules.lock;
  * meta_lock; registry lock; live-table shard locks. A thread never waits for
- * ring space while holding any of them.
+ * ring space while holding any of them. The dynamic loader's lock (taken by
+ * dl_iterate_phdr, and held while host callbacks allocate) comes before
+ * modules.lock and is never waited for while a shim lock is held.
  */
 #ifndef HB_SHIM_H
 #define HB_SHIM_H
@@ -63,7 +65,6 @@ struct hb_tls {
 	uintptr_t stack_lo;  /* this thread's stack, for the fast unwinder */
 	uintptr_t stack_hi;
 	uint8_t stack_known; /* 0 not yet looked up, 1 known, 2 unknown */
-	struct hb_unwind_memo memo;
 };
 
 extern __thread struct hb_tls hb_tls __attribute__((tls_model("initial-exec"))) HB_HIDDEN;
@@ -71,6 +72,7 @@ extern __thread struct hb_tls hb_tls __attribute__((tls_model("initial-exec"))) 
 struct hb_shim {
 	volatile int state;          /* enum hb_state */
 	struct hb_config cfg;
+	char program_name[256];      /* argv[0]'s base name at start */
 	pid_t pid;
 	uintptr_t self_lo, self_hi;  /* the shim's own code: skipped in stacks */
 	uint64_t start_mono_ns;
@@ -111,6 +113,10 @@ struct hb_shim {
 
 	uint64_t signals_held;       /* bit n: the shim's flush handler is on signal n */
 
+	int exec_announced;          /* an EXEC record went out; the exec may yet fail */
+	int child_deferred;          /* a fork child whose file is not created yet */
+	unsigned child_events;       /* its allocator calls so far (approximate) */
+
 	int exit_status;             /* -1 until known */
 	int closed;                  /* END written */
 };
@@ -150,11 +156,26 @@ void hb_writer_kick(void) HB_HIDDEN;
  * the caller holds hb.flush_lock. */
 void hb_drain_locked(void) HB_HIDDEN;
 void hb_writer_atfork_child(void) HB_HIDDEN;
+/* Stops the writer thread and waits until it is gone (the host is about to
+ * do what only a single-threaded process may: unshare(CLONE_NEWUSER)).
+ * Returns 1 if it was running: then call hb_writer_resume after. */
+int hb_writer_pause(void) HB_HIDDEN;
+void hb_writer_resume(void) HB_HIDDEN;
 
 /* lifecycle.c */
 void hb_early_init(void) HB_HIDDEN;
 void hb_resolve(void) HB_HIDDEN;
 int hb_child_setup(void) HB_HIDDEN;
+/* A deferred fork child's trace starts after this many allocator calls or
+ * this long after its first one (see lifecycle.c). */
+#define HB_CHILD_START_EVENTS 256u
+#define HB_CHILD_START_NS (50ull * 1000000ull)
+/* Creates a deferred fork child's file now (and the writer thread). */
+void hb_child_start(int with_writer) HB_HIDDEN;
+/* Counts an allocator call of a deferred child; starts it when due. */
+void hb_child_tick(void) HB_HIDDEN;
+/* After an exec that returned: the EXEC record is taken back. */
+void hb_exec_failed(int err) HB_HIDDEN;
 void hb_before_exec(const char *path) HB_HIDDEN;
 void hb_disable(const char *why, int err) HB_HIDDEN;
 void hb_finish(unsigned end_reason, int64_t status) HB_HIDDEN;

@@ -24,6 +24,7 @@ static void reset(struct hb_thread_buffer *tb)
 	tb->fold_used = 0;
 	memset(tb->fold, 0, sizeof(tb->fold));
 	tb->retired = 0;
+	tb->tid = 0;
 }
 
 struct hb_thread_buffer *hb_tb_acquire(struct hb_tb_registry *r)
@@ -150,11 +151,33 @@ void hb_tb_fold_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const st
 	hb_spin_unlock(&tb->fold_lock);
 }
 
+/* A retired buffer is reused only when its ring is drained and its fold
+ * counters are taken: its owner may have added counters after the writer
+ * took them and before it retired (both read after `retired`, which the
+ * owner set last). */
+static int emptied(struct hb_thread_buffer *tb)
+{
+	if (__atomic_load_n(&tb->head, __ATOMIC_ACQUIRE) != tb->tail)
+		return 0;
+	hb_spin_lock(&tb->fold_lock);
+	int empty = tb->fold_used == 0;
+	hb_spin_unlock(&tb->fold_lock);
+	return empty;
+}
+
+void hb_tb_registry_reap(struct hb_tb_registry *r, int (*dead)(pid_t tid))
+{
+	for (struct hb_thread_buffer *tb = __atomic_load_n(&r->all, __ATOMIC_ACQUIRE); tb; tb = tb->next) {
+		pid_t tid = __atomic_load_n(&tb->tid, __ATOMIC_ACQUIRE);
+		if (tb->in_use && tid && !__atomic_load_n(&tb->retired, __ATOMIC_ACQUIRE) && dead(tid))
+			hb_tb_retire(tb);
+	}
+}
+
 void hb_tb_registry_recycle(struct hb_tb_registry *r)
 {
 	for (struct hb_thread_buffer *tb = __atomic_load_n(&r->all, __ATOMIC_ACQUIRE); tb; tb = tb->next) {
-		if (tb->in_use && __atomic_load_n(&tb->retired, __ATOMIC_ACQUIRE) &&
-		    __atomic_load_n(&tb->head, __ATOMIC_ACQUIRE) == tb->tail) {
+		if (tb->in_use && __atomic_load_n(&tb->retired, __ATOMIC_ACQUIRE) && emptied(tb)) {
 			pthread_mutex_lock(&r->lock);
 			tb->in_use = 0;
 			pthread_mutex_unlock(&r->lock);

@@ -29,7 +29,10 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
 #include "spinlock.h"
+#include "unwind.h"
 
 #define HB_TB_CAP 2048u
 #define HB_FOLD_SLOTS 256u
@@ -75,8 +78,14 @@ struct hb_thread_buffer {
 	struct hb_thread_buffer *next __attribute__((aligned(64)));
 	int in_use;
 	int retired;
+	pid_t tid;                  /* owner thread (0: shared), for hb_tb_registry_reap */
 	struct hb_fold_slot fold[HB_FOLD_SLOTS];
 	struct hb_tb_rec ring[HB_TB_CAP];
+	/* The owner's unwind memo travels with the buffer, not in TLS: 9 KiB
+	 * of static TLS would come out of every thread's stack, and threads
+	 * made with PTHREAD_STACK_MIN have none to spare. Buffers are reused
+	 * as threads come and go, and the memo stays valid across owners. */
+	struct hb_unwind_memo memo;
 };
 
 struct hb_tb_registry {
@@ -127,6 +136,12 @@ void hb_tb_fold_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const st
 
 /* Writer: recycles retired buffers that are fully drained. */
 void hb_tb_registry_recycle(struct hb_tb_registry *r);
+
+/* Retires the buffers of threads that are gone without their exit hook
+ * having run (a thread whose first traced call came after the hook's turn
+ * in glibc's thread teardown): dead(tid) says whether a thread is gone.
+ * Called by the writer before hb_tb_registry_recycle. */
+void hb_tb_registry_reap(struct hb_tb_registry *r, int (*dead)(pid_t tid));
 
 /* Fork child: only the calling thread survives; every other buffer becomes
  * free and every ring and fold table is emptied (their contents belong to

@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <time.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createCCtx_advanced: our own allocator */
 #include <zstd.h>
@@ -57,6 +59,51 @@ static int write_unblocked(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* Moves fd out of the host's way: programs assume the low descriptors are
+ * theirs (a daemon closes 3.. and opens its log there, a shell script
+ * redirects onto 3 or 4). The copy goes near the top of the descriptor
+ * limit; on failure the original number is kept. */
+static int move_high(int fd)
+{
+	struct rlimit rl;
+	long target = 1000;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur - 32 < target)
+		target = (long)rl.rlim_cur - 32;
+	if (target <= fd)
+		return fd;
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)target);
+	if (hi < 0)
+		return fd;
+	close(fd);
+	return hi;
+}
+
+/* Is f->fd still our file? A host may close every descriptor and reuse
+ * the number (closefrom, close_range, dup2 onto it). Then the file is
+ * opened again by its path, which must still be the same inode; writing on
+ * through the number would put trace blocks into the host's file. */
+static int ours(const struct hb_trace_file *f, int fd)
+{
+	struct stat st;
+	return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino;
+}
+
+static int ensure_fd(struct hb_trace_file *f)
+{
+	if (__builtin_expect(ours(f, f->fd), 1))
+		return 0;
+	int fd = open(f->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (!ours(f, fd)) {
+		close(fd);
+		return -ESTALE; /* removed, or replaced by another file */
+	}
+	f->fd = move_high(fd);
+	f->reopened++;
+	return 0;
+}
+
 int hb_trace_file_create(struct hb_trace_file *f, const char *path)
 {
 	f->fd = -1;
@@ -76,9 +123,10 @@ int hb_trace_file_create(struct hb_trace_file *f, const char *path)
 		strncpy(f->path, path, sizeof(f->path) - 1);
 		f->path[sizeof(f->path) - 1] = '\0';
 	}
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
+	fd = move_high(fd);
 	uint8_t h[sizeof(struct hb_file_header)] = {0};
 	memcpy(h, HB_FILE_MAGIC, HB_FILE_MAGIC_LEN);
 	hb_put_le16(h + 8, HB_FORMAT_VERSION);
@@ -92,6 +140,15 @@ int hb_trace_file_create(struct hb_trace_file *f, const char *path)
 		unlink(path);
 		return rc;
 	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		close(fd);
+		unlink(path);
+		return rc;
+	}
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
 	f->fd = fd;
 	return 0;
 }
@@ -178,7 +235,9 @@ int hb_trace_file_write_block(struct hb_trace_file *f, unsigned type, uint32_t s
 	hb_put_le64(h + 40, t_last);
 	hb_put_le32(h + 48, 0);
 	hb_put_le32(h + 52, hb_crc32c(h, 52));
-	int rc = write_all(f->fd, h, H + stored);
+	int rc = ensure_fd(f);
+	if (rc == 0)
+		rc = write_all(f->fd, h, H + stored);
 	if (rc < 0) {
 		f->failed = 1;
 		return rc;
@@ -189,7 +248,7 @@ int hb_trace_file_write_block(struct hb_trace_file *f, unsigned type, uint32_t s
 
 void hb_trace_file_close(struct hb_trace_file *f)
 {
-	if (f->fd >= 0)
+	if (ours(f, f->fd)) /* never close a number the host has reused */
 		close(f->fd);
 	f->fd = -1;
 }

@@ -10,6 +10,12 @@
  * and the caller switches tracing off: the host must run on untraced rather
  * than stall or die.
  *
+ * The descriptor sits high (near the descriptor limit, at most 1000) and is
+ * checked against the file's device and inode before every write: a host
+ * that closes all its descriptors, or dup2()s onto ours, gets its own file
+ * left alone, and the shim opens the trace again by path (the same inode,
+ * or it stops tracing).
+ *
  * Only the writer path calls these, under the flush lock.
  */
 #ifndef HB_TRACE_FILE_H
@@ -17,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct hb_trace_file {
 	int fd;
@@ -27,6 +34,9 @@ struct hb_trace_file {
 	uint8_t *zbuf;   /* header + compressed payload scratch */
 	size_t zcap;
 	char path[4096]; /* absolute when the pattern was relative */
+	dev_t dev;       /* the file's identity, checked before each write */
+	ino_t ino;
+	unsigned reopened; /* times the host closed our descriptor */
 };
 
 /* Creates path (see above) and writes the file header. Returns 0 or a

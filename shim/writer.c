@@ -25,6 +25,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -64,7 +65,11 @@ static struct hb_enc *enc_for(uint32_t module)
 
 static void write_failed(int err)
 {
-	hb_disable("cannot write the trace, tracing stopped", err);
+	if (err == ESTALE) /* trace_file.c: our descriptor was taken, the file is gone */
+		hb_disable("the program closed the trace's descriptor and the file was removed or replaced; "
+			   "tracing stopped", 0);
+	else
+		hb_disable("cannot write the trace, tracing stopped", err);
 }
 
 /* Writes e as one or more blocks, split at record boundaries. */
@@ -215,6 +220,11 @@ void hb_drain_locked(void)
 	drain_rings();
 }
 
+static int thread_gone(pid_t tid)
+{
+	return syscall(SYS_tgkill, hb.pid, tid, 0) < 0 && errno == ESRCH;
+}
+
 void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t status)
 {
 	if (hb.file.fd < 0 || hb.file.failed || hb.closed)
@@ -224,7 +234,9 @@ void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t st
 	for (struct hb_thread_buffer *tb = __atomic_load_n(&hb.registry.all, __ATOMIC_ACQUIRE); tb; tb = tb->next)
 		if (tb->in_use)
 			hb_tb_fold_take(tb, on_fold_slot, NULL);
-	/* a retired buffer is reused only once its ring and counters are out */
+	/* a retired buffer is reused only once its ring and counters are out;
+	 * a buffer whose thread is gone but never retired it is retired now */
+	hb_tb_registry_reap(&hb.registry, thread_gone);
 	hb_tb_registry_recycle(&hb.registry);
 	uint64_t now = hb_now_ns();
 	/* Definitions, then each module's events (write_module writes any
@@ -284,10 +296,13 @@ static int only_thread_left(void)
 	return live == 1;
 }
 
+static pid_t writer_tid; /* 0 while no writer thread runs */
+
 static void *writer_main(void *arg)
 {
 	(void)arg;
 	hb_tls.busy = 1; /* for good: nothing this thread allocates is traced */
+	__atomic_store_n(&writer_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	for (;;) {
 		struct timespec deadline;
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -327,7 +342,11 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int hb_writer_start(void)
+/* The wake-up lock and condition, made once per process (again in a fork
+ * child): host threads may be kicking the writer while it restarts. */
+static int wake_ready;
+
+static void wake_init(void)
 {
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -335,8 +354,16 @@ int hb_writer_start(void)
 	pthread_cond_init(&hb.wake_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&hb.wake_lock, NULL);
+	wake_ready = 1;
+}
+
+int hb_writer_start(void)
+{
+	if (!wake_ready)
+		wake_init();
 	hb.wake_requested = 0;
 	hb.writer_stop = 0;
+	writer_tid = 0;
 
 	/* The writer must never receive the host's signals: block them all in
 	 * the new thread (it inherits the creator's mask). */
@@ -358,8 +385,36 @@ int hb_writer_start(void)
 	return 0;
 }
 
+int hb_writer_pause(void)
+{
+	if (!hb.writer_running)
+		return 0;
+	pthread_mutex_lock(&hb.wake_lock);
+	hb.writer_stop = 1;
+	pthread_cond_signal(&hb.wake_cond);
+	pthread_mutex_unlock(&hb.wake_lock);
+	/* wait until the kernel has let the thread go, not just until it
+	 * left its loop: only then is the process single-threaded again */
+	for (int i = 0; i < 20000; i++) {
+		pid_t tid = __atomic_load_n(&writer_tid, __ATOMIC_ACQUIRE);
+		if (!hb.writer_running && tid && syscall(SYS_tgkill, hb.pid, tid, 0) < 0 && errno == ESRCH)
+			return 1;
+		struct timespec ts = {0, 50000};
+		nanosleep(&ts, NULL);
+	}
+	return 1; /* a second; restart it anyway */
+}
+
+void hb_writer_resume(void)
+{
+	if (hb.state == HB_ACTIVE && !hb.closed && hb_writer_start() < 0)
+		hb_say("cannot restart the writer thread; the trace is written at exit only", NULL, NULL);
+}
+
 void hb_writer_atfork_child(void)
 {
+	wake_ready = 0;
+	writer_tid = 0;
 	/* The writer thread does not exist in the child; its encoders hold the
 	 * parent's events, which the parent writes. */
 	hb.writer_running = 0;

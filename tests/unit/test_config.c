@@ -71,17 +71,34 @@ START_TEST(defaults_with_empty_environment)
 }
 END_TEST
 
-START_TEST(strings_are_taken_as_given)
+START_TEST(strings_are_copied)
 {
 	struct hb_config c;
-	static const char out[] = "/tmp/traces/%p.hbt", wr[] = "libglib*,libfoo", man[] = "/tmp/manifest";
+	/* a server that sets its process title writes over its environment */
+	static char out[] = "/tmp/traces/%p.hbt", wr[] = "libglib*,libfoo", man[] = "/tmp/manifest";
 	const char *const env[] = {"HEAPBLAME_OUTPUT", out, "HEAPBLAME_WRAPPERS", wr, "HEAPBLAME_MANIFEST", man,
 				   NULL};
 	read_with(&c, env);
-	ck_assert_ptr_eq(c.output, out);
-	ck_assert_ptr_eq(c.wrappers, wr);
-	ck_assert_ptr_eq(c.manifest, man);
+	memset(out, 'X', sizeof(out) - 1);
+	memset(wr, 'X', sizeof(wr) - 1);
+	memset(man, 'X', sizeof(man) - 1);
+	ck_assert_str_eq(c.output, "/tmp/traces/%p.hbt");
+	ck_assert_str_eq(c.wrappers, "libglib*,libfoo");
+	ck_assert_str_eq(c.manifest, "/tmp/manifest");
 	ck_assert_int_eq(c.bad, 0);
+}
+END_TEST
+
+START_TEST(too_long_strings_are_bad)
+{
+	struct hb_config c;
+	static char out[5000];
+	memset(out, 'a', sizeof(out) - 1);
+	const char *const env[] = {"HEAPBLAME_OUTPUT", out, NULL};
+	read_with(&c, env);
+	ck_assert_ptr_null(c.output);
+	ck_assert_int_eq(c.bad, 1);
+	ck_assert_str_eq(c.bad_names, "HEAPBLAME_OUTPUT");
 }
 END_TEST
 
@@ -251,7 +268,8 @@ static Suite *config_suite(void)
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("config");
 	tcase_add_test(tc, defaults_with_empty_environment);
-	tcase_add_test(tc, strings_are_taken_as_given);
+	tcase_add_test(tc, strings_are_copied);
+	tcase_add_test(tc, too_long_strings_are_bad);
 	tcase_add_test(tc, empty_strings_mean_unset);
 	tcase_add_test(tc, numbers_parse_at_range_ends);
 	tcase_add_test(tc, follow_zero_and_one);

@@ -524,6 +524,42 @@ START_TEST(acquire_gives_distinct_clean_buffers)
 }
 END_TEST
 
+static void count_fold(void *ctx, const struct hb_fold_slot *s)
+{
+	(void)s;
+	++*(unsigned *)ctx;
+}
+
+static pid_t gone_tid;
+static int gone(pid_t tid)
+{
+	return tid == gone_tid;
+}
+
+START_TEST(buffer_of_gone_thread_is_reaped)
+{
+	struct hb_tb_registry reg;
+	hb_tb_registry_init(&reg);
+	struct hb_thread_buffer *a = hb_tb_acquire(&reg), *b = hb_tb_acquire(&reg), *shared = hb_tb_acquire(&reg);
+	a->tid = 1001;
+	b->tid = 1002;
+	/* shared keeps tid 0: no owner, never reaped */
+	gone_tid = 1001;
+	hb_tb_registry_reap(&reg, gone);
+	ck_assert_int_eq(a->retired, 1);
+	ck_assert_int_eq(b->retired, 0);
+	ck_assert_int_eq(shared->retired, 0);
+	hb_tb_registry_recycle(&reg);
+	ck_assert_int_eq(a->in_use, 0);
+	ck_assert_int_eq(b->in_use, 1);
+	ck_assert_int_eq(shared->in_use, 1);
+	/* a reused buffer has no owner until its new thread says so */
+	struct hb_thread_buffer *c = hb_tb_acquire(&reg);
+	ck_assert_ptr_eq(c, a);
+	ck_assert_int_eq(c->tid, 0);
+}
+END_TEST
+
 START_TEST(retired_buffer_is_recycled_once_drained)
 {
 	struct hb_tb_registry reg;
@@ -541,6 +577,12 @@ START_TEST(retired_buffer_is_recycled_once_drained)
 	static struct drained d;
 	memset(&d, 0, sizeof(d));
 	ck_assert_uint_eq(hb_tb_drain(a, drain_fn, &d), 10);
+	/* its fold counter is not taken yet: recycling would lose it */
+	hb_tb_registry_recycle(&reg);
+	ck_assert_int_eq(a->in_use, 1);
+	unsigned folds = 0;
+	hb_tb_fold_take(a, count_fold, &folds);
+	ck_assert_uint_eq(folds, 1);
 	hb_tb_registry_recycle(&reg);
 	ck_assert_int_eq(a->in_use, 0);
 	ck_assert_int_eq(b->in_use, 1); /* a live buffer is never recycled */
@@ -616,6 +658,7 @@ static Suite *thread_buffer_suite(void)
 	tcase_add_test(tc, fold_take_is_exact_against_a_running_owner);
 	tcase_add_test(tc, acquire_gives_distinct_clean_buffers);
 	tcase_add_test(tc, retired_buffer_is_recycled_once_drained);
+	tcase_add_test(tc, buffer_of_gone_thread_is_reaped);
 	tcase_add_test(tc, live_buffer_is_not_recycled);
 	tcase_add_test(tc, atfork_child_keeps_only_the_caller);
 	suite_add_tcase(s, tc);

@@ -422,6 +422,68 @@ START_TEST(write_after_close_fails)
 }
 END_TEST
 
+static off_t file_size(const char *path)
+{
+	struct stat sb;
+	ck_assert_int_eq(stat(path, &sb), 0);
+	return sb.st_size;
+}
+
+START_TEST(descriptor_sits_high)
+{
+	struct hb_trace_file f;
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(hb_trace_file_create(&f, tpath("high.hbt")), 0);
+	ck_assert_int_ge(f.fd, 100);
+	ck_assert_int_ne(fcntl(f.fd, F_GETFD) & FD_CLOEXEC, 0);
+	hb_trace_file_close(&f);
+}
+END_TEST
+
+/* A daemon closes every descriptor and opens its log, which gets the
+ * trace's old number: the next block must go to the trace, not the log. */
+START_TEST(reused_descriptor_is_left_to_the_host)
+{
+	struct hb_trace_file f;
+	memset(&f, 0, sizeof(f));
+	const char *tp = tpath("reused.hbt");
+	ck_assert_int_eq(hb_trace_file_create(&f, tp), 0);
+	int ours = f.fd;
+	char logp[700];
+	snprintf(logp, sizeof(logp), "%s", tpath("host.log"));
+	int log = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(log, 0);
+	ck_assert_int_eq(dup2(log, ours), ours); /* the host takes the number */
+	close(log);
+	off_t before = file_size(tp);
+	uint8_t raw[4] = {17, 2, 1, 0};
+	ck_assert_int_eq(hb_trace_file_write_block(&f, HB_BLOCK_EVENTS, 1, raw, 4, 1, 0, 0), 0);
+	ck_assert_int_eq(file_size(logp), 0);
+	ck_assert_int_eq(file_size(tp), before + 56 + 4);
+	ck_assert_int_ne(f.fd, ours);
+	ck_assert_uint_eq(f.reopened, 1);
+	hb_trace_file_close(&f);
+	/* the host's descriptor is still open: close() left it alone */
+	ck_assert_int_eq(write(ours, "x", 1), 1);
+	ck_assert_int_eq(file_size(logp), 1);
+	close(ours);
+}
+END_TEST
+
+START_TEST(closed_and_removed_trace_stops_the_writes)
+{
+	struct hb_trace_file f;
+	memset(&f, 0, sizeof(f));
+	const char *tp = tpath("gone.hbt");
+	ck_assert_int_eq(hb_trace_file_create(&f, tp), 0);
+	close(f.fd);
+	ck_assert_int_eq(unlink(tp), 0);
+	uint8_t raw[4] = {17, 2, 1, 0};
+	ck_assert_int_eq(hb_trace_file_write_block(&f, HB_BLOCK_EVENTS, 1, raw, 4, 1, 0, 0), -ENOENT);
+	ck_assert_int_eq(f.failed, 1);
+}
+END_TEST
+
 START_TEST(file_size_limit_fails_the_write_without_killing)
 {
 	/* RLIMIT_FSIZE raises SIGXFSZ, whose default action kills: the file
@@ -800,6 +862,9 @@ static Suite *trace_file_suite(void)
 	tcase_add_test(tc, missing_directory_fails_with_enoent);
 	tcase_add_test(tc, relative_path_is_recorded_absolute);
 	tcase_add_test(tc, write_after_close_fails);
+	tcase_add_test(tc, descriptor_sits_high);
+	tcase_add_test(tc, reused_descriptor_is_left_to_the_host);
+	tcase_add_test(tc, closed_and_removed_trace_stops_the_writes);
 	tcase_add_test(tc, file_size_limit_fails_the_write_without_killing);
 	suite_add_tcase(s, tc);
 

@@ -64,6 +64,7 @@ void hb_config_read(struct hb_config *c, const char *(*env)(const char *name))
 	c->depth = 64;
 	c->interval_ms = 1000;
 	c->follow = 1;
+	c->leak_scan = 1;
 	c->zstd_level = 3;
 	hb_config_parse_signals(HB_DEFAULT_SIGNALS, &c->signals);
 
@@ -95,6 +96,12 @@ void hb_config_read(struct hb_config *c, const char *(*env)(const char *name))
 			c->follow = 0;
 		else if (strcmp(s, "1") != 0)
 			note_bad(c, "HEAPBLAME_FOLLOW");
+	}
+	if ((s = env("HEAPBLAME_LEAK_SCAN"))) {
+		if (strcmp(s, "0") == 0)
+			c->leak_scan = 0;
+		else if (strcmp(s, "1") != 0)
+			note_bad(c, "HEAPBLAME_LEAK_SCAN");
 	}
 	if ((s = env("HEAPBLAME_UNWIND"))) {
 		if (strcmp(s, "fast") == 0)

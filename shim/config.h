@@ -18,6 +18,8 @@
  *   HEAPBLAME_ZSTD_LEVEL   zstd level of trace blocks, 1..19, default 3
  *   HEAPBLAME_UNWIND       fast (default), libunwind, or verify (both, and
  *                          a count of differences on stderr at exit)
+ *   HEAPBLAME_LEAK_SCAN    0 turns off the exit-time reachability scan
+ *                          (default 1: see leak_scan.h)
  *   HEAPBLAME_MANIFEST     a file to which each trace's path is appended
  *                          (used by `heapblame run` to say where traces went)
  */
@@ -35,6 +37,7 @@ struct hb_config {
 	unsigned depth;
 	unsigned interval_ms;
 	int follow;
+	int leak_scan;         /* 1: classify outstanding blocks at a normal exit */
 	int zstd_level;
 	int unwind;            /* 0 fast, 1 libunwind, 2 verify (enum hb_unwind_mode) */
 	uint64_t signals;      /* bit n set: flush on signal n */

@@ -541,7 +541,7 @@ HB_EXPORT void exit(int status)
 static void exit_now(int status)
 {
 	if (hb.state == HB_ACTIVE && getpid() == hb.pid)
-		hb_finish(HB_END__EXIT, status & 0xff);
+		hb_finish(HB_END__EXIT, status & 0xff, 0);
 }
 
 HB_EXPORT void _exit(int status)

@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "leak_scan.h"
 #include "output_path.h"
 #include "shim.h"
 
@@ -473,7 +474,7 @@ void hb_exec_failed(int err)
 	errno = err;
 }
 
-void hb_finish(unsigned end_reason, int64_t status)
+void hb_finish(unsigned end_reason, int64_t status, int scan)
 {
 	/* busy: an exit from a signal handler that interrupted the shim, which
 	 * may hold the locks a flush needs; the trace keeps its last flush */
@@ -485,7 +486,19 @@ void hb_finish(unsigned end_reason, int64_t status)
 	hb_tls.busy = 1;
 	pthread_mutex_lock(&hb.flush_lock);
 	if (!hb.closed) {
+		static struct hb_leak_scan result;
+		if (scan && hb.cfg.leak_scan && hb.file.fd >= 0 && !hb.file.failed) {
+			hb_leak_scan_run(&result);
+			hb.pending_scan = &result;
+		} else if (scan) {
+			result.valid = 1;
+			result.info.status = HB_SCAN_OFF;
+			result.info.time_ns = hb_now_ns();
+			hb.pending_scan = &result;
+		}
 		hb_flush_locked(HB_FLUSH_EXIT, 1, end_reason, status);
+		hb.pending_scan = NULL;
+		hb_leak_scan_release(&result);
 		hb.closed = 1;
 		hb_trace_file_close(&hb.file);
 		__atomic_store_n(&hb.state, HB_OFF, __ATOMIC_RELEASE);
@@ -508,13 +521,13 @@ static void report_unwind_check(void)
 
 static void quick_exit_flush(void)
 {
-	hb_finish(HB_END_EXIT, hb.exit_status);
+	hb_finish(HB_END_EXIT, hb.exit_status, 0);
 }
 
 static void late_exit(void *arg)
 {
 	(void)arg;
-	hb_finish(HB_END_EXIT, hb.exit_status);
+	hb_finish(HB_END_EXIT, hb.exit_status, 1); /* a normal exit: leaks are told apart */
 	report_unwind_check();
 }
 

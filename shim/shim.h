@@ -69,6 +69,8 @@ struct hb_tls {
 
 extern __thread struct hb_tls hb_tls __attribute__((tls_model("initial-exec"))) HB_HIDDEN;
 
+struct hb_leak_scan;
+
 struct hb_shim {
 	volatile int state;          /* enum hb_state */
 	struct hb_config cfg;
@@ -117,6 +119,8 @@ struct hb_shim {
 	int child_deferred;          /* a fork child whose file is not created yet */
 	unsigned child_events;       /* its allocator calls so far (approximate) */
 
+	struct hb_leak_scan *pending_scan; /* for the final flush to write */
+
 	int exit_status;             /* -1 until known */
 	int closed;                  /* END written */
 };
@@ -160,6 +164,8 @@ void hb_writer_atfork_child(void) HB_HIDDEN;
  * do what only a single-threaded process may: unshare(CLONE_NEWUSER)).
  * Returns 1 if it was running: then call hb_writer_resume after. */
 int hb_writer_pause(void) HB_HIDDEN;
+/* The writer thread's id, 0 when none runs. */
+pid_t hb_writer_tid(void) HB_HIDDEN;
 void hb_writer_resume(void) HB_HIDDEN;
 
 /* lifecycle.c */
@@ -178,7 +184,9 @@ void hb_child_tick(void) HB_HIDDEN;
 void hb_exec_failed(int err) HB_HIDDEN;
 void hb_before_exec(const char *path) HB_HIDDEN;
 void hb_disable(const char *why, int err) HB_HIDDEN;
-void hb_finish(unsigned end_reason, int64_t status) HB_HIDDEN;
+/* The final flush and END. scan: run the leak scan first (a normal exit;
+ * not _exit, quick_exit or a signal, as with LeakSanitizer). */
+void hb_finish(unsigned end_reason, int64_t status, int scan) HB_HIDDEN;
 
 /* interpose.c: the real sigaction, past the shim's own interposer. */
 int hb_sigaction_real(int sig, const struct sigaction *act, struct sigaction *old) HB_HIDDEN;

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "leak_scan.h"
 #include "shim.h"
 
 #define HB_EVENTS_BLOCK (1u << 20)
@@ -158,6 +159,28 @@ static void encode_new_block(const struct hb_live_rec *r)
 	maybe_write_early(r->module, e);
 }
 
+/* The leak scan's verdict on every block live at the end: after the
+ * final flush's ALLOC records, so each REACH follows its block's ALLOC. */
+static void encode_scan(const struct hb_leak_scan *s)
+{
+	if (!s->valid)
+		return;
+	if (s->info.status == HB_SCAN_DONE) {
+		const struct hb_reach_graph *g = &s->graph;
+		for (uint64_t i = 0; i < g->n; i++) {
+			const struct hb_reach_block *b = &g->b[i];
+			struct hb_enc *e = enc_for(b->module);
+			if (!e)
+				continue;
+			hb_enc_reach(e, b->id, b->kind);
+			maybe_write_early(b->module, e);
+		}
+	}
+	hb_spin_lock(&hb.meta_lock);
+	hb_enc_scan(&hb.meta, &s->info);
+	hb_spin_unlock(&hb.meta_lock);
+}
+
 static void collect_new_blocks(void)
 {
 	static struct hb_live_rec batch[HB_COLLECT_BATCH];
@@ -234,6 +257,8 @@ void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t st
 	for (struct hb_thread_buffer *tb = __atomic_load_n(&hb.registry.all, __ATOMIC_ACQUIRE); tb; tb = tb->next)
 		if (tb->in_use)
 			hb_tb_fold_take(tb, on_fold_slot, NULL);
+	if (final && hb.pending_scan)
+		encode_scan(hb.pending_scan);
 	/* a retired buffer is reused only once its ring and counters are out;
 	 * a buffer whose thread is gone but never retired it is retired now */
 	hb_tb_registry_reap(&hb.registry, thread_gone);
@@ -383,6 +408,11 @@ int hb_writer_start(void)
 		return -rc;
 	}
 	return 0;
+}
+
+pid_t hb_writer_tid(void)
+{
+	return hb.writer_running ? __atomic_load_n(&writer_tid, __ATOMIC_ACQUIRE) : 0;
 }
 
 int hb_writer_pause(void)

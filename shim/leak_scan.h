@@ -1,0 +1,39 @@
+/*
+ * leak_scan.h - the exit-time reachability scan of the live blocks.
+ *
+ * At a normal exit (exit() or a return from main) the shim finds out which
+ * outstanding blocks are leaked, as LeakSanitizer does: it stops the other
+ * threads, takes as roots the writable segments of every loaded module
+ * (the shim's own excepted), every thread's stack from its stack pointer
+ * up, its registers and its static TLS, and marks what those reach (see
+ * reach_graph.h for the rules). Blocks that the dynamic loader allocated
+ * for its own bookkeeping (DTV, dynamic TLS) are roots themselves, never
+ * leaks. The final flush then writes a REACH record for every outstanding
+ * block and a SCAN record (trace_format.h).
+ *
+ * Threads are stopped with a signal (HB_SCAN_SIGNAL, installed only for the
+ * scan): the handler saves the thread's registers and waits on a futex. A
+ * thread that blocks the signal is scanned from the stack pointer the
+ * kernel shows in /proc/self/task/TID/syscall; if even that is missing the
+ * scan gives up (status HB_SCAN_NO_THREADS) rather than call a block on
+ * that thread's stack a leak.
+ */
+#ifndef HB_LEAK_SCAN_H
+#define HB_LEAK_SCAN_H
+
+#include "encoder.h"
+#include "reach_graph.h"
+
+struct hb_leak_scan {
+	struct hb_scan_info info;
+	struct hb_reach_graph graph; /* the blocks and their kinds when info.status is DONE */
+	int valid;                   /* info holds a result to write */
+};
+
+/* Runs the scan. The caller holds hb.flush_lock and no other shim lock,
+ * and is not in a signal handler. Fills *out (out->valid = 1). */
+void hb_leak_scan_run(struct hb_leak_scan *out);
+
+void hb_leak_scan_release(struct hb_leak_scan *s);
+
+#endif

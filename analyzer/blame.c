@@ -208,8 +208,9 @@ static int same_site(const struct blame_site *s, const struct blame_frame *f, si
 }
 
 static void add_site(struct builder *b, size_t mi, struct blame_frame *frames, size_t n, const char *entry,
-		     uint64_t bytes, uint64_t blocks)
+		     const struct tm_stack *st)
 {
+	uint64_t bytes = st->out_bytes, blocks = st->out_blocks;
 	struct blame_module *m = &b->r->mods[mi];
 	uint64_t h = 0x9E3779B97F4A7C15ull;
 	for (size_t i = 0; i < n; i++)
@@ -222,6 +223,7 @@ static void add_site(struct builder *b, size_t mi, struct blame_frame *frames, s
 			if (s->hash == h && same_site(s, frames, n)) {
 				s->bytes += bytes;
 				s->blocks += blocks;
+				leak_tally_merge(&s->kinds, &st->kinds);
 				free(frames);
 				return;
 			}
@@ -260,6 +262,7 @@ static void add_site(struct builder *b, size_t mi, struct blame_frame *frames, s
 	s->entry = entry;
 	s->bytes = bytes;
 	s->blocks = blocks;
+	s->kinds = st->kinds;
 	s->frames = frames;
 	s->nframes = n;
 	s->hash = h;
@@ -275,14 +278,15 @@ static int str_eq(const char *a, const char *b)
 }
 
 static void add_entry(struct builder *b, size_t mi, const char *fn, int exported, const char *cmod,
-		      const char *cfn, uint64_t bytes, uint64_t blocks)
+		      const char *cfn, const struct tm_stack *st)
 {
 	struct blame_module *m = &b->r->mods[mi];
 	for (size_t i = 0; i < m->nentries; i++) {
 		struct blame_entry *e = &m->entries[i];
 		if (str_eq(e->function, fn) && str_eq(e->caller_module, cmod) && str_eq(e->caller_function, cfn)) {
-			e->bytes += bytes;
-			e->blocks += blocks;
+			e->bytes += st->out_bytes;
+			e->blocks += st->out_blocks;
+			leak_tally_merge(&e->kinds, &st->kinds);
 			return;
 		}
 	}
@@ -296,16 +300,18 @@ static void add_entry(struct builder *b, size_t mi, const char *fn, int exported
 		m->entries = e;
 		b->entrycap[mi] = cap;
 	}
-	m->entries[m->nentries++] = (struct blame_entry){fn, exported, cmod, cfn, bytes, blocks};
+	m->entries[m->nentries++] =
+		(struct blame_entry){fn, exported, cmod, cfn, st->out_bytes, st->out_blocks, st->kinds};
 }
 
 static void add_process_module(struct blame_process *bp, const struct blame_module *m, uint64_t bytes,
-			       uint64_t blocks)
+			       uint64_t blocks, const struct leak_tally *kinds)
 {
 	for (size_t i = 0; i < bp->nmods; i++) {
 		if (bp->mods[i].path == m->path) {
 			bp->mods[i].bytes += bytes;
 			bp->mods[i].blocks += blocks;
+			leak_tally_merge(&bp->mods[i].kinds, kinds);
 			return;
 		}
 	}
@@ -313,7 +319,7 @@ static void add_process_module(struct blame_process *bp, const struct blame_modu
 	if (!mods)
 		return;
 	bp->mods = mods;
-	bp->mods[bp->nmods++] = (struct blame_proc_module){m->name, m->path, bytes, blocks};
+	bp->mods[bp->nmods++] = (struct blame_proc_module){m->name, m->path, bytes, blocks, *kinds};
 }
 
 /* The shim's own frames (its wrapper around main) are never the user's
@@ -346,7 +352,8 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 	size_t mi = (size_t)(m - b->r->mods);
 	m->bytes += st->out_bytes;
 	m->blocks += st->out_blocks;
-	add_process_module(bp, m, st->out_bytes, st->out_blocks);
+	leak_tally_merge(&m->kinds, &st->kinds);
+	add_process_module(bp, m, st->out_bytes, st->out_blocks, &st->kinds);
 
 	/* entry point: the outermost frame of the run inside the blamed module */
 	uint32_t j = blamed;
@@ -371,7 +378,7 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 		if (frames_of(b, p, st, ci, &sf))
 			caller_fn = sf[0].function;
 	}
-	add_entry(b, mi, entry_fn, exported, caller_mod, caller_fn, st->out_bytes, st->out_blocks);
+	add_entry(b, mi, entry_fn, exported, caller_mod, caller_fn, st);
 
 	/* the site: every frame, inlined ones expanded */
 	size_t cap = (size_t)st->depth * 2 + 1, nf = 0;
@@ -395,16 +402,16 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 			}
 			frames = nfr;
 		}
+		const char *mname = fm ? base_name(fm->path) : NULL, *mpath = fm ? fm->path : NULL;
 		if (!k) {
-			frames[nf++] = (struct blame_frame){fm ? base_name(fm->path) : NULL, NULL, NULL, 0, 0,
-							    st->frame_offset[i]};
+			frames[nf++] = (struct blame_frame){mname, mpath, NULL, NULL, NULL, 0, 0, st->frame_offset[i]};
 			continue;
 		}
 		for (int q = 0; q < k; q++)
-			frames[nf++] = (struct blame_frame){fm ? base_name(fm->path) : NULL, sf[q].function, sf[q].file,
+			frames[nf++] = (struct blame_frame){mname, mpath, sf[q].function, sf[q].file, sf[q].dir,
 							    sf[q].line, sf[q].inlined, st->frame_offset[i]};
 	}
-	add_site(b, mi, frames, nf, entry_fn, st->out_bytes, st->out_blocks);
+	add_site(b, mi, frames, nf, entry_fn, st);
 }
 
 static int by_module_bytes(const void *a, const void *b)
@@ -452,6 +459,9 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 		bp->program = p->program ? p->program : "?";
 		bp->trace = p->trace_path;
 		bp->end = p->end;
+		bp->scan = tm_scan_name(p);
+		bp->scanned = tm_scanned(p);
+		r->nscanned += bp->scanned;
 		if (!strncmp(p->end, "exec ", 5)) {
 			/* the image was replaced: its heap went with it */
 			r->exec_bytes += p->out_bytes;
@@ -473,7 +483,9 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 			if (m) {
 				m->bytes += p->unknown_stack_bytes;
 				m->blocks += p->unknown_stack_blocks;
-				add_process_module(bp, m, p->unknown_stack_bytes, p->unknown_stack_blocks);
+				leak_tally_merge(&m->kinds, &p->unknown_stack_kinds);
+				add_process_module(bp, m, p->unknown_stack_bytes, p->unknown_stack_blocks,
+						   &p->unknown_stack_kinds);
 			}
 		}
 	}
@@ -489,8 +501,10 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 			free(m->entries);
 			continue;
 		}
-		qsort(m->entries, m->nentries, sizeof(*m->entries), by_entry_bytes);
-		qsort(m->sites, m->nsites, sizeof(*m->sites), by_site_bytes);
+		if (m->nentries) /* NULL for blocks of unknown stacks */
+			qsort(m->entries, m->nentries, sizeof(*m->entries), by_entry_bytes);
+		if (m->nsites)
+			qsort(m->sites, m->nsites, sizeof(*m->sites), by_site_bytes);
 		m->nsites_all = m->nsites;
 		size_t ns = 0;
 		for (size_t k = 0; k < m->nsites; k++) {
@@ -504,17 +518,21 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 		r->mods[keep++] = *m;
 	}
 	r->nmods = keep;
-	qsort(r->mods, r->nmods, sizeof(*r->mods), by_module_bytes);
+	if (r->nmods) /* qsort's array must not be NULL, even when empty */
+		qsort(r->mods, r->nmods, sizeof(*r->mods), by_module_bytes);
 	for (size_t i = 0; i < r->nmods; i++) {
 		r->bytes += r->mods[i].bytes;
 		r->blocks += r->mods[i].blocks;
+		leak_tally_merge(&r->kinds, &r->mods[i].kinds);
 	}
 	for (size_t i = 0; i < r->nprocs; i++) {
 		struct blame_process *bp = &r->procs[i];
-		qsort(bp->mods, bp->nmods, sizeof(*bp->mods), by_proc_module_bytes);
+		if (bp->nmods)
+			qsort(bp->mods, bp->nmods, sizeof(*bp->mods), by_proc_module_bytes);
 		for (size_t k = 0; k < bp->nmods; k++) {
 			bp->bytes += bp->mods[k].bytes;
 			bp->blocks += bp->mods[k].blocks;
+			leak_tally_merge(&bp->kinds, &bp->mods[k].kinds);
 		}
 	}
 	free(b.site_index);

@@ -14,6 +14,8 @@
  *   - the site is the whole symbolized stack, inlined frames included.
  * Modules, entry points and sites merge across processes by module path and
  * module-relative addresses, so the workers of a forking server add up.
+ * Every level carries its outstanding memory by leak kind too (definite,
+ * indirect, reachable, unclassified: leak_kind.h), summed the same way.
  */
 #ifndef HB_BLAME_H
 #define HB_BLAME_H
@@ -21,13 +23,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "leak_kind.h"
 #include "symbolizer.h"
 #include "trace_model.h"
 
 struct blame_frame {
 	const char *module;      /* base name, or NULL (no module) */
+	const char *module_path; /* as loaded, or NULL */
 	const char *function;    /* NULL when unknown */
 	const char *file;
+	const char *dir;         /* what a relative file is relative to, or NULL */
 	int line;
 	int inlined;
 	uint64_t offset;         /* module-relative return address (absolute without a module) */
@@ -35,6 +40,7 @@ struct blame_frame {
 
 struct blame_site {
 	uint64_t bytes, blocks;
+	struct leak_tally kinds;
 	const char *entry;       /* the entry point's function (NULL when unknown) */
 	struct blame_frame *frames;
 	size_t nframes;
@@ -47,6 +53,7 @@ struct blame_entry {
 	const char *caller_module;   /* NULL: the stack ends there */
 	const char *caller_function;
 	uint64_t bytes, blocks;
+	struct leak_tally kinds;
 };
 
 struct blame_module {
@@ -55,6 +62,7 @@ struct blame_module {
 	char build_id[129];          /* hex */
 	enum sym_status status;
 	uint64_t bytes, blocks;
+	struct leak_tally kinds;     /* blocks of no site (unknown stacks) included */
 	struct blame_entry *entries;
 	size_t nentries;
 	struct blame_site *sites;
@@ -65,18 +73,23 @@ struct blame_module {
 struct blame_proc_module {
 	const char *name, *path;
 	uint64_t bytes, blocks;
+	struct leak_tally kinds;
 };
 
 struct blame_process {
 	uint64_t pid;
 	const char *program, *trace, *end;
+	const char *scan;            /* tm_scan_name: done, none, off, ... */
+	int scanned;                 /* its blocks carry reachability kinds */
 	uint64_t bytes, blocks;
+	struct leak_tally kinds;
 	struct blame_proc_module *mods;
 	size_t nmods;
 };
 
 struct blame_report {
 	uint64_t bytes, blocks;
+	struct leak_tally kinds;
 	struct blame_module *mods;
 	size_t nmods;
 	struct blame_process *procs;
@@ -84,6 +97,7 @@ struct blame_report {
 	size_t ntraces;
 	int filtered;               /* --module or --min-bytes left some out */
 	uint64_t exec_bytes, exec_blocks; /* in images replaced by exec: not counted */
+	size_t nscanned;            /* processes whose blocks carry kinds (exec'd ones too) */
 };
 
 struct blame_options {

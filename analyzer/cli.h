@@ -30,6 +30,7 @@ void cli_warn_cb(void *ctx, const char *msg);
 int cmd_run(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 /* The shim to preload: HEAPBLAME_SHIM, else next to this executable in the

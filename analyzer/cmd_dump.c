@@ -6,8 +6,10 @@
  * section (after a line "== totals ==", one "key: value" per line, every key
  * always present) is what tests and scripts read: events by kind, blocks
  * inherited across fork, the live set at the end of the trace (replayed by
- * allocation id), losses the shim counted, how the process ended, and one
- * line per module with events. A block's events belong to the module its
+ * allocation id), losses the shim counted, how the process ended, the
+ * exit-time reachability scan and the live blocks by leak kind (REACH
+ * records apply only under a SCAN with status done; every other live
+ * block is unclassified), and one line per module with events. A block's events belong to the module its
  * stream names, which is the module its allocations were attributed to, so
  * a module's frees are the frees of the blocks it allocated.
  */
@@ -19,7 +21,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "leak_kind.h"
 #include "live_set.h"
+#include "reach_map.h"
 #include "trace_reader.h"
 #include "trace_records.h"
 
@@ -40,6 +44,10 @@ struct dump {
 	uint64_t lost_by_kind[HB_LOSS_KIND_COUNT + 1]; /* LOSS records are cumulative */
 	uint64_t malformed;
 	struct live_set *live;
+	struct reach_map *reach;     /* REACH records, applied at the end */
+	int64_t scan_status;         /* -1: no SCAN record */
+	uint64_t scan_ns;
+	struct leak_tally kinds;     /* live blocks at the end, by leak kind */
 	int ended;
 	char end_text[512];
 };
@@ -198,6 +206,32 @@ static void on_meta(struct dump *d, const struct trace_record *r)
 		d->ended = 1;
 		break;
 	}
+	case HB_REC_EXEC_FAILED: {
+		struct rec_exec_failed e;
+		if (rec_decode_exec_failed(r, &e) < 0)
+			goto bad;
+		if (d->records) {
+			const char *name = e.err > 0 && e.err < 4096 ? strerrorname_np((int)e.err) : NULL;
+			printf("EXEC_FAILED time_ns=%" PRIu64 " errno=%" PRId64 "%s%s%s\n", e.time_ns, e.err,
+			       name ? " (" : "", name ? name : "", name ? ")" : "");
+		}
+		/* the exec announced before did not happen: the trace goes on */
+		d->ended = 0;
+		break;
+	}
+	case HB_REC_SCAN: {
+		struct rec_scan sc;
+		if (rec_decode_scan(r, &sc) < 0)
+			goto bad;
+		if (d->records)
+			printf("SCAN time_ns=%" PRIu64 " status=%s blocks=%" PRIu64 " bytes=%" PRIu64
+			       " root_bytes=%" PRIu64 " duration_ns=%" PRIu64 "\n",
+			       sc.time_ns, rec_scan_status_name(sc.status), sc.blocks, sc.bytes, sc.root_bytes,
+			       sc.duration_ns);
+		d->scan_status = sc.status > INT64_MAX ? INT64_MAX : (int64_t)sc.status;
+		d->scan_ns = sc.duration_ns;
+		break;
+	}
 	case HB_REC_END: {
 		struct rec_end e;
 		if (rec_decode_end(r, &e) < 0)
@@ -282,6 +316,16 @@ static void on_event(struct dump *d, uint32_t module, const struct trace_record 
 			mt->frees += f.count;
 		break;
 	}
+	case HB_REC_REACH: {
+		struct rec_reach rr;
+		if (rec_decode_reach(r, &rr) < 0 || rr.id == 0)
+			goto bad;
+		if (d->records)
+			printf("REACH module=%u id=%" PRIu64 " kind=%s\n", module, rr.id, rec_reach_kind_name(rr.kind));
+		if (reach_map_put(d->reach, rr.id, rr.kind) < 0)
+			cli_warn("out of memory: a REACH record was not kept");
+		break;
+	}
 	default:
 		if (d->records)
 			printf("RECORD module=%u tag=%u len=%zu (unknown in this version, skipped)\n", module, r->tag,
@@ -304,6 +348,11 @@ static void tally_live(void *ctx, const struct live_block *b)
 		mt->live_blocks++;
 		mt->live_bytes += b->size;
 	}
+	uint64_t rk;
+	unsigned kind = LEAK_UNCLASSIFIED;
+	if (d->scan_status == HB_SCAN_DONE && reach_map_get(d->reach, b->id, &rk))
+		kind = leak_kind_of_reach(rk);
+	leak_tally_add(&d->kinds, kind, b->size, 1);
 }
 
 static void print_totals(struct dump *d)
@@ -333,6 +382,12 @@ static void print_totals(struct dump *d)
 	printf("lost_events: %" PRIu64 "\n", d->lost_events);
 	printf("end: %s\n", d->ended ? d->end_text : "none");
 	live_set_foreach(d->live, tally_live, d);
+	printf("scan: %s\n", d->scan_status < 0 ? "none" : rec_scan_status_name((uint64_t)d->scan_status));
+	printf("scan_ns: %" PRIu64 "\n", d->scan_status < 0 ? 0 : d->scan_ns);
+	for (unsigned k = 0; k < LEAK_KIND_COUNT; k++) {
+		printf("%s_blocks: %" PRIu64 "\n", leak_kind_name(k), d->kinds.blocks[k]);
+		printf("%s_bytes: %" PRIu64 "\n", leak_kind_name(k), d->kinds.bytes[k]);
+	}
 	for (size_t i = 0; i < d->nmods; i++) {
 		struct module_totals *m = &d->mods[i];
 		if (!m->seen_events)
@@ -360,7 +415,7 @@ int cmd_dump(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"totals-only", no_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	struct dump d = {.records = 1};
+	struct dump d = {.records = 1, .scan_status = -1};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "th", opts, NULL)) != -1) {
@@ -388,9 +443,12 @@ int cmd_dump(int argc, char **argv)
 		return HB_EXIT_USAGE;
 	}
 	d.live = live_set_new();
-	if (!d.live) {
+	d.reach = reach_map_new();
+	if (!d.live || !d.reach) {
 		cli_error("out of memory");
 		trace_reader_close(r);
+		live_set_free_all(d.live);
+		reach_map_free(d.reach);
 		return HB_EXIT_USAGE;
 	}
 	struct trace_block b;
@@ -440,6 +498,7 @@ int cmd_dump(int argc, char **argv)
 	}
 	trace_reader_close(r);
 	live_set_free_all(d.live);
+	reach_map_free(d.reach);
 	for (size_t i = 0; i < d.nmods; i++)
 		free(d.mods[i].path);
 	free(d.mods);

@@ -13,6 +13,13 @@
  * Where the traces went: each traced process (fork children and exec'd
  * programs too) appends its trace's path to a manifest file that run
  * creates and removes; run prints them at the end.
+ *
+ * With --check, run then gates those traces as `heapblame check` would
+ * (check_options.h: the same options, --check-output for check's
+ * --output) and the exit status is the program's own when it failed, else
+ * check's verdict: 0 within budget, 1 leaks over budget, 2 no trace or an
+ * input error. The program's failure wins because it is the first thing a
+ * CI job must report, and a crashed program's leaks say little.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check_options.h"
 #include "cli.h"
 #include "heapblame/signal_names.h"
 
@@ -43,6 +51,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: heapblame run [OPTIONS] -- COMMAND [ARGS...]\n"
+		"       heapblame run --check [CHECK OPTIONS] [OPTIONS] -- COMMAND [ARGS...]\n"
 		"Run COMMAND with libheapblame.so preloaded and record its allocations.\n\n"
 		"  -o, --output DIR|PATTERN  where traces go: an existing directory, or a file\n"
 		"                            pattern with %%p (pid), %%e (program name), %%%% (%%);\n"
@@ -56,10 +65,16 @@ static void usage(FILE *out)
 		"      --signals LIST        signals that flush the trace before the program dies\n"
 		"                            of them (default %s; 'none')\n"
 		"  -q, --quiet               do not print where the traces went\n"
+		"      --check               then gate the traces as 'heapblame check' does\n"
 		"  -h, --help                show this help\n\n"
-		"Exit status: the program's own; 128+N if it died of signal N; 127 if it was not\n"
-		"found, 126 if it could not be executed; 2 on a usage error.\n",
+		"Check options (with --check; see 'heapblame check --help'):\n",
 		HB_DEFAULT_SIGNALS);
+	check_options_help(out, 1);
+	fprintf(out,
+		"\nExit status: the program's own; 128+N if it died of signal N; 127 if it was not\n"
+		"found, 126 if it could not be executed; 2 on a usage error. With --check, when\n"
+		"the program exited 0: 0 within budget, 1 leaks over budget, 2 no trace or an\n"
+		"unusable one.\n");
 }
 
 static int parse_range(const char *opt, const char *s, long lo, long hi, long *out)
@@ -110,74 +125,48 @@ static int check_output(const char *o)
 	return 0;
 }
 
-int cmd_run(int argc, char **argv)
-{
-	enum { OPT_NO_FOLLOW = 256, OPT_SIGNALS };
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},   {"depth", required_argument, NULL, 'd'},
-		{"interval", required_argument, NULL, 'i'}, {"wrapper", required_argument, NULL, 'w'},
-		{"no-follow", no_argument, NULL, OPT_NO_FOLLOW}, {"signals", required_argument, NULL, OPT_SIGNALS},
-		{"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
-	const char *output = NULL, *signals = NULL;
-	long depth = 0, interval = 0;
-	int follow = 1, quiet = 0;
-	char wrappers[4096] = "";
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:d:i:w:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			output = optarg;
-			break;
-		case 'd':
-			if (parse_range("--depth", optarg, 1, 256, &depth) < 0)
-				return HB_EXIT_USAGE;
-			break;
-		case 'i':
-			if (parse_range("--interval", optarg, 10, 3600000, &interval) < 0)
-				return HB_EXIT_USAGE;
-			break;
-		case 'w':
-			if (strlen(wrappers) + strlen(optarg) + 2 > sizeof(wrappers)) {
-				cli_error("--wrapper: too many wrappers");
-				return HB_EXIT_USAGE;
-			}
-			if (*wrappers)
-				strcat(wrappers, ",");
-			strcat(wrappers, optarg);
-			break;
-		case OPT_NO_FOLLOW:
-			follow = 0;
-			break;
-		case OPT_SIGNALS: {
-			uint64_t m;
-			if (hb_parse_signal_list(optarg, &m) < 0) {
-				cli_error("--signals: '%s' is not a list of catchable signals (e.g. TERM,INT or none)",
-					  optarg);
-				return HB_EXIT_USAGE;
-			}
-			signals = optarg;
-			break;
-		}
-		case 'q':
-			quiet = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'heapblame run --help'.\n");
-			return HB_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		cli_error("run: no command given (usage: heapblame run [OPTIONS] -- COMMAND [ARGS...])");
-		return HB_EXIT_USAGE;
-	}
-	if (output && check_output(output) < 0)
-		return HB_EXIT_USAGE;
+struct run_options {
+	const char *output, *signals;
+	long depth, interval;
+	int follow, quiet;
+	char wrappers[4096];
+};
 
+/* The trace paths `run` collects from the manifest (for --check). */
+struct trace_list {
+	char **v;
+	size_t n;
+	int oom;
+};
+
+static void trace_list_add(struct trace_list *l, const char *path)
+{
+	char **v = realloc(l->v, (l->n + 2) * sizeof(*v));
+	char *p = strdup(path);
+	if (!v || !p) {
+		if (v)
+			l->v = v;
+		free(p);
+		l->oom = 1;
+		return;
+	}
+	l->v = v;
+	l->v[l->n++] = p;
+	l->v[l->n] = NULL;
+}
+
+static void trace_list_free(struct trace_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+/* Runs cmd under the shim with ro and returns its exit status as the file
+ * comment says (2 for a setup failure, said on stderr); the traces written
+ * are added to traces. */
+static int run_traced(const struct run_options *ro, char **cmd, struct trace_list *traces)
+{
 	char shim[4096];
 	if (shim_locate(shim, sizeof(shim)) < 0) {
 		cli_error("cannot find libheapblame.so (set HEAPBLAME_SHIM to its path, or reinstall heapblame)");
@@ -211,30 +200,32 @@ int cmd_run(int argc, char **argv)
 	if (!getcwd(cwd, sizeof(cwd))) {
 		cli_error("cannot read the current directory: %s", strerror(errno));
 		unlink(manifest);
+		free(preload);
+		close(mfd);
 		return HB_EXIT_USAGE;
 	}
-	if (!output)
+	if (!ro->output)
 		snprintf(absout, sizeof(absout), "%s/", cwd);
-	else if (output[0] != '/')
-		snprintf(absout, sizeof(absout), "%s/%s", cwd, output);
+	else if (ro->output[0] != '/')
+		snprintf(absout, sizeof(absout), "%s/%s", cwd, ro->output);
 	else
-		snprintf(absout, sizeof(absout), "%s", output);
+		snprintf(absout, sizeof(absout), "%s", ro->output);
 	setenv("HEAPBLAME_OUTPUT", absout, 1);
 	char num[32];
-	if (depth) {
-		snprintf(num, sizeof(num), "%ld", depth);
+	if (ro->depth) {
+		snprintf(num, sizeof(num), "%ld", ro->depth);
 		setenv("HEAPBLAME_DEPTH", num, 1);
 	}
-	if (interval) {
-		snprintf(num, sizeof(num), "%ld", interval);
+	if (ro->interval) {
+		snprintf(num, sizeof(num), "%ld", ro->interval);
 		setenv("HEAPBLAME_INTERVAL_MS", num, 1);
 	}
-	if (*wrappers)
-		setenv("HEAPBLAME_WRAPPERS", wrappers, 1);
-	if (!follow)
+	if (*ro->wrappers)
+		setenv("HEAPBLAME_WRAPPERS", ro->wrappers, 1);
+	if (!ro->follow)
 		setenv("HEAPBLAME_FOLLOW", "0", 1);
-	if (signals)
-		setenv("HEAPBLAME_SIGNALS", signals, 1);
+	if (ro->signals)
+		setenv("HEAPBLAME_SIGNALS", ro->signals, 1);
 	free(preload);
 
 	struct sigaction sa;
@@ -251,6 +242,7 @@ int cmd_run(int argc, char **argv)
 	if (pid < 0) {
 		cli_error("cannot fork: %s", strerror(errno));
 		unlink(manifest);
+		close(mfd);
 		return HB_EXIT_USAGE;
 	}
 	if (pid == 0) {
@@ -260,9 +252,9 @@ int cmd_run(int argc, char **argv)
 		dfl.sa_handler = SIG_DFL;
 		for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
 			sigaction(fwd[i], &dfl, NULL);
-		execvp(argv[optind], argv + optind);
+		execvp(cmd[0], cmd);
 		int e = errno;
-		fprintf(stderr, "heapblame: error: cannot run %s: %s\n", argv[optind], strerror(e));
+		fprintf(stderr, "heapblame: error: cannot run %s: %s\n", cmd[0], strerror(e));
 		_exit(e == ENOENT ? 127 : 126);
 	}
 	child_pid = pid;
@@ -274,18 +266,22 @@ int cmd_run(int argc, char **argv)
 			break;
 		}
 	}
+	/* the program is gone: the environment set for it must not reach
+	 * what this process does next (the check's symbolizer) */
+	unsetenv("LD_PRELOAD");
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 
 	FILE *m = fdopen(mfd, "r");
-	int traces = 0;
+	size_t written = 0;
 	if (m) {
 		char line[4200];
 		while (fgets(line, sizeof(line), m)) {
 			line[strcspn(line, "\n")] = '\0';
 			if (!*line)
 				continue;
-			traces++;
-			if (!quiet)
+			written++;
+			trace_list_add(traces, line);
+			if (!ro->quiet)
 				fprintf(stderr, "heapblame: trace written to %s\n", line);
 		}
 		fclose(m);
@@ -293,8 +289,125 @@ int cmd_run(int argc, char **argv)
 		close(mfd);
 	}
 	unlink(manifest);
-	if (!traces && !(WIFEXITED(status) && (code == 127 || code == 126)))
+	if (!written && !(WIFEXITED(status) && (code == 127 || code == 126)))
 		cli_warn("no trace was written: a statically linked or setuid program ignores LD_PRELOAD, "
 			 "or the shim could not create its file (see above)");
 	return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	enum { OPT_NO_FOLLOW = 256, OPT_SIGNALS, OPT_CHECK };
+	static const struct option run_opts[] = {
+		{"output", required_argument, NULL, 'o'},   {"depth", required_argument, NULL, 'd'},
+		{"interval", required_argument, NULL, 'i'}, {"wrapper", required_argument, NULL, 'w'},
+		{"no-follow", no_argument, NULL, OPT_NO_FOLLOW}, {"signals", required_argument, NULL, OPT_SIGNALS},
+		{"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+		{"check", no_argument, NULL, OPT_CHECK}};
+	struct option opts[48];
+	size_t nopts = 0;
+	for (size_t i = 0; i < sizeof(run_opts) / sizeof(run_opts[0]); i++)
+		opts[nopts++] = run_opts[i];
+	for (const struct option *p = check_options_under_run; p->name; p++)
+		opts[nopts++] = *p;
+	opts[nopts] = (struct option){NULL, 0, NULL, 0};
+
+	struct run_options ro = {.follow = 1};
+	struct check_options co;
+	struct trace_list traces = {0};
+	const char *check_opt = NULL; /* a check option, given without --check */
+	int check = 0, status = HB_EXIT_USAGE, c, idx;
+	if (check_options_init(&co, argc) < 0)
+		return HB_EXIT_USAGE;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:d:i:w:qh", opts, &idx)) != -1) {
+		switch (c) {
+		case 'o':
+			ro.output = optarg;
+			break;
+		case 'd':
+			if (parse_range("--depth", optarg, 1, 256, &ro.depth) < 0)
+				goto out;
+			break;
+		case 'i':
+			if (parse_range("--interval", optarg, 10, 3600000, &ro.interval) < 0)
+				goto out;
+			break;
+		case 'w':
+			if (strlen(ro.wrappers) + strlen(optarg) + 2 > sizeof(ro.wrappers)) {
+				cli_error("--wrapper: too many wrappers");
+				goto out;
+			}
+			if (*ro.wrappers)
+				strcat(ro.wrappers, ",");
+			strcat(ro.wrappers, optarg);
+			check_options_set(&co, CHECK_OPT_WRAPPER, optarg); /* blame as the shim attributed */
+			break;
+		case OPT_NO_FOLLOW:
+			ro.follow = 0;
+			break;
+		case OPT_SIGNALS: {
+			uint64_t m;
+			if (hb_parse_signal_list(optarg, &m) < 0) {
+				cli_error("--signals: '%s' is not a list of catchable signals (e.g. TERM,INT or none)",
+					  optarg);
+				goto out;
+			}
+			ro.signals = optarg;
+			break;
+		}
+		case 'q':
+			ro.quiet = 1;
+			break;
+		case OPT_CHECK:
+			check = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			status = 0;
+			goto out;
+		default:
+			if (c >= CHECK_OPT_MAX_BYTES && c <= CHECK_OPT_DEBUGINFOD) {
+				if (check_options_set(&co, c, optarg) < 0)
+					goto out;
+				check_opt = opts[idx].name;
+				break;
+			}
+			fprintf(stderr, "Try 'heapblame run --help'.\n");
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		cli_error("run: no command given (usage: heapblame run [OPTIONS] -- COMMAND [ARGS...])");
+		goto out;
+	}
+	if (check_opt && !check) {
+		cli_error("--%s is an option of --check (heapblame run --check --%s ... -- COMMAND)", check_opt,
+			  check_opt);
+		goto out;
+	}
+	if (ro.output && check_output(ro.output) < 0)
+		goto out;
+	int code = run_traced(&ro, argv + optind, &traces);
+	if (!check || (code == HB_EXIT_USAGE && !traces.n)) {
+		status = code;
+		goto out;
+	}
+	if (traces.oom) {
+		cli_error("out of memory");
+		goto out;
+	}
+	if (!traces.n) {
+		cli_error("--check: no trace to check");
+		status = code ? code : HB_EXIT_USAGE;
+		goto out;
+	}
+	fflush(stderr);
+	int verdict = check_execute(&co, traces.v, traces.n);
+	/* the program's own failure is what the job must report first */
+	status = code ? code : verdict;
+out:
+	trace_list_free(&traces);
+	check_options_free(&co);
+	return status;
 }

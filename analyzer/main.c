@@ -17,6 +17,7 @@ static void usage(FILE *out)
 		     "Commands:\n"
 		     "  run [OPTIONS] -- CMD ARGS...   run CMD under the tracer, write trace file(s)\n"
 		     "  report [OPTIONS] TRACE...      what is outstanding, by the module that allocated it\n"
+		     "  check [OPTIONS] TRACE...       fail (exit 1) when the traces leak over a budget\n"
 		     "  dump TRACE                     print a trace's records and totals\n"
 		     "  demo [MESSAGES]                run the demo story: a library that leaks\n\n"
 		     "  heapblame COMMAND --help       options of one command\n"
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
 		return cmd_dump(argc - 1, argv + 1);
 	if (strcmp(cmd, "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "demo") == 0)
 		return cmd_demo(argc - 1, argv + 1);
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {

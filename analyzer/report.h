@@ -27,6 +27,10 @@ int report_json(FILE *f, const struct blame_report *r, const struct report_optio
 int report_folded(FILE *f, const struct blame_report *r, const struct report_options *o);
 int report_pprof(FILE *f, const struct blame_report *r, const struct report_options *o);
 
+/* One frame as the text report prints it: function, file:line, module,
+ * indented for a site (also used by `check`'s text output). */
+void report_text_frame(FILE *f, const struct blame_frame *fr);
+
 /* "1.2 MiB", "512 B": binary units, 3 significant digits. */
 void report_size(char *out, size_t cap, uint64_t bytes);
 

@@ -2,6 +2,10 @@
  * report_text.c - `heapblame report` for people: aligned columns, sizes in
  * binary units, modules first, and one closing sentence that says who
  * allocated most of what is outstanding and how control got into it.
+ * Leak kinds (definitely lost, indirectly lost, still reachable) are shown
+ * where the traces carry them: a line per module, a note per site, totals
+ * just before the closing sentence; without a reachability scan a line
+ * there says the blocks are unclassified, and nothing else changes.
  * Colour (bold module names) only when the output is a terminal and
  * NO_COLOR is not set.
  */
@@ -54,7 +58,7 @@ static const char *plain(const struct report_options *o)
 	return o->color ? "\033[0m" : "";
 }
 
-static void print_frame(FILE *f, const struct blame_frame *fr)
+void report_text_frame(FILE *f, const struct blame_frame *fr)
 {
 	char fn[512], loc[512];
 	if (fr->function)
@@ -70,14 +74,53 @@ static void print_frame(FILE *f, const struct blame_frame *fr)
 	fprintf(f, "          %-40s %-24s %s\n", fn, loc, fr->module ? fr->module : "?");
 }
 
+/* Whether any of these blocks was classified by a scan. */
+static int classified(const struct leak_tally *t)
+{
+	return t->blocks[LEAK_DEFINITE] || t->blocks[LEAK_INDIRECT] || t->blocks[LEAK_REACHABLE];
+}
+
+/* "definite 8.59 KiB in 100 blocks, reachable 4.00 KiB in 1 block": the
+ * kinds present, in kind order. */
+static void print_kinds(FILE *f, const struct leak_tally *t, const char *sep)
+{
+	int first = 1;
+	for (unsigned k = 0; k < LEAK_KIND_COUNT; k++) {
+		if (!t->blocks[k])
+			continue;
+		char sz[32];
+		report_size(sz, sizeof(sz), t->bytes[k]);
+		fprintf(f, "%s%s %s in %" PRIu64 " block%s", first ? "" : sep, leak_kind_name(k), sz, t->blocks[k],
+			t->blocks[k] == 1 ? "" : "s");
+		first = 0;
+	}
+}
+
 static void print_site(FILE *f, const struct blame_site *s)
 {
 	char sz[32];
 	report_size(sz, sizeof(sz), s->bytes);
-	fprintf(f, "        %s in %" PRIu64 " block%s\n", sz, s->blocks, s->blocks == 1 ? "" : "s");
+	fprintf(f, "        %s in %" PRIu64 " block%s", sz, s->blocks, s->blocks == 1 ? "" : "s");
+	if (classified(&s->kinds)) {
+		/* one kind: its name; several: each with its blocks */
+		unsigned nk = 0, last = 0;
+		for (unsigned k = 0; k < LEAK_KIND_COUNT; k++)
+			if (s->kinds.blocks[k])
+				nk++, last = k;
+		if (nk == 1) {
+			fprintf(f, " (%s)", leak_kind_name(last));
+		} else {
+			fprintf(f, " (");
+			for (unsigned k = 0, n = 0; k < LEAK_KIND_COUNT; k++)
+				if (s->kinds.blocks[k])
+					fprintf(f, "%s%s %" PRIu64, n++ ? ", " : "", leak_kind_name(k), s->kinds.blocks[k]);
+			fprintf(f, ")");
+		}
+	}
+	fputc('\n', f);
 	size_t n = s->nframes < MAX_FRAMES_SHOWN ? s->nframes : MAX_FRAMES_SHOWN;
 	for (size_t q = 0; q < n; q++)
-		print_frame(f, &s->frames[q]);
+		report_text_frame(f, &s->frames[q]);
 	if (s->nframes > n)
 		fprintf(f, "          ... %zu more frames\n", s->nframes - n);
 }
@@ -125,6 +168,11 @@ static void by_module(FILE *f, const struct blame_report *r, const struct report
 		else if (m->status == SYM_MISMATCH)
 			fprintf(f, "  [file is another build: offsets only]");
 		fprintf(f, "\n      %s\n", m->path);
+		if (classified(&m->kinds)) {
+			fprintf(f, "      ");
+			print_kinds(f, &m->kinds, ", ");
+			fputc('\n', f);
+		}
 		size_t ne = o->top && m->nentries > o->top ? o->top : m->nentries;
 		for (size_t k = 0; k < ne; k++)
 			print_entry(f, &m->entries[k]);
@@ -203,6 +251,28 @@ static void by_function(FILE *f, const struct blame_report *r, const struct repo
 	}
 }
 
+/* Before the closing sentence (so that the lines under the header stay
+ * the modules): the outstanding memory by kind, or why there are none. */
+static void reachability(FILE *f, const struct blame_report *r)
+{
+	if (classified(&r->kinds)) {
+		fprintf(f, "By reachability at exit: ");
+		print_kinds(f, &r->kinds, "; ");
+		fprintf(f, ".\n");
+	}
+	if (r->kinds.blocks[LEAK_UNCLASSIFIED]) {
+		size_t unscanned = 0;
+		for (size_t i = 0; i < r->nprocs; i++)
+			unscanned += !r->procs[i].scanned;
+		if (unscanned == r->nprocs)
+			fprintf(f, "No reachability scan in %s: leaked and still reachable blocks are not told apart.\n",
+				r->nprocs == 1 ? "the trace" : "these traces");
+		else
+			fprintf(f, "No reachability scan in %zu of %zu traces: their blocks are unclassified.\n", unscanned,
+				r->nprocs);
+	}
+}
+
 static void summary(FILE *f, const struct blame_report *r)
 {
 	if (!r->nmods || !r->blocks) {
@@ -238,6 +308,7 @@ int report_text(FILE *f, const struct blame_report *r, const struct report_optio
 	case REPORT_BY_SITE: by_site(f, r, o); fputc('\n', f); break;
 	case REPORT_BY_FUNCTION: by_function(f, r, o); fputc('\n', f); break;
 	}
+	reachability(f, r);
 	summary(f, r);
 	return 0;
 }

@@ -265,6 +265,12 @@ int sym_lookup(struct sym_module *m, uint64_t return_offset, struct sym_frame *o
 	int n = 0;
 	Dwarf_Addr bias;
 	Dwarf_Die *cu = dwfl_module_addrdie(m->mod, addr, &bias);
+	/* line tables name files relative to the compilation directory when the
+	 * compiler was given relative paths (meson does): keep it, so a
+	 * consumer that needs a real path (SARIF) can make one */
+	Dwarf_Attribute cda;
+	const char *comp_dir = cu && dwarf_attr(cu, DW_AT_comp_dir, &cda) ? dwarf_formstring(&cda) : NULL;
+	comp_dir = comp_dir ? keep(s, strdup(comp_dir)) : NULL;
 	Dwarf_Die *scopes = NULL;
 	int nscopes = cu ? dwarf_getscopes(cu, addr - bias, &scopes) : 0;
 	/* scopes run innermost first; each inlined_subroutine is one frame whose
@@ -276,6 +282,7 @@ int sym_lookup(struct sym_module *m, uint64_t return_offset, struct sym_frame *o
 		out[n].function = keep(s, demangle(die_name(&scopes[i])));
 		out[n].linkage = NULL;
 		out[n].file = file ? keep(s, strdup(file)) : NULL;
+		out[n].dir = file && file[0] != '/' ? comp_dir : NULL;
 		out[n].line = line;
 		out[n].inlined = 1;
 		n++;
@@ -286,6 +293,7 @@ int sym_lookup(struct sym_module *m, uint64_t return_offset, struct sym_frame *o
 	out[n].linkage = elf_name;
 	out[n].function = elf_name ? keep(s, demangle(elf_name)) : NULL;
 	out[n].file = file ? keep(s, strdup(file)) : NULL;
+	out[n].dir = file && file[0] != '/' ? comp_dir : NULL;
 	out[n].line = line;
 	out[n].inlined = 0;
 	if (!out[n].function && !out[n].file && n == 0)

@@ -31,6 +31,8 @@ struct sym_frame {
 	const char *function; /* demangled; NULL when unknown */
 	const char *linkage;  /* the ELF symbol (mangled) of a physical frame, or NULL */
 	const char *file;     /* NULL when unknown */
+	const char *dir;      /* the compilation directory a relative file is
+			       * relative to (DW_AT_comp_dir), else NULL */
 	int line;             /* 0 when unknown */
 	int inlined;
 };

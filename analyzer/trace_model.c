@@ -3,7 +3,8 @@
  * trace_model.h). The replay is the one docs/trace-format.md describes:
  * ALLOC adds a block by id, FREE removes it (a FREE read before its ALLOC
  * waits in the live set as a pending free), FOLD records are complete
- * pairs and never outstanding.
+ * pairs and never outstanding. REACH records wait in a reach map until the
+ * end; EXEC_FAILED undoes the "exec" end an EXEC record announced.
  */
 #include "trace_model.h"
 
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "live_set.h"
+#include "reach_map.h"
 #include "trace_records.h"
 
 static void *grow_array(void *arr, size_t *n, size_t want, size_t elem)
@@ -108,6 +110,7 @@ static int on_stack(struct tm_process *p, const struct trace_record *r)
 struct load_ctx {
 	struct tm_process *p;
 	struct live_set *live;
+	struct reach_map *reach;
 	uint64_t lost_by_kind[HB_LOSS_KIND_COUNT + 1];
 	uint64_t malformed;
 };
@@ -158,6 +161,23 @@ static int on_meta(struct load_ctx *c, const struct trace_record *r)
 		snprintf(p->end, sizeof(p->end), "exec %.*s", (int)(e.path.len > 80 ? 80 : e.path.len), e.path.s);
 		return 0;
 	}
+	case HB_REC_EXEC_FAILED: {
+		/* the image was not replaced: the trace goes on, and its end is
+		 * whatever comes next (an END, or none for a killed process) */
+		struct rec_exec_failed e;
+		if (rec_decode_exec_failed(r, &e) < 0)
+			return -1;
+		snprintf(p->end, sizeof(p->end), "none");
+		return 0;
+	}
+	case HB_REC_SCAN: {
+		struct rec_scan sc;
+		if (rec_decode_scan(r, &sc) < 0)
+			return -1;
+		p->scan_status = sc.status > INT64_MAX ? INT64_MAX : (int64_t)sc.status;
+		p->scan_ns = sc.duration_ns;
+		return 0;
+	}
 	case HB_REC_END: {
 		struct rec_end e;
 		if (rec_decode_end(r, &e) < 0)
@@ -191,22 +211,50 @@ static int on_event(struct load_ctx *c, uint32_t module, const struct trace_reco
 			return -1;
 		return live_set_remove(c->live, f.id, &b) < 0 ? -1 : 0;
 	}
+	case HB_REC_REACH: {
+		struct rec_reach rr;
+		if (rec_decode_reach(r, &rr) < 0 || !rr.id)
+			return -1;
+		return reach_map_put(c->reach, rr.id, rr.kind);
+	}
 	default:
 		return 0; /* FOLD: complete pairs, never outstanding */
 	}
 }
 
+const char *tm_scan_name(const struct tm_process *p)
+{
+	return p->scan_status == TM_SCAN_NONE ? "none" : rec_scan_status_name((uint64_t)p->scan_status);
+}
+
+int tm_scanned(const struct tm_process *p)
+{
+	return p->scan_status == HB_SCAN_DONE;
+}
+
 static void tally(void *ctx, const struct live_block *b)
 {
-	struct tm_process *p = ctx;
+	struct load_ctx *c = ctx;
+	struct tm_process *p = c->p;
+	unsigned kind = LEAK_UNCLASSIFIED;
+	uint64_t rk;
+	if (tm_scanned(p)) {
+		if (reach_map_get(c->reach, b->id, &rk))
+			kind = leak_kind_of_reach(rk);
+		else
+			p->reach_missing++;
+	}
 	p->out_bytes += b->size;
 	p->out_blocks++;
+	leak_tally_add(&p->kinds, kind, b->size, 1);
 	if (b->stack < p->nstacks && p->stacks[b->stack]) {
 		p->stacks[b->stack]->out_bytes += b->size;
 		p->stacks[b->stack]->out_blocks++;
+		leak_tally_add(&p->stacks[b->stack]->kinds, kind, b->size, 1);
 	} else {
 		p->unknown_stack_bytes += b->size;
 		p->unknown_stack_blocks++;
+		leak_tally_add(&p->unknown_stack_kinds, kind, b->size, 1);
 	}
 }
 
@@ -217,11 +265,13 @@ int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx,
 		return -1;
 	struct tm_process *procs = realloc(m->procs, (m->nprocs + 1) * sizeof(*procs));
 	struct live_set *live = live_set_new();
-	if (!procs || !live) {
+	struct reach_map *reach = reach_map_new();
+	if (!procs || !live || !reach) {
 		snprintf(err, errlen, "out of memory");
 		if (procs)
 			m->procs = procs;
 		live_set_free_all(live);
+		reach_map_free(reach);
 		trace_reader_close(r);
 		return -1;
 	}
@@ -230,7 +280,8 @@ int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx,
 	memset(p, 0, sizeof(*p));
 	p->trace_path = strdup(path);
 	snprintf(p->end, sizeof(p->end), "none");
-	struct load_ctx c = {.p = p, .live = live};
+	p->scan_status = TM_SCAN_NONE;
+	struct load_ctx c = {.p = p, .live = live, .reach = reach};
 	struct trace_block b;
 	while (trace_reader_next(r, &b) == 1) {
 		int meta = b.stream == HB_STREAM_META;
@@ -243,12 +294,20 @@ int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx,
 		if (rc < 0)
 			c.malformed++;
 	}
-	int nblocks = (int)trace_reader_stats(r)->blocks;
+	const struct trace_reader_stats *st = trace_reader_stats(r);
+	uint64_t nblocks = st->blocks;
+	p->damaged_blocks = st->damaged_blocks;
+	p->skipped_bytes = st->skipped_bytes;
+	p->truncated_bytes = st->truncated_bytes;
+	p->malformed = c.malformed;
+	p->unmatched_frees = live_set_pending(live);
 	trace_reader_close(r);
 	if (nblocks == 0) {
 		snprintf(err, errlen, "%s: no readable block in the trace", path);
 		live_set_free_all(live);
+		reach_map_free(reach);
 		free(p->trace_path);
+		free(p->program);
 		return -1;
 	}
 	if (c.malformed && warn) {
@@ -264,8 +323,17 @@ int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx,
 			 path);
 		warn(ctx, msg);
 	}
-	live_set_foreach(live, tally, p);
+	live_set_foreach(live, tally, &c);
 	live_set_free_all(live);
+	reach_map_free(reach);
+	if (p->reach_missing && warn) {
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+			 "%s: %" PRIu64 " outstanding blocks have no REACH record although the scan ran "
+			 "(damaged blocks?): they are unclassified",
+			 path, p->reach_missing);
+		warn(ctx, msg);
+	}
 	m->nprocs++;
 	return 0;
 }

@@ -7,6 +7,11 @@
  * dropped. So memory grows with the live blocks and the number of distinct
  * stacks, never with the length of the trace. Renderers and the blame step
  * read this model, never raw records.
+ *
+ * Every outstanding block also gets a leak kind (leak_kind.h): the kind of
+ * its REACH record when the trace holds a SCAN with status done, else
+ * unclassified. REACH records are kept aside while reading (reach_map.h)
+ * and applied to the live set at the end, so their order does not matter.
  */
 #ifndef HB_TRACE_MODEL_H
 #define HB_TRACE_MODEL_H
@@ -14,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "leak_kind.h"
 #include "trace_reader.h"
 
 struct tm_module {
@@ -33,7 +39,11 @@ struct tm_stack {
 	uint32_t *frame_module;
 	uint64_t *frame_offset; /* module-relative return addresses */
 	uint64_t out_bytes, out_blocks;
+	struct leak_tally kinds; /* the outstanding blocks by leak kind */
 };
+
+/* scan_status when the trace holds no SCAN record */
+#define TM_SCAN_NONE (-1)
 
 struct tm_process {
 	char *trace_path;
@@ -46,7 +56,17 @@ struct tm_process {
 	size_t nstacks;
 	uint64_t out_bytes, out_blocks;
 	uint64_t unknown_stack_bytes, unknown_stack_blocks; /* ALLOCs naming no known stack */
+	struct leak_tally unknown_stack_kinds;
+	struct leak_tally kinds;  /* every outstanding block, by leak kind */
 	uint64_t lost_events;
+	/* the exit-time reachability scan: the last SCAN record read */
+	int64_t scan_status;      /* TM_SCAN_NONE, or its hb_scan_status */
+	uint64_t scan_ns;         /* its duration */
+	uint64_t reach_missing;   /* outstanding blocks of a done scan without REACH */
+	/* what reading could not use (see trace_reader.h); a gate refuses a
+	 * trace with damage, while a truncated tail is a killed process */
+	uint64_t damaged_blocks, skipped_bytes, truncated_bytes;
+	uint64_t malformed, unmatched_frees;
 };
 
 struct tm_model {
@@ -60,6 +80,14 @@ struct tm_model {
 int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx, char *err, size_t errlen);
 
 void tm_free(struct tm_model *m);
+
+/* The scan status as `heapblame dump` names it: "done", "none" (no SCAN
+ * record), "no_memory", "no_threads", "off", or "?" for a value this
+ * reader does not know. */
+const char *tm_scan_name(const struct tm_process *p);
+
+/* Whether the trace's outstanding blocks carry reachability kinds. */
+int tm_scanned(const struct tm_process *p);
 
 /* The module of process p with this id, or NULL. */
 const struct tm_module *tm_module_of(const struct tm_process *p, uint32_t id);

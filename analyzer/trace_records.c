@@ -169,6 +169,36 @@ int rec_decode_end(const struct trace_record *r, struct rec_end *o)
 	return 0;
 }
 
+int rec_decode_scan(const struct trace_record *r, struct rec_scan *o)
+{
+	const uint8_t *p = r->body, *end = r->body + r->len;
+	U(o->time_ns);
+	U(o->status);
+	U(o->blocks);
+	U(o->bytes);
+	U(o->root_bytes);
+	U(o->duration_ns);
+	return 0;
+}
+
+int rec_decode_exec_failed(const struct trace_record *r, struct rec_exec_failed *o)
+{
+	const uint8_t *p = r->body, *end = r->body + r->len;
+	uint64_t err;
+	U(o->time_ns);
+	U(err);
+	o->err = hb_unzigzag(err);
+	return 0;
+}
+
+int rec_decode_reach(const struct trace_record *r, struct rec_reach *o)
+{
+	const uint8_t *p = r->body, *end = r->body + r->len;
+	U(o->id);
+	U(o->kind);
+	return 0;
+}
+
 static const char *const alloc_names[HB_ALLOC_KIND_COUNT] = {
 	"malloc", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc", "memalign",
 	"valloc", "pvalloc", "inherited",
@@ -178,6 +208,9 @@ static const char *const flush_names[] = {"periodic", "exit", "signal", "fork", 
 static const char *const end_names[] = {"exit", "signal", "_exit"};
 static const char *const loss_names[HB_LOSS_KIND_COUNT] = {"free_dropped", "fold_dropped", "encoder",
 							   "no_table_space"};
+
+static const char *const scan_names[] = {"done", "no_memory", "no_threads", "off"};
+static const char *const reach_names[HB_REACH_KIND_COUNT] = {"definite", "indirect", "reachable"};
 
 #define NAME(table, v) ((v) < sizeof(table) / sizeof(table[0]) ? table[v] : "?")
 
@@ -204,4 +237,14 @@ const char *rec_end_reason_name(uint64_t r)
 const char *rec_loss_kind_name(uint64_t k)
 {
 	return NAME(loss_names, k);
+}
+
+const char *rec_scan_status_name(uint64_t s)
+{
+	return NAME(scan_names, s);
+}
+
+const char *rec_reach_kind_name(uint64_t k)
+{
+	return NAME(reach_names, k);
 }

@@ -81,6 +81,19 @@ struct rec_end {
 	int64_t status;
 };
 
+struct rec_scan {
+	uint64_t time_ns, status, blocks, bytes, root_bytes, duration_ns;
+};
+
+struct rec_exec_failed {
+	uint64_t time_ns;
+	int64_t err; /* the errno exec failed with */
+};
+
+struct rec_reach {
+	uint64_t id, kind;
+};
+
 int rec_decode_process(const struct trace_record *r, struct rec_process *out);
 int rec_decode_module(const struct trace_record *r, struct rec_module *out);
 int rec_decode_stack(const struct trace_record *r, struct rec_stack *out);
@@ -92,6 +105,9 @@ int rec_decode_loss(const struct trace_record *r, struct rec_loss *out);
 int rec_decode_unload(const struct trace_record *r, struct rec_unload *out);
 int rec_decode_exec(const struct trace_record *r, struct rec_exec *out);
 int rec_decode_end(const struct trace_record *r, struct rec_end *out);
+int rec_decode_scan(const struct trace_record *r, struct rec_scan *out);
+int rec_decode_exec_failed(const struct trace_record *r, struct rec_exec_failed *out);
+int rec_decode_reach(const struct trace_record *r, struct rec_reach *out);
 
 /* Iterators over the variable parts; each returns 0 or -1 (malformed). */
 int rec_next_str(const uint8_t **p, const uint8_t *end, struct rec_str *out);
@@ -104,5 +120,7 @@ const char *rec_free_kind_name(uint64_t kind);
 const char *rec_flush_reason_name(uint64_t reason);
 const char *rec_end_reason_name(uint64_t reason);
 const char *rec_loss_kind_name(uint64_t kind);
+const char *rec_scan_status_name(uint64_t status); /* done, no_memory, no_threads, off */
+const char *rec_reach_kind_name(uint64_t kind);    /* definite, indirect, reachable */
 
 #endif

@@ -13,6 +13,10 @@
 #   bench/run-bench.sh report      offline analysis: `heapblame report` against
 #                                  `heaptrack_print --print-leaks 1` on one
 #                                  recording of each workload per tool
+#   bench/run-bench.sh scan        the exit-time reachability scan: bench/scanheap
+#                                  (1 M live blocks, ~100 MiB) bare, under heapblame
+#                                  with and without the scan, and under
+#                                  LeakSanitizer; median scan_ns against < 2 s
 #
 # Each run goes through bench's `treestat`, which measures the whole process
 # tree (wall, CPU of every process, peak of the summed RSS): heaptrack's tree
@@ -41,6 +45,12 @@
 #   SNAPSHOT [1]           copy the command and its shim to OUT/tool/ first and
 #                          measure the copies, so a rebuild during the run
 #                          cannot mix two versions into one table
+# Scan mode only (it never runs heaptrack or uses the kit):
+#   SCAN_BLOCKS [1000000]  scanheap -n: live blocks at exit (~105 B each)
+#   SCAN_LEAK_EVERY [100]  scanheap -l: one chain in N is leaked
+#   SCAN_OFF_RUN [1]       0 skips the heapblame run with HEAPBLAME_LEAK_SCAN=0
+#   LSAN_RUN [1]           0 skips LeakSanitizer (scanheap built with
+#                          -fsanitize=leak, detect_leaks=1 and =0)
 # Exit status: 0 when the run completed (targets missed or not); 1 when
 # heapblame's result check failed in some round; 2 on a usage or set-up error.
 # Needs: bash, gcc, awk, coreutils; heaptrack (and zstd, heaptrack_print)
@@ -57,6 +67,7 @@ MODE=${1:-alloc}
 
 ROUNDS=${ROUNDS:-5}
 [[ $MODE == report ]] && WORKLOADS=${WORKLOADS:-W1} # the workload the report targets are quoted on
+[[ $MODE == scan ]] && HEAPTRACK_RUN=0                # scan mode compares with LeakSanitizer instead
 WORKLOADS=${WORKLOADS:-"W1 W2 W3"}
 BUILD=${BUILD:-$PROJECT_ROOT/build}
 HEAPBLAME=${HEAPBLAME:-$BUILD/analyzer/heapblame}
@@ -67,6 +78,10 @@ LEAK=${LEAK:-0.0005}
 EVENTS_SLACK=${EVENTS_SLACK:-32}
 KEEP_TRACES=${KEEP_TRACES:-0}
 SNAPSHOT=${SNAPSHOT:-1}
+SCAN_BLOCKS=${SCAN_BLOCKS:-1000000}
+SCAN_LEAK_EVERY=${SCAN_LEAK_EVERY:-100}
+SCAN_OFF_RUN=${SCAN_OFF_RUN:-1}
+LSAN_RUN=${LSAN_RUN:-1}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-$BUILD/bench-results/$STAMP}
 
@@ -77,6 +92,8 @@ TARGET_RSS_RATIO=0.5        # heapblame peak tree RSS <= 0.5 x heaptrack's
 # Report mode: `heapblame report` against `heaptrack_print --print-leaks 1`.
 TARGET_REPORT_WALL_DIV=3    # heapblame report wall <= heaptrack_print's / 3
 TARGET_REPORT_RSS_RATIO=0.5 # heapblame report peak RSS <= 0.5 x heaptrack_print's
+# Scan mode: the exit-time reachability scan of 1 M blocks / ~100 MiB.
+TARGET_SCAN_S=2             # median scan_ns < 2 s
 
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/heapblame-bench.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
@@ -93,7 +110,11 @@ check_tools() {
     for wl in $WORKLOADS; do wl_args "$wl" > /dev/null; done
     command -v gcc > /dev/null || die "gcc missing (apt-get install gcc)"
     command -v awk > /dev/null || die "awk missing"
-    [[ -d $KIT/src ]] || die "benchmark kit not found at $KIT (set KIT)"
+    [[ $MODE == scan || -d $KIT/src ]] || die "benchmark kit not found at $KIT (set KIT)"
+    if [[ $MODE == scan ]]; then
+        if [[ ! $SCAN_BLOCKS =~ ^[0-9]+$ ]] || ((SCAN_BLOCKS < 8)); then die "SCAN_BLOCKS must be an integer >= 8"; fi
+        [[ $SCAN_LEAK_EVERY =~ ^[1-9][0-9]*$ ]] || die "SCAN_LEAK_EVERY must be a positive integer"
+    fi
     if [[ ! -x $TREESTAT ]]; then
         if [[ -f $BUILD/build.ninja ]]; then
             log "building treestat: ninja -C $BUILD bench/treestat"
@@ -168,7 +189,11 @@ machine_notes() {
         [[ $HEAPTRACK_RUN == 1 && $MODE == report ]] &&
             echo "heaptrack_print: $(heaptrack_print --version 2>&1 | head -1)"
         echo "mode: $MODE"
-        echo "rounds: $ROUNDS  workloads: $WORKLOADS  leak: $LEAK  events_slack: $EVENTS_SLACK"
+        if [[ $MODE == scan ]]; then
+            echo "rounds: $ROUNDS  scanheap: -n $SCAN_BLOCKS -l $SCAN_LEAK_EVERY  scan_off_run: $SCAN_OFF_RUN  lsan_run: $LSAN_RUN"
+        else
+            echo "rounds: $ROUNDS  workloads: $WORKLOADS  leak: $LEAK  events_slack: $EVENTS_SLACK"
+        fi
         echo "loadavg at start: $(cat /proc/loadavg)"
     } > "$OUT/machine.txt"
 }
@@ -763,6 +788,290 @@ summarize_report() {
     }' "$1"
 }
 
+# ---------------------------------------------------------------- mode scan
+#
+# The exit-time reachability scan. bench/scanheap builds SCAN_BLOCKS live
+# blocks (~105 B each, ~100 MiB for 1 M; a quarter of the words point to
+# other blocks; chain heads in a global table; one chain in SCAN_LEAK_EVERY
+# leaked) and returns from main. Every round runs, back to back under
+# treestat, in an order rotated by one every round:
+#   bare       scanheap
+#   heapblame  heapblame run -o DIR -- scanheap          (the scan runs at exit)
+#   hb-noscan  the same with HEAPBLAME_LEAK_SCAN=0       (SCAN_OFF_RUN=1)
+#   lsan       scanheap built -fsanitize=leak, detect_leaks=1   (LSAN_RUN=1)
+#   lsan-off   the same with detect_leaks=0
+# The scan's own time is the `scan_ns` of `heapblame dump --totals-only`
+# (the SCAN record: from stopping the threads to the last block classified);
+# its whole cost at exit, REACH records included, is heapblame's wall minus
+# hb-noscan's in the same round; LeakSanitizer's leak check, as an anchor,
+# is lsan's wall minus lsan-off's (its report and symbolization included).
+# Every heapblame run is checked against scanheap's RESULT line: scan done,
+# definite and indirect blocks and bytes equal, reachable at least the
+# program's, nothing unclassified, nothing lost. hb-noscan must say
+# `scan: off`; lsan must report exactly definite + indirect bytes and blocks.
+
+SCAN_HDR="round	tool	position	wall_s	cpu_s	user_s	sys_s	peak_tree_rss_kib	max_proc_rss_kib	exit	blocks	bytes	build_s	scan	scan_ns	live_bytes	definite_blocks	indirect_blocks	reachable_blocks	unclassified_blocks	trace_bytes	verify"
+
+# The benchmark program, with the kit Makefile's optimization flags, and
+# with LeakSanitizer if gcc can (LSAN_RUN is turned off otherwise).
+build_scanheap() {
+    local cflags=(-O2 -g -fomit-frame-pointer -Wall -Wextra)
+    KITBIN=$OUT/kit
+    mkdir -p "$KITBIN"
+    log "building scanheap -> $KITBIN"
+    gcc "${cflags[@]}" -o "$KITBIN/scanheap" "$HERE/scanheap.c" || die "could not build bench/scanheap.c"
+    if [[ $LSAN_RUN == 1 ]] &&
+        ! gcc "${cflags[@]}" -fsanitize=leak -o "$KITBIN/scanheap-lsan" "$HERE/scanheap.c" 2> "$SCRATCH/lsan-build.err"; then
+        log "gcc -fsanitize=leak failed ($(head -c 120 "$SCRATCH/lsan-build.err" | tr '\n' ' ')): LSAN_RUN=0"
+        LSAN_RUN=0
+    fi
+}
+
+scan_args() { echo "-n $SCAN_BLOCKS -l $SCAN_LEAK_EVERY"; }
+
+# verify_scan TOOL DIR STDOUT STDERR -> one line of 10 fields:
+#   "scan scan_ns live_bytes definite indirect reachable unclassified
+#    blocks bytes verdict"
+# heapblame: `heapblame dump --totals-only` against scanheap's RESULT;
+# hb-noscan: `scan: off`; lsan: LeakSanitizer's SUMMARY against definite +
+# indirect. A dump without a `scan:` key (an analyzer older than the scan)
+# gives NO-SCAN-KEY.
+verify_scan() {
+    local tool=$1 dir=$2 out=$3 err=$4 totals=$SCRATCH/scan-totals.txt
+    local tb ty tdb tdy tib tiy trb f
+    tb=$(result_kv "$out" blocks); ty=$(result_kv "$out" bytes)
+    tdb=$(result_kv "$out" definite_blocks); tdy=$(result_kv "$out" definite_bytes)
+    tib=$(result_kv "$out" indirect_blocks); tiy=$(result_kv "$out" indirect_bytes)
+    trb=$(result_kv "$out" reachable_blocks)
+    [[ -n $tb && -n $tdb && -n $tib && -n $trb ]] || { echo "- - - - - - - - - NO-RESULT-LINE"; return; }
+    case $tool in
+        lsan)
+            local lb ly
+            read -r ly lb < <(awk '/^SUMMARY: LeakSanitizer:/ { print $3, $7 }' "$err")
+            if [[ $ly == "$((tdy + tiy))" && $lb == "$((tdb + tib))" ]]; then
+                echo "- - - - - - - $tb $ty ok"
+            else
+                echo "- - - - - - - $tb $ty LSAN-MISMATCH(${lb:-none}:${ly:-none}/$((tdb + tib)):$((tdy + tiy)))"
+            fi
+            return
+            ;;
+        bare | lsan-off) echo "- - - - - - - $tb $ty ok"; return ;;
+    esac
+    shopt -s nullglob
+    local traces=("$dir"/*)
+    shopt -u nullglob
+    ((${#traces[@]} == 1)) || { echo "- - - - - - - $tb $ty TRACES-${#traces[@]}"; return; }
+    "$HEAPBLAME" dump --totals-only "${traces[0]}" > "$totals" 2> "$SCRATCH/scan-dump.err" ||
+        { echo "- - - - - - - $tb $ty DUMP-FAILED($(head -c 80 "$SCRATCH/scan-dump.err" | tr -s ' \n\t' '___'))"; return; }
+    local scan ns lb ly db dy ib iy rb ub lost
+    read -r scan ns lb ly db dy ib iy rb _ ub lost < <(awk -F': ' '
+        { v[$1] = $2 }
+        END {
+            n = split("scan scan_ns live_blocks live_bytes definite_blocks definite_bytes indirect_blocks indirect_bytes reachable_blocks reachable_bytes unclassified_blocks lost_events", k, " ")
+            for (i = 1; i <= n; i++) printf "%s ", (k[i] in v) && v[k[i]] != "" ? v[k[i]] : "-"
+            print ""
+        }' "$totals")
+    local fields="$scan $ns $ly $db $ib $rb $ub $tb $ty"
+    if [[ $scan == - ]]; then
+        echo "$fields NO-SCAN-KEY"
+        return
+    fi
+    local bad=""
+    if [[ $tool == hb-noscan ]]; then
+        [[ $scan == off ]] || bad+="scan=$scan-not-off,"
+        [[ $ub == "$lb" ]] || bad+="unclassified=$ub/$lb,"
+    else
+        [[ $scan == "done" ]] || bad+="scan=$scan,"
+        [[ $db == "$tdb" && $dy == "$tdy" ]] || bad+="definite=$db:$dy/$tdb:$tdy,"
+        [[ $ib == "$tib" && $iy == "$tiy" ]] || bad+="indirect=$ib:$iy/$tib:$tiy,"
+        [[ $rb =~ ^[0-9]+$ ]] && ((rb >= trb)) || bad+="reachable=$rb<$trb,"
+        [[ $ub == 0 ]] || bad+="unclassified=$ub,"
+        [[ $ns =~ ^[0-9]+$ ]] && ((ns > 0)) || bad+="scan_ns=$ns,"
+    fi
+    [[ $lost == 0 ]] || bad+="lost=$lost,"
+    if [[ -n $bad ]]; then echo "$fields MISMATCH(${bad%,})"; else echo "$fields ok"; fi
+}
+
+scan_one() { # ROUND TOOL POSITION
+    local r=$1 tool=$2 pos=$3 d=$SCRATCH/scan.$1 rc args
+    read -ra args <<< "$(scan_args)"
+    mkdir -p "$d"
+    rm -rf "$d/hb"; mkdir -p "$d/hb"
+    case $tool in
+        bare) run_timed "$tool" "$d" "$KITBIN/scanheap" "${args[@]}" ;;
+        heapblame) run_timed "$tool" "$d" "$HEAPBLAME" run -q -o "$d/hb" -- "$KITBIN/scanheap" "${args[@]}" ;;
+        hb-noscan)
+            run_timed "$tool" "$d" env HEAPBLAME_LEAK_SCAN=0 "$HEAPBLAME" run -q -o "$d/hb" -- "$KITBIN/scanheap" "${args[@]}" ;;
+        lsan) run_timed "$tool" "$d" env LSAN_OPTIONS=detect_leaks=1 "$KITBIN/scanheap-lsan" "${args[@]}" ;;
+        lsan-off) run_timed "$tool" "$d" env LSAN_OPTIONS=detect_leaks=0 "$KITBIN/scanheap-lsan" "${args[@]}" ;;
+    esac
+    rc=$?
+    local want=0 v
+    [[ $tool == lsan ]] && want=23 # LeakSanitizer's exit status when it found leaks
+    if ((rc != want)); then
+        v="- - - - - - - - - EXIT-$rc"
+        mkdir -p "$OUT/failed"; cp "$d/$tool.err" "$OUT/failed/scan.$r.$tool.err"
+        log "  !! $tool round $r exited $rc, not $want (see $OUT/failed/)"
+    else
+        v=$(verify_scan "$tool" "$d/hb" "$d/$tool.out" "$d/$tool.err")
+    fi
+    local scan ns ly db ib rb ub tb ty ver
+    read -r scan ns ly db ib rb ub tb ty ver <<< "$v"
+    [[ $ver == ok ]] || log "  !! $tool round $r: $ver"
+    local f vals=() ts=$d/$tool.ts
+    for f in wall_s cpu_s user_s sys_s peak_tree_rss_kib max_proc_rss_kib exit; do
+        v=$(kv "$ts" "$f"); vals+=("${v:--}")
+    done
+    local bs trace_bytes=-
+    bs=$(result_kv "$d/$tool.out" build_s)
+    [[ $tool == heapblame || $tool == hb-noscan ]] && trace_bytes=$(file_bytes "$d"/hb/*)
+    if [[ $KEEP_TRACES == 1 && $r == 1 && $tool == heapblame ]]; then
+        mkdir -p "$OUT/traces/scan"; cp "$d"/hb/* "$OUT/traces/scan/" 2> /dev/null
+    fi
+    rm -rf "$d/hb"
+    local IFS=$'\t'
+    echo "$r	$tool	$pos	${vals[*]}	$tb	$ty	${bs:--}	$scan	$ns	$ly	$db	$ib	$rb	$ub	$trace_bytes	$ver" >> "$OUT/scan-runs.tsv"
+    return 0
+}
+
+mode_scan() {
+    local tools=(bare heapblame) r i n pos tool args
+    read -ra args <<< "$(scan_args)"
+    [[ $SCAN_OFF_RUN == 1 ]] && tools+=(hb-noscan)
+    [[ $LSAN_RUN == 1 ]] && tools+=(lsan lsan-off)
+    n=${#tools[@]}
+    echo "$SCAN_HDR" > "$OUT/scan-runs.tsv"
+    log "warm-up: scanheap $(scan_args), bare and under heapblame"
+    mkdir -p "$SCRATCH/warm/hb"
+    "$KITBIN/scanheap" "${args[@]}" > /dev/null 2> "$SCRATCH/warm/err" ||
+        { cat "$SCRATCH/warm/err" >&2; die "scanheap does not run"; }
+    "$HEAPBLAME" run -q -o "$SCRATCH/warm/hb" -- "$KITBIN/scanheap" "${args[@]}" > /dev/null 2> "$SCRATCH/warm/err" ||
+        { cat "$SCRATCH/warm/err" >&2; die "heapblame run failed in the warm-up"; }
+    rm -rf "$SCRATCH/warm"
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for ((i = 0; i < n; i++)); do
+            tool=${tools[$(((i + r - 1) % n))]}
+            pos=$((i + 1))
+            log "round $r/$ROUNDS scan: $tool"
+            scan_one "$r" "$tool" "$pos"
+        done
+        rm -rf "${SCRATCH:?}/scan.$r"
+    done
+    {
+        summarize_scan "$OUT/scan-runs.tsv"
+        echo
+        echo "Run $STAMP: $ROUNDS rounds, $("$HEAPBLAME" --version 2>&1 | head -1), $(gcc --version | head -1)," \
+            "load average at start $(awk '/^loadavg/ {print $4, $5, $6}' "$OUT/machine.txt"), at end $(cut -d' ' -f1-3 /proc/loadavg)" \
+            "on$(awk -F': ' '/^cpu:/ {print $2}' "$OUT/machine.txt"). Absolute times are for this machine only." \
+            "Raw rows: scan-runs.tsv; machine and versions: machine.txt."
+    } > "$OUT/scan-summary.md"
+    cat "$OUT/scan-summary.md"
+    log "raw rows: $OUT/scan-runs.tsv   summary: $OUT/scan-summary.md"
+    if grep -q 'SOME FIGURES ARE VOID' "$OUT/scan-summary.md"; then
+        log "a result check failed: exit 1"
+        return 1
+    fi
+}
+
+# summarize_scan SCAN-RUNS.TSV -> markdown: one table.
+summarize_scan() {
+    awk -F'\t' -v target="$TARGET_SCAN_S" -v args="$(scan_args)" '
+    function med(s,    a, n, i, j, t) {
+        n = split(s, a, " ")
+        if (n == 0) return ""
+        for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+        return n % 2 ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    function lo(s,    a, n, i, m) { n = split(s, a, " "); m = a[1] + 0; for (i = 2; i <= n; i++) if (a[i] + 0 < m) m = a[i] + 0; return m }
+    function hi(s,    a, n, i, m) { n = split(s, a, " "); m = a[1] + 0; for (i = 2; i <= n; i++) if (a[i] + 0 > m) m = a[i] + 0; return m }
+    function f(x, fmt) { return x == "" ? "–" : sprintf(fmt, x) }
+    function rng(s, fmt) { return s == "" ? "–" : sprintf(fmt " (" fmt "–" fmt ")", med(s), lo(s), hi(s)) }
+    function num(x) { return x != "" && x != "-" }
+    function add(k, v) { L[k] = (k in L) ? L[k] " " v : v }
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    {
+        r = $c["round"]; t = $c["tool"]
+        if (!(r in seenr)) { seenr[r] = 1; nr++; R[nr] = r }
+        has[t] = 1
+        for (k in c) V[r, t, k] = $c[k]
+    }
+    END {
+        nver = nok = 0; bad = ""; noscan = 0
+        for (i = 1; i <= nr; i++) {
+            r = R[i]
+            split("bare heapblame hb-noscan lsan lsan-off", T, " ")
+            for (j = 1; j <= 5; j++) {
+                t = T[j]
+                if (!((r, t, "wall_s") in V)) continue
+                ver = V[r, t, "verify"]
+                nver++
+                if (ver == "ok") nok++
+                else { bad = bad " round " r " " t ": " ver ";"; if (ver == "NO-SCAN-KEY") noscan = 1 }
+                if (num(V[r, t, "blocks"])) { blocks = V[r, t, "blocks"]; bytes = V[r, t, "bytes"] }
+                add(t ",wall", V[r, t, "wall_s"]); add(t ",cpu", V[r, t, "cpu_s"])
+                add(t ",rss", V[r, t, "max_proc_rss_kib"] / 1024)
+                if (num(V[r, t, "build_s"])) add(t ",build", V[r, t, "build_s"])
+                if (t == "heapblame" && num(V[r, t, "scan_ns"]) && V[r, t, "scan"] == "done") {
+                    add("scan_s", V[r, t, "scan_ns"] / 1e9)
+                    if (V[r, t, "scan_ns"] > 0) add("rate", V[r, t, "live_bytes"] / 1048576 / (V[r, t, "scan_ns"] / 1e9))
+                }
+                if (t == "heapblame" && num(V[r, t, "trace_bytes"])) add("trace", V[r, t, "trace_bytes"] / 1048576)
+            }
+            if (((r, "bare", "wall_s") in V) && V[r, "bare", "wall_s"] > 0) {
+                if ((r, "heapblame", "wall_s") in V) add("x,heapblame", V[r, "heapblame", "wall_s"] / V[r, "bare", "wall_s"])
+                if ((r, "hb-noscan", "wall_s") in V) add("x,hb-noscan", V[r, "hb-noscan", "wall_s"] / V[r, "bare", "wall_s"])
+            }
+            if (((r, "heapblame", "wall_s") in V) && ((r, "hb-noscan", "wall_s") in V))
+                add("exitcost", V[r, "heapblame", "wall_s"] - V[r, "hb-noscan", "wall_s"])
+            if (((r, "lsan", "wall_s") in V) && ((r, "lsan-off", "wall_s") in V))
+                add("lsancost", V[r, "lsan", "wall_s"] - V[r, "lsan-off", "wall_s"])
+        }
+        void = nok < nver
+        print "# Exit-time reachability scan: `scanheap " args "`"
+        print ""
+        printf "%s live blocks, %.1f MiB, at exit; %d interleaved rounds (order rotated each round). Medians, range in\n", blocks, bytes / 1048576, nr
+        print "brackets; differences and ratios are paired within a round. scan s = `scan_ns` of `heapblame dump`"
+        print "(the SCAN record). Target: scan < " target " s."
+        print ""
+        if (noscan) {
+            print "**!!! `heapblame dump` printed no `scan:` key: this build of heapblame has no exit-time scan (or its analyzer"
+            print "cannot show it), so there is no scan figure and no result to check. !!!**"
+            print ""
+        }
+        if (void) {
+            print "**!!! RESULT CHECK FAILED in " (nver - nok) " of " nver " runs: the figures below are VOID !!!**"
+            print "**" bad "**"
+            print ""
+        }
+        print "| metric (median of rounds) | figure | target | verdict |"
+        print "|---|---|---|---|"
+        sv = med(L["scan_s"])
+        verdict = sv == "" ? "–" : (void ? "**VOID**" : (sv < target ? "PASS" : "**MISS**"))
+        printf "| heapblame scan s (scan_ns) | %s | < %s | %s |\n", rng(L["scan_s"], "%.3f"), target, verdict
+        printf "| scan rate, live MiB / scan s | %s | | |\n", rng(L["rate"], "%.0f")
+        printf "| wall s: bare | %s | | |\n", rng(L["bare,wall"], "%.3f")
+        printf "| wall s: heapblame run (scan on) | %s | | |\n", rng(L["heapblame,wall"], "%.3f")
+        printf "| wall slowdown: heapblame / bare | %s | | |\n", rng(L["x,heapblame"], "%.2f")
+        if (has["hb-noscan"]) {
+            printf "| wall s: heapblame run, HEAPBLAME_LEAK_SCAN=0 | %s | | |\n", rng(L["hb-noscan,wall"], "%.3f")
+            printf "| wall slowdown: scan off / bare | %s | | |\n", rng(L["x,hb-noscan"], "%.2f")
+            printf "| wall cost of the scan at exit (scan on - scan off) | %s | | |\n", rng(L["exitcost"], "%.3f")
+        }
+        if (has["lsan"]) {
+            printf "| LeakSanitizer wall s, detect_leaks=1 / =0 | %s / %s | | |\n", f(med(L["lsan,wall"]), "%.3f"), f(med(L["lsan-off,wall"]), "%.3f")
+            printf "| LeakSanitizer leak check (detect_leaks=1 - =0), for reference | %s | | |\n", rng(L["lsancost"], "%.3f")
+        }
+        printf "| scanheap build s (its own clock): bare / heapblame | %s / %s | | |\n", f(med(L["bare,build"]), "%.3f"), f(med(L["heapblame,build"]), "%.3f")
+        printf "| whole-tree CPU s: bare / heapblame / scan off | %s / %s / %s | | |\n", f(med(L["bare,cpu"]), "%.3f"), f(med(L["heapblame,cpu"]), "%.3f"), f(med(L["hb-noscan,cpu"]), "%.3f")
+        printf "| largest process RSS MiB: bare / heapblame / scan off | %s / %s / %s | | |\n", f(med(L["bare,rss"]), "%.1f"), f(med(L["heapblame,rss"]), "%.1f"), f(med(L["hb-noscan,rss"]), "%.1f")
+        printf "| heapblame trace MiB | %s | | |\n", f(med(L["trace"]), "%.1f")
+        printf "| result check (dump classes = scanheap RESULT; LSan summary) | %d of %d runs ok | every run | %s |\n", nok, nver, void ? "**MISMATCH**" : "PASS"
+        print ""
+        if (void) print "Targets: SOME FIGURES ARE VOID (a result check failed)."
+        else printf "Targets: %s.\n", verdict == "PASS" ? "1 PASS" : (verdict == "–" ? "no scan figure" : "1 MISS")
+    }' "$1"
+}
+
 # ---------------------------------------------------------------- main
 
 case $MODE in
@@ -786,8 +1095,18 @@ case $MODE in
         log "results -> $OUT"
         mode_report || exit 1
         ;;
+    scan)
+        check_tools
+        mkdir -p "$OUT" || die "cannot create $OUT"
+        OUT=$(cd "$OUT" && pwd)
+        build_scanheap
+        snapshot_tools
+        machine_notes
+        log "results -> $OUT"
+        mode_scan || exit 1
+        ;;
     -h | --help | help)
         sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'
         ;;
-    *) die "unknown mode '$MODE' (modes: alloc, report)" ;;
+    *) die "unknown mode '$MODE' (modes: alloc, report, scan)" ;;
 esac

@@ -56,7 +56,7 @@ static int kind_of(int i)
 
 static void root(void *const *words, size_t n)
 {
-	hb_reach_scan_root(&g, (uintptr_t)words, (uintptr_t)(words + n));
+	hb_reach_scan_root(&g, (uintptr_t)words, (uintptr_t)(words + n), 0);
 }
 
 START_TEST(sorted_by_address)
@@ -90,6 +90,17 @@ START_TEST(interior_pointer_reaches)
 	hb_reach_classify(&g);
 	ck_assert_int_eq(kind_of(1), HB_REACH_REACHABLE);
 	ck_assert_int_eq(kind_of(0), HB_REACH_DEFINITE);
+}
+END_TEST
+
+START_TEST(exact_root_needs_the_start)
+{
+	add_all(2);
+	void *r[2] = {(char *)blk[0] + 8, blk[1]};
+	hb_reach_scan_root(&g, (uintptr_t)r, (uintptr_t)(r + 2), 1);
+	hb_reach_classify(&g);
+	ck_assert_int_eq(kind_of(0), HB_REACH_DEFINITE);
+	ck_assert_int_eq(kind_of(1), HB_REACH_REACHABLE);
 }
 END_TEST
 
@@ -217,6 +228,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, root_reaches_transitively);
 	tcase_add_test(tc, interior_pointer_reaches);
 	tcase_add_test(tc, one_past_the_end_does_not_reach);
+	tcase_add_test(tc, exact_root_needs_the_start);
 	tcase_add_test(tc, lost_list_is_one_definite_head);
 	tcase_add_test(tc, lost_cycle_is_one_definite);
 	tcase_add_test(tc, leak_pointing_at_reachable_stays_definite);

@@ -1,0 +1,76 @@
+/*
+ * check_options.h - the options of `heapblame check`, which `heapblame run
+ * --check` takes too: one table, one parser, one help text, so the two
+ * commands cannot drift apart.
+ *
+ * Under `run`, check's -o/--output is spelled --check-output (run's
+ * --output says where traces go) and -w/--wrapper is run's own, passed to
+ * both the shim and the check; check's short options (-f, -n) are not
+ * taken, so that they never shadow one of run's.
+ */
+#ifndef HB_CHECK_OPTIONS_H
+#define HB_CHECK_OPTIONS_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum check_option_id {
+	CHECK_OPT_MAX_BYTES = 0x400,
+	CHECK_OPT_MAX_BLOCKS,
+	CHECK_OPT_KINDS,
+	CHECK_OPT_SUPPRESSIONS,
+	CHECK_OPT_PRINT_SUPPRESSIONS,
+	CHECK_OPT_BASELINE,
+	CHECK_OPT_FORMAT,
+	CHECK_OPT_OUTPUT,
+	CHECK_OPT_TOP,
+	CHECK_OPT_WRAPPER,
+	CHECK_OPT_SOURCE_ROOT,
+	CHECK_OPT_SYSROOT,
+	CHECK_OPT_DEBUG_DIR,
+	CHECK_OPT_DEBUGINFOD,
+};
+
+struct check_options {
+	unsigned kinds;                  /* leak_kind.h mask */
+	uint64_t max_bytes, max_blocks;  /* as given */
+	int have_max_bytes, have_max_blocks;
+	const char **supp_files;
+	size_t nsupp;
+	int print_suppressions;
+	const char *baseline;
+	const char *format;              /* text, json, junit, sarif */
+	const char *output;
+	size_t top;
+	const char **wrappers;
+	size_t nwrappers;
+	const char *source_root, *sysroot, *debug_dir;
+	int debuginfod;
+};
+
+/* check's long options (getopt_long form, NULL-terminated) as `heapblame
+ * check` spells them, and as `run --check` does. */
+extern const struct option check_options_long[];
+extern const struct option check_options_under_run[];
+
+/* Defaults; room for up to argc repeated options. Returns 0 or -1 (out of
+ * memory, said on stderr). */
+int check_options_init(struct check_options *o, int argc);
+void check_options_free(struct check_options *o);
+
+/* Applies option id (a CHECK_OPT_* value) with its argument. Returns 0, or
+ * -1 after saying on stderr what is wrong with the value. */
+int check_options_set(struct check_options *o, int id, const char *arg);
+
+/* The option lines of the help text; under_run: as `run --check` spells
+ * them. */
+void check_options_help(FILE *out, int under_run);
+
+/* The gate itself (cmd_check.c): loads the traces, applies the options,
+ * writes the result and returns the exit status: 0 within budget, 1 leaks
+ * over budget, 2 a usage or input error (said on stderr). */
+int check_execute(const struct check_options *o, char *const *traces, size_t ntraces);
+
+#endif

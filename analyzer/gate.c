@@ -1,0 +1,260 @@
+/*
+ * gate.c - counting leaks against suppressions, a baseline and a budget
+ * (see gate.h).
+ *
+ * The baseline step shares allowances between sites: sites whose keys
+ * collide share their baseline site's, and sites the baseline does not list
+ * share their module's pool. Sites draw in increasing order of leaked
+ * bytes, so an allowance covers as many whole sites as it can, and what is
+ * left over is counted on the largest ones; the order is total (ties are
+ * broken by position), so the result is deterministic.
+ */
+#include "gate.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+static void site_init(struct gate_site *gs, const struct blame_site *s, const struct leak_tally *kinds,
+		      unsigned mask)
+{
+	memset(gs, 0, sizeof(*gs));
+	gs->site = s;
+	gs->kinds = *kinds;
+	gs->leaked_bytes = leak_tally_bytes(kinds, mask);
+	gs->leaked_blocks = leak_tally_blocks(kinds, mask);
+	gs->suppressed = -1;
+}
+
+static uint64_t take(uint64_t *left, uint64_t want)
+{
+	uint64_t t = want < *left ? want : *left;
+	*left -= t;
+	return t;
+}
+
+struct order {
+	struct gate_site *s;
+	size_t pos;
+};
+
+static int by_leaked_ascending(const void *a, const void *b)
+{
+	const struct order *x = a, *y = b;
+	if (x->s->leaked_bytes != y->s->leaked_bytes)
+		return x->s->leaked_bytes < y->s->leaked_bytes ? -1 : 1;
+	if (x->s->leaked_blocks != y->s->leaked_blocks)
+		return x->s->leaked_blocks < y->s->leaked_blocks ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Step 3 for one module: what its sites leak beyond the baseline. */
+static int apply_baseline(struct gate_module *gm, struct baseline *base)
+{
+	struct baseline_module *bm = baseline_module(base, gm->mod->name);
+	struct order *ord = malloc((gm->nsites ? gm->nsites : 1) * sizeof(*ord));
+	if (!ord)
+		return -1;
+	size_t n = 0;
+	for (size_t i = 0; i < gm->nsites; i++)
+		if (gm->sites[i].suppressed < 0 && (gm->sites[i].leaked_bytes || gm->sites[i].leaked_blocks))
+			ord[n++] = (struct order){&gm->sites[i], i};
+	qsort(ord, n, sizeof(*ord), by_leaked_ascending);
+	for (size_t i = 0; i < n; i++) {
+		struct gate_site *gs = ord[i].s;
+		uint64_t cb = 0, ck = 0;
+		if (bm) {
+			char *key = baseline_key(gs->site);
+			if (!key) {
+				free(ord);
+				return -1;
+			}
+			struct baseline_site *bs = baseline_site(bm, key);
+			free(key);
+			if (bs) {
+				gs->base = GATE_BASE_SITE;
+				cb = take(&bs->left_bytes, gs->leaked_bytes);
+				ck = take(&bs->left_blocks, gs->leaked_blocks);
+			} else if (bm->pool_bytes || bm->pool_blocks) {
+				cb = take(&bm->pool_bytes, gs->leaked_bytes);
+				ck = take(&bm->pool_blocks, gs->leaked_blocks);
+				if (cb || ck)
+					gs->base = GATE_BASE_POOL;
+			}
+		}
+		gs->base_bytes = cb;
+		gs->base_blocks = ck;
+		gs->new_bytes = gs->leaked_bytes - cb;
+		gs->new_blocks = gs->leaked_blocks - ck;
+	}
+	free(ord);
+	return 0;
+}
+
+static int by_new_site(const void *a, const void *b)
+{
+	const struct gate_site *x = a, *y = b;
+	if (x->new_bytes != y->new_bytes)
+		return x->new_bytes < y->new_bytes ? 1 : -1;
+	if (x->new_blocks != y->new_blocks)
+		return x->new_blocks < y->new_blocks ? 1 : -1;
+	if (x->leaked_bytes != y->leaked_bytes)
+		return x->leaked_bytes < y->leaked_bytes ? 1 : -1;
+	uint64_t hx = x->site ? x->site->hash : 0, hy = y->site ? y->site->hash : 0;
+	return hx < hy ? -1 : hx > hy;
+}
+
+static int by_new_module(const void *a, const void *b)
+{
+	const struct gate_module *x = a, *y = b;
+	if (x->new_bytes != y->new_bytes)
+		return x->new_bytes < y->new_bytes ? 1 : -1;
+	if (x->new_blocks != y->new_blocks)
+		return x->new_blocks < y->new_blocks ? 1 : -1;
+	if (x->leaked_bytes != y->leaked_bytes)
+		return x->leaked_bytes < y->leaked_bytes ? 1 : -1;
+	int c = strcmp(x->mod->name, y->mod->name);
+	return c ? c : strcmp(x->mod->path, y->mod->path);
+}
+
+/* Steps 1 and 2 for one module. */
+static int build_module(struct gate_module *gm, const struct blame_module *m, const struct gate_options *o,
+			unsigned mask)
+{
+	gm->mod = m;
+	gm->sites = calloc(m->nsites + 1, sizeof(*gm->sites));
+	if (!gm->sites)
+		return -1;
+	struct leak_tally rest = m->kinds;
+	for (size_t i = 0; i < m->nsites; i++) {
+		site_init(&gm->sites[gm->nsites++], &m->sites[i], &m->sites[i].kinds, mask);
+		for (unsigned k = 0; k < LEAK_KIND_COUNT; k++) {
+			rest.bytes[k] -= rest.bytes[k] < m->sites[i].kinds.bytes[k] ? rest.bytes[k] : m->sites[i].kinds.bytes[k];
+			rest.blocks[k] -= rest.blocks[k] < m->sites[i].kinds.blocks[k] ? rest.blocks[k]
+											 : m->sites[i].kinds.blocks[k];
+		}
+	}
+	if (leak_tally_blocks(&rest, ~0u))
+		site_init(&gm->sites[gm->nsites++], NULL, &rest, mask);
+	for (size_t i = 0; i < gm->nsites; i++) {
+		struct gate_site *gs = &gm->sites[i];
+		if (gs->leaked_bytes || gs->leaked_blocks)
+			gs->suppressed = supp_find(o->supp, m, gs->site);
+		if (gs->suppressed >= 0) {
+			struct suppression *s = &o->supp->v[gs->suppressed];
+			s->bytes += gs->leaked_bytes;
+			s->blocks += gs->leaked_blocks;
+			s->sites++;
+			gm->suppressed_bytes += gs->leaked_bytes;
+			gm->suppressed_blocks += gs->leaked_blocks;
+		} else {
+			gm->leaked_bytes += gs->leaked_bytes;
+			gm->leaked_blocks += gs->leaked_blocks;
+			gs->new_bytes = gs->leaked_bytes;
+			gs->new_blocks = gs->leaked_blocks;
+		}
+	}
+	return 0;
+}
+
+int gate_build(struct gate_result *g, const struct blame_report *r, const struct gate_options *o)
+{
+	memset(g, 0, sizeof(*g));
+	g->report = r;
+	g->kinds = o->kinds | LEAK_MASK(LEAK_UNCLASSIFIED);
+	g->max_bytes = o->max_bytes;
+	g->max_blocks = o->max_blocks;
+	g->with_baseline = o->base != NULL;
+	g->mods = calloc(r->nmods ? r->nmods : 1, sizeof(*g->mods));
+	if (!g->mods)
+		return -1;
+	for (size_t i = 0; i < r->nmods; i++) {
+		struct gate_module *gm = &g->mods[g->nmods++];
+		if (build_module(gm, &r->mods[i], o, g->kinds) < 0)
+			return -1;
+		if (o->base && apply_baseline(gm, o->base) < 0)
+			return -1;
+		for (size_t k = 0; k < gm->nsites; k++) {
+			struct gate_site *gs = &gm->sites[k];
+			gm->new_bytes += gs->new_bytes;
+			gm->new_blocks += gs->new_blocks;
+			gm->counted_sites += gs->new_bytes || gs->new_blocks;
+			if (gs->suppressed < 0) {
+				g->baseline_bytes += gs->base_bytes;
+				g->baseline_blocks += gs->base_blocks;
+			}
+		}
+		qsort(gm->sites, gm->nsites, sizeof(*gm->sites), by_new_site);
+		g->new_bytes += gm->new_bytes;
+		g->new_blocks += gm->new_blocks;
+		g->leaked_bytes += gm->leaked_bytes;
+		g->leaked_blocks += gm->leaked_blocks;
+		g->suppressed_bytes += gm->suppressed_bytes;
+		g->suppressed_blocks += gm->suppressed_blocks;
+		g->counted_mods += gm->new_bytes || gm->new_blocks;
+	}
+	qsort(g->mods, g->nmods, sizeof(*g->mods), by_new_module);
+	g->fail = g->new_bytes > g->max_bytes || g->new_blocks > g->max_blocks;
+	return 0;
+}
+
+void gate_free(struct gate_result *g)
+{
+	for (size_t i = 0; i < g->nmods; i++)
+		free(g->mods[i].sites);
+	free(g->mods);
+	memset(g, 0, sizeof(*g));
+}
+
+void gate_budget(const struct gate_result *g, char *out, size_t cap)
+{
+	char b[32], k[48];
+	report_size(b, sizeof(b), g->max_bytes == GATE_UNLIMITED ? 0 : g->max_bytes);
+	snprintf(k, sizeof(k), "%" PRIu64 " block%s", g->max_blocks, g->max_blocks == 1 ? "" : "s");
+	if (g->max_bytes == 0 && g->max_blocks == 0)
+		snprintf(out, cap, "0");
+	else if (g->max_bytes == GATE_UNLIMITED && g->max_blocks == GATE_UNLIMITED)
+		snprintf(out, cap, "none");
+	else if (g->max_blocks == GATE_UNLIMITED)
+		snprintf(out, cap, "%s", b);
+	else if (g->max_bytes == GATE_UNLIMITED)
+		snprintf(out, cap, "%s", k);
+	else
+		snprintf(out, cap, "%s and %s", b, k);
+}
+
+void gate_verdict(const struct gate_result *g, char *out, size_t cap)
+{
+	char sz[32], budget[96];
+	report_size(sz, sizeof(sz), g->new_bytes);
+	gate_budget(g, budget, sizeof(budget));
+	snprintf(out, cap, "heapblame: %s in %" PRIu64 " block%s leaked%s in %zu module%s (budget %s): %s", sz,
+		 g->new_blocks, g->new_blocks == 1 ? "" : "s", g->with_baseline ? " beyond the baseline" : "",
+		 g->counted_mods, g->counted_mods == 1 ? "" : "s", budget, g->fail ? "FAIL" : "PASS");
+}
+
+const struct blame_frame *gate_allocating_frame(const struct blame_module *m, const struct blame_site *s)
+{
+	if (!s || !s->nframes)
+		return NULL;
+	for (size_t i = 0; i < s->nframes; i++)
+		if (s->frames[i].module && strcmp(s->frames[i].module, m->name) == 0)
+			return &s->frames[i];
+	return &s->frames[0];
+}
+
+const struct blame_frame *gate_source_frame(const struct blame_module *m, const struct blame_site *s)
+{
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < s->nframes; i++)
+		if (s->frames[i].module && strcmp(s->frames[i].module, m->name) == 0 && s->frames[i].file &&
+		    s->frames[i].line > 0)
+			return &s->frames[i];
+	for (size_t i = 0; i < s->nframes; i++)
+		if (s->frames[i].file && s->frames[i].line > 0)
+			return &s->frames[i];
+	return NULL;
+}

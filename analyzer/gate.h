@@ -1,0 +1,122 @@
+/*
+ * gate.h - `heapblame check`'s verdict: which outstanding memory counts as
+ * leaked, what suppressions and a baseline hide, and whether the rest is
+ * within budget. Its renderers (text, JSON, JUnit, SARIF) read this model
+ * only.
+ *
+ * From the blame report (every site, no --top cut), site by site:
+ *   1. leaked = the site's blocks of the counted kinds (--kinds, default
+ *      definite and indirect) plus its unclassified blocks: a block no
+ *      scan classified may be a leak, so it always counts;
+ *   2. a site that a suppression matches is hidden (the first matching
+ *      rule gets the credit: suppressions.h);
+ *   3. with a baseline, the site counts only what it leaks beyond what the
+ *      baseline allows it (baseline.h), bytes and blocks each;
+ *   4. the verdict fails when the counted bytes exceed --max-bytes or the
+ *      counted blocks exceed --max-blocks.
+ * A module's blocks that belong to no known stack (their STACK record was
+ * lost) form a site without frames, which only module: rules match.
+ */
+#ifndef HB_GATE_H
+#define HB_GATE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "baseline.h"
+#include "blame.h"
+#include "suppressions.h"
+
+#define GATE_UNLIMITED UINT64_MAX
+
+struct gate_options {
+	unsigned kinds;                  /* leak_kind.h mask; unclassified is added */
+	uint64_t max_bytes, max_blocks;  /* GATE_UNLIMITED: no limit */
+	struct supp_list *supp;          /* NULL: none; hit counts are filled in */
+	struct baseline *base;           /* NULL: none; its allowances are used up */
+};
+
+enum gate_base_match {
+	GATE_BASE_NONE,    /* no baseline, or a site it does not know: all new */
+	GATE_BASE_SITE,    /* matched a baseline site by its stack */
+	GATE_BASE_POOL,    /* covered by what the baseline module held beyond its listed sites */
+};
+
+struct gate_site {
+	const struct blame_site *site;   /* NULL: blocks of no known stack */
+	struct leak_tally kinds;         /* every kind (reachable too) */
+	uint64_t leaked_bytes, leaked_blocks; /* counted kinds + unclassified */
+	long suppressed;                 /* index of the hiding rule, or -1 */
+	enum gate_base_match base;
+	uint64_t base_bytes, base_blocks; /* what the baseline allowed it */
+	uint64_t new_bytes, new_blocks;  /* what counts against the budget */
+};
+
+struct gate_module {
+	const struct blame_module *mod;
+	struct gate_site *sites;         /* counted first (most new bytes), then the rest */
+	size_t nsites;
+	uint64_t leaked_bytes, leaked_blocks;         /* not suppressed */
+	uint64_t suppressed_bytes, suppressed_blocks; /* leaked, hidden by rules */
+	uint64_t new_bytes, new_blocks;               /* counted */
+	size_t counted_sites;            /* sites with new bytes or blocks */
+};
+
+struct gate_result {
+	struct gate_module *mods;        /* counted modules first (most new bytes), then the rest */
+	size_t nmods;
+	size_t counted_mods;
+	unsigned kinds;                  /* counted kinds, unclassified included */
+	uint64_t max_bytes, max_blocks;
+	uint64_t new_bytes, new_blocks;  /* counted against the budget */
+	uint64_t leaked_bytes, leaked_blocks;         /* before the baseline */
+	uint64_t suppressed_bytes, suppressed_blocks;
+	uint64_t baseline_bytes, baseline_blocks;     /* leaked, allowed by the baseline */
+	int with_baseline;
+	int fail;
+	const struct blame_report *report;
+};
+
+/* Builds the verdict. Returns 0, or -1 out of memory. */
+int gate_build(struct gate_result *g, const struct blame_report *r, const struct gate_options *o);
+void gate_free(struct gate_result *g);
+
+/* The closing sentence, without newline: "heapblame: 4.10 KiB in 3 blocks
+ * leaked in 1 module (budget 0): FAIL". */
+void gate_verdict(const struct gate_result *g, char *out, size_t cap);
+
+/* "0", "1.00 KiB", "10 blocks", "1.00 KiB and 10 blocks": the budget. */
+void gate_budget(const struct gate_result *g, char *out, size_t cap);
+
+/* The site's allocating frame: its first frame in the blamed module (else
+ * its first frame); NULL for a site without frames. */
+const struct blame_frame *gate_allocating_frame(const struct blame_module *m, const struct blame_site *s);
+
+/* The site's allocating source line: the first frame of the blamed module
+ * with a file and a line, else the first frame with both; NULL if none. */
+const struct blame_frame *gate_source_frame(const struct blame_module *m, const struct blame_site *s);
+
+/* Renderers: text for people, JSON (docs/check.md), JUnit XML, SARIF 2.1.0.
+ * notes: messages about the traces (no scan, ...), each one sentence.
+ * top: sites shown per module in text and JUnit (0: all). Each returns 0,
+ * or -1 out of memory. */
+struct gate_render {
+	const char *const *notes;
+	size_t nnotes;
+	size_t top;
+	int print_suppressions;
+	const struct supp_list *supp;
+	const char *baseline_path;
+	const char *source_root;         /* SARIF: paths under it become relative */
+	const char *const *traces;
+	size_t ntraces;
+};
+
+int gate_text(FILE *f, const struct gate_result *g, const struct gate_render *o);
+/* The --print-suppressions table: each rule, where it is, what it hid. */
+void gate_text_suppressions(FILE *f, const struct supp_list *l);
+int gate_json(FILE *f, const struct gate_result *g, const struct gate_render *o);
+int report_junit(FILE *f, const struct gate_result *g, const struct gate_render *o);
+int report_sarif(FILE *f, const struct gate_result *g, const struct gate_render *o);
+
+#endif

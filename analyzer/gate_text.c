@@ -1,0 +1,129 @@
+/*
+ * gate_text.c - `heapblame check` for people and CI logs: what was
+ * counted, module by module with its top sites, what was not counted and
+ * why (suppressed, in the baseline, kinds not counted), and, always as the
+ * last line, the verdict in one sentence (gate_verdict), so that a log's
+ * tail says PASS or FAIL and why.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "gate.h"
+#include "report.h"
+
+#define FRAMES_SHOWN 14
+
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* "definite 2, unclassified 1" over the counted kinds of a tally. */
+static void kinds_blocks(FILE *f, const struct leak_tally *t, unsigned mask)
+{
+	for (unsigned k = 0, n = 0; k < LEAK_KIND_COUNT; k++)
+		if ((mask & LEAK_MASK(k)) && t->blocks[k])
+			fprintf(f, "%s%s %" PRIu64, n++ ? ", " : "", leak_kind_name(k), t->blocks[k]);
+}
+
+static void print_site(FILE *f, const struct gate_site *gs, unsigned mask)
+{
+	char sz[32], bz[32];
+	report_size(sz, sizeof(sz), gs->new_bytes);
+	fprintf(f, "        %s in %" PRIu64 " block%s (", sz, gs->new_blocks, plural(gs->new_blocks));
+	kinds_blocks(f, &gs->kinds, mask);
+	fprintf(f, ")");
+	if (gs->base == GATE_BASE_SITE || gs->base == GATE_BASE_POOL) {
+		report_size(bz, sizeof(bz), gs->base_bytes);
+		fprintf(f, " beyond the %s in %" PRIu64 " block%s the baseline allows%s", bz, gs->base_blocks,
+			plural(gs->base_blocks), gs->base == GATE_BASE_POOL ? " (by module total)" : "");
+	}
+	fputc('\n', f);
+	if (!gs->site) {
+		fprintf(f, "          (stack unknown: its STACK record was lost)\n");
+		return;
+	}
+	size_t n = gs->site->nframes < FRAMES_SHOWN ? gs->site->nframes : FRAMES_SHOWN;
+	for (size_t q = 0; q < n; q++)
+		report_text_frame(f, &gs->site->frames[q]);
+	if (gs->site->nframes > n)
+		fprintf(f, "          ... %zu more frames\n", gs->site->nframes - n);
+}
+
+static void print_module(FILE *f, const struct gate_module *gm, unsigned mask, size_t top)
+{
+	const struct blame_module *m = gm->mod;
+	struct leak_tally counted = {{0}, {0}};
+	for (size_t i = 0; i < gm->nsites; i++)
+		if (gm->sites[i].new_bytes || gm->sites[i].new_blocks)
+			leak_tally_merge(&counted, &gm->sites[i].kinds);
+	char sz[32];
+	report_size(sz, sizeof(sz), gm->new_bytes);
+	fprintf(f, "%s  %s in %" PRIu64 " block%s leaked (", m->name, sz, gm->new_blocks, plural(gm->new_blocks));
+	kinds_blocks(f, &counted, mask);
+	fprintf(f, ")\n      %s\n", m->path);
+	size_t shown = top && gm->counted_sites > top ? top : gm->counted_sites;
+	for (size_t i = 0; i < shown; i++)
+		print_site(f, &gm->sites[i], mask);
+	if (gm->counted_sites > shown)
+		fprintf(f, "      ... %zu more sites (--top 0 shows all)\n", gm->counted_sites - shown);
+	fputc('\n', f);
+}
+
+void gate_text_suppressions(FILE *f, const struct supp_list *l)
+{
+	fprintf(f, "suppressions:\n");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct suppression *s = &l->v[i];
+		char sz[32];
+		report_size(sz, sizeof(sz), s->bytes);
+		fprintf(f, "  %s:%u  %-32s ", s->file, s->line, s->text);
+		if (s->sites)
+			fprintf(f, "hid %s in %" PRIu64 " block%s (%" PRIu64 " site%s)\n", sz, s->blocks, plural(s->blocks),
+				s->sites, plural(s->sites));
+		else
+			fprintf(f, "unused\n");
+	}
+	fputc('\n', f);
+}
+
+int gate_text(FILE *f, const struct gate_result *g, const struct gate_render *o)
+{
+	char kinds[96];
+	leak_kinds_format(g->kinds, kinds, sizeof(kinds));
+	fprintf(f, "heapblame check: %zu trace%s; counted: %s\n", o->ntraces, o->ntraces == 1 ? "" : "s", kinds);
+	for (size_t i = 0; i < o->nnotes; i++)
+		fprintf(f, "%s\n", o->notes[i]);
+	fputc('\n', f);
+	for (size_t i = 0; i < g->nmods && i < g->counted_mods; i++)
+		print_module(f, &g->mods[i], g->kinds, o->top);
+	if (o->print_suppressions && o->supp && o->supp->n)
+		gate_text_suppressions(f, o->supp);
+	char sz[32];
+	if (g->suppressed_blocks || g->suppressed_bytes) {
+		size_t used = 0;
+		for (size_t i = 0; o->supp && i < o->supp->n; i++)
+			used += o->supp->v[i].sites != 0;
+		report_size(sz, sizeof(sz), g->suppressed_bytes);
+		fprintf(f, "not counted: %s in %" PRIu64 " block%s hidden by %zu suppression%s%s\n", sz,
+			g->suppressed_blocks, plural(g->suppressed_blocks), used, used == 1 ? "" : "s",
+			o->print_suppressions ? "" : " (--print-suppressions lists them)");
+	}
+	if (g->baseline_bytes || g->baseline_blocks) {
+		report_size(sz, sizeof(sz), g->baseline_bytes);
+		fprintf(f, "not counted: %s in %" PRIu64 " block%s leaked as in the baseline %s\n", sz, g->baseline_blocks,
+			plural(g->baseline_blocks), o->baseline_path ? o->baseline_path : "");
+	}
+	const struct leak_tally *all = &g->report->kinds;
+	for (unsigned k = 0; k < LEAK_KIND_COUNT; k++) {
+		if ((g->kinds & LEAK_MASK(k)) || !all->blocks[k])
+			continue;
+		report_size(sz, sizeof(sz), all->bytes[k]);
+		fprintf(f, "not counted: %s in %" PRIu64 " %s block%s (not in --kinds)\n", sz, all->blocks[k],
+			leak_kind_name(k), plural(all->blocks[k]));
+	}
+	char verdict[256];
+	gate_verdict(g, verdict, sizeof(verdict));
+	fprintf(f, "%s\n", verdict);
+	return 0;
+}

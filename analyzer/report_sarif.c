@@ -1,0 +1,294 @@
+/*
+ * report_sarif.c - `heapblame check --format sarif`: SARIF 2.1.0, the
+ * static-analysis result format GitHub code scanning uploads
+ * (github/codeql-action/upload-sarif) and other dashboards read.
+ *
+ * One result per counted leak site, located at the site's allocating
+ * source line: the first frame of the blamed module with a file and a
+ * line (gate_source_frame). Its rule says the site's most serious counted
+ * kind (definite, then indirect, then unclassified, then reachable); its
+ * message says how much leaked, where it was allocated and through which
+ * entry point; result.stacks carries the whole symbolized stack; and
+ * partialFingerprints carries a hash of the module and the symbolized
+ * stack (the baseline's key, baseline.h), which survives rebuilds, so
+ * GitHub tracks one alert per site across runs. Level "error" when the
+ * verdict is FAIL, else "warning".
+ *
+ * Paths: a source file under --source-root (default: the current
+ * directory, where CI runs from the repository's root) is written relative
+ * to it, with uriBaseId %SRCROOT% (declared in originalUriBaseIds), which is
+ * what GitHub maps to files of the repository; other files are file://
+ * URIs; a file whose compilation directory is unknown keeps its relative
+ * name, without a base. A site with no line information is located at its module's file,
+ * line 1, and says so in its message.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "baseline.h"
+#include "gate.h"
+#include "json_out.h"
+#include "report.h"
+
+#ifndef HB_VERSION
+#define HB_VERSION "unknown"
+#endif
+
+struct rule {
+	enum leak_kind kind;
+	const char *id, *name, *short_text, *full_text;
+};
+
+static const struct rule rules[] = {
+	{LEAK_DEFINITE, "heapblame/definite-leak", "DefiniteLeak", "Memory definitely lost",
+	 "Blocks outstanding at exit that no pointer reaches, from the roots (writable data, thread stacks and "
+	 "registers, thread-local storage) or from any other block: nothing can free them."},
+	{LEAK_INDIRECT, "heapblame/indirect-leak", "IndirectLeak", "Memory indirectly lost",
+	 "Blocks outstanding at exit reached only through definitely or indirectly lost blocks: they are lost "
+	 "with them, and freeing the definitely lost blocks' owners usually fixes them too."},
+	{LEAK_UNCLASSIFIED, "heapblame/unclassified-leak", "UnclassifiedLeak", "Memory outstanding, not classified",
+	 "Blocks outstanding at the end of a trace that has no reachability scan (a killed process, a scan "
+	 "switched off or failed): they may be leaks, so they are counted as leaks."},
+	{LEAK_REACHABLE, "heapblame/still-reachable", "StillReachable", "Memory still reachable at exit",
+	 "Blocks outstanding at exit that a root still points to (caches, globals): counted only when --kinds "
+	 "includes reachable."},
+};
+#define NRULES (sizeof(rules) / sizeof(rules[0]))
+
+static size_t rule_of(const struct gate_site *gs, unsigned mask)
+{
+	for (size_t i = 0; i < NRULES; i++)
+		if ((mask & LEAK_MASK(rules[i].kind)) && gs->kinds.blocks[rules[i].kind])
+			return i;
+	return 2; /* unclassified: a site counted without blocks of a counted kind cannot happen */
+}
+
+/* A JSON string holding prefix then path as a URI: unreserved characters
+ * and '/' as they are, every other byte %XX; slash adds a final '/' when
+ * path lacks one (a base URI must end with one). */
+static void uri(FILE *f, const char *prefix, const char *path, int slash)
+{
+	fprintf(f, "\"%s", prefix);
+	const unsigned char *p = (const unsigned char *)path;
+	for (; *p; p++) {
+		unsigned c = *p;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~/+", (int)c))
+			fputc((int)c, f);
+		else
+			fprintf(f, "%%%02X", c);
+	}
+	if (slash && (p == (const unsigned char *)path || p[-1] != '/'))
+		fputc('/', f);
+	fputc('"', f);
+}
+
+/* An artifactLocation for path: relative to root (uriBaseId %SRCROOT%)
+ * when under it, else a file:// URI; a path that is still relative (its
+ * compilation directory is unknown) is written as it is, with no base. */
+static void artifact(FILE *f, const char *path, const char *root)
+{
+	size_t rl = root ? strlen(root) : 0;
+	fprintf(f, "\"artifactLocation\": {\"uri\": ");
+	if (path[0] != '/') {
+		uri(f, "", path, 0);
+		fprintf(f, "}");
+	} else if (rl && strncmp(path, root, rl) == 0 && (root[rl - 1] == '/' || path[rl] == '/')) {
+		const char *rel = path + rl;
+		while (*rel == '/')
+			rel++;
+		uri(f, "", rel, 0);
+		fprintf(f, ", \"uriBaseId\": \"%%SRCROOT%%\"}");
+	} else {
+		uri(f, "file://", path, 0);
+		fprintf(f, "}");
+	}
+}
+
+/* dir/file with "." and ".." resolved lexically (the build tree may be
+ * gone: no realpath), into out; file alone when it is absolute or dir is
+ * NULL. */
+static const char *source_path(const char *dir, const char *file, char *out, size_t cap)
+{
+	if (file[0] == '/' || !dir)
+		return file;
+	char joined[8192];
+	int n = snprintf(joined, sizeof(joined), "%s/%s", dir, file);
+	if (n < 0 || (size_t)n >= sizeof(joined) || (size_t)n >= cap)
+		return file;
+	size_t len = 0;
+	for (char *seg = strtok(joined, "/"); seg; seg = strtok(NULL, "/")) {
+		if (!strcmp(seg, "."))
+			continue;
+		if (!strcmp(seg, "..")) {
+			while (len && out[len - 1] != '/')
+				len--;
+			if (len)
+				len--;
+			continue;
+		}
+		out[len++] = '/';
+		size_t sl = strlen(seg);
+		memcpy(out + len, seg, sl);
+		len += sl;
+	}
+	if (!len)
+		out[len++] = '/';
+	out[len] = '\0';
+	return dir[0] == '/' ? out : file;
+}
+
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+	for (; s && *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static void physical(FILE *f, const char *dir, const char *file, int line, const char *root)
+{
+	char buf[8192];
+	fprintf(f, "\"physicalLocation\": {");
+	artifact(f, source_path(dir, file, buf, sizeof(buf)), root);
+	fprintf(f, ", \"region\": {\"startLine\": %d}}", line > 0 ? line : 1);
+}
+
+static int result(FILE *f, const struct gate_result *g, const struct gate_module *gm, const struct gate_site *gs,
+		  const struct gate_render *o, int first)
+{
+	const struct blame_module *m = gm->mod;
+	const struct blame_site *s = gs->site;
+	size_t ri = rule_of(gs, g->kinds);
+	const struct blame_frame *a = gate_allocating_frame(m, s), *src = gate_source_frame(m, s);
+	char *msg = NULL;
+	size_t msglen = 0;
+	FILE *mf = open_memstream(&msg, &msglen);
+	if (!mf)
+		return -1;
+	char sz[32];
+	report_size(sz, sizeof(sz), gs->new_bytes);
+	fprintf(mf, "%s in %" PRIu64 " block%s leaked", sz, gs->new_blocks, gs->new_blocks == 1 ? "" : "s");
+	if (gs->base != GATE_BASE_NONE)
+		fprintf(mf, " beyond the baseline");
+	fprintf(mf, " (");
+	for (unsigned k = 0, n = 0; k < LEAK_KIND_COUNT; k++)
+		if ((g->kinds & LEAK_MASK(k)) && gs->kinds.blocks[k])
+			fprintf(mf, "%s%s %" PRIu64, n++ ? ", " : "", leak_kind_name(k), gs->kinds.blocks[k]);
+	fprintf(mf, "), allocated by %s", m->name);
+	if (a && a->function)
+		fprintf(mf, "'s %s%s", a->function, a->function[strlen(a->function) - 1] == ')' ? "" : "()");
+	if (s && s->entry)
+		fprintf(mf, ", entered via %s%s", s->entry, s->entry[strlen(s->entry) - 1] == ')' ? "" : "()");
+	if (!src)
+		fprintf(mf, "; no line information (no debug info for %s)", m->name);
+	fprintf(mf, ".");
+	if (fclose(mf) != 0) {
+		free(msg);
+		return -1;
+	}
+	fprintf(f, "%s\n        {\"ruleId\": \"%s\", \"ruleIndex\": %zu, \"level\": \"%s\",\n         \"message\": {\"text\": ",
+		first ? "" : ",", rules[ri].id, ri, g->fail ? "error" : "warning");
+	json_out_strn(f, msg, msglen);
+	free(msg);
+	fprintf(f, "},\n         \"locations\": [{");
+	if (src)
+		physical(f, src->dir, src->file, src->line, o->source_root);
+	else
+		physical(f, NULL, m->path, 1, o->source_root);
+	if (a && a->function) {
+		fprintf(f, ", \"logicalLocations\": [{\"fullyQualifiedName\": ");
+		json_out_str(f, a->function);
+		fprintf(f, ", \"kind\": \"function\"}]");
+	}
+	fprintf(f, "}],\n");
+	char *key = baseline_key(s);
+	if (!key)
+		return -1;
+	uint64_t h = fnv1a(fnv1a(0xcbf29ce484222325ull, m->name), key);
+	free(key);
+	fprintf(f, "         \"partialFingerprints\": {\"heapblameSite/v1\": \"%016" PRIx64 "\"},\n", h);
+	fprintf(f, "         \"stacks\": [{\"message\": {\"text\": \"allocation stack, innermost frame first\"}, "
+		   "\"frames\": [");
+	for (size_t q = 0; s && q < s->nframes; q++) {
+		const struct blame_frame *fr = &s->frames[q];
+		fprintf(f, "%s\n           {\"location\": {", q ? "," : "");
+		int any = 0;
+		if (fr->file && fr->line > 0) {
+			physical(f, fr->dir, fr->file, fr->line, o->source_root);
+			any = 1;
+		}
+		if (fr->function) {
+			fprintf(f, "%s\"logicalLocations\": [{\"fullyQualifiedName\": ", any ? ", " : "");
+			json_out_str(f, fr->function);
+			fprintf(f, ", \"kind\": \"function\"}]");
+			any = 1;
+		}
+		if (!any)
+			fprintf(f, "\"message\": {\"text\": \"+0x%" PRIx64 "\"}", fr->offset);
+		fprintf(f, "}, \"module\": ");
+		json_out_str(f, fr->module ? fr->module : "?");
+		fprintf(f, "}");
+	}
+	fprintf(f, "]}],\n         \"properties\": {\"module\": ");
+	json_out_str(f, m->name);
+	fprintf(f, ", \"modulePath\": ");
+	json_out_str(f, m->path);
+	fprintf(f, ", \"bytes\": %" PRIu64 ", \"blocks\": %" PRIu64, gs->new_bytes, gs->new_blocks);
+	json_out_kinds(f, &gs->kinds);
+	fprintf(f, "}}");
+	return 0;
+}
+
+int report_sarif(FILE *f, const struct gate_result *g, const struct gate_render *o)
+{
+	fprintf(f, "{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"version\": \"2.1.0\",\n");
+	fprintf(f, "  \"runs\": [\n    {\n      \"tool\": {\"driver\": {\"name\": \"heapblame\", \"version\": \"%s\", "
+		   "\"semanticVersion\": \"%s\", \"rules\": [",
+		HB_VERSION, HB_VERSION);
+	for (size_t i = 0; i < NRULES; i++) {
+		const struct rule *r = &rules[i];
+		fprintf(f, "%s\n        {\"id\": \"%s\", \"name\": \"%s\", \"shortDescription\": {\"text\": ", i ? "," : "",
+			r->id, r->name);
+		json_out_str(f, r->short_text);
+		fprintf(f, "}, \"fullDescription\": {\"text\": ");
+		json_out_str(f, r->full_text);
+		fprintf(f, "}, \"help\": {\"text\": ");
+		json_out_str(f, r->full_text);
+		fprintf(f, "}, \"defaultConfiguration\": {\"level\": \"%s\"}, \"properties\": {\"tags\": [\"memory\", "
+			   "\"leak\"]}}",
+			r->kind == LEAK_REACHABLE ? "note" : "error");
+	}
+	fprintf(f, "]}},\n");
+	if (o->source_root) {
+		fprintf(f, "      \"originalUriBaseIds\": {\"%%SRCROOT%%\": {\"uri\": ");
+		uri(f, "file://", o->source_root, 1);
+		fprintf(f, "}},\n");
+	}
+	fprintf(f, "      \"results\": [");
+	int first = 1;
+	for (size_t i = 0; i < g->nmods; i++) {
+		const struct gate_module *gm = &g->mods[i];
+		for (size_t k = 0; k < gm->nsites; k++) {
+			const struct gate_site *gs = &gm->sites[k];
+			if (!gs->new_bytes && !gs->new_blocks)
+				continue;
+			if (result(f, g, gm, gs, o, first) < 0)
+				return -1;
+			first = 0;
+		}
+	}
+	fprintf(f, "%s],\n      \"invocations\": [{\"executionSuccessful\": true, \"toolExecutionNotifications\": [",
+		first ? "" : "\n      ");
+	char verdict[256];
+	gate_verdict(g, verdict, sizeof(verdict));
+	for (size_t i = 0; i <= o->nnotes; i++) {
+		fprintf(f, "%s\n        {\"level\": \"%s\", \"message\": {\"text\": ", i ? "," : "",
+			i < o->nnotes ? "warning" : "note");
+		json_out_str(f, i < o->nnotes ? o->notes[i] : verdict);
+		fprintf(f, "}}");
+	}
+	fprintf(f, "\n      ]}]\n    }\n  ]\n}\n");
+	return 0;
+}

@@ -16,6 +16,7 @@
 #include "leak_scan.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -143,8 +144,9 @@ static int readable(void *ctx, uintptr_t lo, uintptr_t hi)
 	return m && hi <= m->hi;
 }
 
-/* Scans the readable parts of [lo, hi) as a root. */
-static void scan_clipped(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi)
+/* Scans the readable parts of [lo, hi) as a root (exact: only pointers to
+ * a block's start count). */
+static void scan_clipped(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, int exact)
 {
 	for (size_t i = 0; i < maps.n && lo < hi; i++) {
 		if (maps.m[i].hi <= lo)
@@ -153,7 +155,7 @@ static void scan_clipped(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi)
 			break;
 		uintptr_t a = lo > maps.m[i].lo ? lo : maps.m[i].lo;
 		uintptr_t b = hi < maps.m[i].hi ? hi : maps.m[i].hi;
-		hb_reach_scan_root(g, a, b);
+		hb_reach_scan_root(g, a, b, exact);
 	}
 }
 
@@ -263,7 +265,8 @@ static int known(pid_t tid)
 	return 0;
 }
 
-/* Signals every thread not signalled yet; returns how many it signalled. */
+/* Signals every thread not signalled yet; returns how many it signalled
+ * (the slots say which answered). */
 static size_t stop_new_threads(pid_t self, pid_t writer)
 {
 	size_t sent = 0;
@@ -312,10 +315,25 @@ static int count_tasks(void)
 	return n;
 }
 
-static void wait_arrivals(size_t want)
+/* Waits until every signalled thread has stopped or is gone: a thread that
+ * is exiting (glibc blocks all signals for its last steps) will never
+ * answer, and nor will one that blocks the signal: a second at most. */
+static void wait_arrivals(void)
 {
-	for (int i = 0; i < 2000 && (size_t)__atomic_load_n(&world.arrived, __ATOMIC_ACQUIRE) < want; i++) {
-		struct timespec ts = {0, 500000}; /* up to a second in all */
+	for (int i = 0; i < 2000; i++) {
+		size_t waiting = 0;
+		for (size_t k = 0; k < world.n; k++) {
+			struct hb_thread_slot *s = &world.t[k];
+			if (s->tid <= 0 || __atomic_load_n(&s->stopped, __ATOMIC_ACQUIRE))
+				continue;
+			if (i % 8 == 7 && !task_alive(s->tid))
+				s->tid = -1; /* gone: nothing of it to scan */
+			else
+				waiting++;
+		}
+		if (!waiting)
+			return;
+		struct timespec ts = {0, 500000};
 		nanosleep(&ts, NULL);
 	}
 }
@@ -409,28 +427,70 @@ static void add_block(void *ctx, struct hb_live_rec *r)
 		c->full = 1;
 }
 
+/* The real allocator's own module (libc, or a jemalloc) keeps pointers to
+ * chunk headers in its data: the top chunk, the last remainder, the bins.
+ * A chunk header lies inside the end of the block before it (glibc lends
+ * the next chunk's size field to a block of 8 bytes past a multiple of
+ * 16), so such a pointer looks like one into a leaked block. From that
+ * module's data only a pointer to a block's start counts. */
+static uintptr_t allocator_addr;
+
+static int holds(const struct hb_module *m, uintptr_t a)
+{
+	for (uint32_t i = 0; i < m->nseg; i++)
+		if (a - (m->bias + m->seg[i].vaddr) < m->seg[i].memsz)
+			return 1;
+	return 0;
+}
+
 static void scan_module_data(struct hb_reach_graph *g)
 {
 	for (struct hb_module *m = hb.modules.modules; m; m = m->next) {
 		if (!m->loaded || m->is_self)
 			continue;
+		int exact = allocator_addr && holds(m, allocator_addr);
 		for (uint32_t i = 0; i < m->nseg; i++)
 			if (m->seg[i].flags & PF_W)
-				scan_clipped(g, m->bias + m->seg[i].vaddr, m->bias + m->seg[i].vaddr + m->seg[i].memsz);
+				scan_clipped(g, m->bias + m->seg[i].vaddr, m->bias + m->seg[i].vaddr + m->seg[i].memsz,
+					     exact);
 	}
 }
 
-/* A thread's stack from sp up to the end of its mapping (for a thread made
- * by glibc that includes its static TLS and descriptor, which sit on top),
- * and the static TLS around its thread pointer (the main thread's sits
- * elsewhere). */
+/* glibc's size of a thread descriptor (struct pthread), which sits at the
+ * thread pointer at the very top of a thread's stack; exported for
+ * libthread_db. Without it, the size glibc 2.36 has on x86-64. */
+static size_t pthread_size = 2304;
+
+static void find_pthread_size(void)
+{
+	const uint32_t *sz = dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
+	if (sz && *sz)
+		pthread_size = *sz;
+}
+
+/* A thread's stack from sp up to its top, and its static TLS. A thread made
+ * by glibc has its descriptor (at the thread pointer) and its static TLS
+ * (just below) at the top of its stack: the stack ends with the page that
+ * holds the end of the descriptor. The memory above may be anything (the
+ * kernel merges adjacent mappings: the shim's own tables, full of block
+ * addresses, among them), so it is not read. The main thread's stack is
+ * the whole [stack] mapping above sp, and its TLS sits elsewhere. */
 static void scan_thread(struct hb_reach_graph *g, uintptr_t sp, uintptr_t tp, size_t tls_size)
 {
 	const struct hb_map *m = map_of(sp);
-	if (m)
-		hb_reach_scan_root(g, sp - HB_RED_ZONE >= m->lo ? sp - HB_RED_ZONE : m->lo, m->hi);
-	if (tp && !(m && tp >= m->lo && tp < m->hi))
-		scan_clipped(g, tp - tls_size, tp + 4096);
+	if (!m)
+		return;
+	uintptr_t lo = sp - HB_RED_ZONE >= m->lo ? sp - HB_RED_ZONE : m->lo;
+	uintptr_t hi = m->hi;
+	if (tp > sp && tp < m->hi) {
+		uintptr_t page = 4096;
+		uintptr_t top = (tp + pthread_size + page - 1) & ~(page - 1);
+		if (top < hi)
+			hi = top;
+	}
+	hb_reach_scan_root(g, lo, hi, 0);
+	if (tp && !(tp >= m->lo && tp < m->hi))
+		scan_clipped(g, tp - tls_size, tp + pthread_size, 0);
 }
 
 static __attribute__((noinline)) void scan_roots(struct hb_reach_graph *g, size_t tls_size, int *status)
@@ -449,7 +509,7 @@ static __attribute__((noinline)) void scan_roots(struct hb_reach_graph *g, size_
 				*status = HB_SCAN_NO_THREADS;
 			continue;
 		}
-		hb_reach_scan_root(g, (uintptr_t)s->regs, (uintptr_t)(s->regs + HB_SCAN_REGS));
+		hb_reach_scan_root(g, (uintptr_t)s->regs, (uintptr_t)(s->regs + HB_SCAN_REGS), 0);
 		scan_thread(g, s->sp, s->tp, tls_size);
 	}
 }
@@ -468,6 +528,8 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 	if (!tls_size)
 		tls_size = 64u << 10;
 	hb_module_map_refresh(&hb.modules, 0);
+	find_pthread_size();
+	allocator_addr = (uintptr_t)dlsym(RTLD_NEXT, "malloc");
 	int ntasks = count_tasks();
 	if (read_maps() < 0 || ntasks < 0) {
 		out->info.status = HB_SCAN_NO_MEMORY;
@@ -508,10 +570,10 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 	int status_note_full = 0;
 	if (installed) {
 		pid_t self = (pid_t)syscall(SYS_gettid), writer = hb_writer_tid();
-		size_t sent = stop_new_threads(self, writer);
-		wait_arrivals(sent);
-		sent += stop_new_threads(self, writer); /* made by a thread before it stopped */
-		wait_arrivals(sent);
+		if (stop_new_threads(self, writer))
+			wait_arrivals();
+		if (stop_new_threads(self, writer)) /* made by a thread before it stopped */
+			wait_arrivals();
 		out->graph.readable = readable;
 		if (lc.full) /* blocks inserted since the count: never, all shards are held */
 			status_note_full = 1;

@@ -168,13 +168,23 @@ static void flood_reachable(struct hb_reach_graph *g)
 	}
 }
 
-void hb_reach_scan_root(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi)
+void hb_reach_scan_root(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, int exact)
 {
 	if (!g->n || hi <= lo)
 		return;
 	g->root_bytes += hi - lo;
 	flood_reachable(g); /* root blocks queued by hb_reach_sort go first */
-	SCAN_WORDS(g, lo, hi, reach_from_root);
+	if (exact) {
+		uintptr_t p = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
+		for (; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t)) {
+			uintptr_t v = *(const uintptr_t *)p;
+			int64_t k = find_index(g, v);
+			if (k >= 0 && g->b[k].addr == v)
+				reach_from_root(g, (uint64_t)k);
+		}
+	} else {
+		SCAN_WORDS(g, lo, hi, reach_from_root);
+	}
 	flood_reachable(g);
 }
 

@@ -65,8 +65,10 @@ int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint64
 void hb_reach_sort(struct hb_reach_graph *g);
 
 /* Scans [lo, hi) (any alignment: whole aligned words inside it) as a root,
- * and everything it reaches, transitively. */
-void hb_reach_scan_root(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi);
+ * and everything it reaches, transitively. exact: in this range only a
+ * pointer to a block's first byte counts (the allocator's own data, whose
+ * pointers to chunk headers fall inside the block before). */
+void hb_reach_scan_root(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, int exact);
 
 /* After every root: gives every block its final kind. */
 void hb_reach_classify(struct hb_reach_graph *g);

@@ -412,7 +412,16 @@ int hb_writer_start(void)
 
 pid_t hb_writer_tid(void)
 {
-	return hb.writer_running ? __atomic_load_n(&writer_tid, __ATOMIC_ACQUIRE) : 0;
+	/* a writer just created may not have said who it is yet: wait for it,
+	 * or the leak scan would try to stop it (it blocks every signal) and
+	 * read its stack, where block addresses pass through */
+	for (int i = 0; i < 100000 && hb.writer_running; i++) {
+		pid_t tid = __atomic_load_n(&writer_tid, __ATOMIC_ACQUIRE);
+		if (tid)
+			return tid;
+		sched_yield();
+	}
+	return 0;
 }
 
 int hb_writer_pause(void)

@@ -1,0 +1,94 @@
+# hostile_lib.sh - helpers for the hostile-host drivers (hostile_*.sh);
+# sourced after lib.sh, never run.
+#
+# The programs of tests/programs/hostile/ do what real hosts do to a
+# preloaded tracer (close its descriptor, churn threads, vfork, overwrite
+# their environment...). The bug they guard against is often a hang, so
+# every run here is bounded by timeout(1): a hang fails the assertion on
+# the exit status (124, or 137 when the process had to be killed) instead
+# of blocking the suite. HB_RUN_TIMEOUT (seconds) is the bound
+# of one run (default 10: every run takes under 2 s when nothing hangs);
+# timeout signals the whole process group, traced children included, and
+# SIGKILLs it 2 s later.
+
+HB_RUN_TIMEOUT=${HB_RUN_TIMEOUT:-10}
+
+# hb_run_bounded OUT [RUN-OPTIONS...] -- CMD [ARGS...]: as hb_run (lib.sh),
+# under timeout. Sets $HB_RUN_STATUS, $HB_RUN_OUT, $HB_RUN_ERR.
+hb_run_bounded() {
+	local out=$1
+	shift
+	if [[ $out == *%* ]]; then
+		mkdir -p "$(dirname "$out")"
+	else
+		mkdir -p "$out"
+	fi
+	local opts=()
+	while [[ $# -gt 0 && $1 != -- ]]; do
+		opts+=("$1")
+		shift
+	done
+	[[ $# -gt 1 ]] || hb_error "hb_run_bounded: no command after --"
+	shift
+	HB_RUNS=$((HB_RUNS + 1))
+	HB_RUN_OUT=$HB_WORK/run$HB_RUNS.out
+	HB_RUN_ERR=$HB_WORK/run$HB_RUNS.err
+	set +e
+	timeout -k 2 "$HB_RUN_TIMEOUT" "$HB" run -o "$out" "${opts[@]}" -- "$@" >"$HB_RUN_OUT" 2>"$HB_RUN_ERR"
+	HB_RUN_STATUS=$?
+	set -e
+	echo "== heapblame run -o $out ${opts[*]} -- $* (exit status $HB_RUN_STATUS)"
+	sed 's/^/   stdout| /' "$HB_RUN_OUT" | cut -c1-300
+	sed 's/^/   stderr| /' "$HB_RUN_ERR" | cut -c1-300
+}
+
+# hb_bare_bounded CMD [ARGS...]: runs the program alone (no shim), bounded
+# the same way; stdout in $HB_BARE_OUT, stderr in $HB_BARE_ERR, status in
+# $HB_BARE_STATUS.
+hb_bare_bounded() {
+	HB_RUNS=$((HB_RUNS + 1))
+	HB_BARE_OUT=$HB_WORK/bare$HB_RUNS.out
+	HB_BARE_ERR=$HB_WORK/bare$HB_RUNS.err
+	set +e
+	timeout -k 2 "$HB_RUN_TIMEOUT" "$@" >"$HB_BARE_OUT" 2>"$HB_BARE_ERR"
+	HB_BARE_STATUS=$?
+	set -e
+	echo "== bare: $* (exit status $HB_BARE_STATUS)"
+	sed 's/^/   stdout| /' "$HB_BARE_OUT" | cut -c1-300
+	sed 's/^/   stderr| /' "$HB_BARE_ERR" | cut -c1-300
+}
+
+# assert_status NAME EXPECTED ACTUAL: assert_eq on an exit status, saying
+# when the run was cut short by timeout.
+assert_status() {
+	local note=""
+	[[ $3 == 124 || $3 == 137 ]] && note=" (124/137: timed out after ${HB_RUN_TIMEOUT}s or killed: a hang)"
+	assert_eq "$1$note" "$2" "$3"
+}
+
+# hb_trace_of DIR NAME PID: the path of the trace `heapblame run` names
+# heapblame.NAME.PID.hbt in DIR.
+hb_trace_of() {
+	echo "$1/heapblame.$2.$3.hbt"
+}
+
+# assert_dump_clean: the last hb_dump printed nothing on stderr (no torn
+# block, no damage, no missing END).
+assert_dump_clean() {
+	assert_eq "dump warnings (stderr lines)" 0 "$(wc -l <"$HB_DUMP.err")"
+}
+
+# assert_in NAME ACTUAL ALLOWED...: ACTUAL is one of the ALLOWED values.
+assert_in() {
+	local name=$1 actual=$2 v
+	shift 2
+	for v in "$@"; do
+		if [[ $actual == "$v" ]]; then
+			HB_PASSES=$((HB_PASSES + 1))
+			echo "ok   $name = $actual"
+			return 0
+		fi
+	done
+	HB_FAILS=$((HB_FAILS + 1))
+	echo "FAIL $name: expected one of [$(printf "'%s' " "$@")], got '$actual'"
+}

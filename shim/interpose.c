@@ -163,7 +163,7 @@ static inline int hb_should_trace(void)
 			hb_tls.busy = 1;                                                               \
 		__typeof__(expr) r_ = (expr);                                                          \
 		if (trace)                                                                             \
-			hb_tls.busy = 0;                                                               \
+			hb_unbusy(&hb_tls);                                                            \
 		r_;                                                                                    \
 	})
 
@@ -431,6 +431,8 @@ HB_EXPORT int dlclose(void *handle)
 	int rc = real.dlclose(handle);
 	int saved = errno;
 	hb_unwind_forget();
+	/* the next new stack asks the loader what is left */
+	__atomic_store_n(&hb.modules_maybe_gone, 1, __ATOMIC_RELEASE);
 	errno = saved;
 	return rc;
 }

@@ -248,7 +248,8 @@ static int open_trace(void)
 
 /* ---------- signals -------------------------------------------------------- */
 
-static void on_fatal_signal(int sig)
+/* The flush, then the signal's default action. */
+static void flush_and_die(int sig)
 {
 	int saved = errno;
 	if (!hb_tls.busy && hb.state == HB_ACTIVE && getpid() == hb.pid) {
@@ -276,6 +277,30 @@ static void on_fatal_signal(int sig)
 	errno = saved;
 }
 
+/* A signal sent to the process (kill, Ctrl-C) that interrupts this thread
+ * inside the shim cannot flush there (the thread may hold the locks a
+ * flush takes); it waits, for microseconds, until the shim is left
+ * (hb_unbusy). A fault the thread raised itself (SIGSEGV, SIGBUS, ...)
+ * cannot wait: returning would fault again. Its trace keeps its last flush. */
+static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (hb_tls.busy && si && si->si_code <= 0 && hb.state == HB_ACTIVE) {
+		if (!hb.pending_signal)
+			hb.pending_signal = sig;
+		return;
+	}
+	flush_and_die(sig);
+}
+
+void hb_take_pending_signal(void)
+{
+	int sig = hb.pending_signal;
+	hb.pending_signal = 0;
+	if (sig)
+		flush_and_die(sig);
+}
+
 static void install_signal_handlers(void)
 {
 	for (int sig = 1; sig < 64; sig++) {
@@ -286,9 +311,9 @@ static void install_signal_handlers(void)
 			continue; /* the host (or its parent) chose a disposition: leave it */
 		struct sigaction sa;
 		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_fatal_signal;
+		sa.sa_sigaction = on_fatal_signal;
 		sigfillset(&sa.sa_mask);
-		sa.sa_flags = SA_RESTART;
+		sa.sa_flags = SA_RESTART | SA_SIGINFO;
 		if (hb_sigaction_real(sig, &sa, NULL) == 0)
 			__atomic_or_fetch(&hb.signals_held, 1ull << sig, __ATOMIC_ACQ_REL);
 	}
@@ -305,6 +330,11 @@ static void atfork_prepare(void)
 		return;
 	hb_child_start(1); /* a deferred fork child forking again: its trace starts */
 	hb_tls.busy = 1;
+	/* The child must not ask the loader (another thread may hold its lock
+	 * at the fork, and the child inherits it held): bring the map up to
+	 * date here, and the child trusts it. */
+	hb_module_map_refresh(&hb.modules, 0);
+	__atomic_store_n(&hb.modules_maybe_gone, 0, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&hb.flush_lock);
 	hb_flush_locked(HB_FLUSH_FORK, 0, 0, 0);
 	pthread_mutex_lock(&hb.stacks.lock);
@@ -333,6 +363,7 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	hb.pid = getpid(); /* even untraced: a double-forked daemon's checks compare it */
+	hb.modules_maybe_gone = 0; /* see atfork_prepare */
 	hb_unwind_atfork_child();
 	if (!fork_prepared)
 		return;

@@ -20,7 +20,9 @@
  * thread's busy byte set, so whatever libunwind or the tables allocate is
  * not traced. None of them takes a lock while waiting for ring space.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <string.h>
@@ -55,20 +57,41 @@ static uint32_t map_frames(const uintptr_t *frames, unsigned depth)
 	return blamed;
 }
 
+/* Whether the module map is out of date for frame: the loader maps it in an
+ * object the map does not know, or in one at another load address (a
+ * library unloaded and another mapped where it was). _dl_find_object takes
+ * no lock; a fork child whose parent had a thread inside dl_iterate_phdr
+ * inherits the loader's lock held, and must not wait for it. */
+static int stale_for(uintptr_t frame)
+{
+	const struct hb_module *m = hb_module_map_find(&hb.modules, frame - 1);
+#ifdef DLFO_EH_SEGMENT_TYPE
+	struct dl_find_object fo;
+	if (_dl_find_object((void *)(frame - 1), &fo) != 0)
+		return 0; /* in no object the loader knows (JIT code, a bad frame) */
+	return !m || !fo.dlfo_link_map || m->bias != fo.dlfo_link_map->l_addr;
+#else
+	return !m;
+#endif
+}
+
 /* Before a new stack is interned, with no lock held: make sure the module
  * map knows every module its frames lie in. This cannot happen inside
  * classify: the refresh waits for the loader's lock, and a host thread
  * holding that lock (inside its own dl_iterate_phdr callback) may be
- * allocating, that is waiting for the stack table's lock. */
+ * allocating, that is waiting for the stack table's lock. The loader is
+ * asked (dl_iterate_phdr) only when a frame says the map is stale, or after
+ * a dlclose. */
 static void learn_modules(const uintptr_t *frames, unsigned depth)
 {
-	hb_module_map_refresh(&hb.modules, 0);
-	int unknown = 0;
+	if (__atomic_exchange_n(&hb.modules_maybe_gone, 0, __ATOMIC_ACQ_REL))
+		hb_module_map_refresh(&hb.modules, 0);
+	int stale = 0;
 	pthread_mutex_lock(&hb.modules.lock);
-	for (unsigned i = 0; i < depth && !unknown; i++)
-		unknown = !hb_module_map_find(&hb.modules, frames[i] - 1);
+	for (unsigned i = 0; i < depth && !stale; i++)
+		stale = stale_for(frames[i]);
 	pthread_mutex_unlock(&hb.modules.lock);
-	if (unknown) /* a module the loader's counters did not announce yet */
+	if (stale)
 		hb_module_map_refresh(&hb.modules, 1);
 }
 
@@ -128,7 +151,8 @@ static void emit_stack_def(void *ctx, const struct hb_stack_entry *e)
 
 void hb_record_emit_all_definitions(void)
 {
-	hb_module_map_refresh(&hb.modules, 0);
+	/* no refresh here: the map is the parent's at the fork, which is what
+	 * the child has; the loader's lock may have been held at the fork */
 	pthread_mutex_lock(&hb.stacks.lock);
 	pthread_mutex_lock(&hb.modules.lock);
 	/* what was queued since the fork is defined again below: once is enough */
@@ -343,8 +367,8 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 			hb_count_loss(HB_LOSS_NO_TABLE_SPACE, size);
 	}
 out:
-	t->busy = 0;
 	errno = saved;
+	hb_unbusy(t);
 }
 
 int hb_record_free(void *p, unsigned fkind)
@@ -356,8 +380,8 @@ int hb_record_free(void *p, unsigned fkind)
 	int found = hb_live_table_remove(&hb.live, (uintptr_t)p, &r);
 	if (found)
 		end_block(t, &r, fkind);
-	t->busy = 0;
 	errno = saved;
+	hb_unbusy(t);
 	return found;
 }
 
@@ -371,8 +395,8 @@ void hb_record_free_release(void *p, void (*release)(void *))
 	struct hb_live_rec r;
 	if (hb_live_table_remove_release(&hb.live, (uintptr_t)p, &r, release))
 		end_block(t, &r, HB_FREE_FREE);
-	t->busy = 0;
 	errno = saved;
+	hb_unbusy(t);
 }
 
 int hb_record_detach(void *p, struct hb_live_rec *out)

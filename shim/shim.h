@@ -83,6 +83,7 @@ struct hb_shim {
 
 	struct hb_stack_table stacks;
 	struct hb_module_map modules;
+	int modules_maybe_gone;      /* a dlclose happened: refresh before trusting the map */
 	struct hb_live_table live;
 	struct hb_tb_registry registry;
 	pthread_key_t thread_key;
@@ -114,6 +115,7 @@ struct hb_shim {
 	uint64_t unwind_fast, unwind_fallback, unwind_compared, unwind_differ;
 
 	uint64_t signals_held;       /* bit n: the shim's flush handler is on signal n */
+	volatile sig_atomic_t pending_signal; /* a fatal signal that came while busy */
 
 	int exec_announced;          /* an EXEC record went out; the exec may yet fail */
 	int child_deferred;          /* a fork child whose file is not created yet */
@@ -126,6 +128,17 @@ struct hb_shim {
 };
 
 extern struct hb_shim hb HB_HIDDEN;
+
+/* Delivers a fatal signal that arrived while this thread was in the shim. */
+void hb_take_pending_signal(void) HB_HIDDEN;
+
+/* Leaves the shim: the end of every traced call. */
+static inline void hb_unbusy(struct hb_tls *t)
+{
+	t->busy = 0;
+	if (__builtin_expect(hb.pending_signal != 0, 0))
+		hb_take_pending_signal();
+}
 
 /* Monotonic nanoseconds since the shim started. */
 uint64_t hb_now_ns(void) HB_HIDDEN;

@@ -64,6 +64,7 @@ struct hb_real {
 	void (*exit_)(int);
 	void (*_exit_)(int);
 	void (*_Exit_)(int);
+	void (*quick_exit_)(int);
 	int (*dlclose)(void *);
 	int (*unshare)(int);
 	int (*setns)(int, int);
@@ -115,6 +116,7 @@ void hb_resolve(void)
 	*(void **)&real.exit_ = next("exit");
 	*(void **)&real._exit_ = next("_exit");
 	*(void **)&real._Exit_ = next("_Exit");
+	*(void **)&real.quick_exit_ = next("quick_exit");
 	*(void **)&real.libc_start_main = next("__libc_start_main");
 	*(void **)&real.dlclose = next("dlclose");
 	*(void **)&real.unshare = next("unshare");
@@ -538,6 +540,17 @@ HB_EXPORT void exit(int status)
 	hb.exit_status = status & 0xff;
 	real.exit_(status);
 	__builtin_unreachable();
+}
+
+/* quick_exit runs the at_quick_exit handlers (the shim's flushes there)
+ * and then _exit: the status must be known before. */
+HB_EXPORT void quick_exit(int status)
+{
+	hb_should_trace();
+	hb.exit_status = status & 0xff;
+	if (real.quick_exit_)
+		real.quick_exit_(status);
+	_exit(status);
 }
 
 static void exit_now(int status)

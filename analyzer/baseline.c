@@ -302,6 +302,16 @@ int baseline_load(struct baseline *b, const char *path, unsigned kinds, char *er
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
+	/* the usual way to get one: a shell redirection of a report that
+	 * failed, or of a command that printed nothing */
+	size_t blank = 0;
+	while (blank < len && strchr(" \t\r\n", text[blank]))
+		blank++;
+	if (blank == len) {
+		snprintf(err, errlen, "%s: empty file: a baseline is what 'heapblame report --format json --top 0 "
+			 "TRACE...' wrote", path);
+		goto out;
+	}
 	char why[256];
 	if (json_parse(text, len, &root, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s: not JSON: %s", path, why);

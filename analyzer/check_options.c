@@ -166,10 +166,10 @@ void check_options_help(FILE *out, int under_run)
 		"                           'heapblame report --format json --top 0'\n");
 	if (under_run)
 		fprintf(out,
-			"      --format FORMAT      text (default), json, junit, sarif\n"
+			"  -f, --format FORMAT      text (default), json, junit, sarif\n"
 			"      --check-output FILE  write the check's result to FILE (the verdict also goes\n"
-			"                           to stderr)\n"
-			"      --top N              sites shown per module (default 5; 0: all)\n");
+			"                           to stderr; -o is run's: where the traces go)\n"
+			"  -n, --top N              sites shown per module (default 5; 0: all)\n");
 	else
 		fprintf(out,
 			"  -f, --format FORMAT      text (default), json, junit (GitLab, Jenkins), sarif\n"
@@ -180,8 +180,9 @@ void check_options_help(FILE *out, int under_run)
 			"  -w, --wrapper NAME       a module that wraps the allocator: never blamed;\n"
 			"                           repeatable\n");
 	fprintf(out,
-		"      --source-root DIR    sarif: source paths under DIR are written relative to it\n"
-		"                           (default: the current directory)\n"
+		"      --source-root DIR    the project's sources (default: the current directory):\n"
+		"                           junit and sarif place each leak at its first frame\n"
+		"                           under DIR; sarif paths under DIR are relative to it\n"
 		"      --sysroot DIR        look for modules under DIR (traces from another machine)\n"
 		"      --debug-dir DIR      look for separate debug files in DIR/.build-id/\n"
 		"      --debuginfod         fetch missing debug files from DEBUGINFOD_URLS\n");

@@ -4,17 +4,21 @@
  * commands cannot drift apart.
  *
  * Under `run`, check's -o/--output is spelled --check-output (run's
- * --output says where traces go) and -w/--wrapper is run's own, passed to
- * both the shim and the check; check's short options (-f, -n) are not
- * taken, so that they never shadow one of run's.
+ * -o/--output says where traces go) and -w/--wrapper is run's own, passed
+ * to both the shim and the check; check's other short options, -f and -n,
+ * are taken as they are, since run has no option of those letters.
  */
 #ifndef HB_CHECK_OPTIONS_H
 #define HB_CHECK_OPTIONS_H
 
 #include <getopt.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "baseline.h"
+#include "suppressions.h"
 
 enum check_option_id {
 	CHECK_OPT_MAX_BYTES = 0x400,
@@ -68,9 +72,28 @@ int check_options_set(struct check_options *o, int id, const char *arg);
  * them. */
 void check_options_help(FILE *out, int under_run);
 
-/* The gate itself (cmd_check.c): loads the traces, applies the options,
+/* What a check reads besides its traces, loaded and validated before any
+ * trace is (cmd_check.c): the suppression files, the baseline, the source
+ * root made absolute, and whether the result's file can be written. `run
+ * --check` loads them before it runs the program, so that a bad
+ * suppression line or an unreadable baseline fails at once (status 2,
+ * FILE:LINE), not after the whole test suite ran. */
+struct check_inputs {
+	struct supp_list supp;
+	struct baseline base;            /* when have_base */
+	int have_base;
+	char source_root[PATH_MAX];      /* absolute */
+};
+
+/* Returns 0, or 2 (HB_EXIT_USAGE) after saying on stderr what is wrong;
+ * free with check_inputs_free either way. */
+int check_inputs_load(struct check_inputs *in, const struct check_options *o);
+void check_inputs_free(struct check_inputs *in);
+
+/* The gate itself (cmd_check.c): loads the traces, applies the options and
+ * the inputs (whose baseline allowances it uses up: one check per load),
  * writes the result and returns the exit status: 0 within budget, 1 leaks
  * over budget, 2 a usage or input error (said on stderr). */
-int check_execute(const struct check_options *o, char *const *traces, size_t ntraces);
+int check_execute(const struct check_options *o, struct check_inputs *in, char *const *traces, size_t ntraces);
 
 #endif

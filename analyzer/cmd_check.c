@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "baseline.h"
@@ -29,6 +30,9 @@
 #include "check_options.h"
 #include "cli.h"
 #include "gate.h"
+#include "report.h"
+#include "source_path.h"
+#include "symbol_problems.h"
 #include "trace_model.h"
 
 static void usage(FILE *out)
@@ -54,12 +58,9 @@ static void no_scan_note(char *out, size_t cap, const struct tm_process *p)
 	const char *why;
 	char buf[160];
 	if (p->scan_status == TM_SCAN_NONE) {
-		if (!strcmp(p->end, "none"))
-			why = "the process did not end cleanly: killed, crashed, or still running";
-		else {
-			snprintf(buf, sizeof(buf), "the trace has no SCAN record; it ends with '%s'", p->end);
-			why = buf;
-		}
+		/* (a trace without END has its own note: no_end_note) */
+		snprintf(buf, sizeof(buf), "the trace has no SCAN record; it ends with '%s'", p->end);
+		why = buf;
 	} else if (p->scan_status == HB_SCAN_OFF) {
 		why = "the scan was switched off: HEAPBLAME_LEAK_SCAN=0";
 	} else if (p->scan_status == HB_SCAN_NO_MEMORY) {
@@ -72,65 +73,192 @@ static void no_scan_note(char *out, size_t cap, const struct tm_process *p)
 	snprintf(out, cap, "no reachability scan in %s (%s): every outstanding block counts", p->trace_path, why);
 }
 
-/* Notes about the traces, one sentence each (NULL-terminated array of
- * malloc'd strings), or NULL out of memory. */
-static char **trace_notes(const struct tm_model *m, size_t *n)
+/* The note of a trace without an END record: what it means for the check.
+ * A process killed before its first flush leaves a trace that holds
+ * nothing, which would otherwise pass in silence. */
+static void no_end_note(char *out, size_t cap, const struct tm_process *p)
 {
-	char **notes = calloc(2 * m->nprocs + 1, sizeof(*notes));
-	if (!notes)
-		return NULL;
-	*n = 0;
+	const char *head = "has no END record: the process was killed or is still running";
+	uint64_t nu = p->kinds.blocks[LEAK_UNCLASSIFIED];
+	char sz[32];
+	report_size(sz, sizeof(sz), p->kinds.bytes[LEAK_UNCLASSIFIED]);
+	if (!p->out_blocks)
+		snprintf(out, cap,
+			 "%s %s, and nothing was outstanding at its last flush (a process killed before its first "
+			 "flush leaves none of its allocations in the trace): its leaks could not be checked",
+			 p->trace_path, head);
+	else if (nu)
+		snprintf(out, cap,
+			 "%s %s; outstanding memory is as of its last flush, and %" PRIu64 " block%s (%s) could "
+			 "not be classified: they count",
+			 p->trace_path, head, nu, nu == 1 ? "" : "s", sz);
+	else
+		snprintf(out, cap,
+			 "%s has no END record, but its exit-time scan is in it: the trace was cut after the scan (the "
+			 "process was killed while exiting, or the file was truncated); its blocks keep their kinds",
+			 p->trace_path);
+}
+
+/* The notes of a check: one sentence each, malloc'd. */
+struct notes {
+	char **v;
+	size_t n;
+	int oom;
+};
+
+static void note_add(struct notes *l, const char *msg)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	char *d = strdup(msg);
+	if (!v || !d) {
+		if (v)
+			l->v = v;
+		free(d);
+		l->oom = 1;
+		return;
+	}
+	l->v = v;
+	l->v[l->n++] = d;
+}
+
+static void notes_free(struct notes *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+/* Notes about the traces. Every format carries them; none changes the
+ * verdict (docs/check.md). */
+static void trace_notes(const struct tm_model *m, struct notes *l)
+{
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct tm_process *p = &m->procs[i];
 		char msg[1200];
-		if (!strncmp(p->end, "exec ", 5) || !p->out_blocks)
-			continue; /* nothing of it counts */
-		if (!tm_scanned(p))
+		if (!strncmp(p->end, "exec ", 5))
+			continue; /* replaced by exec: nothing of it counts */
+		if (!strcmp(p->end, "none"))
+			no_end_note(msg, sizeof(msg), p);
+		else if (!p->out_blocks)
+			continue;
+		else if (!tm_scanned(p))
 			no_scan_note(msg, sizeof(msg), p);
 		else if (p->reach_missing)
 			snprintf(msg, sizeof(msg),
-				 "%s: %" PRIu64 " outstanding blocks have no REACH record: they are unclassified and count",
-				 p->trace_path, p->reach_missing);
+				 "%s: %" PRIu64 " outstanding block%s no REACH record: %s unclassified and count%s",
+				 p->trace_path, p->reach_missing, p->reach_missing == 1 ? " has" : "s have",
+				 p->reach_missing == 1 ? "it is" : "they are", p->reach_missing == 1 ? "s" : "");
 		else
 			continue;
-		if (!(notes[(*n)++] = strdup(msg)))
-			return notes; /* a note less: not worth failing the gate */
+		note_add(l, msg);
 	}
-	return notes;
+}
+
+/* symbol_problems' callback: a note, and at once a warning on stderr when
+ * the notes will not be repeated there at the end. */
+struct symbol_note_ctx {
+	struct notes *notes;
+	int warn_now;
+};
+
+static void symbol_note(void *ctx, const char *sentence)
+{
+	struct symbol_note_ctx *c = ctx;
+	if (c->warn_now)
+		cli_warn("%s", sentence);
+	note_add(c->notes, sentence);
 }
 
 static int damaged(const struct tm_process *p)
 {
 	if (!p->damaged_blocks && !p->skipped_bytes && !p->malformed)
 		return 0;
-	cli_error("%s: the trace is damaged (%" PRIu64 " blocks and %" PRIu64 " bytes skipped, %" PRIu64
-		  " malformed records): a gate cannot vouch for it; 'heapblame report' shows what is readable",
-		  p->trace_path, p->damaged_blocks, p->skipped_bytes, p->malformed);
+	cli_error("%s: the trace is damaged (%" PRIu64 " block%s and %" PRIu64 " byte%s skipped, %" PRIu64
+		  " malformed record%s): a gate cannot vouch for it; 'heapblame report' shows what is readable",
+		  p->trace_path, p->damaged_blocks, p->damaged_blocks == 1 ? "" : "s", p->skipped_bytes,
+		  p->skipped_bytes == 1 ? "" : "s", p->malformed, p->malformed == 1 ? "" : "s");
 	return 1;
 }
 
-int check_execute(const struct check_options *o, char *const *traces, size_t ntraces)
+int check_inputs_load(struct check_inputs *in, const struct check_options *o)
+{
+	char err[4200];
+	memset(in, 0, sizeof(*in));
+	for (size_t i = 0; i < o->nsupp; i++) {
+		if (supp_load(&in->supp, o->supp_files[i], err, sizeof(err)) < 0) {
+			cli_error("%s", err);
+			return HB_EXIT_USAGE;
+		}
+	}
+	if (o->baseline) {
+		if (baseline_load(&in->base, o->baseline, o->kinds, err, sizeof(err)) < 0) {
+			cli_error("%s", err);
+			return HB_EXIT_USAGE;
+		}
+		in->have_base = 1;
+		size_t cut = 0;
+		for (size_t i = 0; i < in->base.nmods; i++)
+			cut += in->base.mods[i].listed < in->base.mods[i].total;
+		if (cut)
+			cli_warn("%s lists only some sites of %zu module%s (written without --top 0): sites it does not "
+				 "list are matched by the module's total",
+				 o->baseline, cut, cut == 1 ? "" : "s");
+	}
+	if (o->output) {
+		/* a result that cannot be written fails now, not after the traces */
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", o->output);
+		char *slash = strrchr(dir, '/');
+		if (slash) {
+			slash[slash == dir] = '\0';
+			struct stat st;
+			if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+				cli_error("cannot write %s: no directory %s", o->output, dir);
+				return HB_EXIT_USAGE;
+			}
+		}
+	}
+	/* absolute, so that frames' paths can be compared with it; a root
+	 * that does not exist is still used as written (traces may be checked
+	 * away from the sources), but then no frame is likely to be under it */
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd))) {
+		cli_error("cannot read the current directory: %s", strerror(errno));
+		return HB_EXIT_USAGE;
+	}
+	if (!o->source_root)
+		snprintf(in->source_root, sizeof(in->source_root), "%s", cwd);
+	else if (!realpath(o->source_root, in->source_root)) {
+		cli_warn("--source-root %s: %s: no source file will be found under it", o->source_root,
+			 strerror(errno));
+		if (!source_path_abs(cwd, o->source_root, in->source_root, sizeof(in->source_root)))
+			snprintf(in->source_root, sizeof(in->source_root), "%s", cwd);
+	}
+	return 0;
+}
+
+void check_inputs_free(struct check_inputs *in)
+{
+	if (in->have_base)
+		baseline_free(&in->base);
+	supp_free(&in->supp);
+	memset(in, 0, sizeof(*in));
+}
+
+int check_execute(const struct check_options *o, struct check_inputs *in, char *const *traces, size_t ntraces)
 {
 	int status = HB_EXIT_USAGE;
-	struct supp_list supp = {0};
-	struct baseline base;
-	int have_base = 0, have_rep = 0, have_gate = 0;
+	int have_rep = 0, have_gate = 0;
 	struct tm_model model = {0};
 	struct symbolizer *sym = NULL;
 	struct blame_report rep;
 	struct gate_result g;
-	char **notes = NULL;
-	size_t nnotes = 0;
+	struct notes notes = {0};
 	FILE *out = stdout;
 	char err[4200];
-	char root[PATH_MAX];
+	struct supp_list *supp = &in->supp;
+	int text = !strcmp(o->format, "text");
 
-	for (size_t i = 0; i < o->nsupp; i++) {
-		if (supp_load(&supp, o->supp_files[i], err, sizeof(err)) < 0) {
-			cli_error("%s", err);
-			goto out;
-		}
-	}
 	for (size_t i = 0; i < ntraces; i++) {
 		if (tm_load(&model, traces[i], cli_warn_cb, NULL, err, sizeof(err)) < 0) {
 			cli_error("%s", err);
@@ -139,22 +267,9 @@ int check_execute(const struct check_options *o, char *const *traces, size_t ntr
 		if (damaged(&model.procs[model.nprocs - 1]))
 			goto out;
 		if (model.procs[model.nprocs - 1].lost_events)
-			cli_warn("%s: the shim could not record %" PRIu64 " events: what is outstanding may be off",
-				 traces[i], model.procs[model.nprocs - 1].lost_events);
-	}
-	if (o->baseline) {
-		if (baseline_load(&base, o->baseline, o->kinds, err, sizeof(err)) < 0) {
-			cli_error("%s", err);
-			goto out;
-		}
-		have_base = 1;
-		size_t cut = 0;
-		for (size_t i = 0; i < base.nmods; i++)
-			cut += base.mods[i].listed < base.mods[i].total;
-		if (cut)
-			cli_warn("%s lists only some sites of %zu module%s (written without --top 0): sites it does not "
-				 "list are matched by the module's total",
-				 o->baseline, cut, cut == 1 ? "" : "s");
+			cli_warn("%s: the shim could not record %" PRIu64 " event%s: what is outstanding may be off",
+				 traces[i], model.procs[model.nprocs - 1].lost_events,
+				 model.procs[model.nprocs - 1].lost_events == 1 ? "" : "s");
 	}
 	if (!o->debuginfod)
 		unsetenv("DEBUGINFOD_URLS");
@@ -169,30 +284,29 @@ int check_execute(const struct check_options *o, char *const *traces, size_t ntr
 		.kinds = o->kinds,
 		.max_bytes = o->have_max_bytes ? o->max_bytes : o->have_max_blocks ? GATE_UNLIMITED : 0,
 		.max_blocks = o->have_max_blocks ? o->max_blocks : o->have_max_bytes ? GATE_UNLIMITED : 0,
-		.supp = &supp,
-		.base = have_base ? &base : NULL,
+		.supp = supp,
+		.base = in->have_base ? &in->base : NULL,
 	};
 	if (gate_build(&g, &rep, &go) < 0) {
 		cli_error("out of memory");
 		goto out;
 	}
 	have_gate = 1;
-	notes = trace_notes(&model, &nnotes);
-	if (!notes) {
+	trace_notes(&model, &notes);
+	/* a module rebuilt since the trace: report warns, and so must the gate,
+	 * whose suppressions and baseline then stop matching */
+	struct symbol_note_ctx snc = {&notes, text && !o->output};
+	if (symbol_problems(sym, o->sysroot != NULL, 1, symbol_note, &snc) < 0 || notes.oom) {
 		cli_error("out of memory");
 		goto out;
 	}
-	const char *source_root = o->source_root;
-	if (!source_root)
-		source_root = getcwd(root, sizeof(root));
-	else if (realpath(o->source_root, root))
-		source_root = root;
+	const char *source_root = in->source_root;
 	struct gate_render gr = {
-		.notes = (const char *const *)notes,
-		.nnotes = nnotes,
+		.notes = (const char *const *)notes.v,
+		.nnotes = notes.n,
 		.top = o->top,
 		.print_suppressions = o->print_suppressions,
-		.supp = &supp,
+		.supp = supp,
 		.baseline_path = o->baseline,
 		.source_root = source_root,
 		.traces = (const char *const *)traces,
@@ -206,7 +320,6 @@ int check_execute(const struct check_options *o, char *const *traces, size_t ntr
 			goto out;
 		}
 	}
-	int text = !strcmp(o->format, "text");
 	int rc = text ? gate_text(out, &g, &gr)
 		 : !strcmp(o->format, "json") ? gate_json(out, &g, &gr)
 		 : !strcmp(o->format, "junit") ? report_junit(out, &g, &gr)
@@ -220,17 +333,17 @@ int check_execute(const struct check_options *o, char *const *traces, size_t ntr
 			  strerror(errno));
 		goto out;
 	}
-	for (size_t i = 0; i < supp.n; i++)
-		if (!supp.v[i].sites)
-			cli_warn("%s:%u: suppression '%s' hid nothing: unused", supp.v[i].file, supp.v[i].line,
-				 supp.v[i].text);
+	for (size_t i = 0; i < supp->n; i++)
+		if (!supp->v[i].sites)
+			cli_warn("%s:%u: suppression '%s' hid nothing: unused", supp->v[i].file, supp->v[i].line,
+				 supp->v[i].text);
 	if (!text || o->output) {
 		/* the result went elsewhere: the log still gets the notes and the verdict */
-		for (size_t i = 0; i < nnotes; i++)
-			cli_warn("%s", notes[i]);
-		if (o->print_suppressions && supp.n) {
+		for (size_t i = 0; i < notes.n; i++)
+			cli_warn("%s", notes.v[i]);
+		if (o->print_suppressions && supp->n) {
 			fflush(stdout);
-			gate_text_suppressions(stderr, &supp);
+			gate_text_suppressions(stderr, supp);
 		}
 		char verdict[256];
 		gate_verdict(&g, verdict, sizeof(verdict));
@@ -243,18 +356,13 @@ out:
 		cli_error("cannot write %s: %s", o->output, strerror(errno));
 		status = HB_EXIT_USAGE;
 	}
-	for (size_t i = 0; notes && i < nnotes; i++)
-		free(notes[i]);
-	free(notes);
+	notes_free(&notes);
 	if (have_gate)
 		gate_free(&g);
 	if (have_rep)
 		blame_free(&rep);
 	sym_free(sym);
 	tm_free(&model);
-	if (have_base)
-		baseline_free(&base);
-	supp_free(&supp);
 	return status;
 }
 
@@ -293,7 +401,11 @@ int cmd_check(int argc, char **argv)
 		cli_error("check: no trace given (usage: heapblame check [OPTIONS] TRACE...)");
 		goto out;
 	}
-	status = check_execute(&o, argv + optind, (size_t)(argc - optind));
+	struct check_inputs in;
+	status = check_inputs_load(&in, &o);
+	if (status == 0)
+		status = check_execute(&o, &in, argv + optind, (size_t)(argc - optind));
+	check_inputs_free(&in);
 out:
 	check_options_free(&o);
 	return status;

@@ -9,6 +9,12 @@
  * store's deliver_message(). The programs are the ones built from
  * examples/ (next to this command in the build tree, or installed under
  * libexec/heapblame).
+ *
+ * The commands are printed as a user would type them, with the trace's
+ * full path, and the trace is kept (its directory is said at the end), so
+ * that they can be run again, or the trace given to `heapblame check`;
+ * the scratch directory (under $TMPDIR, else /tmp) is removed only when
+ * the run left no trace.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -119,24 +125,32 @@ int cmd_demo(int argc, char **argv)
 		cli_error("cannot find the demo program `store` (built from examples/ next to heapblame)");
 		return HB_EXIT_USAGE;
 	}
-	char dir[] = "/tmp/heapblame-demo.XXXXXX";
+	const char *tmp = getenv("TMPDIR");
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/heapblame-demo.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
 		cli_error("cannot create a scratch directory: %s", strerror(errno));
 		return HB_EXIT_USAGE;
 	}
-	printf("$ heapblame run -o %s -- store %s\n", dir, messages);
+	printf("$ heapblame run -o %s/ -- store %s\n", dir, messages);
 	char *run[] = {"heapblame", "run", "-q", "-o", dir, "--", store, (char *)messages, NULL};
 	int rc = self(run);
 	char trace[PATH_MAX + 64];
 	find_trace(dir, trace, sizeof(trace));
-	if (rc == 0 && *trace) {
-		printf("\n$ heapblame report %s\n", strrchr(trace, '/') + 1);
+	if (!*trace) {
+		if (rc == 0) {
+			cli_error("the demo wrote no trace");
+			rc = HB_EXIT_USAGE;
+		}
+		remove_dir(dir);
+		return rc;
+	}
+	if (rc == 0) {
+		printf("\n$ heapblame report %s\n", trace);
 		char *report[] = {"heapblame", "report", trace, NULL};
 		rc = self(report);
-	} else if (rc == 0) {
-		cli_error("the demo wrote no trace");
-		rc = HB_EXIT_USAGE;
 	}
-	remove_dir(dir);
+	printf("\nThe trace is kept in %s/ (try 'heapblame check %s'; remove the directory when done).\n", dir,
+	       trace);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include "blame.h"
 #include "cli.h"
 #include "report.h"
+#include "symbol_problems.h"
 #include "trace_model.h"
 
 static void usage(FILE *out)
@@ -172,6 +173,10 @@ int cmd_report(int argc, char **argv)
 			cli_error("%s", err);
 			goto out;
 		}
+		if (!strcmp(model.procs[model.nprocs - 1].end, "none"))
+			cli_warn("%s: the trace has no END record (the process was killed, or is still running): "
+				 "outstanding means outstanding at its last flush",
+				 argv[i]);
 	}
 	if (!strcmp(format, "pprof") || !strcmp(format, "folded"))
 		bo.top = 0; /* profiles carry every site */
@@ -189,14 +194,9 @@ int cmd_report(int argc, char **argv)
 	have_rep = 1;
 	if (bo.module_glob && rep.nmods == 0)
 		cli_warn("no module matching '%s' holds outstanding memory", bo.module_glob);
-	for (size_t i = 0; i < rep.nmods; i++) {
-		if (rep.mods[i].status == SYM_MISMATCH)
-			cli_warn("%s: the file found is another build than the traced one (build-id %s): not used, "
-				 "offsets only",
-				 rep.mods[i].path, rep.mods[i].build_id);
-		else if (rep.mods[i].status == SYM_MISSING && strcmp(rep.mods[i].path, "[unknown]") != 0)
-			cli_warn("%s: not found%s: offsets only", rep.mods[i].path,
-				 sysroot ? " (nor under --sysroot)" : " (use --sysroot for traces from another machine)");
+	if (symbol_problems(sym, sysroot != NULL, 0, cli_warn_cb, NULL) < 0) {
+		cli_error("out of memory");
+		goto out;
 	}
 	if (output) {
 		out = fopen(output, "w");

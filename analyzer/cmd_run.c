@@ -18,8 +18,15 @@
  * (check_options.h: the same options, --check-output for check's
  * --output) and the exit status is the program's own when it failed, else
  * check's verdict: 0 within budget, 1 leaks over budget, 2 no trace or an
- * input error. The program's failure wins because it is the first thing a
- * CI job must report, and a crashed program's leaks say little.
+ * input error. The check's own files (suppressions, baseline) are read
+ * and validated before the program runs. The program's failure wins
+ * because it is the first thing a CI job must report, and a crashed
+ * program's leaks say little: it is said on stderr as soon as the program
+ * ends ("the program exited with status 3; the leak check below does not
+ * decide the exit status"), before the traces and the check's output. A program that could not be executed
+ * (exec failed: 127 not found, 126 not executable; told apart from a
+ * program that exits 127 itself by a close-on-exec pipe) is reported with
+ * the reason, and nothing is checked.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,9 +60,10 @@ static void usage(FILE *out)
 		"Usage: heapblame run [OPTIONS] -- COMMAND [ARGS...]\n"
 		"       heapblame run --check [CHECK OPTIONS] [OPTIONS] -- COMMAND [ARGS...]\n"
 		"Run COMMAND with libheapblame.so preloaded and record its allocations.\n\n"
-		"  -o, --output DIR|PATTERN  where traces go: an existing directory, or a file\n"
-		"                            pattern with %%p (pid), %%e (program name), %%%% (%%);\n"
-		"                            a name already taken gets .1, .2, ...; default\n"
+		"  -o, --output DIR|PATTERN  where traces go: an existing directory, DIR/ (a\n"
+		"                            directory, created if missing), or a file pattern\n"
+		"                            with %%p (pid), %%e (program name), %%%% (%%); a name\n"
+		"                            already taken gets .1, .2, ...; default\n"
 		"                            ./heapblame.<program>.<pid>.hbt\n"
 		"  -d, --depth N             stack frames kept per allocation (1-256, default 64)\n"
 		"  -i, --interval MS         flush period in milliseconds (10-3600000, default 1000)\n"
@@ -74,7 +82,8 @@ static void usage(FILE *out)
 		"\nExit status: the program's own; 128+N if it died of signal N; 127 if it was not\n"
 		"found, 126 if it could not be executed; 2 on a usage error. With --check, when\n"
 		"the program exited 0: 0 within budget, 1 leaks over budget, 2 no trace or an\n"
-		"unusable one.\n");
+		"unusable one; when it failed, its status (said first on stderr), and when it\n"
+		"could not be executed, nothing is checked.\n");
 }
 
 static int parse_range(const char *opt, const char *s, long lo, long hi, long *out)
@@ -90,6 +99,45 @@ static int parse_range(const char *opt, const char *s, long lo, long hi, long *o
 	return 0;
 }
 
+/* Creates directory path and its missing parents, as mkdir -p does (mode
+ * 0755 less the umask). Returns 0, or -1 after saying on stderr which
+ * directory could not be made and why. */
+static int make_dirs(const char *path)
+{
+	char dir[4096];
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		cli_error("--output: %s: name too long", path);
+		return -1;
+	}
+	for (char *p = dir + 1;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+		*p = '\0';
+		struct stat st;
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+			cli_error("--output: cannot create directory %s: %s", dir, strerror(errno));
+			return -1;
+		}
+		if (stat(dir, &st) != 0) {
+			cli_error("--output: cannot create directory %s: %s", dir, strerror(errno));
+			return -1;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			cli_error("--output: cannot create directory %s: a file of that name is in the way", dir);
+			return -1;
+		}
+		*p = c;
+		while (*p == '/')
+			p++;
+		if (!*p)
+			return 0;
+	}
+}
+
+/* Checks --output before the program runs: an existing directory or file
+ * name, a name whose directory exists (a file pattern), or DIR/, which is
+ * created when missing. Returns 0, or -1 after saying why not. */
 static int check_output(const char *o)
 {
 	struct stat st;
@@ -97,16 +145,23 @@ static int check_output(const char *o)
 		cli_error("--output: '%s' looks like an option: give a directory or a file pattern", o);
 		return -1;
 	}
+	size_t n = strlen(o);
+	int want_dir = n && o[n - 1] == '/';
 	if (stat(o, &st) == 0) {
-		if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))
+		if (S_ISDIR(st.st_mode) || (S_ISREG(st.st_mode) && !want_dir))
 			return 0;
-		cli_error("--output: %s is neither a directory nor a regular file", o);
+		cli_error("--output: %s is %s", o, want_dir ? "not a directory" : "neither a directory nor a regular file");
 		return -1;
 	}
-	size_t n = strlen(o);
-	if (n && o[n - 1] == '/') {
-		cli_error("--output: directory %s does not exist", o);
-		return -1;
+	if (want_dir) {
+		/* DIR/ says "a directory": make it, as the baseline recipe
+		 * (heapblame run -o base/ ...; base/\*.hbt) expects */
+		if (strchr(o, '%')) {
+			cli_error("--output: directory %s does not exist (a directory named by a pattern is not created)",
+				  o);
+			return -1;
+		}
+		return make_dirs(o);
 	}
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s", o);
@@ -162,10 +217,36 @@ static void trace_list_free(struct trace_list *l)
 	free(l->v);
 }
 
+/* What the program's end means for `run --check`, said before the check's
+ * output so that a CI log shows the program's own failure first; nothing
+ * when it exited 0. */
+static void say_program_failed(int status)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	fflush(stdout);
+	if (WIFSIGNALED(status)) {
+		const char *name = sigabbrev_np(WTERMSIG(status));
+		fprintf(stderr,
+			"heapblame: the program was killed by signal %d%s%s%s; the leak check below does not decide the "
+			"exit status (%d, the program's)\n",
+			WTERMSIG(status), name ? " (SIG" : "", name ? name : "", name ? ")" : "", 128 + WTERMSIG(status));
+	} else {
+		fprintf(stderr,
+			"heapblame: the program exited with status %d; the leak check below does not decide the exit "
+			"status (%d, the program's)\n",
+			WEXITSTATUS(status), WEXITSTATUS(status));
+	}
+}
+
 /* Runs cmd under the shim with ro and returns its exit status as the file
  * comment says (2 for a setup failure, said on stderr); the traces written
- * are added to traces. */
-static int run_traced(const struct run_options *ro, char **cmd, struct trace_list *traces)
+ * are added to traces. *not_started is set when the program could not be
+ * executed at all (said on stderr; status 127 or 126). With check, a
+ * program that failed is said to have failed before the traces are
+ * listed. */
+static int run_traced(const struct run_options *ro, char **cmd, struct trace_list *traces, int check,
+		      int *not_started)
 {
 	char shim[4096];
 	if (shim_locate(shim, sizeof(shim)) < 0) {
@@ -237,16 +318,30 @@ static int run_traced(const struct run_options *ro, char **cmd, struct trace_lis
 	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
 		sigaction(fwd[i], &sa, NULL);
 
+	/* The child tells an exec failure through a close-on-exec pipe: end of
+	 * file means the program started, an errno means it did not. A program
+	 * that itself exits 127 or 126 is not mistaken for one that could not
+	 * be run. */
+	int xp[2];
+	if (pipe2(xp, O_CLOEXEC) != 0) {
+		cli_error("cannot create a pipe: %s", strerror(errno));
+		unlink(manifest);
+		close(mfd);
+		return HB_EXIT_USAGE;
+	}
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
 		cli_error("cannot fork: %s", strerror(errno));
 		unlink(manifest);
 		close(mfd);
+		close(xp[0]);
+		close(xp[1]);
 		return HB_EXIT_USAGE;
 	}
 	if (pid == 0) {
 		close(mfd);
+		close(xp[0]);
 		struct sigaction dfl;
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
@@ -254,10 +349,19 @@ static int run_traced(const struct run_options *ro, char **cmd, struct trace_lis
 			sigaction(fwd[i], &dfl, NULL);
 		execvp(cmd[0], cmd);
 		int e = errno;
-		fprintf(stderr, "heapblame: error: cannot run %s: %s\n", cmd[0], strerror(e));
+		ssize_t w = write(xp[1], &e, sizeof(e));
+		(void)w; /* the parent then sees a program that exited 127/126 */
 		_exit(e == ENOENT ? 127 : 126);
 	}
+	close(xp[1]);
 	child_pid = pid;
+	int exec_errno = 0;
+	ssize_t got;
+	while ((got = read(xp[0], &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR)
+		;
+	if (got != (ssize_t)sizeof(exec_errno))
+		exec_errno = 0;
+	close(xp[0]);
 	int status;
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
@@ -266,10 +370,21 @@ static int run_traced(const struct run_options *ro, char **cmd, struct trace_lis
 			break;
 		}
 	}
+	if (exec_errno) {
+		struct stat st;
+		/* execve says EACCES for a directory: say what is wrong */
+		if (exec_errno == EACCES && strchr(cmd[0], '/') && stat(cmd[0], &st) == 0 && S_ISDIR(st.st_mode))
+			cli_error("cannot run %s: it is a directory", cmd[0]);
+		else
+			cli_error("cannot run %s: %s", cmd[0], strerror(exec_errno));
+		*not_started = 1;
+	}
 	/* the program is gone: the environment set for it must not reach
 	 * what this process does next (the check's symbolizer) */
 	unsetenv("LD_PRELOAD");
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+	if (check && !*not_started)
+		say_program_failed(status);
 
 	FILE *m = fdopen(mfd, "r");
 	size_t written = 0;
@@ -289,7 +404,7 @@ static int run_traced(const struct run_options *ro, char **cmd, struct trace_lis
 		close(mfd);
 	}
 	unlink(manifest);
-	if (!written && !(WIFEXITED(status) && (code == 127 || code == 126)))
+	if (!written && !*not_started)
 		cli_warn("no trace was written: a statically linked or setuid program ignores LD_PRELOAD, "
 			 "or the shim could not create its file (see above)");
 	return code;
@@ -316,12 +431,21 @@ int cmd_run(int argc, char **argv)
 	struct check_options co;
 	struct trace_list traces = {0};
 	const char *check_opt = NULL; /* a check option, given without --check */
-	int check = 0, status = HB_EXIT_USAGE, c, idx;
+	struct check_inputs inputs;
+	int check = 0, have_inputs = 0, status = HB_EXIT_USAGE, c, idx;
 	if (check_options_init(&co, argc) < 0)
 		return HB_EXIT_USAGE;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:d:i:w:qh", opts, &idx)) != -1) {
+	/* check's short options -f and -n are run's too (run has none of those
+	 * letters); check's -o is run's --output, so it is --check-output here */
+	while ((c = getopt_long(argc, argv, "+o:d:i:w:qhf:n:", opts, &idx)) != -1) {
 		switch (c) {
+		case 'f':
+		case 'n':
+			if (check_options_set(&co, c == 'f' ? CHECK_OPT_FORMAT : CHECK_OPT_TOP, optarg) < 0)
+				goto out;
+			check_opt = c == 'f' ? "format" : "top";
+			break;
 		case 'o':
 			ro.output = optarg;
 			break;
@@ -388,8 +512,14 @@ int cmd_run(int argc, char **argv)
 	}
 	if (ro.output && check_output(ro.output) < 0)
 		goto out;
-	int code = run_traced(&ro, argv + optind, &traces);
-	if (!check || (code == HB_EXIT_USAGE && !traces.n)) {
+	/* the check's files are read now: a typo in a suppression file fails
+	 * before the test suite runs, not after */
+	if (check && (have_inputs = 1, check_inputs_load(&inputs, &co)) != 0)
+		goto out;
+	int not_started = 0;
+	int code = run_traced(&ro, argv + optind, &traces, check, &not_started);
+	if (!check || not_started || (code == HB_EXIT_USAGE && !traces.n)) {
+		/* a program that never ran has nothing to check: its error said it */
 		status = code;
 		goto out;
 	}
@@ -403,10 +533,12 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	fflush(stderr);
-	int verdict = check_execute(&co, traces.v, traces.n);
+	int verdict = check_execute(&co, &inputs, traces.v, traces.n);
 	/* the program's own failure is what the job must report first */
 	status = code ? code : verdict;
 out:
+	if (have_inputs)
+		check_inputs_free(&inputs);
 	trace_list_free(&traces);
 	check_options_free(&co);
 	return status;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "source_path.h"
 
 static void site_init(struct gate_site *gs, const struct blame_site *s, const struct leak_tally *kinds,
 		      unsigned mask)
@@ -245,16 +246,31 @@ const struct blame_frame *gate_allocating_frame(const struct blame_module *m, co
 	return &s->frames[0];
 }
 
-const struct blame_frame *gate_source_frame(const struct blame_module *m, const struct blame_site *s)
+/* Whether fr has a line in a file with an absolute path; under root too
+ * when root is not NULL. */
+static int located(const struct blame_frame *fr, const char *root)
 {
-	if (!s)
+	char buf[4096];
+	if (!fr->file || fr->line <= 0)
+		return 0;
+	const char *path = source_path_abs(fr->dir, fr->file, buf, sizeof(buf));
+	return path && (!root || source_path_under(path, root));
+}
+
+const struct blame_frame *gate_source_frame(const struct blame_module *m, const struct blame_site *s,
+					    const char *root)
+{
+	if (!s || !s->nframes)
 		return NULL;
-	for (size_t i = 0; i < s->nframes; i++)
-		if (s->frames[i].module && strcmp(s->frames[i].module, m->name) == 0 && s->frames[i].file &&
-		    s->frames[i].line > 0)
+	size_t from = (size_t)(gate_allocating_frame(m, s) - s->frames);
+	for (size_t i = from; root && i < s->nframes; i++)
+		if (located(&s->frames[i], root))
 			return &s->frames[i];
 	for (size_t i = 0; i < s->nframes; i++)
-		if (s->frames[i].file && s->frames[i].line > 0)
+		if (s->frames[i].module && strcmp(s->frames[i].module, m->name) == 0 && located(&s->frames[i], NULL))
+			return &s->frames[i];
+	for (size_t i = 0; i < s->nframes; i++)
+		if (located(&s->frames[i], NULL))
 			return &s->frames[i];
 	return NULL;
 }

@@ -92,9 +92,17 @@ void gate_budget(const struct gate_result *g, char *out, size_t cap);
  * its first frame); NULL for a site without frames. */
 const struct blame_frame *gate_allocating_frame(const struct blame_module *m, const struct blame_site *s);
 
-/* The site's allocating source line: the first frame of the blamed module
- * with a file and a line, else the first frame with both; NULL if none. */
-const struct blame_frame *gate_source_frame(const struct blame_module *m, const struct blame_site *s);
+/* The site's source line, where a report or a code-scanning alert points:
+ * from the allocating frame outwards, the first frame with a line whose
+ * file lies under root (the project's own sources: in C++ the innermost
+ * lines are often the standard library's new_allocator.h, inlined into the
+ * blamed module, while the line to fix is the project's); else the first
+ * frame of the blamed module with a file and a line; else the innermost
+ * frame with both. A file whose path cannot be made absolute
+ * (source_path.h: glibc's, whose compilation directory is relative) never
+ * counts. root NULL: no first step. NULL if no frame qualifies. */
+const struct blame_frame *gate_source_frame(const struct blame_module *m, const struct blame_site *s,
+					    const char *root);
 
 /* Renderers: text for people, JSON (docs/check.md), JUnit XML, SARIF 2.1.0.
  * notes: messages about the traces (no scan, ...), each one sentence.
@@ -107,7 +115,8 @@ struct gate_render {
 	int print_suppressions;
 	const struct supp_list *supp;
 	const char *baseline_path;
-	const char *source_root;         /* SARIF: paths under it become relative */
+	const char *source_root;         /* absolute; the project's sources: sites are located
+					  * in them first, and SARIF paths under it are relative */
 	const char *const *traces;
 	size_t ntraces;
 };

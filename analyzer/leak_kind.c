@@ -25,12 +25,20 @@ int leak_kinds_parse(const char *list, unsigned *mask, char *bad, unsigned badle
 	const char *p = list;
 	for (;;) {
 		size_t n = strcspn(p, ",");
+		/* blanks around a word are not part of it: a shell user quotes
+		 * 'definite, indirect' as they would write it */
+		const char *w = p;
+		size_t wn = n;
+		while (wn && (*w == ' ' || *w == '\t'))
+			w++, wn--;
+		while (wn && (w[wn - 1] == ' ' || w[wn - 1] == '\t'))
+			wn--;
 		unsigned k;
 		for (k = 0; k < LEAK_UNCLASSIFIED; k++)
-			if (n == strlen(names[k]) && strncmp(p, names[k], n) == 0)
+			if (wn == strlen(names[k]) && strncmp(w, names[k], wn) == 0)
 				break;
 		if (k == LEAK_UNCLASSIFIED) {
-			snprintf(bad, badlen, "%.*s", (int)n, p);
+			snprintf(bad, badlen, "%.*s", (int)wn, w);
 			return -1;
 		}
 		m |= LEAK_MASK(k);

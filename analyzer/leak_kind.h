@@ -46,7 +46,8 @@ const char *leak_kind_name(unsigned kind);
 enum leak_kind leak_kind_of_reach(uint64_t reach_kind);
 
 /* Parses a comma list of definite, indirect, reachable (the --kinds
- * option; "unclassified" is not a choice: it always counts) into a mask.
+ * option; "unclassified" is not a choice: it always counts) into a mask;
+ * blanks around each word are allowed ("definite, indirect").
  * Returns 0, or -1 with the offending word copied to bad (NUL-terminated,
  * cut to badlen) when one is not a kind or the list is empty. */
 int leak_kinds_parse(const char *list, unsigned *mask, char *bad, unsigned badlen);

@@ -110,11 +110,13 @@ static const char *plural(uint64_t n)
 	return n == 1 ? "" : "s";
 }
 
-/* "leak_more() at leak.c:42 (2.00 KiB in 1 block)" */
-static void site_summary(FILE *f, const struct blame_module *m, const struct gate_site *gs)
+/* "leak_more() at leak.c:42 (2.00 KiB in 1 block)": the site's source line
+ * (gate_source_frame: the project's own under root) and its function. */
+static void site_summary(FILE *f, const struct blame_module *m, const struct gate_site *gs, const char *root)
 {
 	char sz[32];
-	const struct blame_frame *a = gate_allocating_frame(m, gs->site), *src = gate_source_frame(m, gs->site);
+	const struct blame_frame *src = gate_source_frame(m, gs->site, root);
+	const struct blame_frame *a = src && src->function ? src : gate_allocating_frame(m, gs->site);
 	report_size(sz, sizeof(sz), gs->new_bytes);
 	if (!a)
 		fprintf(f, "(unknown stack)");
@@ -130,7 +132,7 @@ static void site_summary(FILE *f, const struct blame_module *m, const struct gat
 }
 
 /* Writes the testcase of one module. Returns -1 out of memory. */
-static int testcase(FILE *f, const struct gate_result *g, const struct gate_module *gm, size_t top)
+static int testcase(FILE *f, const struct gate_result *g, const struct gate_module *gm, const struct gate_render *o)
 {
 	const struct blame_module *m = gm->mod;
 	int failed = g->fail && (gm->new_bytes || gm->new_blocks);
@@ -147,6 +149,7 @@ static int testcase(FILE *f, const struct gate_result *g, const struct gate_modu
 		return -1;
 	}
 	char sz[32];
+	size_t top = o->top;
 	size_t shown = top && gm->counted_sites > top ? top : gm->counted_sites;
 	if (gm->new_bytes || gm->new_blocks) {
 		report_size(sz, sizeof(sz), gm->new_bytes);
@@ -155,7 +158,7 @@ static int testcase(FILE *f, const struct gate_result *g, const struct gate_modu
 		for (size_t i = 0; i < shown; i++) {
 			if (i)
 				fputs("; ", mf);
-			site_summary(mf, m, &gm->sites[i]);
+			site_summary(mf, m, &gm->sites[i], o->source_root);
 		}
 		if (gm->counted_sites > shown)
 			fprintf(mf, "; and %zu more", gm->counted_sites - shown);
@@ -241,7 +244,7 @@ int report_junit(FILE *f, const struct gate_result *g, const struct gate_render 
 	}
 	fprintf(f, "    </properties>\n");
 	for (size_t i = 0; i < g->nmods; i++)
-		if (testcase(f, g, &g->mods[i], o->top) < 0)
+		if (testcase(f, g, &g->mods[i], o) < 0)
 			return -1;
 	if (!g->nmods)
 		fprintf(f, "    <testcase name=\"no outstanding memory\" classname=\"heapblame.leaks\" time=\"0\"/>\n");

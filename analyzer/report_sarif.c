@@ -14,12 +14,20 @@
  * GitHub tracks one alert per site across runs. Level "error" when the
  * verdict is FAIL, else "warning".
  *
- * Paths: a source file under --source-root (default: the current
- * directory, where CI runs from the repository's root) is written relative
- * to it, with uriBaseId %SRCROOT% (declared in originalUriBaseIds), which is
- * what GitHub maps to files of the repository; other files are file://
- * URIs; a file whose compilation directory is unknown keeps its relative
- * name, without a base. A site with no line information is located at its module's file,
+ * Locations: a result is placed at gate_source_frame's line: the first
+ * frame, from the allocating one outwards, whose file is under
+ * --source-root (the project's line, not a C++ library header inlined
+ * above it), else the blamed module's first line, else the innermost line
+ * known; its message and logical location name that frame's function. A
+ * file under --source-root (default: the current directory, where CI runs
+ * from the repository's root) is written relative to it, with uriBaseId
+ * %SRCROOT% (declared in originalUriBaseIds), which is what GitHub maps to
+ * files of the repository; any other absolute path is a file:// URI. A
+ * file whose path cannot be made absolute (glibc's debug info names its
+ * files relative to a relative compilation directory: "./string/strdup.c")
+ * gets no physical location at all, since a relative URI without a base
+ * means nothing to a reader; a stack frame then says FILE:LINE in its
+ * message. A site with no usable line is located at its module's file,
  * line 1, and says so in its message.
  */
 #include <inttypes.h>
@@ -30,6 +38,7 @@
 #include "gate.h"
 #include "json_out.h"
 #include "report.h"
+#include "source_path.h"
 
 #ifndef HB_VERSION
 #define HB_VERSION "unknown"
@@ -83,59 +92,19 @@ static void uri(FILE *f, const char *prefix, const char *path, int slash)
 	fputc('"', f);
 }
 
-/* An artifactLocation for path: relative to root (uriBaseId %SRCROOT%)
- * when under it, else a file:// URI; a path that is still relative (its
- * compilation directory is unknown) is written as it is, with no base. */
+/* An artifactLocation for an absolute path: relative to root (uriBaseId
+ * %SRCROOT%) when under it, else a file:// URI. */
 static void artifact(FILE *f, const char *path, const char *root)
 {
-	size_t rl = root ? strlen(root) : 0;
+	const char *rel = source_path_under(path, root);
 	fprintf(f, "\"artifactLocation\": {\"uri\": ");
-	if (path[0] != '/') {
-		uri(f, "", path, 0);
-		fprintf(f, "}");
-	} else if (rl && strncmp(path, root, rl) == 0 && (root[rl - 1] == '/' || path[rl] == '/')) {
-		const char *rel = path + rl;
-		while (*rel == '/')
-			rel++;
+	if (rel) {
 		uri(f, "", rel, 0);
 		fprintf(f, ", \"uriBaseId\": \"%%SRCROOT%%\"}");
 	} else {
 		uri(f, "file://", path, 0);
 		fprintf(f, "}");
 	}
-}
-
-/* dir/file with "." and ".." resolved lexically (the build tree may be
- * gone: no realpath), into out; file alone when it is absolute or dir is
- * NULL. */
-static const char *source_path(const char *dir, const char *file, char *out, size_t cap)
-{
-	if (file[0] == '/' || !dir)
-		return file;
-	char joined[8192];
-	int n = snprintf(joined, sizeof(joined), "%s/%s", dir, file);
-	if (n < 0 || (size_t)n >= sizeof(joined) || (size_t)n >= cap)
-		return file;
-	size_t len = 0;
-	for (char *seg = strtok(joined, "/"); seg; seg = strtok(NULL, "/")) {
-		if (!strcmp(seg, "."))
-			continue;
-		if (!strcmp(seg, "..")) {
-			while (len && out[len - 1] != '/')
-				len--;
-			if (len)
-				len--;
-			continue;
-		}
-		out[len++] = '/';
-		size_t sl = strlen(seg);
-		memcpy(out + len, seg, sl);
-		len += sl;
-	}
-	if (!len)
-		out[len++] = '/';
-	out[len] = '\0';
-	return dir[0] == '/' ? out : file;
 }
 
 static uint64_t fnv1a(uint64_t h, const char *s)
@@ -147,12 +116,23 @@ static uint64_t fnv1a(uint64_t h, const char *s)
 	return h;
 }
 
-static void physical(FILE *f, const char *dir, const char *file, int line, const char *root)
+/* A physicalLocation for dir/file at line; returns 0 without writing when
+ * the path cannot be made absolute (see the file comment). */
+static int physical(FILE *f, const char *dir, const char *file, int line, const char *root)
 {
 	char buf[8192];
+	const char *path = source_path_abs(dir, file, buf, sizeof(buf));
+	if (!path)
+		return 0;
 	fprintf(f, "\"physicalLocation\": {");
-	artifact(f, source_path(dir, file, buf, sizeof(buf)), root);
+	artifact(f, path, root);
 	fprintf(f, ", \"region\": {\"startLine\": %d}}", line > 0 ? line : 1);
+	return 1;
+}
+
+static const char *parens(const char *fn)
+{
+	return fn[0] && fn[strlen(fn) - 1] == ')' ? "" : "()";
 }
 
 static int result(FILE *f, const struct gate_result *g, const struct gate_module *gm, const struct gate_site *gs,
@@ -161,7 +141,9 @@ static int result(FILE *f, const struct gate_result *g, const struct gate_module
 	const struct blame_module *m = gm->mod;
 	const struct blame_site *s = gs->site;
 	size_t ri = rule_of(gs, g->kinds);
-	const struct blame_frame *a = gate_allocating_frame(m, s), *src = gate_source_frame(m, s);
+	const struct blame_frame *src = gate_source_frame(m, s, o->source_root);
+	/* the function named is the one at the location: the project's line */
+	const struct blame_frame *a = src && src->function ? src : gate_allocating_frame(m, s);
 	char *msg = NULL;
 	size_t msglen = 0;
 	FILE *mf = open_memstream(&msg, &msglen);
@@ -178,11 +160,19 @@ static int result(FILE *f, const struct gate_result *g, const struct gate_module
 			fprintf(mf, "%s%s %" PRIu64, n++ ? ", " : "", leak_kind_name(k), gs->kinds.blocks[k]);
 	fprintf(mf, "), allocated by %s", m->name);
 	if (a && a->function)
-		fprintf(mf, "'s %s%s", a->function, a->function[strlen(a->function) - 1] == ')' ? "" : "()");
+		fprintf(mf, "'s %s%s", a->function, parens(a->function));
 	if (s && s->entry)
-		fprintf(mf, ", entered via %s%s", s->entry, s->entry[strlen(s->entry) - 1] == ')' ? "" : "()");
-	if (!src)
-		fprintf(mf, "; no line information (no debug info for %s)", m->name);
+		fprintf(mf, ", entered via %s%s", s->entry, parens(s->entry));
+	if (!src) {
+		int named = 0; /* a frame names a file, with no absolute path */
+		for (size_t q = 0; s && q < s->nframes; q++)
+			named |= s->frames[q].file != NULL;
+		if (named)
+			fprintf(mf, "; no source line to point at (the debug info names its files relative to an unknown "
+				    "directory)");
+		else
+			fprintf(mf, "; no line information (no debug info for %s)", m->name);
+	}
 	fprintf(mf, ".");
 	if (fclose(mf) != 0) {
 		free(msg);
@@ -193,10 +183,8 @@ static int result(FILE *f, const struct gate_result *g, const struct gate_module
 	json_out_strn(f, msg, msglen);
 	free(msg);
 	fprintf(f, "},\n         \"locations\": [{");
-	if (src)
-		physical(f, src->dir, src->file, src->line, o->source_root);
-	else
-		physical(f, NULL, m->path, 1, o->source_root);
+	if (!src || !physical(f, src->dir, src->file, src->line, o->source_root))
+		physical(f, NULL, m->path, 1, o->source_root); /* a module's path is absolute */
 	if (a && a->function) {
 		fprintf(f, ", \"logicalLocations\": [{\"fullyQualifiedName\": ");
 		json_out_str(f, a->function);
@@ -214,19 +202,22 @@ static int result(FILE *f, const struct gate_result *g, const struct gate_module
 	for (size_t q = 0; s && q < s->nframes; q++) {
 		const struct blame_frame *fr = &s->frames[q];
 		fprintf(f, "%s\n           {\"location\": {", q ? "," : "");
-		int any = 0;
-		if (fr->file && fr->line > 0) {
-			physical(f, fr->dir, fr->file, fr->line, o->source_root);
-			any = 1;
-		}
+		int any = fr->file && fr->line > 0 && physical(f, fr->dir, fr->file, fr->line, o->source_root);
 		if (fr->function) {
 			fprintf(f, "%s\"logicalLocations\": [{\"fullyQualifiedName\": ", any ? ", " : "");
 			json_out_str(f, fr->function);
 			fprintf(f, ", \"kind\": \"function\"}]");
-			any = 1;
 		}
-		if (!any)
+		if (!any && fr->file && fr->line > 0) {
+			/* a file with no absolute path: named, not located */
+			char where[4200];
+			snprintf(where, sizeof(where), "%s:%d", fr->file, fr->line);
+			fprintf(f, "%s\"message\": {\"text\": ", fr->function ? ", " : "");
+			json_out_str(f, where);
+			fprintf(f, "}");
+		} else if (!any && !fr->function) {
 			fprintf(f, "\"message\": {\"text\": \"+0x%" PRIx64 "\"}", fr->offset);
+		}
 		fprintf(f, "}, \"module\": ");
 		json_out_str(f, fr->module ? fr->module : "?");
 		fprintf(f, "}");

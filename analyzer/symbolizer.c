@@ -196,6 +196,25 @@ const char *sym_module_file(const struct sym_module *m)
 	return m->file;
 }
 
+const char *sym_module_path(const struct sym_module *m)
+{
+	return m->path;
+}
+
+void sym_module_build_id_hex(const struct sym_module *m, char *out, size_t cap)
+{
+	size_t n = 0;
+	if (cap)
+		out[0] = '\0';
+	for (size_t i = 0; i < m->build_id_len && n + 3 <= cap; i++, n += 2)
+		snprintf(out + n, cap - n, "%02x", m->build_id[i]);
+}
+
+struct sym_module *sym_module_next(struct symbolizer *s, struct sym_module *prev)
+{
+	return prev ? prev->next : s->modules;
+}
+
 /* An ELF symbol name without its version suffix ("fopen@@GLIBC_2.2.5"). */
 static char *unversioned(const char *name)
 {
@@ -229,10 +248,15 @@ static const char *die_name(Dwarf_Die *die)
 	return n;
 }
 
-static const char *call_file(Dwarf_Die *cu, Dwarf_Die *inl, int *line)
+/* The call site of an inlined subroutine: its DW_AT_call_file, named in the
+ * file table of the unit that holds the DIE (not necessarily the unit found
+ * for the address: a partial unit imported by dwz has its own), and its
+ * DW_AT_call_line in *line. NULL, and line 0, when the DIE does not say. */
+static const char *call_file(Dwarf_Die *inl, int *line)
 {
 	Dwarf_Attribute a;
 	Dwarf_Word file_idx = 0, ln = 0;
+	Dwarf_Die cu;
 	*line = 0;
 	if (!dwarf_attr(inl, DW_AT_call_file, &a) || dwarf_formudata(&a, &file_idx) != 0)
 		return NULL;
@@ -240,9 +264,40 @@ static const char *call_file(Dwarf_Die *cu, Dwarf_Die *inl, int *line)
 		*line = (int)ln;
 	Dwarf_Files *files;
 	size_t nfiles;
-	if (dwarf_getsrcfiles(cu, &files, &nfiles) != 0 || file_idx >= nfiles)
+	if (!dwarf_diecu(inl, &cu, NULL, NULL) || dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 || file_idx >= nfiles)
 		return NULL;
 	return dwarf_filesrc(files, file_idx, NULL, NULL);
+}
+
+/* The scopes around the code at pc (unit-relative), innermost first, as
+ * they nest in the concrete DIE tree: for code inlined three levels deep,
+ * level3's inlined_subroutine, level2's, level1's, then the subprogram that
+ * holds them all, then the unit. dwarf_getscopes alone does not give that:
+ * once it reaches an inlined_subroutine it goes on with the scopes of its
+ * abstract origin (the inlined function's own definition, then the unit),
+ * which leaves out every caller but the physical function. So its innermost
+ * scope is only the starting point, and dwarf_getscopes_die walks out from
+ * it through the DIEs' real parents, as elfutils' addr2line -i does.
+ * Returns the count (malloc'd array in *scopes), or 0 when nothing covers pc. */
+static int concrete_scopes(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die **scopes)
+{
+	*scopes = NULL;
+	int n = dwarf_getscopes(cu, pc, scopes);
+	if (n <= 0) {
+		free(*scopes);
+		*scopes = NULL;
+		return 0;
+	}
+	Dwarf_Die innermost = (*scopes)[0];
+	free(*scopes);
+	*scopes = NULL;
+	n = dwarf_getscopes_die(&innermost, scopes);
+	if (n <= 0) {
+		free(*scopes);
+		*scopes = NULL;
+		return 0;
+	}
+	return n;
 }
 
 int sym_lookup(struct sym_module *m, uint64_t return_offset, struct sym_frame *out, int max)
@@ -272,21 +327,29 @@ int sym_lookup(struct sym_module *m, uint64_t return_offset, struct sym_frame *o
 	const char *comp_dir = cu && dwarf_attr(cu, DW_AT_comp_dir, &cda) ? dwarf_formstring(&cda) : NULL;
 	comp_dir = comp_dir ? keep(s, strdup(comp_dir)) : NULL;
 	Dwarf_Die *scopes = NULL;
-	int nscopes = cu ? dwarf_getscopes(cu, addr - bias, &scopes) : 0;
-	/* scopes run innermost first; each inlined_subroutine is one frame whose
-	 * call site gives the file and line of the frame outside it */
-	for (int i = 0; i < nscopes && n < max - 1; i++) {
+	int nscopes = cu ? concrete_scopes(cu, addr - bias, &scopes) : 0;
+	/* Innermost first: each inlined_subroutine is one frame, at the current
+	 * file and line, and its call site is the file and line of the frame
+	 * outside it; the first subprogram is the physical function. Past
+	 * max - 1 inlined levels the outer ones are not given frames, but their
+	 * call sites are still followed, so the physical frame keeps its own
+	 * line. */
+	for (int i = 0; i < nscopes; i++) {
 		int tag = dwarf_tag(&scopes[i]);
+		if (tag == DW_TAG_subprogram)
+			break;
 		if (tag != DW_TAG_inlined_subroutine)
-			continue;
-		out[n].function = keep(s, demangle(die_name(&scopes[i])));
-		out[n].linkage = NULL;
-		out[n].file = file ? keep(s, strdup(file)) : NULL;
-		out[n].dir = file && file[0] != '/' ? comp_dir : NULL;
-		out[n].line = line;
-		out[n].inlined = 1;
-		n++;
-		file = call_file(cu, &scopes[i], &line);
+			continue; /* a lexical block */
+		if (n < max - 1) {
+			out[n].function = keep(s, demangle(die_name(&scopes[i])));
+			out[n].linkage = NULL;
+			out[n].file = file ? keep(s, strdup(file)) : NULL;
+			out[n].dir = file && file[0] != '/' ? comp_dir : NULL;
+			out[n].line = line;
+			out[n].inlined = 1;
+			n++;
+		}
+		file = call_file(&scopes[i], &line);
 	}
 	free(scopes);
 	/* the physical function: its ELF symbol, else its DIE */

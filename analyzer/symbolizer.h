@@ -8,8 +8,10 @@
  * against the file found: a file whose build-id differs is reported once
  * and not used (a rebuilt library would give confidently wrong names), and
  * its frames fall back to module+offset. elfutils libdw reads the DWARF:
- * inlined frames come from the DIE scopes at the address, file and line
- * from the line table and the inlined call sites. C++ names are demangled.
+ * inlined frames come from the DIE scopes at the address, every level of
+ * a nest of inlined calls (each with its call site's file and line, as
+ * `addr2line -i` prints them), file and line from the line table and the
+ * inlined call sites. C++ names are demangled.
  * Whether a function is exported is read from the module's .dynsym.
  */
 #ifndef HB_SYMBOLIZER_H
@@ -52,6 +54,13 @@ struct sym_module *sym_module_get(struct symbolizer *s, const char *path, const 
 enum sym_status sym_module_status(const struct sym_module *m);
 /* The file actually used (may differ from the recorded path), or NULL. */
 const char *sym_module_file(const struct sym_module *m);
+/* The path as recorded in the trace. */
+const char *sym_module_path(const struct sym_module *m);
+/* The recorded build-id in hex ("" when none), into out. */
+void sym_module_build_id_hex(const struct sym_module *m, char *out, size_t cap);
+/* Every module handle made so far, one per recorded path and build-id:
+ * prev NULL gives the first, NULL after the last; no particular order. */
+struct sym_module *sym_module_next(struct symbolizer *s, struct sym_module *prev);
 
 /* Symbolizes a return address (module-relative). Fills up to max frames,
  * innermost first; returns how many (0 when nothing is known). Strings live

@@ -315,23 +315,16 @@ int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx,
 		snprintf(msg, sizeof(msg), "%s: %" PRIu64 " malformed records skipped", path, c.malformed);
 		warn(ctx, msg);
 	}
-	if (!strcmp(p->end, "none") && warn) {
-		char msg[512];
-		snprintf(msg, sizeof(msg),
-			 "%s: the trace has no END record (the process was killed, or is still running): "
-			 "outstanding means outstanding at its last flush",
-			 path);
-		warn(ctx, msg);
-	}
 	live_set_foreach(live, tally, &c);
 	live_set_free_all(live);
 	reach_map_free(reach);
 	if (p->reach_missing && warn) {
 		char msg[512];
 		snprintf(msg, sizeof(msg),
-			 "%s: %" PRIu64 " outstanding blocks have no REACH record although the scan ran "
-			 "(damaged blocks?): they are unclassified",
-			 path, p->reach_missing);
+			 "%s: %" PRIu64 " outstanding block%s no REACH record although the scan ran "
+			 "(damaged blocks?): %s unclassified",
+			 path, p->reach_missing, p->reach_missing == 1 ? " has" : "s have",
+			 p->reach_missing == 1 ? "it is" : "they are");
 		warn(ctx, msg);
 	}
 	m->nprocs++;

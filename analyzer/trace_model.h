@@ -75,7 +75,8 @@ struct tm_model {
 };
 
 /* Replays path into a new process of m. Warnings (damage, truncation) go to
- * warn. Returns 0, or -1 with a message in err when nothing usable could
+ * warn; a trace without an END record is not warned about here (end is
+ * "none"): report warns, check writes a note in its result. Returns 0, or -1 with a message in err when nothing usable could
  * be read (missing, not a trace, no readable block). */
 int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx, char *err, size_t errlen);
 

@@ -53,7 +53,11 @@ int trace_reader_open(const char *path, struct trace_reader **out, trace_warn_fn
 	}
 	struct stat sb;
 	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		snprintf(err, errlen, "%s: is a directory, not a trace file", path);
+		/* the usual slip after `run -o DIR/`: say what was meant */
+		int n = (int)strlen(path);
+		while (n > 1 && path[n - 1] == '/')
+			n--;
+		snprintf(err, errlen, "%s: is a directory, not a trace file (its traces: %.*s/*.hbt)", path, n, path);
 		fclose(f);
 		return -1;
 	}

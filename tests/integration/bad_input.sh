@@ -14,7 +14,8 @@
 #   - a symlink planted at the trace's path is not followed: its target is
 #     untouched and the trace goes to the next free name, mode 0600;
 #   - dump of a missing, empty, non-trace, or directory argument: exit 2;
-#   - run with bad options: exit 2; a command that does not exist: 127.
+#   - run with bad options (an -o DIR/ that cannot be made): exit 2; a
+#     command that does not exist: 127.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 hb_setup "$1"
 prog=$(hb_prog "$2")
@@ -84,8 +85,10 @@ for what in "$HB_WORK/missing" "$HB_WORK/empty" "$HB_WORK/text" "$HB_WORK"; do
 done
 
 # 5. run with bad options, and a command that does not exist.
+# (-o DIR/ is made when missing: only one that cannot be made is an error)
+: >"$HB_WORK/a-file"
 for args in "--depth 0 -- true" "--interval x -- true" "--signals KILL -- true" "--bogus -- true" "" \
-	"-o $HB_WORK/nodir/ -- true"; do
+	"-o $HB_WORK/a-file/nodir/ -- true"; do
 	set +e
 	# shellcheck disable=SC2086 # word splitting of the option list is the point
 	"$HB" run $args >/dev/null 2>"$HB_WORK/5.err"

@@ -3,7 +3,8 @@
 # and adds:
 #   hb_step NAME CMD [ARGS...]   runs CMD with stdout to $HB_WORK/NAME.out and
 #                                stderr to $HB_WORK/NAME.err, exit status in
-#                                $HB_STEP_STATUS; shows all three
+#                                $HB_STEP_STATUS; shows all three (the
+#                                first 60 and 20 lines of the outputs)
 #   hb_last_line NAME            the last line of NAME's stdout
 #   hb_count NAME.out|NAME.err PATTERN
 #                                lines of that file matching the extended
@@ -21,8 +22,10 @@ hb_step() {
 	HB_STEP_STATUS=$?
 	set -e
 	echo "== [$name] $* (exit status $HB_STEP_STATUS)"
-	sed 's/^/   stdout| /' "$HB_WORK/$name.out" | head -60
-	sed 's/^/   stderr| /' "$HB_WORK/$name.err" | head -20
+	# sed stops by itself: `| head` would kill it with SIGPIPE on a long
+	# output, which pipefail turns into the driver's failure
+	sed -n '1,60s/^/   stdout| /p' "$HB_WORK/$name.out"
+	sed -n '1,20s/^/   stderr| /p' "$HB_WORK/$name.err"
 }
 
 hb_last_line() {

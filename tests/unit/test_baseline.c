@@ -14,12 +14,12 @@
  * whose keys collide share their baseline site's allowance; a baseline
  * written with --top, whose module lists fewer sites than it had, covers
  * unlisted sites from the module's remaining total, smallest first; two
- * baseline modules of one name add up. Files that are not JSON (with line
- * and column), not a report, or of another schema are refused with their
- * name in the message. And the rest of the gate: unclassified blocks always
- * count, reachable ones on request; budgets of bytes, of blocks, and the
- * verdict sentence; a suppressed site credits the first rule that matches,
- * and only with leaked blocks.
+ * baseline modules of one name add up. An empty file says so; files that
+ * are not JSON (with line and column), not a report, or of another schema
+ * are refused with their name in the message. And the rest of the gate:
+ * unclassified blocks always count, reachable ones on request; budgets of
+ * bytes, of blocks, and the verdict sentence; a suppressed site credits the
+ * first rule that matches, and only with leaked blocks.
  */
 #include <check.h>
 #include <stdio.h>
@@ -342,7 +342,9 @@ START_TEST(bad_baselines_are_refused)
 	refused("{\"heapblame_report\": 2, \"modules\": []}", "schema 2");
 	refused("{\"heapblame_report\": 1}", "no modules array");
 	refused("{\"heapblame_report\": 1, \"modules\": [{\"name\": \"x\", \"sites\": []}]}", "has no count");
-	refused("", "not JSON");
+	refused("", ": empty file: a baseline is what 'heapblame report --format json --top 0 TRACE...' wrote");
+	refused(" \n\n", ": empty file");
+	refused("\n{", "not JSON");
 	struct baseline b;
 	char err[1024];
 	ck_assert_int_eq(baseline_load(&b, "/nonexistent/base.json", LEAK_DEFAULT_KINDS, err, sizeof(err)), -1);

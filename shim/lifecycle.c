@@ -436,6 +436,10 @@ int hb_child_setup(void)
 	hb.child_events = 0;
 	__atomic_store_n(&hb.child_deferred, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&hb.state, HB_ACTIVE, __ATOMIC_RELEASE);
+	/* the writer starts now, without a file: it creates it when the child
+	 * has lived HB_CHILD_START_NS, even if the child allocates no more */
+	if (hb_writer_start() < 0)
+		hb_say("cannot start the writer thread; the trace is written at exit only", NULL, NULL);
 	hb_tls.busy = 0;
 	__atomic_store_n(&setting_up, 0, __ATOMIC_RELEASE);
 	errno = saved;
@@ -447,15 +451,27 @@ void hb_child_start(int with_writer)
 	static int starting;
 	if (!__atomic_load_n(&hb.child_deferred, __ATOMIC_ACQUIRE) || getpid() != hb.pid)
 		return;
-	if (__atomic_exchange_n(&starting, 1, __ATOMIC_ACQ_REL))
-		return; /* another thread is at it; this one's events wait in the tables */
+	if (__atomic_exchange_n(&starting, 1, __ATOMIC_ACQ_REL)) {
+		/* another thread is at it: an allocating thread goes on (its events
+		 * wait in the tables), an exiting one waits, or its final flush
+		 * would find no file yet */
+		for (int i = 0; !with_writer && i < 100000 && __atomic_load_n(&starting, __ATOMIC_ACQUIRE); i++)
+			sched_yield();
+		return;
+	}
 	int saved = errno;
 	uint8_t busy = hb_tls.busy;
 	hb_tls.busy = 1;
-	if (open_trace() == 0) {
+	/* under the flush lock: no flush may write events between the file's
+	 * creation and the definitions they refer to */
+	pthread_mutex_lock(&hb.flush_lock);
+	int opened = open_trace() == 0;
+	if (opened)
 		hb_record_emit_all_definitions();
+	pthread_mutex_unlock(&hb.flush_lock);
+	if (opened) {
 		__atomic_store_n(&hb.child_deferred, 0, __ATOMIC_RELEASE);
-		if (with_writer && hb_writer_start() < 0)
+		if (with_writer && !hb.writer_running && hb_writer_start() < 0)
 			hb_say("cannot start the writer thread; the trace is written at exit only", NULL, NULL);
 	} else {
 		__atomic_store_n(&hb.child_deferred, 0, __ATOMIC_RELEASE);
@@ -573,8 +589,14 @@ static void warn_if_bypassed(void)
 		void *f = dlsym(RTLD_DEFAULT, names[i]);
 		if (!f || ((uintptr_t)f >= hb.self_lo && (uintptr_t)f < hb.self_hi))
 			continue;
+		/* a non-PIE executable that takes malloc's address gets a PLT
+		 * stub with an undefined symbol of that name: not a definition */
 		Dl_info di;
-		const char *where = dladdr(f, &di) && di.dli_fname && *di.dli_fname ? di.dli_fname : "the program";
+		const ElfW(Sym) *sym = NULL;
+		if (!dladdr1(f, &di, (void **)&sym, RTLD_DL_SYMENT) || !sym || sym->st_shndx == SHN_UNDEF ||
+		    !di.dli_sname || strcmp(di.dli_sname, names[i]) != 0)
+			continue;
+		const char *where = di.dli_fname && *di.dli_fname ? di.dli_fname : "the program";
 		hb_say(where, " defines its own allocator function ", names[i]);
 		hb_say("  it comes before the shim in symbol lookup, so its allocations are not traced; ",
 		       "the trace shows only what reaches the C library's allocator", NULL);

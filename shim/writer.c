@@ -329,9 +329,16 @@ static void *writer_main(void *arg)
 	hb_tls.busy = 1; /* for good: nothing this thread allocates is traced */
 	__atomic_store_n(&writer_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	for (;;) {
+		/* a fork child's file waits until it has lived HB_CHILD_START_NS
+		 * (lifecycle.c): the writer is what notices an idle child got there */
+		if (__atomic_load_n(&hb.child_deferred, __ATOMIC_ACQUIRE) && hb_now_ns() >= HB_CHILD_START_NS)
+			hb_child_start(0);
+		uint64_t wait_ns = (uint64_t)hb.cfg.interval_ms * 1000000ull;
+		if (__atomic_load_n(&hb.child_deferred, __ATOMIC_ACQUIRE) && wait_ns > HB_CHILD_START_NS)
+			wait_ns = HB_CHILD_START_NS; /* the child's start comes first */
 		struct timespec deadline;
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		uint64_t ns = (uint64_t)deadline.tv_nsec + (uint64_t)hb.cfg.interval_ms * 1000000ull;
+		uint64_t ns = (uint64_t)deadline.tv_nsec + wait_ns;
 		deadline.tv_sec += (time_t)(ns / 1000000000ull);
 		deadline.tv_nsec = (long)(ns % 1000000000ull);
 		pthread_mutex_lock(&hb.wake_lock);
@@ -424,35 +431,56 @@ pid_t hb_writer_tid(void)
 	return 0;
 }
 
-int hb_writer_pause(void)
+/* Pauses nest: two threads may unshare at once. The first stops the
+ * writer, the last one out restarts it (once). */
+static pthread_mutex_t pause_lock = PTHREAD_MUTEX_INITIALIZER;
+static int pause_depth;
+static int pause_stopped; /* the first pause found a writer running */
+
+static void stop_writer(void)
 {
-	if (!hb.writer_running)
-		return 0;
+	pid_t tid = hb_writer_tid();
 	pthread_mutex_lock(&hb.wake_lock);
 	hb.writer_stop = 1;
 	pthread_cond_signal(&hb.wake_cond);
 	pthread_mutex_unlock(&hb.wake_lock);
 	/* wait until the kernel has let the thread go, not just until it
 	 * left its loop: only then is the process single-threaded again */
-	for (int i = 0; i < 20000; i++) {
-		pid_t tid = __atomic_load_n(&writer_tid, __ATOMIC_ACQUIRE);
-		if (!hb.writer_running && tid && syscall(SYS_tgkill, hb.pid, tid, 0) < 0 && errno == ESRCH)
-			return 1;
+	uint64_t deadline = hb_now_ns() + 1000000000ull;
+	while (hb_now_ns() < deadline) {
+		if (!hb.writer_running && (!tid || (syscall(SYS_tgkill, hb.pid, tid, 0) < 0 && errno == ESRCH)))
+			return;
 		struct timespec ts = {0, 50000};
 		nanosleep(&ts, NULL);
 	}
-	return 1; /* a second; restart it anyway */
+}
+
+int hb_writer_pause(void)
+{
+	pthread_mutex_lock(&pause_lock);
+	if (pause_depth++ == 0) {
+		pause_stopped = hb.writer_running;
+		if (pause_stopped)
+			stop_writer();
+	}
+	pthread_mutex_unlock(&pause_lock);
+	return 1;
 }
 
 void hb_writer_resume(void)
 {
-	if (hb.state == HB_ACTIVE && !hb.closed && hb_writer_start() < 0)
+	pthread_mutex_lock(&pause_lock);
+	if (--pause_depth == 0 && pause_stopped && !hb.writer_running && hb.state == HB_ACTIVE && !hb.closed &&
+	    hb_writer_start() < 0)
 		hb_say("cannot restart the writer thread; the trace is written at exit only", NULL, NULL);
+	pthread_mutex_unlock(&pause_lock);
 }
 
 void hb_writer_atfork_child(void)
 {
 	wake_ready = 0;
+	pthread_mutex_init(&pause_lock, NULL);
+	pause_depth = 0;
 	writer_tid = 0;
 	/* The writer thread does not exist in the child; its encoders hold the
 	 * parent's events, which the parent writes. */

@@ -4,13 +4,14 @@
  * reach_graph.c).
  *
  * Order of events, all under hb.flush_lock:
- *   1. refresh the module map and read /proc/self/maps (which memory is
- *      readable: a block or root in a PROT_NONE page is not read);
+ *   1. refresh the module map (this asks the loader: no lock held yet);
  *   2. take modules.lock and every live-table shard lock, so that no thread
  *      is stopped halfway through changing either; list the live blocks;
- *   3. stop every other thread (the writer excepted, it holds no host
- *      pointer), twice over, for threads made meanwhile;
- *   4. scan the roots, classify, resume the threads, drop the locks.
+ *   3. stop every other thread (the writer excepted: it holds no host
+ *      pointer, and waits for flush_lock) with ptrace (world_stop.c);
+ *   4. read /proc/thread-self/maps (which memory is readable: a block or
+ *      root in a PROT_NONE page is not read), now that nothing can change it;
+ *   5. scan the roots, classify, let the threads go, drop the locks.
  * Nothing here calls malloc: a stopped thread may hold the allocator's lock.
  */
 #include "leak_scan.h"

@@ -11,12 +11,10 @@
  * leaks. The final flush then writes a REACH record for every outstanding
  * block and a SCAN record (trace_format.h).
  *
- * Threads are stopped with a signal (HB_SCAN_SIGNAL, installed only for the
- * scan): the handler saves the thread's registers and waits on a futex. A
- * thread that blocks the signal is scanned from the stack pointer the
- * kernel shows in /proc/self/task/TID/syscall; if even that is missing the
- * scan gives up (status HB_SCAN_NO_THREADS) rather than call a block on
- * that thread's stack a leak.
+ * The other threads are stopped with ptrace (world_stop.h), invisibly to
+ * the host; where ptrace is refused the scan is not made (status
+ * HB_SCAN_NO_THREADS) rather than call a block on an unread stack a leak.
+ * A single-threaded process (the shim's writer aside) needs no stop.
  */
 #ifndef HB_LEAK_SCAN_H
 #define HB_LEAK_SCAN_H

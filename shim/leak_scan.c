@@ -3,8 +3,10 @@
  * exit-time reachability scan (see leak_scan.h; the marking is in
  * reach_graph.c).
  *
- * Order of events, all under hb.flush_lock:
- *   1. refresh the module map (this asks the loader: no lock held yet);
+ * Order of events: first, before the flush lock (hb_leak_scan_prepare),
+ *   1. refresh the module map and look up what the scan needs from the
+ *      loader (this takes the loader's lock: no shim lock may be held);
+ * then, under hb.flush_lock:
  *   2. take modules.lock and every live-table shard lock, so that no thread
  *      is stopped halfway through changing either; list the live blocks;
  *   3. stop every other thread (the writer excepted: it holds no host
@@ -313,6 +315,13 @@ static void set_status(struct hb_leak_scan *out, unsigned status)
 		out->info.status = status;
 }
 
+void hb_leak_scan_prepare(void)
+{
+	hb_module_map_refresh(&hb.modules, 0);
+	find_pthread_size();
+	allocator_addr = (uintptr_t)dlsym(RTLD_NEXT, "malloc");
+}
+
 void hb_leak_scan_run(struct hb_leak_scan *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -324,9 +333,6 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 		_dl_get_tls_static_info(&tls_size, &tls_align);
 	if (!tls_size)
 		tls_size = 64u << 10;
-	hb_module_map_refresh(&hb.modules, 0);
-	find_pthread_size();
-	allocator_addr = (uintptr_t)dlsym(RTLD_NEXT, "malloc");
 	pid_t writer = hb_writer_tid();
 
 	/* Locks first (a thread stopped while holding one would deadlock the

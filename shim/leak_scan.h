@@ -28,8 +28,13 @@ struct hb_leak_scan {
 	int valid;                   /* info holds a result to write */
 };
 
-/* Runs the scan. The caller holds hb.flush_lock and no other shim lock,
- * and is not in a signal handler. Fills *out (out->valid = 1). */
+/* Asks the loader what the scan will need (the module list, glibc's
+ * sizes). The caller holds no shim lock: the loader's lock comes first. */
+void hb_leak_scan_prepare(void);
+
+/* Runs the scan, after hb_leak_scan_prepare. The caller holds
+ * hb.flush_lock and no other shim lock, and is not in a signal handler.
+ * Fills *out (out->valid = 1). */
 void hb_leak_scan_run(struct hb_leak_scan *out);
 
 void hb_leak_scan_release(struct hb_leak_scan *s);

@@ -531,6 +531,8 @@ void hb_finish(unsigned end_reason, int64_t status, int scan)
 	int saved = errno;
 	uint8_t busy = hb_tls.busy;
 	hb_tls.busy = 1;
+	if (scan && hb.cfg.leak_scan)
+		hb_leak_scan_prepare(); /* asks the loader: before any shim lock */
 	pthread_mutex_lock(&hb.flush_lock);
 	if (!hb.closed) {
 		static struct hb_leak_scan result;

@@ -365,13 +365,20 @@ static void atfork_child(void)
 	hb.pid = getpid(); /* even untraced: a double-forked daemon's checks compare it */
 	hb.modules_maybe_gone = 0; /* see atfork_prepare */
 	hb_unwind_atfork_child();
+	/* The child's only thread has its own tid, whatever else happens: a
+	 * buffer left with its parent's tid would be reaped (the writer thinks
+	 * its thread gone) while still in use, and its counters lost. A fork
+	 * child that forks before it allocates (a daemon's double fork) comes
+	 * here without fork_prepared. */
+	if (hb_tls.tb)
+		hb_tls.tb->tid = (pid_t)syscall(SYS_gettid);
 	if (!fork_prepared)
 		return;
 	for (unsigned i = 0; i < HB_LIVE_SHARDS; i++)
 		hb_spin_init(&hb.live.shard[i].lock);
 	pthread_mutex_init(&hb.orphan_lock, NULL);
 	hb_tb_registry_atfork_child(&hb.registry, hb_tls.tb);
-	if (hb_tls.tb) /* the child's only thread has its own tid */
+	if (hb_tls.tb) /* reset by the registry */
 		hb_tls.tb->tid = (pid_t)syscall(SYS_gettid);
 	if (hb.orphan)
 		hb.orphan->in_use = 1;

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# hostile_scanhost.sh - the exit-time leak scan is invisible to the host.
+#
+# Usage: hostile_scanhost.sh HEAPBLAME SCANHOST MODE ROUNDS
+# Runs tests/programs/hostile/scanhost MODE (see the program) ROUNDS times
+# under the shim, each bounded by timeout. Every round: exit status as
+# bare (0), no line on stdout or stderr that the bare run does not print
+# (no EINTR, no signal received, no crash), a trace that decodes without a
+# warning, a completed scan (`scan: done`) whose definite blocks are the
+# program's LEAKS leaked blocks, exactly. For pexit, the block a global
+# holds is reachable. The scan used to stop threads with a signal: poll
+# failed with EINTR, a sigwait thread received it, and a thread
+# mprotect()ing a page crashed the scan; two concurrent unshare calls left
+# two writer threads keeping the process alive.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/hostile_lib.sh"
+hb_setup "$1"
+prog=$(hb_prog "$2")
+mode=${3:?mode}
+rounds=${4:-1}
+
+hb_bare_bounded "$prog" "$mode"
+assert_status "bare exit status" 0 "$HB_BARE_STATUS"
+for ((r = 1; r <= rounds; r++)); do
+	out=$HB_WORK/traces.$r
+	hb_run_bounded "$out" -- "$prog" "$mode"
+	assert_status "round $r: run exit status" 0 "$HB_RUN_STATUS"
+	assert_eq "round $r: stdout as bare" "$(cat "$HB_BARE_OUT")" "$(cat "$HB_RUN_OUT")"
+	assert_eq "round $r: stderr lines not from heapblame" "" \
+		"$(grep -v '^heapblame: ' "$HB_RUN_ERR" | grep -vxFf "$HB_BARE_ERR" || true)"
+	[[ $HB_RUN_STATUS == 0 ]] || hb_finish
+	trace=$(find "$out" -name '*.hbt')
+	assert_eq "round $r: trace files" 1 "$(wc -l <<<"$trace")"
+	hb_dump "$trace"
+	assert_dump_clean
+	assert_eq "round $r: scan" "done" "$(hb_total scan)"
+	assert_eq "round $r: definite blocks (the program's leaks)" 5 "$(hb_total definite_blocks)"
+	assert_eq "round $r: definite bytes" 500 "$(hb_total definite_bytes)"
+	if [[ $mode == pexit ]]; then
+		id=$(awk '/^ALLOC / && / size=4000 / { for (i = 1; i <= NF; i++) if ($i ~ /^id=/) { sub("id=", "", $i); print $i } }' "$HB_DUMP" | head -1)
+		assert_eq "round $r: the global's block is reachable" "reachable" \
+			"$(awk -v id="id=$id" '/^REACH / && $0 ~ (" " id " ") { for (i = 1; i <= NF; i++) if ($i ~ /^kind=/) { sub("kind=", "", $i); print $i } }' "$HB_DUMP")"
+	fi
+done
+hb_finish

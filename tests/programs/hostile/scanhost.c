@@ -15,6 +15,15 @@
  *             and the last thread's return ends the process
  *   unshare2  two threads call unshare(CLONE_NEWUSER) at once (EINVAL,
  *             since the process is multithreaded), then everything ends
+ *   blocked   a thread blocks every signal and spins (never in a system
+ *             call) while main exits
+ *   coro      main keeps a block only in a local, then exit() is called
+ *             from a makecontext coroutine whose stack is a heap block: the
+ *             block must stay reachable through main's own stack
+ *   fnptr     allocates through a pointer to malloc (built -no-pie too: the
+ *             executable's PLT stub must not be taken for an allocator)
+ *   prefork   a forked worker leaks LEAKS blocks and idles until the parent
+ *             sends it SIGTERM; the parent then leaks its own and exits
  * Prints `TRUTH mode=... leaks=N`.
  */
 #include <errno.h>
@@ -25,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "hostile.h"
@@ -109,12 +120,32 @@ static void *unshare_worker(void *arg)
 	return NULL;
 }
 
+static void *spin_worker(void *arg)
+{
+	(void)arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (volatile unsigned long n = 0;; n++)
+		;
+	return NULL;
+}
+
+static ucontext_t main_ctx, co_ctx;
+
+static void coroutine(void)
+{
+	exit(0);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
 	hb_truth("mode=%s leaks=%d", mode, LEAKS);
-	leak_some();
-	scrub_stack();
+	if (strcmp(mode, "prefork") != 0) {
+		leak_some();
+		scrub_stack();
+	}
 	pthread_t t, u;
 	if (strcmp(mode, "eintr") == 0) {
 		pthread_create(&t, NULL, eintr_worker, NULL);
@@ -142,6 +173,40 @@ int main(int argc, char **argv)
 		pthread_create(&u, NULL, unshare_worker, NULL);
 		pthread_join(t, NULL);
 		pthread_join(u, NULL);
+		return 0;
+	} else if (strcmp(mode, "blocked") == 0) {
+		pthread_create(&t, NULL, spin_worker, NULL);
+		hostile_sleep_ms(20);
+		exit(0);
+	} else if (strcmp(mode, "coro") == 0) {
+		void *volatile held = malloc(111); /* only here, on main's stack */
+		char *stack = malloc(64 * 1024);
+		getcontext(&co_ctx);
+		co_ctx.uc_stack.ss_sp = stack;
+		co_ctx.uc_stack.ss_size = 64 * 1024;
+		co_ctx.uc_link = &main_ctx;
+		makecontext(&co_ctx, coroutine, 0);
+		swapcontext(&main_ctx, &co_ctx);
+		(void)held;
+		return 0;
+	} else if (strcmp(mode, "fnptr") == 0) {
+		void *(*volatile alloc)(size_t) = malloc;
+		void (*volatile release)(void *) = free;
+		release(alloc(64));
+		return 0;
+	} else if (strcmp(mode, "prefork") == 0) {
+		pid_t c = fork();
+		if (c == 0) {
+			leak_some();
+			scrub_stack();
+			for (;;)
+				pause(); /* an idle worker: no allocator call after its first ones */
+		}
+		hostile_sleep_ms(300);
+		kill(c, SIGTERM);
+		int st;
+		waitpid(c, &st, 0);
+		hb_truth("child=%d signal=%d", (int)c, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 		return 0;
 	}
 	hb_die("unknown mode '%s'", mode);

@@ -9,9 +9,18 @@
 # of blocking the suite. HB_RUN_TIMEOUT (seconds) is the bound
 # of one run (default 10: every run takes under 2 s when nothing hangs);
 # timeout signals the whole process group, traced children included, and
-# SIGKILLs it 2 s later.
+# SIGKILLs it 2 s later. Both runners also time the run: $HB_RUN_MS and
+# $HB_BARE_MS, wall milliseconds, timeout's own start included.
 
 HB_RUN_TIMEOUT=${HB_RUN_TIMEOUT:-10}
+HB_RUN_MS=""
+HB_BARE_MS=""
+
+# hb_now_us: the wall clock in microseconds (bash's $EPOCHREALTIME, whose
+# decimal separator follows the locale).
+hb_now_us() {
+	echo "${EPOCHREALTIME//[.,]/}"
+}
 
 # hb_run_bounded OUT [RUN-OPTIONS...] -- CMD [ARGS...]: as hb_run (lib.sh),
 # under timeout. Sets $HB_RUN_STATUS, $HB_RUN_OUT, $HB_RUN_ERR.
@@ -33,11 +42,14 @@ hb_run_bounded() {
 	HB_RUNS=$((HB_RUNS + 1))
 	HB_RUN_OUT=$HB_WORK/run$HB_RUNS.out
 	HB_RUN_ERR=$HB_WORK/run$HB_RUNS.err
+	local t0
+	t0=$(hb_now_us)
 	set +e
 	timeout -k 2 "$HB_RUN_TIMEOUT" "$HB" run -o "$out" "${opts[@]}" -- "$@" >"$HB_RUN_OUT" 2>"$HB_RUN_ERR"
 	HB_RUN_STATUS=$?
 	set -e
-	echo "== heapblame run -o $out ${opts[*]} -- $* (exit status $HB_RUN_STATUS)"
+	HB_RUN_MS=$((($(hb_now_us) - t0) / 1000))
+	echo "== heapblame run -o $out ${opts[*]} -- $* (exit status $HB_RUN_STATUS, $HB_RUN_MS ms)"
 	sed 's/^/   stdout| /' "$HB_RUN_OUT" | cut -c1-300
 	sed 's/^/   stderr| /' "$HB_RUN_ERR" | cut -c1-300
 }
@@ -49,11 +61,14 @@ hb_bare_bounded() {
 	HB_RUNS=$((HB_RUNS + 1))
 	HB_BARE_OUT=$HB_WORK/bare$HB_RUNS.out
 	HB_BARE_ERR=$HB_WORK/bare$HB_RUNS.err
+	local t0
+	t0=$(hb_now_us)
 	set +e
 	timeout -k 2 "$HB_RUN_TIMEOUT" "$@" >"$HB_BARE_OUT" 2>"$HB_BARE_ERR"
 	HB_BARE_STATUS=$?
 	set -e
-	echo "== bare: $* (exit status $HB_BARE_STATUS)"
+	HB_BARE_MS=$((($(hb_now_us) - t0) / 1000))
+	echo "== bare: $* (exit status $HB_BARE_STATUS, $HB_BARE_MS ms)"
 	sed 's/^/   stdout| /' "$HB_BARE_OUT" | cut -c1-300
 	sed 's/^/   stderr| /' "$HB_BARE_ERR" | cut -c1-300
 }
@@ -91,4 +106,57 @@ assert_in() {
 	done
 	HB_FAILS=$((HB_FAILS + 1))
 	echo "FAIL $name: expected one of [$(printf "'%s' " "$@")], got '$actual'"
+}
+
+# assert_lt NAME LIMIT ACTUAL: ACTUAL is an integer below LIMIT.
+assert_lt() {
+	if [[ $3 =~ ^-?[0-9]+$ ]] && (($3 < $2)); then
+		HB_PASSES=$((HB_PASSES + 1))
+		echo "ok   $1 = $3 (< $2)"
+	else
+		HB_FAILS=$((HB_FAILS + 1))
+		echo "FAIL $1: expected < $2, got '$3'"
+	fi
+}
+
+# assert_as_bare LABEL: the last hb_run_bounded printed what the last
+# hb_bare_bounded did: the same stdout, and the same stderr once the
+# shim's and heapblame's own lines ("heapblame: ...") are left out.
+assert_as_bare() {
+	assert_eq "$1: stdout as bare" "$(cat "$HB_BARE_OUT")" "$(cat "$HB_RUN_OUT")"
+	assert_eq "$1: stderr as bare (heapblame's lines aside)" "$(cat "$HB_BARE_ERR")" \
+		"$(grep -v '^heapblame: ' "$HB_RUN_ERR" || true)"
+}
+
+# hb_scan_field FIELD: FIELD of the SCAN record in $HB_DUMP (`SCAN ...
+# root_bytes=N ...`), or MISSING.
+hb_scan_field() {
+	awk -v f="$1" '
+		$1 == "SCAN" { for (i = 2; i <= NF; i++) if (index($i, f "=") == 1) { print substr($i, length(f) + 2); found = 1 } }
+		END { if (!found) print "MISSING" }' "$HB_DUMP"
+}
+
+# hb_kinds_of_size SIZE: the leak kinds the scan gave the blocks of SIZE
+# requested bytes that were live at the end of the trace in $HB_DUMP, as
+# "KIND=COUNT ..." sorted by kind ("none" if no such block has a REACH
+# record; blocks without one are unclassified and not listed).
+hb_kinds_of_size() {
+	awk -v size="$1" '
+		function field(name,   i) {
+			for (i = 2; i <= NF; i++)
+				if (index($i, name "=") == 1)
+					return substr($i, length(name) + 2)
+			return ""
+		}
+		$1 == "ALLOC" && field("size") == size { want[field("id")] = 1 }
+		$1 == "REACH" { kind[field("id")] = field("kind") }
+		END {
+			for (id in want)
+				if (id in kind)
+					n[kind[id]]++
+			out = ""
+			for (k in n)
+				out = out k "=" n[k] "\n"
+			printf "%s", out == "" ? "none\n" : out
+		}' "$HB_DUMP" | sort | tr '\n' ' ' | sed 's/ $//'
 }

@@ -223,11 +223,44 @@ static void attach_one(void *ctx, pid_t tid)
 	read_regs(s);
 }
 
+/* A thread stopped inside epoll_wait comes out of it with EINTR: unlike
+ * poll or nanosleep, the kernel does not restart it after a ptrace stop
+ * when no signal was delivered. Do what the kernel does for those: point
+ * the thread back at its system call instruction, to run the call again
+ * (its timeout starts afresh, which a wait is allowed to overrun). */
+static void restart_interrupted_wait(const struct hb_stopped_thread *s)
+{
+#if defined(__x86_64__)
+	if (s->sig)
+		return; /* a signal is delivered on detach: EINTR is then right */
+	struct user_regs_struct r;
+	struct iovec io = {&r, sizeof(r)};
+	if (ptrace(PTRACE_GETREGSET, s->tid, (void *)NT_PRSTATUS, &io) != 0)
+		return;
+	long nr = (long)r.orig_rax;
+	int waits = nr == SYS_epoll_wait || nr == SYS_epoll_pwait
+#ifdef SYS_epoll_pwait2
+		    || nr == SYS_epoll_pwait2
+#endif
+		;
+	if (!waits || (long)r.rax != -EINTR)
+		return;
+	r.rax = r.orig_rax;
+	r.rip -= 2; /* the syscall instruction is 2 bytes */
+	ptrace(PTRACE_SETREGSET, s->tid, (void *)NT_PRSTATUS, &io);
+#else
+	(void)s;
+#endif
+}
+
 static void detach_all(struct hb_world *w)
 {
-	for (size_t i = 0; i < w->n; i++)
-		if (w->t[i].tid > 0)
-			ptrace(PTRACE_DETACH, w->t[i].tid, NULL, (void *)(uintptr_t)w->t[i].sig);
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->t[i].tid <= 0)
+			continue;
+		restart_interrupted_wait(&w->t[i]);
+		ptrace(PTRACE_DETACH, w->t[i].tid, NULL, (void *)(uintptr_t)w->t[i].sig);
+	}
 }
 
 static int tracer_main(void *arg)

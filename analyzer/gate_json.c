@@ -10,6 +10,7 @@
 
 #include "gate.h"
 #include "json_out.h"
+#include "report.h"
 
 static void budget_field(FILE *f, const char *name, uint64_t v)
 {
@@ -90,18 +91,7 @@ int gate_json(FILE *f, const struct gate_result *g, const struct gate_render *o)
 		json_out_str(f, o->notes[i]);
 	}
 	fprintf(f, "%s],\n  \"traces\": [", o->nnotes ? "\n  " : "");
-	for (size_t i = 0; i < r->nprocs; i++) {
-		const struct blame_process *p = &r->procs[i];
-		fprintf(f, "%s\n    {\"path\": ", i ? "," : "");
-		json_out_str(f, p->trace);
-		fprintf(f, ", \"pid\": %" PRIu64 ", \"program\": ", p->pid);
-		json_out_str(f, p->program);
-		fprintf(f, ", \"end\": ");
-		json_out_str(f, p->end);
-		fprintf(f, ", \"scan\": ");
-		json_out_str(f, p->scan);
-		fprintf(f, "}");
-	}
+	report_json_traces(f, r);
 	fprintf(f, "\n  ],\n  \"modules\": [");
 	for (size_t i = 0; i < g->nmods; i++) {
 		const struct gate_module *gm = &g->mods[i];

@@ -24,6 +24,8 @@ struct report_options {
 
 int report_text(FILE *f, const struct blame_report *r, const struct report_options *o);
 int report_json(FILE *f, const struct blame_report *r, const struct report_options *o);
+/* The elements of the "traces" array (report and check JSON share them). */
+void report_json_traces(FILE *f, const struct blame_report *r);
 int report_folded(FILE *f, const struct blame_report *r, const struct report_options *o);
 int report_pprof(FILE *f, const struct blame_report *r, const struct report_options *o);
 

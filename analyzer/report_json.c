@@ -25,10 +25,8 @@ static const char *status_name(enum sym_status s)
 	return "?";
 }
 
-int report_json(FILE *f, const struct blame_report *r, const struct report_options *o)
+void report_json_traces(FILE *f, const struct blame_report *r)
 {
-	(void)o;
-	fprintf(f, "{\n  \"heapblame_report\": 1,\n  \"traces\": [");
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct blame_process *p = &r->procs[i];
 		fprintf(f, "%s\n    {\"path\": ", i ? "," : "");
@@ -41,6 +39,13 @@ int report_json(FILE *f, const struct blame_report *r, const struct report_optio
 		json_out_str(f, p->scan);
 		fprintf(f, "}");
 	}
+}
+
+int report_json(FILE *f, const struct blame_report *r, const struct report_options *o)
+{
+	(void)o;
+	fprintf(f, "{\n  \"heapblame_report\": 1,\n  \"traces\": [");
+	report_json_traces(f, r);
 	fprintf(f,
 		"\n  ],\n  \"totals\": {\"outstanding_bytes\": %" PRIu64 ", \"outstanding_blocks\": %" PRIu64
 		", \"replaced_by_exec_bytes\": %" PRIu64 ", \"replaced_by_exec_blocks\": %" PRIu64,

@@ -23,7 +23,6 @@
  * Per-module encoders hold the events of one flush; a module whose encoder
  * passes HB_EVENTS_BLOCK bytes is written early, after the metadata so far.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <sys/syscall.h>
 #include <fcntl.h>
@@ -36,6 +35,7 @@
 
 #include "leak_scan.h"
 #include "shim.h"
+#include "world_stop.h"
 
 #define HB_EVENTS_BLOCK (1u << 20)
 #define HB_SPLIT_MAX (4u << 20) /* well under HB_BLOCK_MAX_RAW */
@@ -291,36 +291,6 @@ void hb_writer_kick(void)
 	pthread_mutex_unlock(&hb.wake_lock);
 }
 
-/* Whether the writer is the last live thread of the process (a main
- * thread that called pthread_exit stays as a zombie: it does not count). */
-static int only_thread_left(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	if (!d)
-		return 0;
-	int live = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) && live < 2) {
-		if (e->d_name[0] == '.')
-			continue;
-		char path[300], buf[512];
-		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", e->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-		if (p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X')
-			live++;
-	}
-	closedir(d);
-	return live == 1;
-}
-
 static pid_t writer_tid; /* 0 while no writer thread runs */
 
 static void *writer_main(void *arg)
@@ -354,7 +324,9 @@ static void *writer_main(void *arg)
 		/* Every thread of the host ended with pthread_exit: glibc would
 		 * have had the last one call exit(0), but the writer is still a
 		 * thread, so the process would live on. Do what glibc does. */
-		if (only_thread_left()) {
+		/* (hb_world_alone: a main thread that called pthread_exit stays
+		 * as a zombie, and does not count) */
+		if (hb_world_alone(0)) {
 			hb_tls.busy = 0; /* the exit path flushes only outside the shim */
 			exit(0);
 		}

@@ -16,42 +16,11 @@ HB_RUN_TIMEOUT=${HB_RUN_TIMEOUT:-10}
 HB_RUN_MS=""
 HB_BARE_MS=""
 
-# hb_now_us: the wall clock in microseconds (bash's $EPOCHREALTIME, whose
-# decimal separator follows the locale).
-hb_now_us() {
-	echo "${EPOCHREALTIME//[.,]/}"
-}
-
-# hb_run_bounded OUT [RUN-OPTIONS...] -- CMD [ARGS...]: as hb_run (lib.sh),
-# under timeout. Sets $HB_RUN_STATUS, $HB_RUN_OUT, $HB_RUN_ERR.
+# hb_run_bounded OUT [RUN-OPTIONS...] -- CMD [ARGS...]: hb_run (lib.sh)
+# under timeout. Sets $HB_RUN_STATUS, $HB_RUN_OUT, $HB_RUN_ERR, $HB_RUN_MS.
 hb_run_bounded() {
-	local out=$1
-	shift
-	if [[ $out == *%* ]]; then
-		mkdir -p "$(dirname "$out")"
-	else
-		mkdir -p "$out"
-	fi
-	local opts=()
-	while [[ $# -gt 0 && $1 != -- ]]; do
-		opts+=("$1")
-		shift
-	done
-	[[ $# -gt 1 ]] || hb_error "hb_run_bounded: no command after --"
-	shift
-	HB_RUNS=$((HB_RUNS + 1))
-	HB_RUN_OUT=$HB_WORK/run$HB_RUNS.out
-	HB_RUN_ERR=$HB_WORK/run$HB_RUNS.err
-	local t0
-	t0=$(hb_now_us)
-	set +e
-	timeout -k 2 "$HB_RUN_TIMEOUT" "$HB" run -o "$out" "${opts[@]}" -- "$@" >"$HB_RUN_OUT" 2>"$HB_RUN_ERR"
-	HB_RUN_STATUS=$?
-	set -e
-	HB_RUN_MS=$((($(hb_now_us) - t0) / 1000))
-	echo "== heapblame run -o $out ${opts[*]} -- $* (exit status $HB_RUN_STATUS, $HB_RUN_MS ms)"
-	sed 's/^/   stdout| /' "$HB_RUN_OUT" | cut -c1-300
-	sed 's/^/   stderr| /' "$HB_RUN_ERR" | cut -c1-300
+	local HB_RUN_WRAP=(timeout -k 2 "$HB_RUN_TIMEOUT")
+	hb_run "$@"
 }
 
 # hb_bare_bounded CMD [ARGS...]: runs the program alone (no shim), bounded

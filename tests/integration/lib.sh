@@ -76,9 +76,16 @@ hb_prog() {
 	realpath "$1"
 }
 
+# hb_now_us: the wall clock in microseconds (bash's $EPOCHREALTIME, whose
+# decimal separator follows the locale).
+hb_now_us() {
+	echo "${EPOCHREALTIME//[.,]/}"
+}
+
 # hb_run OUT [RUN-OPTIONS...] -- CMD [ARGS...]
 # Runs `heapblame run -o OUT RUN-OPTIONS -- CMD ARGS`, stdout and stderr to
-# files ($HB_RUN_OUT, $HB_RUN_ERR), exit status in $HB_RUN_STATUS; shows all.
+# files ($HB_RUN_OUT, $HB_RUN_ERR), exit status in $HB_RUN_STATUS, wall time
+# in $HB_RUN_MS; shows all.
 # OUT is a directory (created here first: `-o` takes an existing directory as
 # one) or a pattern with %p/%e (its directory is created).
 hb_run() {
@@ -99,11 +106,16 @@ hb_run() {
 	HB_RUNS=$((HB_RUNS + 1))
 	HB_RUN_OUT=$HB_WORK/run$HB_RUNS.out
 	HB_RUN_ERR=$HB_WORK/run$HB_RUNS.err
+	local t0
+	t0=$(hb_now_us)
 	set +e
-	"$HB" run -o "$out" "${opts[@]}" -- "$@" >"$HB_RUN_OUT" 2>"$HB_RUN_ERR"
+	# HB_RUN_WRAP (an array, unset by default): a command to run it under
+	# (hostile_lib.sh's hb_run_bounded puts timeout there)
+	${HB_RUN_WRAP[@]+"${HB_RUN_WRAP[@]}"} "$HB" run -o "$out" "${opts[@]}" -- "$@" >"$HB_RUN_OUT" 2>"$HB_RUN_ERR"
 	HB_RUN_STATUS=$?
 	set -e
-	echo "== heapblame run -o $out ${opts[*]} -- $* (exit status $HB_RUN_STATUS)"
+	HB_RUN_MS=$((($(hb_now_us) - t0) / 1000))
+	echo "== heapblame run -o $out ${opts[*]} -- $* (exit status $HB_RUN_STATUS, $HB_RUN_MS ms)"
 	sed 's/^/   stdout| /' "$HB_RUN_OUT"
 	sed 's/^/   stderr| /' "$HB_RUN_ERR"
 }

@@ -17,8 +17,9 @@
  * inherits LD_PRELOAD, traces itself into its own file.
  *
  * fork: the prepare handler flushes and takes every lock, so the child's
- * copies are consistent. At its first allocator call the child marks every
- * block it inherited as an INHERITED allocation and traces from then on;
+ * copies are consistent. At its first allocator call the child starts a new
+ * epoch (what is older was inherited), sums its inherited blocks by site
+ * for its first flush to write as INHERIT records, and traces from then on;
  * its file and writer thread wait until it has made HB_CHILD_START_EVENTS
  * allocator calls or lived HB_CHILD_START_NS, or forks, or exits (then it
  * re-defines every module and stack in its own file). A child that execs
@@ -154,7 +155,10 @@ void hb_early_init(void)
 		strncpy(hb.program_name, program_invocation_short_name, sizeof(hb.program_name) - 1);
 	hb.pid = getpid();
 	hb.exit_status = -1;
-	hb.next_id_block = 1;
+	{
+		ssize_t n = readlink("/proc/self/exe", hb.exe_path, sizeof(hb.exe_path) - 1);
+		hb.exe_path[n > 0 ? n : 0] = '\0';
+	}
 	hb.file.fd = -1;
 	hb.file.zlevel = hb.cfg.zstd_level;
 	hb.unwind_mode = hb.cfg.unwind;
@@ -192,9 +196,7 @@ static void append_manifest(const char *path)
 
 static void write_process_block(void)
 {
-	static char exe[4096], cmdline[32768];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
+	static char cmdline[32768];
 	size_t clen = 0;
 	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
@@ -208,8 +210,9 @@ static void write_process_block(void)
 	struct hb_process_info pi = {
 		.pid = (uint64_t)getpid(), .ppid = (uint64_t)getppid(), .start_realtime_ns = hb.start_real_ns,
 		.flags = hb.process_flags, .pointer_size = sizeof(void *), .page_size = (uint64_t)sysconf(_SC_PAGESIZE),
-		.max_depth = hb.cfg.depth, .flush_interval_ms = hb.cfg.interval_ms, .program = exe,
-		.argv = cmdline, .argv_len = clen,
+		.max_depth = hb.cfg.depth, .flush_interval_ms = hb.cfg.interval_ms,
+		.program = hb.program_name[0] ? hb.program_name : hb.exe_path, .argv = cmdline, .argv_len = clen,
+		.exe = hb.exe_path, .first_epoch = hb.first_epoch, .sample_bytes = 0,
 	};
 	struct hb_enc e = {0};
 	hb_enc_process(&e, &pi);
@@ -402,12 +405,6 @@ static void atfork_child(void)
 	hb_tls.busy = 0;
 }
 
-static void mark_inherited(void *ctx, struct hb_live_rec *r)
-{
-	(void)ctx;
-	r->flags = HB_LIVE_INHERITED;
-}
-
 /* The first allocator call of a fork child. A vfork child (or a child of
  * clone(CLONE_VM)) shares its parent's memory and gets here with another
  * pid than the one atfork_child recorded: it must not touch the parent's
@@ -434,8 +431,14 @@ int hb_child_setup(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	hb.start_real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	hb.process_flags |= HB_PROC_FORKED;
+	/* What the child has from its parent is what was allocated before its
+	 * first epoch: the child's own blocks start a new one, so nothing in
+	 * the table has to be marked (and no page of it copied). */
 	hb_live_table_lock_all(&hb.live);
-	hb_live_table_foreach(&hb.live, mark_inherited, NULL);
+	hb.first_epoch = hb.epoch + 1;
+	__atomic_store_n(&hb.epoch, hb.first_epoch, __ATOMIC_RELAXED);
+	hb.epoch_start_ns = 0;
+	hb_writer_note_inherited();
 	hb_live_table_unlock_all(&hb.live);
 	/* Most fork children exec within microseconds: their trace would say
 	 * nothing the exec'd image's own does not. So the file and the writer

@@ -60,8 +60,6 @@ struct hb_tls {
 	uint8_t resolving;   /* this thread resolves the real functions */
 	uint8_t pad_[5];
 	struct hb_thread_buffer *tb;
-	uint64_t next_id;    /* next allocation id of this thread's range */
-	uint64_t id_end;
 	uintptr_t stack_lo;  /* this thread's stack, for the fast unwinder */
 	uintptr_t stack_hi;
 	uint8_t stack_known; /* 0 not yet looked up, 1 known, 2 unknown */
@@ -75,6 +73,7 @@ struct hb_shim {
 	volatile int state;          /* enum hb_state */
 	struct hb_config cfg;
 	char program_name[256];      /* argv[0]'s base name at start */
+	char exe_path[4096];         /* the executable's resolved path */
 	pid_t pid;
 	uintptr_t self_lo, self_hi;  /* the shim's own code: skipped in stacks */
 	uint64_t start_mono_ns;
@@ -105,7 +104,14 @@ struct hb_shim {
 	struct hb_trace_file file;
 	uint64_t flush_seq;
 	uint64_t last_flush_ns;
-	uint64_t next_id_block;      /* allocation id ranges, atomically */
+	/* Epochs (trace_format.h): the current one, read by every allocation
+	 * and free without a lock, advanced only by a flush (under flush_lock)
+	 * or by a fork child's start; when it began; and the first of this
+	 * trace (a fork child's earlier epochs are inherited). */
+	uint64_t epoch;
+	uint64_t epoch_start_ns;
+	uint64_t first_epoch;
+	uint64_t inherit_pending;    /* a fork child's INHERIT records are yet to be written */
 
 	uint64_t lost_events[HB_LOSS_KIND_COUNT];
 	uint64_t lost_bytes[HB_LOSS_KIND_COUNT];
@@ -146,10 +152,10 @@ uint64_t hb_now_ns(void) HB_HIDDEN;
 /* recorder.c: the traced path, called by the interposed functions with
  * hb.state == HB_ACTIVE and hb_tls.busy == 0. */
 void hb_record_alloc(void *p, uint64_t size, unsigned kind) HB_HIDDEN;
-/* Removes p from the live table and records its end; returns 1 if p was a
+/* Removes p from the live table and counts its end; returns 1 if p was a
  * traced block. */
 int hb_record_free(void *p, unsigned fkind) HB_HIDDEN;
-/* free(): ends p's record and calls release(p) (the real free) in one step
+/* free(): ends p's block and calls release(p) (the real free) in one step
  * under the live table's lock (see hb_live_table_remove_release). */
 void hb_record_free_release(void *p, void (*release)(void *)) HB_HIDDEN;
 /* realloc support: take p out of the live table before the real call ... */
@@ -172,6 +178,11 @@ void hb_writer_kick(void) HB_HIDDEN;
 /* Drains the rings into the module encoders without ending the period;
  * the caller holds hb.flush_lock. */
 void hb_drain_locked(void) HB_HIDDEN;
+/* A fork child at its start, alone and holding every live-table lock: sum
+ * the blocks it inherited (epochs before hb.first_epoch) by site, for its
+ * first flush to write as INHERIT records. O(live blocks), once per traced
+ * fork child, and read-only (no page of the table is copied). */
+void hb_writer_note_inherited(void) HB_HIDDEN;
 void hb_writer_atfork_child(void) HB_HIDDEN;
 /* Stops the writer thread and waits until it is gone (the host is about to
  * do what only a single-threaded process may: unshare(CLONE_NEWUSER)).

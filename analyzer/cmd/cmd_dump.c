@@ -5,13 +5,15 @@
  * The record lines are for people and for debugging the format; the totals
  * section (after a line "== totals ==", one "key: value" per line, every key
  * always present) is what tests and scripts read: events by kind, blocks
- * inherited across fork, the live set at the end of the trace (replayed by
- * allocation id), losses the shim counted, how the process ended, the
- * exit-time reachability scan and the live blocks by leak kind (REACH
- * records apply only under a SCAN with status done; every other live
- * block is unclassified), and one line per module with events. A block's events belong to the module its
- * stream names, which is the module its allocations were attributed to, so
- * a module's frees are the frees of the blocks it allocated.
+ * inherited across fork, the live set at the end of the trace (the sum of
+ * every site's counters: site_counts.h, the replay `report` uses too),
+ * losses the shim counted, how the process ended, the exit-time
+ * reachability scan and the live blocks by leak kind (REACH counts apply
+ * only under a SCAN with status done; every other live block is
+ * unclassified), the SITE records read and what the flushes touched, and
+ * one line per module with events. A site's records belong to the module
+ * its stream names, which is the module its allocations were attributed
+ * to, so a module's frees are the frees of the blocks it allocated.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,8 +24,7 @@
 
 #include "cli.h"
 #include "leak_kind.h"
-#include "live_set.h"
-#include "reach_map.h"
+#include "site_counts.h"
 #include "trace_reader.h"
 #include "trace_records.h"
 
@@ -38,13 +39,12 @@ struct dump {
 	int records;                 /* print record lines */
 	struct module_totals *mods;  /* by module id */
 	size_t nmods;
-	uint64_t alloc_events[HB_ALLOC_KIND_COUNT];
-	uint64_t free_events[HB_FREE_KIND_COUNT];
+	struct site_counts sites;    /* the replay: per-site counters */
+	uint64_t flushes, flush_sites_max, flush_counters_max; /* what the flushes say they touched */
+	uint64_t flush_sites_last, flush_counters_last;
 	uint64_t lost_events;
 	uint64_t lost_by_kind[HB_LOSS_KIND_COUNT + 1]; /* LOSS records are cumulative */
 	uint64_t malformed;
-	struct live_set *live;
-	struct reach_map *reach;     /* REACH records, applied at the end */
 	int64_t scan_status;         /* -1: no SCAN record */
 	uint64_t scan_ns;
 	struct leak_tally kinds;     /* live blocks at the end, by leak kind */
@@ -108,7 +108,9 @@ static void on_meta(struct dump *d, const struct trace_record *r)
 					putchar(',');
 				print_str(&a);
 			}
-			printf("]\n");
+			printf("] exe=");
+			print_str(&p.exe);
+			printf(" first_epoch=%" PRIu64 " sample_bytes=%" PRIu64 "\n", p.first_epoch, p.sample_bytes);
 		}
 		break;
 	}
@@ -174,8 +176,17 @@ static void on_meta(struct dump *d, const struct trace_record *r)
 		if (rec_decode_flush(r, &f) < 0)
 			goto bad;
 		if (d->records)
-			printf("FLUSH seq=%" PRIu64 " time_ns=%" PRIu64 " reason=%s\n", f.seq, f.time_ns,
-			       rec_flush_reason_name(f.reason));
+			printf("FLUSH seq=%" PRIu64 " time_ns=%" PRIu64 " reason=%s epoch=%" PRIu64 " sites=%" PRIu64
+			       " counters=%" PRIu64 " buffers=%" PRIu64 "\n",
+			       f.seq, f.time_ns, rec_flush_reason_name(f.reason), f.epoch, f.sites, f.counters,
+			       f.buffers);
+		d->flushes++;
+		d->flush_sites_last = f.sites;
+		d->flush_counters_last = f.counters;
+		if (f.sites > d->flush_sites_max)
+			d->flush_sites_max = f.sites;
+		if (f.counters > d->flush_counters_max)
+			d->flush_counters_max = f.counters;
 		break;
 	}
 	case HB_REC_LOSS: {
@@ -258,111 +269,121 @@ bad:
 		printf("MALFORMED tag=%u len=%zu\n", r->tag, r->len);
 }
 
-static void on_event(struct dump *d, uint32_t module, const struct trace_record *r)
+static void print_groups(const char *what, const uint8_t *q, const uint8_t *end, uint64_t n, int alloc)
 {
-	struct module_totals *mt = mod(d, module);
+	printf(" %s=[", what);
+	for (uint64_t i = 0; i < n; i++) {
+		struct rec_group g;
+		rec_next_group(&q, end, &g); /* validated by rec_decode_site */
+		printf("%s%s@-%" PRIu64 ":%" PRIu64 "/%" PRIu64, i ? "," : "",
+		       alloc ? rec_alloc_kind_name(g.kind) : rec_free_kind_name(g.kind), g.age, g.count, g.bytes);
+	}
+	putchar(']');
+}
+
+/* A SITE record's counts for the module line: allocations of every kind,
+ * frees by free() and cfree() (a realloc's release is not a free). */
+static void count_module(struct module_totals *mt, const struct trace_record *r)
+{
+	struct rec_site rs;
+	if (!mt || rec_decode_site(r, &rs) < 0)
+		return;
+	struct rec_group g;
+	const uint8_t *q = rs.alloc_at;
+	for (uint64_t i = 0; i < rs.nalloc; i++) {
+		rec_next_group(&q, rs.end, &g);
+		mt->allocs += g.count;
+	}
+	q = rs.free_at;
+	for (uint64_t i = 0; i < rs.nfree; i++) {
+		rec_next_group(&q, rs.end, &g);
+		if (g.kind == HB_FREE_FREE || g.kind == HB_FREE_CFREE)
+			mt->frees += g.count;
+	}
+}
+
+static void print_event(uint32_t module, const struct trace_record *r)
+{
 	switch (r->tag) {
-	case HB_REC_ALLOC: {
-		struct rec_alloc a;
-		if (rec_decode_alloc(r, &a) < 0 || a.id == 0)
-			goto bad;
-		if (d->records)
-			printf("ALLOC module=%u id=%" PRIu64 " stack=%" PRIu64 " kind=%s size=%" PRIu64
-			       " addr=0x%" PRIx64 "\n",
-			       module, a.id, a.stack, rec_alloc_kind_name(a.kind), a.size, a.addr);
-		if (a.kind < HB_ALLOC_KIND_COUNT && a.kind != HB_ALLOC_INHERITED) {
-			d->alloc_events[a.kind]++;
-			if (mt)
-				mt->allocs++;
-		} else if (a.kind == HB_ALLOC_INHERITED) {
-			d->alloc_events[a.kind]++;
-		}
-		struct live_block b = {.id = a.id, .size = a.size, .addr = a.addr, .module = module,
-				       .stack = (uint32_t)a.stack, .kind = (uint32_t)a.kind};
-		live_set_add(d->live, &b);
+	case HB_REC_EPOCH: {
+		struct rec_epoch e;
+		rec_decode_epoch(r, &e);
+		printf("EPOCH module=%u epoch=%" PRIu64 "\n", module, e.epoch);
 		break;
 	}
-	case HB_REC_FREE: {
-		struct rec_free f;
-		if (rec_decode_free(r, &f) < 0)
-			goto bad;
-		if (d->records)
-			printf("FREE module=%u id=%" PRIu64 " kind=%s\n", module, f.id, rec_free_kind_name(f.kind));
-		if (f.kind < HB_FREE_KIND_COUNT)
-			d->free_events[f.kind]++;
-		if (mt && (f.kind == HB_FREE_FREE || f.kind == HB_FREE_CFREE))
-			mt->frees++;
-		struct live_block b;
-		live_set_remove(d->live, f.id, &b);
+	case HB_REC_SITE: {
+		struct rec_site rs;
+		rec_decode_site(r, &rs);
+		printf("SITE module=%u stack=%" PRIu64, module, rs.stack);
+		print_groups("allocs", rs.alloc_at, rs.end, rs.nalloc, 1);
+		print_groups("frees", rs.free_at, rs.end, rs.nfree, 0);
+		putchar('\n');
 		break;
 	}
-	case HB_REC_FOLD: {
-		struct rec_fold f;
-		if (rec_decode_fold(r, &f) < 0)
-			goto bad;
-		if (d->records)
-			printf("FOLD module=%u stack=%" PRIu64 " alloc_kind=%s free_kind=%s count=%" PRIu64
-			       " bytes=%" PRIu64 "\n",
-			       module, f.stack, rec_alloc_kind_name(f.akind), rec_free_kind_name(f.fkind), f.count,
-			       f.bytes);
-		if (f.akind < HB_ALLOC_KIND_COUNT) {
-			d->alloc_events[f.akind] += f.count;
-			if (mt && f.akind != HB_ALLOC_INHERITED)
-				mt->allocs += f.count;
-		}
-		if (f.fkind < HB_FREE_KIND_COUNT)
-			d->free_events[f.fkind] += f.count;
-		if (mt && (f.fkind == HB_FREE_FREE || f.fkind == HB_FREE_CFREE))
-			mt->frees += f.count;
+	case HB_REC_INHERIT: {
+		struct rec_inherit in;
+		rec_decode_inherit(r, &in);
+		printf("INHERIT module=%u stack=%" PRIu64 " count=%" PRIu64 " bytes=%" PRIu64 "\n", module, in.stack,
+		       in.count, in.bytes);
 		break;
 	}
 	case HB_REC_REACH: {
 		struct rec_reach rr;
-		if (rec_decode_reach(r, &rr) < 0 || rr.id == 0)
-			goto bad;
-		if (d->records)
-			printf("REACH module=%u id=%" PRIu64 " kind=%s\n", module, rr.id, rec_reach_kind_name(rr.kind));
-		if (reach_map_put(d->reach, rr.id, rr.kind) < 0)
-			cli_warn("out of memory: a REACH record was not kept");
+		rec_decode_reach(r, &rr);
+		printf("REACH module=%u stack=%" PRIu64 " kind=%s count=%" PRIu64 " bytes=%" PRIu64 "\n", module,
+		       rr.stack, rec_reach_kind_name(rr.kind), rr.count, rr.bytes);
 		break;
 	}
 	default:
-		if (d->records)
-			printf("RECORD module=%u tag=%u len=%zu (unknown in this version, skipped)\n", module, r->tag,
-			       r->len);
+		printf("RECORD module=%u tag=%u len=%zu (unknown in this version, skipped)\n", module, r->tag, r->len);
 	}
-	if (mt)
-		mt->seen_events = 1;
-	return;
-bad:
-	d->malformed++;
-	if (d->records)
-		printf("MALFORMED module=%u tag=%u len=%zu\n", module, r->tag, r->len);
 }
 
-static void tally_live(void *ctx, const struct live_block *b)
+static void on_event(struct dump *d, uint32_t module, const struct trace_record *r)
 {
-	struct dump *d = ctx;
-	struct module_totals *mt = mod(d, b->module);
-	if (mt) {
-		mt->live_blocks++;
-		mt->live_bytes += b->size;
+	struct module_totals *mt = mod(d, module);
+	if (site_counts_apply(&d->sites, module, r) < 0) {
+		d->malformed++;
+		if (d->records)
+			printf("MALFORMED module=%u tag=%u len=%zu\n", module, r->tag, r->len);
+		return;
 	}
-	uint64_t rk;
-	unsigned kind = LEAK_UNCLASSIFIED;
-	if (d->scan_status == HB_SCAN_DONE && reach_map_get(d->reach, b->id, &rk))
-		kind = leak_kind_of_reach(rk);
-	leak_tally_add(&d->kinds, kind, b->size, 1);
+	if (r->tag == HB_REC_SITE)
+		count_module(mt, r);
+	if (d->records)
+		print_event(module, r);
+	if (mt)
+		mt->seen_events = 1;
 }
 
 static void print_totals(struct dump *d)
 {
-	uint64_t *a = d->alloc_events, *f = d->free_events;
+	const struct site_events *ev = &d->sites.ev;
+	const uint64_t *a = ev->alloc_events, *f = ev->free_events;
+	uint64_t live_blocks = 0, live_bytes = 0, excess = 0, missing = 0;
+	struct leak_tally kinds = {0};
+	for (size_t id = 0; id < d->sites.n; id++) {
+		const struct site_count *sc = &d->sites.by_stack[id];
+		if (!sc->seen)
+			continue;
+		uint64_t blocks, bytes, over;
+		site_count_outstanding(sc, &blocks, &bytes, &over);
+		excess += over;
+		live_blocks += blocks;
+		live_bytes += bytes;
+		struct module_totals *mt = mod(d, sc->module);
+		if (mt) {
+			mt->live_blocks += blocks;
+			mt->live_bytes += bytes;
+		}
+		struct leak_tally k;
+		site_count_kinds(sc, d->scan_status == HB_SCAN_DONE, &k, &missing);
+		leak_tally_merge(&kinds, &k);
+	}
 	uint64_t realloc_calls = a[HB_ALLOC_REALLOC] + f[HB_FREE_REALLOC_ZERO];
 	uint64_t events = f[HB_FREE_FREE] + f[HB_FREE_CFREE] + f[HB_FREE_REALLOC_ZERO];
 	for (unsigned k = 0; k < HB_ALLOC_KIND_COUNT; k++)
-		if (k != HB_ALLOC_INHERITED)
-			events += a[k];
+		events += a[k];
 	printf("== totals ==\n");
 	printf("events: %" PRIu64 "\n", events);
 	printf("events.malloc: %" PRIu64 "\n", a[HB_ALLOC_MALLOC]);
@@ -376,18 +397,21 @@ static void print_totals(struct dump *d)
 	printf("events.pvalloc: %" PRIu64 "\n", a[HB_ALLOC_PVALLOC]);
 	printf("events.free: %" PRIu64 "\n", f[HB_FREE_FREE]);
 	printf("events.cfree: %" PRIu64 "\n", f[HB_FREE_CFREE]);
-	printf("inherited_blocks: %" PRIu64 "\n", a[HB_ALLOC_INHERITED]);
-	printf("live_blocks: %" PRIu64 "\n", live_set_count(d->live));
-	printf("live_bytes: %" PRIu64 "\n", live_set_bytes(d->live));
+	printf("inherited_blocks: %" PRIu64 "\n", ev->inherited_blocks);
+	printf("live_blocks: %" PRIu64 "\n", live_blocks);
+	printf("live_bytes: %" PRIu64 "\n", live_bytes);
 	printf("lost_events: %" PRIu64 "\n", d->lost_events);
 	printf("end: %s\n", d->ended ? d->end_text : "none");
-	live_set_foreach(d->live, tally_live, d);
 	printf("scan: %s\n", d->scan_status < 0 ? "none" : rec_scan_status_name((uint64_t)d->scan_status));
 	printf("scan_ns: %" PRIu64 "\n", d->scan_status < 0 ? 0 : d->scan_ns);
 	for (unsigned k = 0; k < LEAK_KIND_COUNT; k++) {
-		printf("%s_blocks: %" PRIu64 "\n", leak_kind_name(k), d->kinds.blocks[k]);
-		printf("%s_bytes: %" PRIu64 "\n", leak_kind_name(k), d->kinds.bytes[k]);
+		printf("%s_blocks: %" PRIu64 "\n", leak_kind_name(k), kinds.blocks[k]);
+		printf("%s_bytes: %" PRIu64 "\n", leak_kind_name(k), kinds.bytes[k]);
 	}
+	printf("site_records: %" PRIu64 "\n", ev->sites);
+	printf("flushes: %" PRIu64 "\n", d->flushes);
+	printf("flush_sites_max: %" PRIu64 "\n", d->flush_sites_max);
+	printf("flush_counters_max: %" PRIu64 "\n", d->flush_counters_max);
 	for (size_t i = 0; i < d->nmods; i++) {
 		struct module_totals *m = &d->mods[i];
 		if (!m->seen_events)
@@ -399,6 +423,11 @@ static void print_totals(struct dump *d)
 		printf("allocs=%" PRIu64 " frees=%" PRIu64 " live_blocks=%" PRIu64 " live_bytes=%" PRIu64 "\n",
 		       m->allocs, m->frees, m->live_blocks, m->live_bytes);
 	}
+	if (excess)
+		cli_warn("%" PRIu64 " frees exceed what their sites allocated (damaged blocks or lost records?)", excess);
+	if (missing)
+		cli_warn("%" PRIu64 " outstanding blocks are in no REACH record although the scan ran (damaged blocks?)",
+			 missing);
 }
 
 static void usage(FILE *out)
@@ -442,15 +471,6 @@ int cmd_dump(int argc, char **argv)
 		cli_error("%s", err);
 		return HB_EXIT_USAGE;
 	}
-	d.live = live_set_new();
-	d.reach = reach_map_new();
-	if (!d.live || !d.reach) {
-		cli_error("out of memory");
-		trace_reader_close(r);
-		live_set_free_all(d.live);
-		reach_map_free(d.reach);
-		return HB_EXIT_USAGE;
-	}
 	struct trace_block b;
 	while (trace_reader_next(r, &b) == 1) {
 		int meta = b.stream == HB_STREAM_META;
@@ -490,15 +510,11 @@ int cmd_dump(int argc, char **argv)
 			cli_warn("%s: the trace has no END record: the process was killed, crashed hard, or is still "
 				 "running; totals are as of its last flush",
 				 path);
-		if (live_set_pending(d.live))
-			cli_warn("%s: %" PRIu64 " frees name allocations the trace never recorded (damaged blocks?)", path,
-				 live_set_pending(d.live));
 		if (d.malformed)
 			cli_warn("%s: %" PRIu64 " malformed records skipped", path, d.malformed);
 	}
 	trace_reader_close(r);
-	live_set_free_all(d.live);
-	reach_map_free(d.reach);
+	site_counts_free(&d.sites);
 	for (size_t i = 0; i < d.nmods; i++)
 		free(d.mods[i].path);
 	free(d.mods);

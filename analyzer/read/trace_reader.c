@@ -77,6 +77,16 @@ int trace_reader_open(const char *path, struct trace_reader **out, trace_warn_fn
 		return -1;
 	}
 	unsigned version = hb_le16(h + 8), hsize = hb_le16(h + 10);
+	if (version == 1) {
+		/* format 1 wrote a record per block; format 2 per site (see
+		 * docs/trace-format.md): nothing of one maps onto the other */
+		snprintf(err, errlen,
+			 "%s: trace format version 1 (heapblame 0.1) is not read by this heapblame, which reads "
+			 "version %u; record the program again",
+			 path, HB_FORMAT_VERSION);
+		fclose(f);
+		return -1;
+	}
 	if (version != HB_FORMAT_VERSION || hsize < sizeof(h)) {
 		snprintf(err, errlen, "%s: trace format version %u is not supported (this heapblame reads %u)", path,
 			 version, HB_FORMAT_VERSION);

@@ -44,6 +44,14 @@ int rec_decode_process(const struct trace_record *r, struct rec_process *o)
 	S(o->program);
 	U(o->argc);
 	o->argv_at = p;
+	for (uint64_t i = 0; i < o->argc; i++) {
+		struct rec_str a;
+		S(a);
+	}
+	o->argv_end = p;
+	S(o->exe);
+	U(o->first_epoch);
+	U(o->sample_bytes);
 	o->end = end;
 	return 0;
 }
@@ -94,31 +102,51 @@ int rec_next_frame(const uint8_t **pp, const uint8_t *end, uint64_t *module, uin
 	return 0;
 }
 
-int rec_decode_alloc(const struct trace_record *r, struct rec_alloc *o)
+int rec_decode_epoch(const struct trace_record *r, struct rec_epoch *o)
 {
 	const uint8_t *p = r->body, *end = r->body + r->len;
-	U(o->id);
-	U(o->stack);
-	U(o->kind);
-	U(o->size);
-	U(o->addr);
+	U(o->epoch);
 	return 0;
 }
 
-int rec_decode_free(const struct trace_record *r, struct rec_free *o)
+int rec_next_group(const uint8_t **pp, const uint8_t *end, struct rec_group *o)
 {
-	const uint8_t *p = r->body, *end = r->body + r->len;
-	U(o->id);
+	const uint8_t *p = *pp;
 	U(o->kind);
+	U(o->age);
+	U(o->count);
+	U(o->bytes);
+	*pp = p;
 	return 0;
 }
 
-int rec_decode_fold(const struct trace_record *r, struct rec_fold *o)
+int rec_decode_site(const struct trace_record *r, struct rec_site *o)
+{
+	const uint8_t *p = r->body, *end = r->body + r->len;
+	struct rec_group g;
+	U(o->stack);
+	U(o->nalloc);
+	if (o->nalloc > r->len) /* each group takes at least four bytes */
+		return -1;
+	o->alloc_at = p;
+	for (uint64_t i = 0; i < o->nalloc; i++)
+		if (rec_next_group(&p, end, &g) < 0)
+			return -1;
+	U(o->nfree);
+	if (o->nfree > r->len)
+		return -1;
+	o->free_at = p;
+	for (uint64_t i = 0; i < o->nfree; i++)
+		if (rec_next_group(&p, end, &g) < 0)
+			return -1;
+	o->end = end;
+	return 0;
+}
+
+int rec_decode_inherit(const struct trace_record *r, struct rec_inherit *o)
 {
 	const uint8_t *p = r->body, *end = r->body + r->len;
 	U(o->stack);
-	U(o->akind);
-	U(o->fkind);
 	U(o->count);
 	U(o->bytes);
 	return 0;
@@ -130,6 +158,10 @@ int rec_decode_flush(const struct trace_record *r, struct rec_flush *o)
 	U(o->seq);
 	U(o->time_ns);
 	U(o->reason);
+	U(o->epoch);
+	U(o->sites);
+	U(o->counters);
+	U(o->buffers);
 	return 0;
 }
 
@@ -194,14 +226,16 @@ int rec_decode_exec_failed(const struct trace_record *r, struct rec_exec_failed 
 int rec_decode_reach(const struct trace_record *r, struct rec_reach *o)
 {
 	const uint8_t *p = r->body, *end = r->body + r->len;
-	U(o->id);
+	U(o->stack);
 	U(o->kind);
+	U(o->count);
+	U(o->bytes);
 	return 0;
 }
 
 static const char *const alloc_names[HB_ALLOC_KIND_COUNT] = {
 	"malloc", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc", "memalign",
-	"valloc", "pvalloc", "inherited",
+	"valloc", "pvalloc",
 };
 static const char *const free_names[HB_FREE_KIND_COUNT] = {"free", "cfree", "realloc", "realloc0"};
 static const char *const flush_names[] = {"periodic", "exit", "signal", "fork", "exec"};

@@ -22,9 +22,12 @@ struct rec_str {
 
 struct rec_process {
 	uint64_t pid, ppid, start_realtime_ns, flags, pointer_size, page_size, max_depth, flush_interval_ms;
-	struct rec_str program;
+	struct rec_str program;  /* the name it was started by */
 	uint64_t argc;
 	const uint8_t *argv_at; /* argc strings follow here: use rec_next_str */
+	const uint8_t *argv_end;
+	struct rec_str exe;      /* the executable's resolved path */
+	uint64_t first_epoch, sample_bytes;
 	const uint8_t *end;
 };
 
@@ -47,20 +50,30 @@ struct rec_stack {
 	const uint8_t *end;
 };
 
-struct rec_alloc {
-	uint64_t id, stack, kind, size, addr;
+struct rec_epoch {
+	uint64_t epoch;
 };
 
-struct rec_free {
-	uint64_t id, kind;
+/* One group of a SITE record (trace_format.h). */
+struct rec_group {
+	uint64_t kind, age, count, bytes;
 };
 
-struct rec_fold {
-	uint64_t stack, akind, fkind, count, bytes;
+struct rec_site {
+	uint64_t stack;
+	uint64_t nalloc;
+	const uint8_t *alloc_at; /* nalloc groups: use rec_next_group */
+	uint64_t nfree;
+	const uint8_t *free_at;  /* nfree groups */
+	const uint8_t *end;
+};
+
+struct rec_inherit {
+	uint64_t stack, count, bytes;
 };
 
 struct rec_flush {
-	uint64_t seq, time_ns, reason;
+	uint64_t seq, time_ns, reason, epoch, sites, counters, buffers;
 };
 
 struct rec_loss {
@@ -91,15 +104,16 @@ struct rec_exec_failed {
 };
 
 struct rec_reach {
-	uint64_t id, kind;
+	uint64_t stack, kind, count, bytes;
 };
 
 int rec_decode_process(const struct trace_record *r, struct rec_process *out);
 int rec_decode_module(const struct trace_record *r, struct rec_module *out);
 int rec_decode_stack(const struct trace_record *r, struct rec_stack *out);
-int rec_decode_alloc(const struct trace_record *r, struct rec_alloc *out);
-int rec_decode_free(const struct trace_record *r, struct rec_free *out);
-int rec_decode_fold(const struct trace_record *r, struct rec_fold *out);
+int rec_decode_epoch(const struct trace_record *r, struct rec_epoch *out);
+/* Validates every group, so rec_next_group cannot fail on a decoded site. */
+int rec_decode_site(const struct trace_record *r, struct rec_site *out);
+int rec_decode_inherit(const struct trace_record *r, struct rec_inherit *out);
 int rec_decode_flush(const struct trace_record *r, struct rec_flush *out);
 int rec_decode_loss(const struct trace_record *r, struct rec_loss *out);
 int rec_decode_unload(const struct trace_record *r, struct rec_unload *out);
@@ -113,6 +127,7 @@ int rec_decode_reach(const struct trace_record *r, struct rec_reach *out);
 int rec_next_str(const uint8_t **p, const uint8_t *end, struct rec_str *out);
 int rec_next_segment(const uint8_t **p, const uint8_t *end, struct rec_segment *out);
 int rec_next_frame(const uint8_t **p, const uint8_t *end, uint64_t *module, uint64_t *offset);
+int rec_next_group(const uint8_t **p, const uint8_t *end, struct rec_group *out);
 
 /* Names for kinds and reasons, for text output; "?" when unknown. */
 const char *rec_alloc_kind_name(uint64_t kind);

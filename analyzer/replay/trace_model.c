@@ -1,10 +1,9 @@
 /*
  * trace_model.c - replay of traces into outstanding bytes per stack (see
  * trace_model.h). The replay is the one docs/trace-format.md describes:
- * ALLOC adds a block by id, FREE removes it (a FREE read before its ALLOC
- * waits in the live set as a pending free), FOLD records are complete
- * pairs and never outstanding. REACH records wait in a reach map until the
- * end; EXEC_FAILED undoes the "exec" end an EXEC record announced.
+ * SITE, INHERIT and REACH records add up per site (site_counts.h), and at
+ * the end every site's outstanding blocks and their kinds go to its stack.
+ * EXEC_FAILED undoes the "exec" end an EXEC record announced.
  */
 #include "trace_model.h"
 
@@ -13,8 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "live_set.h"
-#include "reach_map.h"
+#include "site_counts.h"
 #include "trace_records.h"
 
 static void *grow_array(void *arr, size_t *n, size_t want, size_t elem)
@@ -109,8 +107,7 @@ static int on_stack(struct tm_process *p, const struct trace_record *r)
 
 struct load_ctx {
 	struct tm_process *p;
-	struct live_set *live;
-	struct reach_map *reach;
+	struct site_counts sites;
 	uint64_t lost_by_kind[HB_LOSS_KIND_COUNT + 1];
 	uint64_t malformed;
 };
@@ -128,6 +125,9 @@ static int on_meta(struct load_ctx *c, const struct trace_record *r)
 		p->flags = rp.flags;
 		free(p->program);
 		p->program = strndup(rp.program.s, rp.program.len);
+		free(p->exe);
+		p->exe = strndup(rp.exe.s, rp.exe.len);
+		p->sample_bytes = rp.sample_bytes;
 		return 0;
 	}
 	case HB_REC_MODULE:
@@ -195,31 +195,7 @@ static int on_meta(struct load_ctx *c, const struct trace_record *r)
 
 static int on_event(struct load_ctx *c, uint32_t module, const struct trace_record *r)
 {
-	switch (r->tag) {
-	case HB_REC_ALLOC: {
-		struct rec_alloc a;
-		if (rec_decode_alloc(r, &a) < 0 || !a.id)
-			return -1;
-		struct live_block b = {.id = a.id, .size = a.size, .addr = a.addr, .module = module,
-				       .stack = a.stack > 0xffffffffu ? 0 : (uint32_t)a.stack, .kind = (uint32_t)a.kind};
-		return live_set_add(c->live, &b) < 0 ? -1 : 0;
-	}
-	case HB_REC_FREE: {
-		struct rec_free f;
-		struct live_block b;
-		if (rec_decode_free(r, &f) < 0)
-			return -1;
-		return live_set_remove(c->live, f.id, &b) < 0 ? -1 : 0;
-	}
-	case HB_REC_REACH: {
-		struct rec_reach rr;
-		if (rec_decode_reach(r, &rr) < 0 || !rr.id)
-			return -1;
-		return reach_map_put(c->reach, rr.id, rr.kind);
-	}
-	default:
-		return 0; /* FOLD: complete pairs, never outstanding */
-	}
+	return site_counts_apply(&c->sites, module, r);
 }
 
 const char *tm_scan_name(const struct tm_process *p)
@@ -232,29 +208,30 @@ int tm_scanned(const struct tm_process *p)
 	return p->scan_status == HB_SCAN_DONE;
 }
 
-static void tally(void *ctx, const struct live_block *b)
+/* A site's outstanding blocks, by kind, to its stack (or to the process's
+ * unknown-stack tally when no STACK record defined it: damage). */
+static void tally(struct load_ctx *c, uint64_t id, const struct site_count *sc)
 {
-	struct load_ctx *c = ctx;
 	struct tm_process *p = c->p;
-	unsigned kind = LEAK_UNCLASSIFIED;
-	uint64_t rk;
-	if (tm_scanned(p)) {
-		if (reach_map_get(c->reach, b->id, &rk))
-			kind = leak_kind_of_reach(rk);
-		else
-			p->reach_missing++;
-	}
-	p->out_bytes += b->size;
-	p->out_blocks++;
-	leak_tally_add(&p->kinds, kind, b->size, 1);
-	if (b->stack < p->nstacks && p->stacks[b->stack]) {
-		p->stacks[b->stack]->out_bytes += b->size;
-		p->stacks[b->stack]->out_blocks++;
-		leak_tally_add(&p->stacks[b->stack]->kinds, kind, b->size, 1);
+	uint64_t blocks, bytes, excess;
+	site_count_outstanding(sc, &blocks, &bytes, &excess);
+	p->unmatched_frees += excess;
+	if (!blocks)
+		return;
+	struct leak_tally kinds;
+	site_count_kinds(sc, tm_scanned(p), &kinds, &p->reach_missing);
+	p->out_bytes += bytes;
+	p->out_blocks += blocks;
+	leak_tally_merge(&p->kinds, &kinds);
+	struct tm_stack *st = id < p->nstacks ? p->stacks[id] : NULL;
+	if (st) {
+		st->out_bytes += bytes;
+		st->out_blocks += blocks;
+		leak_tally_merge(&st->kinds, &kinds);
 	} else {
-		p->unknown_stack_bytes += b->size;
-		p->unknown_stack_blocks++;
-		leak_tally_add(&p->unknown_stack_kinds, kind, b->size, 1);
+		p->unknown_stack_bytes += bytes;
+		p->unknown_stack_blocks += blocks;
+		leak_tally_merge(&p->unknown_stack_kinds, &kinds);
 	}
 }
 
@@ -264,14 +241,8 @@ int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx,
 	if (trace_reader_open(path, &r, warn, ctx, err, errlen) < 0)
 		return -1;
 	struct tm_process *procs = realloc(m->procs, (m->nprocs + 1) * sizeof(*procs));
-	struct live_set *live = live_set_new();
-	struct reach_map *reach = reach_map_new();
-	if (!procs || !live || !reach) {
+	if (!procs) {
 		snprintf(err, errlen, "out of memory");
-		if (procs)
-			m->procs = procs;
-		live_set_free_all(live);
-		reach_map_free(reach);
 		trace_reader_close(r);
 		return -1;
 	}
@@ -281,7 +252,7 @@ int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx,
 	p->trace_path = strdup(path);
 	snprintf(p->end, sizeof(p->end), "none");
 	p->scan_status = TM_SCAN_NONE;
-	struct load_ctx c = {.p = p, .live = live, .reach = reach};
+	struct load_ctx c = {.p = p};
 	struct trace_block b;
 	while (trace_reader_next(r, &b) == 1) {
 		int meta = b.stream == HB_STREAM_META;
@@ -300,14 +271,17 @@ int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx,
 	p->skipped_bytes = st->skipped_bytes;
 	p->truncated_bytes = st->truncated_bytes;
 	p->malformed = c.malformed;
-	p->unmatched_frees = live_set_pending(live);
 	trace_reader_close(r);
-	if (nblocks == 0) {
-		snprintf(err, errlen, "%s: no readable block in the trace", path);
-		live_set_free_all(live);
-		reach_map_free(reach);
+	if (nblocks == 0 || p->sample_bytes) {
+		if (nblocks == 0)
+			snprintf(err, errlen, "%s: no readable block in the trace", path);
+		else /* trace_format.h: counts of a sampled trace are not totals */
+			snprintf(err, errlen, "%s: a sampled trace (one sample per %" PRIu64 " bytes), which this "
+				 "heapblame cannot estimate from", path, p->sample_bytes);
+		site_counts_free(&c.sites);
 		free(p->trace_path);
 		free(p->program);
+		free(p->exe);
 		return -1;
 	}
 	if (c.malformed && warn) {
@@ -315,13 +289,15 @@ int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx,
 		snprintf(msg, sizeof(msg), "%s: %" PRIu64 " malformed records skipped", path, c.malformed);
 		warn(ctx, msg);
 	}
-	live_set_foreach(live, tally, &c);
-	live_set_free_all(live);
-	reach_map_free(reach);
+	for (size_t id = 0; id < c.sites.n; id++)
+		if (c.sites.by_stack[id].seen)
+			tally(&c, id, &c.sites.by_stack[id]);
+	p->sites = c.sites.ev.sites;
+	site_counts_free(&c.sites);
 	if (p->reach_missing && warn) {
 		char msg[512];
 		snprintf(msg, sizeof(msg),
-			 "%s: %" PRIu64 " outstanding block%s no REACH record although the scan ran "
+			 "%s: %" PRIu64 " outstanding block%s not in a REACH record although the scan ran "
 			 "(damaged blocks?): %s unclassified",
 			 path, p->reach_missing, p->reach_missing == 1 ? " has" : "s have",
 			 p->reach_missing == 1 ? "it is" : "they are");
@@ -348,6 +324,7 @@ void tm_free(struct tm_model *m)
 		free(p->stacks);
 		free(p->trace_path);
 		free(p->program);
+		free(p->exe);
 	}
 	free(m->procs);
 	m->procs = NULL;

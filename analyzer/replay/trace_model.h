@@ -1,17 +1,15 @@
 /*
  * trace_model.h - what one or more traces say is outstanding at their end.
  *
- * Loading a trace replays it block by block (trace_reader), keeping only
- * the live set (by allocation id) and the definitions (modules, stacks);
- * at the end the live blocks are summed per stack and the live set is
- * dropped. So memory grows with the live blocks and the number of distinct
- * stacks, never with the length of the trace. Renderers and the blame step
- * read this model, never raw records.
+ * Loading a trace replays it block by block (trace_reader), adding up its
+ * per-site counters (site_counts.h) and keeping the definitions (modules,
+ * stacks). So memory grows with the number of distinct stacks, never with
+ * the length of the trace nor with the live set. Renderers and the blame
+ * step read this model, never raw records.
  *
- * Every outstanding block also gets a leak kind (leak_kind.h): the kind of
- * its REACH record when the trace holds a SCAN with status done, else
- * unclassified. REACH records are kept aside while reading (reach_map.h)
- * and applied to the live set at the end, so their order does not matter.
+ * Every outstanding block also gets a leak kind (leak_kind.h): its site's
+ * REACH counts when the trace holds a SCAN with status done, else
+ * unclassified.
  */
 #ifndef HB_TRACE_MODEL_H
 #define HB_TRACE_MODEL_H
@@ -48,25 +46,28 @@ struct tm_stack {
 struct tm_process {
 	char *trace_path;
 	uint64_t pid, ppid, flags;
-	char *program;
+	char *program;      /* the name it was started by (argv[0]'s base name) */
+	char *exe;          /* the executable's resolved path */
+	uint64_t sample_bytes;
+	uint64_t sites;     /* SITE records read */
 	char end[96];       /* "exit 0", "signal 9", "none", ... */
 	struct tm_module *modules; /* indexed by module id */
 	size_t nmodules;
 	struct tm_stack **stacks;  /* indexed by stack id; NULL when undefined */
 	size_t nstacks;
 	uint64_t out_bytes, out_blocks;
-	uint64_t unknown_stack_bytes, unknown_stack_blocks; /* ALLOCs naming no known stack */
+	uint64_t unknown_stack_bytes, unknown_stack_blocks; /* sites naming no known stack */
 	struct leak_tally unknown_stack_kinds;
 	struct leak_tally kinds;  /* every outstanding block, by leak kind */
 	uint64_t lost_events;
 	/* the exit-time reachability scan: the last SCAN record read */
 	int64_t scan_status;      /* TM_SCAN_NONE, or its hb_scan_status */
 	uint64_t scan_ns;         /* its duration */
-	uint64_t reach_missing;   /* outstanding blocks of a done scan without REACH */
+	uint64_t reach_missing;   /* outstanding blocks of a done scan not in a REACH record */
 	/* what reading could not use (see trace_reader.h); a gate refuses a
 	 * trace with damage, while a truncated tail is a killed process */
 	uint64_t damaged_blocks, skipped_bytes, truncated_bytes;
-	uint64_t malformed, unmatched_frees;
+	uint64_t malformed, unmatched_frees; /* frees beyond what their site held */
 };
 
 struct tm_model {

@@ -1,5 +1,5 @@
 /*
- * trace_format.h - the heapblame trace format, version 1.
+ * trace_format.h - the heapblame trace format, version 2.
  *
  * This header is the only thing the shim (writer) and the analyzer (reader)
  * share. docs/trace-format.md is the byte-level specification; this file is
@@ -42,7 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HB_FORMAT_VERSION 1u
+#define HB_FORMAT_VERSION 2u
 
 /* "\x89HBT\r\n\x1a\n": the high byte and the CR-LF / ^Z pair catch a file
  * that went through a text-mode transfer, as PNG's signature does. */
@@ -64,7 +64,7 @@ _Static_assert(sizeof(struct hb_file_header) == 24, "file header is 24 bytes");
 
 enum hb_block_type {
 	HB_BLOCK_META = 1,   /* process, module, stack, flush, exec, end, loss */
-	HB_BLOCK_EVENTS = 2, /* alloc, free, fold records of one module */
+	HB_BLOCK_EVENTS = 2, /* epoch, site, inherit, reach records of one module */
 };
 
 enum hb_block_flags {
@@ -104,7 +104,12 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  * Meta stream:
  *   PROCESS   u pid, u ppid, u start_realtime_ns, u flags (hb_process_flags),
  *             u pointer_size, u page_size, u max_depth, u flush_interval_ms,
- *             str program (path of the executable), u argc, argc x str argv
+ *             str program (argv[0]'s base name: the name it was started by),
+ *             u argc, argc x str argv, str exe (the executable's resolved
+ *             path), u first_epoch (the epoch this trace's own allocations
+ *             start at; in a fork child every earlier epoch is inherited),
+ *             u sample_bytes (0: every allocation is recorded; reserved for
+ *             sampling, where counts become estimates: see below)
  *   MODULE    u module_id, u load_bias, u time_ns, str path, str build_id
  *             (raw bytes, may be empty), u nseg, nseg x (u vaddr, u memsz,
  *             u flags: PF_X=1 PF_W=2 PF_R=4); segment vaddr is relative to
@@ -114,7 +119,10 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  *             depth x (u module_id, u offset): frame 0 is the return address
  *             into the allocator's caller; module_id 0 means the address
  *             lies in no known module and offset is then the absolute address
- *   FLUSH     u flush_seq, u time_ns, u reason (hb_flush_reason)
+ *   FLUSH     u flush_seq, u time_ns, u reason (hb_flush_reason), u epoch
+ *             (the epoch allocations carry from this flush on), u sites
+ *             (SITE records this flush wrote), u counters (per-thread
+ *             counters it took), u buffers (thread buffers it visited)
  *   LOSS      u kind (hb_loss_kind), u events, u bytes: cumulative totals
  *   EXEC      u time_ns, str path: the process called exec; events end here
  *   END       u time_ns, u reason (hb_end_reason), s status: the clean end
@@ -127,21 +135,45 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  *   EXEC_FAILED u time_ns, s errno: the exec announced by the last EXEC
  *             record failed; the process goes on and its events continue
  *
- * Events stream of one module (module = the block's stream id):
- *   ALLOC     u alloc_id, u stack_id, u kind (hb_alloc_kind), u size,
- *             u address
- *   FREE      u alloc_id, u kind (hb_free_kind)
- *   FOLD      u stack_id, u alloc_kind, u free_kind, u count, u bytes:
- *             `count` allocations made through stack_id with alloc_kind and
- *             `bytes` bytes in all, each freed with free_kind before the
- *             flush that would have written it (they died young); they never
- *             appear as ALLOC/FREE records
+ * Events stream of one module (module = the block's stream id); a *site*
+ * is a stack id, and the module its stack is attributed to:
+ *   EPOCH     u epoch: the reference for the epoch differences of the SITE
+ *             records that follow in this stream (the writer starts every
+ *             flush's records of a module with one)
+ *   SITE      u stack_id, u nalloc, nalloc x (u kind (hb_alloc_kind),
+ *             u age, u count, u bytes), u nfree, nfree x (u kind
+ *             (hb_free_kind), u age, u count, u bytes): what changed at the
+ *             site since the last flush. Allocation groups: `count` blocks
+ *             of `bytes` in all, made by that entry point in epoch
+ *             reference - age. Free groups: `count` blocks of `bytes`,
+ *             ended that way, that had been allocated in epoch reference -
+ *             age (to the resolution below). Every free is charged to the
+ *             site its block was allocated at, so a replay is addition.
+ *   INHERIT   u stack_id, u count, u bytes: a fork child's blocks live at
+ *             the fork, by site; written once, before its first SITE
+ *             records. Their frees come in free groups of epochs before
+ *             PROCESS.first_epoch.
+ *   REACH     u stack_id, u kind (hb_reach_kind), u count, u bytes: the
+ *             exit-time scan's verdict on the site's outstanding blocks,
+ *             one record per site and kind, in the final flush
  *
- * An alloc id is unique within a trace file and is never 0. A FREE names
- * the allocation it ends by id, never by address, so address reuse across
- * threads cannot confuse a replay. Within one module's stream an ALLOC comes
- * before its FREE; a reader should nonetheless accept a FREE that arrives
- * before its ALLOC (in a later block) and pair them.
+ * Epochs. The shim numbers time in epochs of about a second: an epoch
+ * starts at the first flush at least HB_EPOCH_NS after the previous one
+ * began (so with the default 1 s interval an epoch is one flush period,
+ * with a longer interval one period) and in a fork child when it starts
+ * its own life. Epoch e starts at the time of the first FLUSH record whose
+ * `epoch` is e (the first epoch of a trace at its start). A free group's
+ * epoch is the block's allocation epoch, exact for blocks younger than
+ * HB_EPOCH_EXACT epochs, and for older blocks rounded down to a multiple
+ * of 2^(floor(log2(age)) - 6): no coarser than 1/64 of the block's age.
+ *
+ * Sampling (reserved): when PROCESS.sample_bytes is not 0, counts and bytes
+ * are of the sampled allocations only; the reader's estimator is defined
+ * with that issue, and a reader that does not know it must refuse such a
+ * trace rather than show raw sampled counts as totals.
+ *
+ * No record names a block: there are no addresses and no per-block ids in
+ * format 2, so the trace grows with sites x flushes, not with the live set.
  */
 enum hb_record_tag {
 	HB_REC_PROCESS = 1,
@@ -154,11 +186,30 @@ enum hb_record_tag {
 	HB_REC_END = 8,
 	HB_REC_SCAN = 9,
 	HB_REC_EXEC_FAILED = 10,
-	HB_REC_ALLOC = 16,
-	HB_REC_FREE = 17,
-	HB_REC_FOLD = 18,
-	HB_REC_REACH = 19,
+	/* 16..19: format 1's ALLOC, FREE, FOLD, REACH; never reused */
+	HB_REC_EPOCH = 20,
+	HB_REC_SITE = 21,
+	HB_REC_INHERIT = 22,
+	HB_REC_REACH = 23,
 };
+
+/* An epoch lasts about this long (see above). */
+#define HB_EPOCH_NS 1000000000ull
+/* Free groups are exact for blocks younger than this many epochs. */
+#define HB_EPOCH_EXACT 64u
+
+/* The allocation epoch of a free group: e itself when the block is young,
+ * else e rounded down to a multiple of 2^(floor(log2(age)) - 6), age being
+ * now - e. Shared by the shim (which groups by it) and the reader (which
+ * checks it). */
+static inline uint64_t hb_epoch_bucket(uint64_t now, uint64_t e)
+{
+	uint64_t age = now > e ? now - e : 0;
+	if (age < HB_EPOCH_EXACT)
+		return e;
+	unsigned lg = 63u - (unsigned)__builtin_clzll(age);
+	return e & ~((1ull << (lg - 6)) - 1);
+}
 
 enum hb_process_flags {
 	HB_PROC_FORKED = 1u << 0, /* a fork child: the live set was inherited */
@@ -176,7 +227,6 @@ enum hb_alloc_kind {
 	HB_ALLOC_MEMALIGN = 6,
 	HB_ALLOC_VALLOC = 7,
 	HB_ALLOC_PVALLOC = 8,
-	HB_ALLOC_INHERITED = 9, /* live in the parent at fork: the child's copy */
 	HB_ALLOC_KIND_COUNT
 };
 
@@ -215,15 +265,15 @@ enum hb_reach_kind {
 };
 
 enum hb_scan_status {
-	HB_SCAN_DONE = 0,         /* every outstanding block has a REACH record */
+	HB_SCAN_DONE = 0,         /* every outstanding block is in a REACH record */
 	HB_SCAN_NO_MEMORY = 1,    /* could not map its work space */
 	HB_SCAN_NO_THREADS = 2,   /* could not stop the other threads */
 	HB_SCAN_OFF = 3,          /* HEAPBLAME_LEAK_SCAN=0 */
 };
 
 enum hb_loss_kind {
-	HB_LOSS_FREE_DROPPED = 0,   /* a free record found its buffer full */
-	HB_LOSS_FOLD_DROPPED = 1,   /* a fold record found its buffer full */
+	HB_LOSS_FREE_DROPPED = 0,   /* a free's counter found no room (no buffer) */
+	HB_LOSS_FOLD_DROPPED = 1,   /* an allocation's counter found no room */
 	HB_LOSS_ENCODER = 2,        /* records the writer had no memory to encode */
 	HB_LOSS_NO_TABLE_SPACE = 3, /* live table could not grow: untraced */
 	HB_LOSS_KIND_COUNT

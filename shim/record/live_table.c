@@ -1,24 +1,69 @@
 /*
- * live_table.c - sharded open addressing (see live_table.h).
+ * live_table.c - packed, sharded open addressing (see live_table.h).
  *
- * The address hash is a multiply by the golden ratio; its top bits pick the
- * shard, a folded copy the slot, so the two choices are independent.
- * Backward-shift deletion keeps probe chains short without tombstones: after
- * removing slot i, every following record that would sit earlier in its own
- * probe sequence moves back into the hole.
+ * The address hash is a multiply by the golden ratio; its top 8 bits pick
+ * the shard, the other 56 the home slot, by multiplying them into the
+ * shard's size, so the two choices are independent and the size need not
+ * be a power of two. Backward-shift deletion keeps probe chains short
+ * without tombstones: after removing slot i, every following record that
+ * would sit earlier in its own probe sequence moves back into the hole.
+ *
+ * Records that do not pack (live_table.h) sit in a per-shard array that is
+ * searched linearly: only blocks of 4 GiB or more, or at an address no
+ * allocator on this platform returns, go there.
  */
 #include "live_table.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include "heapblame/trace_format.h"
 #include "shim_mem.h"
+#include "stack_table.h"
 
 #define INITIAL_SLOTS 64u
+#define ADDR_BITS 45
+#define ADDR_MASK ((1ull << ADDR_BITS) - 1)
 
-static inline uint64_t addr_hash(uintptr_t addr)
+/* ---------- packing -------------------------------------------------------- */
+
+static inline int packable(const struct hb_live_rec *r)
 {
-	return (uint64_t)(addr >> 4) * 0x9E3779B97F4A7C15ull;
+	return !(r->addr & 7) && (uint64_t)r->addr < (1ull << 48) && r->size <= 0xffffffffu &&
+	       r->stack <= HB_STACK_ID_MAX;
+}
+
+static inline uint64_t key_of(uintptr_t addr)
+{
+	return (uint64_t)addr >> 3;
+}
+
+static inline struct hb_live_slot pack(const struct hb_live_rec *r)
+{
+	uint64_t e = r->epoch & HB_LIVE_EPOCH_MASK;
+	struct hb_live_slot s = {
+		.w0 = key_of(r->addr) | (e >> 8) << ADDR_BITS,
+		.w1 = (uint64_t)(uint32_t)r->size | (uint64_t)r->stack << 32 | (e & 0xff) << 56,
+	};
+	return s;
+}
+
+static inline void unpack(const struct hb_live_slot *s, struct hb_live_rec *r)
+{
+	r->addr = (uintptr_t)((s->w0 & ADDR_MASK) << 3);
+	r->size = (uint32_t)s->w1;
+	r->stack = (uint32_t)(s->w1 >> 32) & HB_STACK_ID_MAX;
+	r->epoch = (uint32_t)((s->w0 >> ADDR_BITS) << 8 | s->w1 >> 56);
+}
+
+static inline uint64_t slot_key(const struct hb_live_slot *s)
+{
+	return s->w0 & ADDR_MASK;
+}
+
+static inline uint64_t next_slot(uint64_t i, uint64_t n)
+{
+	return i + 1 == n ? 0 : i + 1;
 }
 
 static inline struct hb_live_shard *shard_of(struct hb_live_table *t, uint64_t h)
@@ -26,100 +71,157 @@ static inline struct hb_live_shard *shard_of(struct hb_live_table *t, uint64_t h
 	return &t->shard[h >> (64 - HB_LIVE_SHARD_BITS)];
 }
 
-static inline uint64_t slot_of(uint64_t h, uint64_t mask)
+/* ---------- the packed table ----------------------------------------------- */
+
+static void place(struct hb_live_slot *slots, uint64_t n, const struct hb_live_slot *s)
 {
-	return (h ^ (h >> 29)) & mask;
+	uint64_t i = hb_live_home(hb_live_hash((uintptr_t)(slot_key(s) << 3)), n);
+	while (slots[i].w0)
+		i = next_slot(i, n);
+	slots[i] = *s;
 }
 
-static void place(struct hb_live_rec *slots, uint64_t mask, const struct hb_live_rec *rec)
-{
-	uint64_t i = slot_of(addr_hash(rec->addr), mask);
-	while (slots[i].addr)
-		i = (i + 1) & mask;
-	slots[i] = *rec;
-}
-
+/* Grows by half (a multiple of 4 slots, so a cache line holds whole
+ * records), and at 13/16 load: see the header for the memory this costs. */
 static int grow(struct hb_live_shard *s)
 {
-	uint64_t old_n = s->slots ? s->mask + 1 : 0;
-	uint64_t n = old_n ? old_n * 2 : INITIAL_SLOTS;
-	struct hb_live_rec *slots = hb_mem_map(n * sizeof(*slots));
+	uint64_t old_n = s->slots ? s->n : 0;
+	uint64_t n = old_n ? (old_n + old_n / 2 + 3) & ~3ull : INITIAL_SLOTS;
+	struct hb_live_slot *slots = hb_mem_map(n * sizeof(*slots));
 	if (!slots)
 		return -ENOMEM;
 	for (uint64_t i = 0; i < old_n; i++)
-		if (s->slots[i].addr)
-			place(slots, n - 1, &s->slots[i]);
+		if (s->slots[i].w0)
+			place(slots, n, &s->slots[i]);
 	hb_mem_unmap(s->slots, old_n * sizeof(*slots));
-	s->slots = slots;
-	s->mask = n - 1;
-	s->generation++;
+	__atomic_store_n(&s->slots, slots, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->n, n, __ATOMIC_RELAXED);
+	s->grow_at = n * 13 / 16;
 	return 0;
+}
+
+/* Removes the packed record with this key from s (locked). Returns 1 and
+ * fills *out, or 0 when it is not there. */
+static int remove_packed(struct hb_live_shard *s, uint64_t h, uint64_t key, struct hb_live_rec *out)
+{
+	if (!s->slots)
+		return 0;
+	struct hb_live_slot *slots = s->slots;
+	uint64_t n = s->n;
+	uint64_t i = hb_live_home(h, n);
+	while (slot_key(&slots[i]) != key) {
+		if (!slots[i].w0)
+			return 0;
+		i = next_slot(i, n);
+	}
+	unpack(&slots[i], out);
+	s->count--;
+	uint64_t hole = i;
+	for (uint64_t j = next_slot(i, n); slots[j].w0; j = next_slot(j, n)) {
+		uint64_t home = hb_live_home(hb_live_hash((uintptr_t)(slot_key(&slots[j]) << 3)), n);
+		/* move j into the hole if its home is not in (hole, j] cyclically */
+		uint64_t dist_home = j >= home ? j - home : j + n - home;
+		uint64_t dist_hole = j >= hole ? j - hole : j + n - hole;
+		if (dist_home >= dist_hole) {
+			slots[hole] = slots[j];
+			hole = j;
+		}
+	}
+	slots[hole].w0 = 0;
+	slots[hole].w1 = 0;
+	return 1;
+}
+
+/* ---------- the side table ------------------------------------------------- */
+
+static int big_find(const struct hb_live_shard *s, uintptr_t addr)
+{
+	for (uint32_t i = 0; i < s->nbig; i++)
+		if (s->big[i].addr == addr)
+			return (int)i;
+	return -1;
+}
+
+static int big_put(struct hb_live_shard *s, const struct hb_live_rec *r)
+{
+	if (s->nbig == s->big_cap) {
+		uint32_t cap = s->big_cap ? s->big_cap * 2 : 16;
+		struct hb_live_rec *big = hb_mem_map(cap * sizeof(*big));
+		if (!big)
+			return -ENOMEM;
+		if (s->big)
+			memcpy(big, s->big, s->nbig * sizeof(*big));
+		hb_mem_unmap(s->big, s->big_cap * sizeof(*big));
+		s->big = big;
+		s->big_cap = cap;
+	}
+	s->big[s->nbig++] = *r;
+	return 0;
+}
+
+static int big_remove(struct hb_live_shard *s, uintptr_t addr, struct hb_live_rec *out)
+{
+	int i = s->nbig ? big_find(s, addr) : -1;
+	if (i < 0)
+		return 0;
+	*out = s->big[i];
+	s->big[i] = s->big[--s->nbig];
+	return 1;
+}
+
+/* ---------- the interface -------------------------------------------------- */
+
+/* Removes addr from s (locked), packed or not. */
+static int remove_locked(struct hb_live_shard *s, uint64_t h, uintptr_t addr, struct hb_live_rec *out)
+{
+	if (!(addr & 7) && (uint64_t)addr < (1ull << 48) && remove_packed(s, h, key_of(addr), out))
+		return 1;
+	return s->nbig ? big_remove(s, addr, out) : 0;
 }
 
 int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec, struct hb_live_rec *replaced)
 {
-	uint64_t h = addr_hash(rec->addr);
+	uint64_t h = hb_live_hash(rec->addr);
 	struct hb_live_shard *s = shard_of(t, h);
 	int ret = 0;
 	hb_spin_lock(&s->lock);
-	if (!s->slots || (s->count + 1) * 4 > (s->mask + 1) * 3) {
+	/* a block the shim never saw freed: the old record goes, whatever table
+	 * holds it (a block of 4 GiB and a small one may share an address) */
+	if (s->nbig && big_remove(s, rec->addr, replaced))
+		ret = 1;
+	if (!packable(rec)) {
+		if (!ret && s->slots && remove_packed(s, h, key_of(rec->addr), replaced))
+			ret = 1;
+		if (big_put(s, rec) < 0)
+			ret = -ENOMEM;
+		hb_spin_unlock(&s->lock);
+		return ret;
+	}
+	if (!s->slots || s->count + 1 > s->grow_at) {
 		if (grow(s) < 0) {
 			hb_spin_unlock(&s->lock);
 			return -ENOMEM;
 		}
 	}
-	uint64_t i = slot_of(h, s->mask);
-	while (s->slots[i].addr && s->slots[i].addr != rec->addr)
-		i = (i + 1) & s->mask;
-	if (s->slots[i].addr) {
-		*replaced = s->slots[i];
-		if (!(replaced->flags & HB_LIVE_EMITTED))
-			s->unemitted--;
+	struct hb_live_slot p = pack(rec);
+	uint64_t key = key_of(rec->addr), n = s->n;
+	uint64_t i = hb_live_home(h, n);
+	while (s->slots[i].w0 && slot_key(&s->slots[i]) != key)
+		i = next_slot(i, n);
+	if (s->slots[i].w0) {
+		unpack(&s->slots[i], replaced);
 		s->count--;
 		ret = 1;
 	}
-	s->slots[i] = *rec;
+	s->slots[i] = p;
 	s->count++;
-	if (!(rec->flags & HB_LIVE_EMITTED))
-		s->unemitted++;
 	hb_spin_unlock(&s->lock);
 	return ret;
 }
 
-/* Removes the record at addr from s (locked). Returns 1 and fills *out, or
- * 0 when addr is not there. */
-static int remove_locked(struct hb_live_shard *s, uint64_t h, uintptr_t addr, struct hb_live_rec *out)
-{
-	if (!s->slots)
-		return 0;
-	uint64_t mask = s->mask;
-	uint64_t i = slot_of(h, mask);
-	while (s->slots[i].addr != addr) {
-		if (!s->slots[i].addr)
-			return 0;
-		i = (i + 1) & mask;
-	}
-	*out = s->slots[i];
-	s->count--;
-	if (!(out->flags & HB_LIVE_EMITTED))
-		s->unemitted--;
-	/* backward-shift deletion */
-	uint64_t hole = i;
-	for (uint64_t j = (i + 1) & mask; s->slots[j].addr; j = (j + 1) & mask) {
-		uint64_t home = slot_of(addr_hash(s->slots[j].addr), mask);
-		/* move j into the hole if its home is not in (hole, j] cyclically */
-		if (((j - home) & mask) >= ((j - hole) & mask)) {
-			s->slots[hole] = s->slots[j];
-			hole = j;
-		}
-	}
-	s->slots[hole].addr = 0;
-	return 1;
-}
-
 int hb_live_table_remove(struct hb_live_table *t, uintptr_t addr, struct hb_live_rec *out)
 {
-	uint64_t h = addr_hash(addr);
+	uint64_t h = hb_live_hash(addr);
 	struct hb_live_shard *s = shard_of(t, h);
 	hb_spin_lock(&s->lock);
 	int found = remove_locked(s, h, addr, out);
@@ -130,11 +232,9 @@ int hb_live_table_remove(struct hb_live_table *t, uintptr_t addr, struct hb_live
 int hb_live_table_remove_release(struct hb_live_table *t, uintptr_t addr, struct hb_live_rec *out,
 				 void (*release)(void *))
 {
-	uint64_t h = addr_hash(addr);
+	hb_live_table_prefetch(t, addr);
+	uint64_t h = hb_live_hash(addr);
 	struct hb_live_shard *s = shard_of(t, h);
-	struct hb_live_rec *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
-	if (slots)
-		__builtin_prefetch(&slots[slot_of(h, s->mask)], 1, 3);
 	hb_spin_lock(&s->lock);
 	release((void *)addr);
 	int found = remove_locked(s, h, addr, out);
@@ -142,58 +242,43 @@ int hb_live_table_remove_release(struct hb_live_table *t, uintptr_t addr, struct
 	return found;
 }
 
-size_t hb_live_table_collect(struct hb_live_table *t, unsigned shard, uint64_t *cursor, uint64_t *gen,
-			     struct hb_live_rec *out, size_t max)
-{
-	struct hb_live_shard *s = &t->shard[shard];
-	size_t n = 0;
-	if (!__atomic_load_n(&s->unemitted, __ATOMIC_RELAXED))
-		return 0;
-	hb_spin_lock(&s->lock);
-	if (*gen != s->generation) {
-		*gen = s->generation;
-		*cursor = 0; /* slots moved: rescan; emitted records are skipped */
-	}
-	if (s->slots) {
-		uint64_t nslots = s->mask + 1;
-		uint64_t i = *cursor;
-		for (; i < nslots && n < max && s->unemitted; i++) {
-			struct hb_live_rec *r = &s->slots[i];
-			if (r->addr && !(r->flags & HB_LIVE_EMITTED)) {
-				r->flags |= HB_LIVE_EMITTED;
-				s->unemitted--;
-				out[n++] = *r;
-			}
-		}
-		*cursor = i;
-	}
-	hb_spin_unlock(&s->lock);
-	return n;
-}
-
 uint64_t hb_live_table_count(const struct hb_live_table *t)
 {
 	uint64_t n = 0;
 	for (unsigned i = 0; i < HB_LIVE_SHARDS; i++)
-		n += __atomic_load_n(&t->shard[i].count, __ATOMIC_RELAXED);
+		n += __atomic_load_n(&t->shard[i].count, __ATOMIC_RELAXED) +
+		     __atomic_load_n(&t->shard[i].nbig, __ATOMIC_RELAXED);
 	return n;
 }
 
-void hb_live_table_foreach(struct hb_live_table *t, void (*fn)(void *ctx, struct hb_live_rec *r), void *ctx)
+uint64_t hb_live_table_mapped(const struct hb_live_table *t)
 {
-	for (unsigned k = 0; k < HB_LIVE_SHARDS; k++) {
-		struct hb_live_shard *s = &t->shard[k];
-		if (!s->slots)
+	uint64_t bytes = 0;
+	for (unsigned i = 0; i < HB_LIVE_SHARDS; i++)
+		bytes += __atomic_load_n(&t->shard[i].n, __ATOMIC_RELAXED) * sizeof(struct hb_live_slot) +
+			 t->shard[i].big_cap * sizeof(struct hb_live_rec);
+	return bytes;
+}
+
+void hb_live_table_foreach_in(struct hb_live_table *t, unsigned k,
+			      void (*fn)(void *ctx, const struct hb_live_rec *r), void *ctx)
+{
+	struct hb_live_shard *s = &t->shard[k];
+	for (uint64_t i = 0; s->slots && i < s->n; i++) {
+		if (!s->slots[i].w0)
 			continue;
-		uint64_t unemitted = 0;
-		for (uint64_t i = 0; i <= s->mask; i++) {
-			if (!s->slots[i].addr)
-				continue;
-			fn(ctx, &s->slots[i]);
-			unemitted += !(s->slots[i].flags & HB_LIVE_EMITTED);
-		}
-		s->unemitted = unemitted;
+		struct hb_live_rec r;
+		unpack(&s->slots[i], &r);
+		fn(ctx, &r);
 	}
+	for (uint32_t i = 0; i < s->nbig; i++)
+		fn(ctx, &s->big[i]);
+}
+
+void hb_live_table_foreach(struct hb_live_table *t, void (*fn)(void *ctx, const struct hb_live_rec *r), void *ctx)
+{
+	for (unsigned k = 0; k < HB_LIVE_SHARDS; k++)
+		hb_live_table_foreach_in(t, k, fn, ctx);
 }
 
 void hb_live_table_lock_all(struct hb_live_table *t)

@@ -1,17 +1,34 @@
 /*
- * live_table.h - every live traced block: address -> allocation record.
+ * live_table.h - every live traced block: address -> (site, size, epoch).
  *
- * The shim needs this for three things: a free must name the allocation it
- * ends (its id, never its address, so address reuse across threads cannot
- * confuse a replay) and go to the same module's stream; the writer emits an
- * allocation only if it is still alive at a flush (see writer.c: blocks that
- * die young are folded into counters); and later, the exit-time
- * reachability scan walks it.
+ * A free must be charged to the site its block was allocated at (its stack
+ * id: the stack table knows the module), with the block's size and the
+ * epoch it was allocated in, so that the trace can say how old the memory
+ * freed was (trace_format.h, "Epochs"). That is all the shim keeps per
+ * block; nothing else in the shim, and nothing in the trace, grows with the
+ * live set. The exit-time reachability scan walks this table too.
  *
- * 256 shards, each an open-addressing table with linear probing and
+ * Packing. A record is 16 bytes:
+ *
+ *     word 0: address >> 3 (45 bits) | epoch bits 8..26 (19 bits)
+ *     word 1: size (32 bits) | stack id (24 bits) | epoch bits 0..7
+ *
+ * which holds every block whose address is 8-aligned and below 2^48 (what
+ * every malloc on x86-64 and arm64 hands out), whose size is below 4 GiB and
+ * whose stack id fits HB_STACK_ID_BITS (the stack table never makes a larger
+ * one). Anything else goes to a small per-shard side table of unpacked
+ * records, searched only while it is not empty. Epochs are kept modulo
+ * 2^27 (HB_LIVE_EPOCH_BITS): the recorder takes a block's age modulo that
+ * too, which is exact for blocks younger than 2^27 epochs (about 4 years of
+ * one-second epochs).
+ *
+ * Layout. 256 shards, each an open-addressing table with linear probing and
  * backward-shift deletion (no tombstones), behind its own spinlock, so
- * threads rarely meet. A shard grows by doubling at 3/4 load, into fresh
- * mmap'd memory. 32 bytes a record.
+ * threads rarely meet. A shard's size is any multiple of 4 slots (a slot is
+ * found by multiplying the hash into the range, not by masking), so it can
+ * grow by half at 13/16 load instead of doubling: the table's load stays
+ * between 0.54 and 0.81, 16 / 0.67 = 24 bytes per live block on average.
+ * A shard grows into fresh mmap'd memory and unmaps the old slots at once.
  */
 #ifndef HB_LIVE_TABLE_H
 #define HB_LIVE_TABLE_H
@@ -23,32 +40,31 @@
 
 #define HB_LIVE_SHARD_BITS 8
 #define HB_LIVE_SHARDS (1u << HB_LIVE_SHARD_BITS)
+#define HB_LIVE_EPOCH_BITS 27
+#define HB_LIVE_EPOCH_MASK ((1u << HB_LIVE_EPOCH_BITS) - 1)
 
-enum hb_live_flags {
-	HB_LIVE_EMITTED = 1,   /* its ALLOC record has been written */
-	HB_LIVE_INHERITED = 2, /* inherited across fork; emitted as such */
+/* A block as the table's callers see it, unpacked. */
+struct hb_live_rec {
+	uintptr_t addr;  /* never 0 */
+	uint64_t size;   /* requested size */
+	uint32_t stack;  /* stack id: the site */
+	uint32_t epoch;  /* allocation epoch modulo 2^HB_LIVE_EPOCH_BITS */
 };
 
-struct hb_live_rec {
-	uintptr_t addr; /* 0 marks an empty slot */
-	uint64_t id;
-	uint64_t size;  /* requested size */
-	uint32_t stack;
-	uint32_t module;
-	uint8_t kind;   /* enum hb_alloc_kind */
-	uint8_t flags;  /* enum hb_live_flags */
-	uint16_t pad_;
-	uint32_t pad2_;
+struct hb_live_slot {
+	uint64_t w0; /* 0: empty */
+	uint64_t w1;
 };
 
 struct hb_live_shard {
 	hb_spinlock lock;
-	uint32_t pad_;
-	uint64_t mask;       /* slots - 1; 0 before the first insert */
-	uint64_t count;
-	uint64_t unemitted;  /* records without HB_LIVE_EMITTED */
-	uint64_t generation; /* bumped when the slots move (growth) */
-	struct hb_live_rec *slots;
+	uint32_t nbig;             /* records in the side table */
+	uint64_t n;                /* slots; 0 before the first insert */
+	uint64_t count;            /* packed records */
+	uint64_t grow_at;          /* count at which the shard grows */
+	struct hb_live_slot *slots;
+	struct hb_live_rec *big;   /* side table: records that do not pack */
+	uint32_t big_cap;
 } __attribute__((aligned(64)));
 
 struct hb_live_table {
@@ -63,7 +79,8 @@ struct hb_live_table {
  * Thread-safe; never calls malloc. */
 int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec, struct hb_live_rec *replaced);
 
-/* Removes addr. Returns 1 and fills *out when it was there, 0 when not. */
+/* Removes addr. Returns 1 and fills *out when it was there, 0 when not.
+ * Thread-safe; never calls malloc. */
 int hb_live_table_remove(struct hb_live_table *t, uintptr_t addr, struct hb_live_rec *out);
 
 /* free()'s path: removes addr like hb_live_table_remove, but calls
@@ -75,31 +92,44 @@ int hb_live_table_remove(struct hb_live_table *t, uintptr_t addr, struct hb_live
 int hb_live_table_remove_release(struct hb_live_table *t, uintptr_t addr, struct hb_live_rec *out,
 				 void (*release)(void *));
 
-/* Walks one shard for records not yet emitted, copies up to max of them to
- * out and marks them emitted. *cursor starts at 0; *gen at the shard's
- * generation seen on the first call (pass ~0 to start). Returns the number
- * copied; the shard is done when it returns less than max. Thread-safe
- * against inserts and removes (the shard lock is held only while copying). */
-size_t hb_live_table_collect(struct hb_live_table *t, unsigned shard, uint64_t *cursor, uint64_t *gen,
-			     struct hb_live_rec *out, size_t max);
+/* The shard and first slot of an address (shared by the prefetch below and
+ * the table itself). */
+static inline uint64_t hb_live_hash(uintptr_t addr)
+{
+	return (uint64_t)(addr >> 3) * 0x9E3779B97F4A7C15ull;
+}
+
+static inline uint64_t hb_live_home(uint64_t h, uint64_t n)
+{
+	return (uint64_t)(((unsigned __int128)(h << HB_LIVE_SHARD_BITS) * n) >> 64);
+}
 
 /* Starts loading the cache line where addr's record will go, so an insert
  * made after a long unwind finds it in cache. A hint only: reads the shard
  * without its lock (a stale pointer is harmless to a prefetch). */
 static inline void hb_live_table_prefetch(struct hb_live_table *t, uintptr_t addr)
 {
-	uint64_t h = (uint64_t)(addr >> 4) * 0x9E3779B97F4A7C15ull;
+	uint64_t h = hb_live_hash(addr);
 	struct hb_live_shard *s = &t->shard[h >> (64 - HB_LIVE_SHARD_BITS)];
-	struct hb_live_rec *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
-	if (slots)
-		__builtin_prefetch(&slots[(h ^ (h >> 29)) & s->mask], 1, 3);
+	struct hb_live_slot *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
+	uint64_t n = __atomic_load_n(&s->n, __ATOMIC_RELAXED);
+	if (slots && n)
+		__builtin_prefetch(&slots[hb_live_home(h, n)], 1, 3);
 }
 
-/* Totals, read without locks (approximate while threads run). */
+/* Live blocks, read without locks (approximate while threads run). */
 uint64_t hb_live_table_count(const struct hb_live_table *t);
 
+/* Bytes of memory the table holds (slots and side tables). */
+uint64_t hb_live_table_mapped(const struct hb_live_table *t);
+
+/* Calls fn on every record of shard k; the caller holds that shard's lock,
+ * or every lock, or is alone. fn must not change the table. */
+void hb_live_table_foreach_in(struct hb_live_table *t, unsigned k,
+			      void (*fn)(void *ctx, const struct hb_live_rec *r), void *ctx);
+
 /* Calls fn on every record; the caller holds every shard lock or is alone. */
-void hb_live_table_foreach(struct hb_live_table *t, void (*fn)(void *ctx, struct hb_live_rec *r), void *ctx);
+void hb_live_table_foreach(struct hb_live_table *t, void (*fn)(void *ctx, const struct hb_live_rec *r), void *ctx);
 
 void hb_live_table_lock_all(struct hb_live_table *t);
 void hb_live_table_unlock_all(struct hb_live_table *t);

@@ -1,20 +1,16 @@
 /*
  * recorder.c - the traced path: what happens inside an allocator call.
  *
- * An allocation: unwind with libunwind's unw_backtrace (a cached fast trace,
- * no signal-mask syscalls), drop the shim's own frames, intern the stack,
- * and insert the block into the live table. Nothing is written to any
- * buffer: the writer emits an ALLOC record at the next flush for every block
- * that is still alive then.
- *
- * A free: take the block out of the live table (before the real free, so no
- * other thread can be handed the same address while the old record is still
- * there). If its ALLOC was never written (it died young, the common case) a
- * per-thread counter for its (stack, alloc kind, free kind) goes up; if it
- * was, a FREE record naming its id goes into the thread's ring. So the trace
- * grows with what outlives a flush, not with the allocation rate, and
- * nothing is lost: the writer takes the counters at every flush and writes
- * them as FOLD records.
+ * An allocation: unwind (the cached CFI walk, libunwind where it refuses),
+ * drop the shim's own frames, intern the stack (the stack id is the site),
+ * insert (address, site, size, epoch) into the live table, and count the
+ * allocation in the thread's counter for (site, epoch, kind). A free: take
+ * the block out of the live table (before the real free, so no other
+ * thread can be handed the same address while the old record is still
+ * there) and count it against the site, epoch and size it was allocated
+ * with. Nothing else: the writer adds the counters up at every flush and
+ * writes one SITE record per site that changed (writer.c), so the trace
+ * grows with what changed, and nothing per block is ever written.
  *
  * Every entry point here saves and restores errno and runs with the
  * thread's busy byte set, so whatever libunwind or the tables allocate is
@@ -207,58 +203,56 @@ static int wait_for_writer(int i)
 	return 1;
 }
 
-/* Returns 0 when rec went into the ring, -1 when it could not (the
- * writer is gone or stuck). */
-static int push_wait(struct hb_thread_buffer *tb, const struct hb_tb_rec *rec)
-{
-	for (int i = 0;; i++) {
-		if (HB_LIKELY(hb_tb_push(tb, rec) == 0))
-			return 0;
-		if (!wait_for_writer(i))
-			return -1;
-	}
-}
-
-/* The fold table filled up between two flushes: move it into the ring
+/* The counter table filled up between two flushes: move it into the ring
  * (counters that still do not fit stay in the table). */
-static void dump_folds(struct hb_thread_buffer *tb)
+static void dump_counters(struct hb_thread_buffer *tb)
 {
-	for (int i = 0; hb_tb_fold_dump(tb) && wait_for_writer(i); i++)
+	for (int i = 0; hb_tb_counters_dump(tb) && wait_for_writer(i); i++)
 		;
 }
 
-static void end_in(struct hb_thread_buffer *tb, const struct hb_live_rec *r, unsigned fkind)
+static void count_in(struct hb_thread_buffer *tb, const struct hb_count_key *key, uint64_t size, unsigned loss)
 {
-	if (!(r->flags & HB_LIVE_EMITTED)) {
-		unsigned akind = (r->flags & HB_LIVE_INHERITED) ? HB_ALLOC_INHERITED : r->kind;
-		int full = hb_tb_fold_add(tb, r->stack, r->module, (uint8_t)akind, (uint8_t)fkind, r->size);
-		if (HB_UNLIKELY(full)) {
-			dump_folds(tb);
-			if (full < 0 && hb_tb_fold_add(tb, r->stack, r->module, (uint8_t)akind, (uint8_t)fkind,
-						       r->size) < 0)
-				hb_count_loss(HB_LOSS_FOLD_DROPPED, r->size);
-		}
-	} else {
-		struct hb_tb_rec rec = {.type = HB_TB_FREE, .fkind = (uint8_t)fkind, .module = r->module, .a = r->id};
-		if (push_wait(tb, &rec) < 0)
-			hb_count_loss(HB_LOSS_FREE_DROPPED, r->size);
+	int full = hb_tb_count(tb, key, size);
+	if (HB_UNLIKELY(full)) {
+		dump_counters(tb);
+		if (full < 0 && hb_tb_count(tb, key, size) < 0)
+			hb_count_loss(loss, size);
 	}
 }
 
-static void end_block(struct hb_tls *t, const struct hb_live_rec *r, unsigned fkind)
+static void count_event(struct hb_tls *t, const struct hb_count_key *key, uint64_t size)
 {
+	unsigned loss = key->dir == HB_COUNT_FREE ? HB_LOSS_FREE_DROPPED : HB_LOSS_FOLD_DROPPED;
 	struct hb_thread_buffer *tb = own_buffer(t);
 	if (HB_LIKELY(tb != NULL)) {
-		end_in(tb, r, fkind);
+		count_in(tb, key, size, loss);
 		return;
 	}
 	/* a thread past its exit hook (or out of memory): the shared buffer */
 	pthread_mutex_lock(&hb.orphan_lock);
 	if (hb.orphan)
-		end_in(hb.orphan, r, fkind);
+		count_in(hb.orphan, key, size, loss);
 	else
-		hb_count_loss(HB_LOSS_FREE_DROPPED, r->size);
+		hb_count_loss(loss, size);
 	pthread_mutex_unlock(&hb.orphan_lock);
+}
+
+/* The full epoch of a block from the 27 bits the live table keeps: the
+ * latest epoch not after now with those low bits. */
+static inline uint64_t block_epoch(uint64_t now, uint32_t low)
+{
+	return now - ((now - low) & HB_LIVE_EPOCH_MASK);
+}
+
+static void end_block(struct hb_tls *t, const struct hb_live_rec *r, unsigned fkind)
+{
+	uint64_t now = __atomic_load_n(&hb.epoch, __ATOMIC_RELAXED);
+	struct hb_count_key key = {.stack = r->stack,
+				   .epoch = (uint32_t)hb_epoch_bucket(now, block_epoch(now, r->epoch)),
+				   .kind = (uint8_t)fkind,
+				   .dir = HB_COUNT_FREE};
+	count_event(t, &key, r->size);
 }
 
 void hb_record_thread_exit(void *arg)
@@ -323,15 +317,6 @@ static int capture_stack(struct hb_tls *t, uintptr_t *ips, unsigned max)
 	return unw_backtrace((void **)ips, (int)max);
 }
 
-static inline uint64_t next_id(struct hb_tls *t)
-{
-	if (HB_UNLIKELY(t->next_id == t->id_end)) {
-		t->next_id = __atomic_fetch_add(&hb.next_id_block, 4096, __ATOMIC_RELAXED);
-		t->id_end = t->next_id + 4096;
-	}
-	return t->next_id++;
-}
-
 void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 {
 	struct hb_tls *t = &hb_tls;
@@ -356,16 +341,21 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 		hb_count_loss(HB_LOSS_NO_TABLE_SPACE, size);
 		goto out;
 	}
-	struct hb_live_rec r = {.addr = (uintptr_t)p, .id = next_id(t), .size = size, .stack = st->id,
-				.module = st->module, .kind = (uint8_t)kind};
+	uint64_t epoch = __atomic_load_n(&hb.epoch, __ATOMIC_RELAXED);
+	struct hb_live_rec r = {.addr = (uintptr_t)p, .size = size, .stack = st->id,
+				.epoch = (uint32_t)epoch & HB_LIVE_EPOCH_MASK};
 	struct hb_live_rec old;
 	int rc = hb_live_table_insert(&hb.live, &r, &old);
 	if (HB_UNLIKELY(rc != 0)) {
-		if (rc > 0)
-			end_block(t, &old, HB_FREE_FREE); /* its free went unseen */
-		else
+		if (rc < 0) {
 			hb_count_loss(HB_LOSS_NO_TABLE_SPACE, size);
+			goto out;
+		}
+		end_block(t, &old, HB_FREE_FREE); /* its free went unseen */
 	}
+	struct hb_count_key key = {.stack = st->id, .epoch = (uint32_t)epoch, .kind = (uint8_t)kind,
+				   .dir = HB_COUNT_ALLOC};
+	count_event(t, &key, size);
 out:
 	errno = saved;
 	hb_unbusy(t);

@@ -136,8 +136,15 @@ const struct hb_stack_entry *hb_stack_table_intern(struct hb_stack_table *t, con
 
 	pthread_mutex_lock(&t->lock);
 	found = index_find(t->index, h, frames, depth);
-	if (found)
+	if (found || t->next_id > HB_STACK_ID_MAX)
 		goto out;
+	struct hb_stack_entry ***dir = &t->by_id[t->next_id >> HB_STACK_CHUNK_BITS];
+	if (!*dir) {
+		struct hb_stack_entry **chunk = hb_mem_map(HB_STACK_CHUNK * sizeof(*chunk));
+		if (!chunk)
+			goto out;
+		__atomic_store_n(dir, chunk, __ATOMIC_RELEASE);
+	}
 	struct hb_stack_entry *e = hb_arena_alloc(&t->arena, sizeof(*e) + depth * sizeof(frames[0]));
 	if (!e)
 		goto out;
@@ -146,6 +153,7 @@ const struct hb_stack_entry *hb_stack_table_intern(struct hb_stack_table *t, con
 	e->id = t->next_id++;
 	memcpy(e->frames, frames, depth * sizeof(frames[0]));
 	e->module = classify ? classify(ctx, frames, depth, e->id) : 0;
+	__atomic_store_n(&(*dir)[e->id & (HB_STACK_CHUNK - 1)], e, __ATOMIC_RELEASE);
 	if (ensure_room(t) < 0)
 		goto out; /* the entry exists (its id was defined) but is not indexed */
 	e->next_all = t->all;

@@ -9,6 +9,11 @@
  * it to a module and writes its definition to the trace, so by the time any
  * thread sees an id its definition has been queued.
  *
+ * Ids are dense, from 1, and at most HB_STACK_ID_MAX (24 bits: the live
+ * table packs them so); hb_stack_table_get finds an entry by id without a
+ * lock, which is how a free, which knows only its block's stack id, finds
+ * the module whose stream it is written to.
+ *
  * An id lives for the whole trace and is never reused. When a module is
  * unloaded, its address range may be reused by another module, so the index
  * is emptied (hb_stack_table_request_reset) and stacks are interned afresh
@@ -34,6 +39,14 @@ struct hb_stack_entry {
 
 struct hb_stack_index;
 
+#define HB_STACK_ID_BITS 24
+#define HB_STACK_ID_MAX ((1u << HB_STACK_ID_BITS) - 1)
+/* by_id is two-level: HB_STACK_DIR chunks of HB_STACK_CHUNK entries,
+ * made as ids reach them, so the directory alone is static. */
+#define HB_STACK_CHUNK_BITS 12
+#define HB_STACK_CHUNK (1u << HB_STACK_CHUNK_BITS)
+#define HB_STACK_DIR (1u << (HB_STACK_ID_BITS - HB_STACK_CHUNK_BITS))
+
 struct hb_stack_table {
 	struct hb_stack_index *index; /* read lock-free, replaced under lock */
 	pthread_mutex_t lock;
@@ -42,6 +55,7 @@ struct hb_stack_table {
 	int reset_requested;
 	struct hb_stack_entry *all;
 	uint64_t count;
+	struct hb_stack_entry **by_id[HB_STACK_DIR]; /* read lock-free */
 };
 
 /* Called under the table lock for each new stack, before it is published.
@@ -60,10 +74,20 @@ const struct hb_stack_entry *hb_stack_table_find(const struct hb_stack_table *t,
 						 unsigned depth);
 
 /* Returns the entry for frames[0..depth), creating it if new, or NULL when
- * memory is exhausted. Thread-safe; never calls malloc. */
+ * memory is exhausted or every id is taken. Thread-safe; never calls malloc. */
 const struct hb_stack_entry *hb_stack_table_intern(struct hb_stack_table *t, const uintptr_t *frames,
 						   unsigned depth, hb_stack_classify_fn classify,
 						   void *ctx);
+
+/* The entry with this id, or NULL when there is none (yet). Lock-free,
+ * and safe inside malloc. */
+static inline const struct hb_stack_entry *hb_stack_table_get(const struct hb_stack_table *t, uint32_t id)
+{
+	struct hb_stack_entry **chunk = __atomic_load_n(&t->by_id[(id >> HB_STACK_CHUNK_BITS) & (HB_STACK_DIR - 1)],
+						       __ATOMIC_ACQUIRE);
+	return chunk && id <= HB_STACK_ID_MAX ? __atomic_load_n(&chunk[id & (HB_STACK_CHUNK - 1)], __ATOMIC_ACQUIRE)
+					      : NULL;
+}
 
 /* From inside a classify callback: empty the index before the new entry is
  * inserted, so later lookups make new ids (a module was unloaded). */

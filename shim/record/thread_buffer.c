@@ -1,8 +1,10 @@
 /*
- * thread_buffer.c - rings, fold tables and their registry (see the header).
+ * thread_buffer.c - rings, counter tables and their registry (see the
+ * header).
  *
- * The fold table is open addressing over 256 slots, keyed by (stack, alloc
- * kind, free kind), dumped at 3/4 load so probes stay short.
+ * The counter table is open addressing over HB_COUNTER_SLOTS slots, keyed
+ * by (stack, epoch, kind, direction), dumped at 3/4 load so probes stay
+ * short.
  */
 #include "thread_buffer.h"
 
@@ -20,9 +22,9 @@ void hb_tb_registry_init(struct hb_tb_registry *r)
 static void reset(struct hb_thread_buffer *tb)
 {
 	tb->head = tb->tail = tb->cached_tail = 0;
-	hb_spin_init(&tb->fold_lock);
-	tb->fold_used = 0;
-	memset(tb->fold, 0, sizeof(tb->fold));
+	hb_spin_init(&tb->counter_lock);
+	tb->counters_used = 0;
+	memset(tb->counters, 0, sizeof(tb->counters));
 	tb->retired = 0;
 	tb->tid = 0;
 }
@@ -54,75 +56,76 @@ void hb_tb_retire(struct hb_thread_buffer *tb)
 	__atomic_store_n(&tb->retired, 1, __ATOMIC_RELEASE);
 }
 
-static inline unsigned fold_slot(uint32_t stack, uint8_t akind, uint8_t fkind)
+static inline int same_key(const struct hb_count_key *a, const struct hb_count_key *b)
 {
-	uint32_t h = (stack * 0x9E3779B1u) ^ ((uint32_t)akind << 4 | fkind) * 0x85EBCA6Bu;
-	return (h >> 16) & (HB_FOLD_SLOTS - 1);
+	return a->stack == b->stack && a->epoch == b->epoch && a->kind == b->kind && a->dir == b->dir;
 }
 
-int hb_tb_fold_add(struct hb_thread_buffer *tb, uint32_t stack, uint32_t module, uint8_t akind, uint8_t fkind,
-		   uint64_t size)
+static inline unsigned counter_slot(const struct hb_count_key *k)
+{
+	uint32_t h = (k->stack * 0x9E3779B1u) ^ (k->epoch * 0x85EBCA6Bu) ^
+		     ((uint32_t)k->kind << 1 | k->dir) * 0xC2B2AE35u;
+	return (h >> 16) & (HB_COUNTER_SLOTS - 1);
+}
+
+int hb_tb_count(struct hb_thread_buffer *tb, const struct hb_count_key *key, uint64_t size)
 {
 	int ret;
-	hb_spin_lock(&tb->fold_lock);
-	for (unsigned i = fold_slot(stack, akind, fkind);; i = (i + 1) & (HB_FOLD_SLOTS - 1)) {
-		struct hb_fold_slot *s = &tb->fold[i];
+	hb_spin_lock(&tb->counter_lock);
+	for (unsigned i = counter_slot(key);; i = (i + 1) & (HB_COUNTER_SLOTS - 1)) {
+		struct hb_counter_slot *s = &tb->counters[i];
 		if (!s->used) {
-			if (tb->fold_used + 1 >= HB_FOLD_SLOTS) {
+			if (tb->counters_used + 1 >= HB_COUNTER_SLOTS) {
 				/* keep one slot empty so probes end; the caller dumps */
-				hb_spin_unlock(&tb->fold_lock);
+				hb_spin_unlock(&tb->counter_lock);
 				return -1;
 			}
 			s->used = 1;
-			s->stack = stack;
-			s->module = module;
-			s->akind = akind;
-			s->fkind = fkind;
+			s->key = *key;
 			s->count = 1;
 			s->bytes = size;
-			tb->fold_used++;
+			tb->counters_used++;
 			break;
 		}
-		if (s->stack == stack && s->akind == akind && s->fkind == fkind) {
+		if (same_key(&s->key, key)) {
 			s->count++;
 			s->bytes += size;
 			break;
 		}
 	}
-	ret = tb->fold_used * 4 >= HB_FOLD_SLOTS * 3;
-	hb_spin_unlock(&tb->fold_lock);
+	ret = tb->counters_used * 4 >= HB_COUNTER_SLOTS * 3;
+	hb_spin_unlock(&tb->counter_lock);
 	return ret;
 }
 
-unsigned hb_tb_fold_dump(struct hb_thread_buffer *tb)
+unsigned hb_tb_counters_dump(struct hb_thread_buffer *tb)
 {
-	if (!tb->fold_used)
+	if (!tb->counters_used)
 		return 0;
 	/* Push what fits. Counters that did not fit (a full ring) are compacted
 	 * to the front and re-inserted one by one, because clearing single
 	 * slots of an open-addressing table would break its probe chains. */
 	unsigned nleft = 0;
-	hb_spin_lock(&tb->fold_lock);
-	for (unsigned i = 0; i < HB_FOLD_SLOTS; i++) {
-		struct hb_fold_slot s = tb->fold[i];
+	hb_spin_lock(&tb->counter_lock);
+	for (unsigned i = 0; i < HB_COUNTER_SLOTS; i++) {
+		struct hb_counter_slot s = tb->counters[i];
 		if (!s.used)
 			continue;
-		struct hb_tb_rec rec = {.type = HB_TB_FOLD, .akind = s.akind, .fkind = s.fkind,
-					.module = s.module, .stack = s.stack, .a = s.count, .b = s.bytes};
-		memset(&tb->fold[i], 0, sizeof(tb->fold[i]));
+		struct hb_tb_rec rec = {.key = s.key, .count = s.count, .bytes = s.bytes};
+		memset(&tb->counters[i], 0, sizeof(tb->counters[i]));
 		if (hb_tb_push(tb, &rec) < 0)
-			tb->fold[nleft++] = s; /* nleft <= i: that slot is already read */
+			tb->counters[nleft++] = s; /* nleft <= i: that slot is already read */
 	}
-	tb->fold_used = nleft;
+	tb->counters_used = nleft;
 	for (unsigned k = nleft; k-- > 0;) {
-		struct hb_fold_slot s = tb->fold[k];
-		memset(&tb->fold[k], 0, sizeof(tb->fold[k]));
-		unsigned i = fold_slot(s.stack, s.akind, s.fkind);
-		while (tb->fold[i].used)
-			i = (i + 1) & (HB_FOLD_SLOTS - 1);
-		tb->fold[i] = s;
+		struct hb_counter_slot s = tb->counters[k];
+		memset(&tb->counters[k], 0, sizeof(tb->counters[k]));
+		unsigned i = counter_slot(&s.key);
+		while (tb->counters[i].used)
+			i = (i + 1) & (HB_COUNTER_SLOTS - 1);
+		tb->counters[i] = s;
 	}
-	hb_spin_unlock(&tb->fold_lock);
+	hb_spin_unlock(&tb->counter_lock);
 	return nleft;
 }
 
@@ -136,22 +139,26 @@ uint64_t hb_tb_drain(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const st
 	return head - tail;
 }
 
-void hb_tb_fold_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_fold_slot *s), void *ctx)
+unsigned hb_tb_counters_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_counter_slot *s),
+			     void *ctx)
 {
-	if (!__atomic_load_n(&tb->fold_used, __ATOMIC_RELAXED))
-		return;
-	hb_spin_lock(&tb->fold_lock);
-	for (unsigned i = 0; i < HB_FOLD_SLOTS; i++) {
-		if (tb->fold[i].used) {
-			fn(ctx, &tb->fold[i]);
-			memset(&tb->fold[i], 0, sizeof(tb->fold[i]));
+	if (!__atomic_load_n(&tb->counters_used, __ATOMIC_RELAXED))
+		return 0;
+	unsigned n = 0;
+	hb_spin_lock(&tb->counter_lock);
+	for (unsigned i = 0; i < HB_COUNTER_SLOTS && n < tb->counters_used; i++) {
+		if (tb->counters[i].used) {
+			fn(ctx, &tb->counters[i]);
+			memset(&tb->counters[i], 0, sizeof(tb->counters[i]));
+			n++;
 		}
 	}
-	tb->fold_used = 0;
-	hb_spin_unlock(&tb->fold_lock);
+	tb->counters_used = 0;
+	hb_spin_unlock(&tb->counter_lock);
+	return n;
 }
 
-/* A retired buffer is reused only when its ring is drained and its fold
+/* A retired buffer is reused only when its ring is drained and its
  * counters are taken: its owner may have added counters after the writer
  * took them and before it retired (both read after `retired`, which the
  * owner set last). */
@@ -159,9 +166,9 @@ static int emptied(struct hb_thread_buffer *tb)
 {
 	if (__atomic_load_n(&tb->head, __ATOMIC_ACQUIRE) != tb->tail)
 		return 0;
-	hb_spin_lock(&tb->fold_lock);
-	int empty = tb->fold_used == 0;
-	hb_spin_unlock(&tb->fold_lock);
+	hb_spin_lock(&tb->counter_lock);
+	int empty = tb->counters_used == 0;
+	hb_spin_unlock(&tb->counter_lock);
 	return empty;
 }
 

@@ -1,27 +1,32 @@
 /*
- * thread_buffer.h - per-thread event buffers and young-death counters.
+ * thread_buffer.h - per-thread site counters, and the ring they spill into.
  *
- * Each thread owns one buffer: a single-producer single-consumer ring that
- * its own allocator calls fill without a lock and the writer thread drains,
- * and a small fold table. The fold table is where most events end: a block
- * freed before any flush wrote its allocation is not worth two records, so
- * its free bumps a (stack, alloc kind, free kind) counter here instead. At
- * every flush the writer takes the counters (hb_tb_fold_take), so a thread
- * that went idle, or was killed, loses nothing that happened before the
- * flush; when the table fills between flushes, the owner moves its counters
- * into its ring as FOLD records. The table has a spinlock of its own: the
- * owner takes it, uncontended, for each count; the writer for each take.
+ * Each thread owns one buffer. Its counter table is where every traced
+ * event ends: an allocation bumps the counter of (its stack, the current
+ * epoch, its kind, "alloc"), a free the counter of (the block's stack, the
+ * block's allocation epoch as trace_format.h groups it, the free's kind,
+ * "free"). At every flush the writer takes the counters
+ * (hb_tb_counters_take), adds them up across threads, and writes one SITE
+ * record per site that changed; so a thread that went idle, or was killed,
+ * loses nothing that happened before the flush, and the trace grows with
+ * the sites touched, not with the event rate nor with the live set. The
+ * table has a spinlock of its own: the owner takes it, uncontended, for each
+ * count; the writer for each take.
+ *
+ * When the table fills between flushes (a thread touching more than 768
+ * distinct (site, epoch, kind) keys in one period), the owner moves its
+ * counters into the ring, a single-producer single-consumer queue that the
+ * writer drains into the same sums without waiting for the period to end.
  *
  * Buffers are mmap'd, linked into one registry and never unmapped; when a
  * thread ends, its buffer is retired, drained by the writer and handed to
  * the next new thread, so memory is bounded by the peak thread count, not by
  * thread churn.
  *
- * Ring capacity: 2048 records of 32 bytes (64 KiB). At a flush a second, a
- * thread would have to free about 2000 blocks that outlived a flush within
- * one second to fill it; when that happens the producer kicks the writer and
- * waits (see recorder.c), and only if the writer is gone does it count the
- * record as lost.
+ * Sizes: 1024 counters of 32 bytes (32 KiB) and a ring of 2048 records of
+ * 32 bytes (64 KiB). A full ring makes the owner kick the writer and wait
+ * (see recorder.c); only if the writer is gone does it count what it could
+ * not record as lost.
  */
 #ifndef HB_THREAD_BUFFER_H
 #define HB_THREAD_BUFFER_H
@@ -35,43 +40,46 @@
 #include "unwind.h"
 
 #define HB_TB_CAP 2048u
-#define HB_FOLD_SLOTS 256u
+#define HB_COUNTER_SLOTS 1024u
 
-enum hb_tb_type {
-	HB_TB_FREE = 1,
-	HB_TB_FOLD = 2,
+enum hb_count_dir {
+	HB_COUNT_ALLOC = 0,
+	HB_COUNT_FREE = 1,
 };
 
-struct hb_tb_rec {
-	uint8_t type;   /* enum hb_tb_type */
-	uint8_t akind;  /* FOLD: alloc kind */
-	uint8_t fkind;  /* free kind */
-	uint8_t pad_;
-	uint32_t module;
-	uint32_t stack; /* FOLD */
-	uint32_t pad2_;
-	uint64_t a;     /* FREE: alloc id; FOLD: count */
-	uint64_t b;     /* FOLD: bytes */
-};
-_Static_assert(sizeof(struct hb_tb_rec) == 32, "ring record is 32 bytes");
-
-struct hb_fold_slot {
+/* The key of a counter: a site, an epoch, an entry point, a direction. */
+struct hb_count_key {
 	uint32_t stack;
-	uint32_t module;
-	uint8_t akind;
-	uint8_t fkind;
-	uint8_t used;
-	uint8_t pad_[5];
+	uint32_t epoch; /* alloc: the current epoch; free: the block's, grouped */
+	uint8_t kind;   /* enum hb_alloc_kind or hb_free_kind, by dir */
+	uint8_t dir;    /* enum hb_count_dir */
+	uint16_t pad_;
+};
+
+/* A ring record: one counter moved out of a full table. */
+struct hb_tb_rec {
+	struct hb_count_key key;
+	uint32_t pad_;
 	uint64_t count;
 	uint64_t bytes;
 };
+_Static_assert(sizeof(struct hb_tb_rec) == 32, "ring record is 32 bytes");
+
+struct hb_counter_slot {
+	struct hb_count_key key;
+	uint8_t used;
+	uint8_t pad_[3];
+	uint64_t count;
+	uint64_t bytes;
+};
+_Static_assert(sizeof(struct hb_counter_slot) == 32, "counter slot is 32 bytes");
 
 struct hb_thread_buffer {
 	/* owner's cache line */
 	uint64_t head __attribute__((aligned(64)));
 	uint64_t cached_tail;
-	hb_spinlock fold_lock;      /* guards fold and fold_used */
-	uint32_t fold_used;
+	hb_spinlock counter_lock;   /* guards counters and counters_used */
+	uint32_t counters_used;
 	/* writer's cache line */
 	uint64_t tail __attribute__((aligned(64)));
 	/* registry, written rarely */
@@ -79,7 +87,7 @@ struct hb_thread_buffer {
 	int in_use;
 	int retired;
 	pid_t tid;                  /* owner thread (0: shared), for hb_tb_registry_reap */
-	struct hb_fold_slot fold[HB_FOLD_SLOTS];
+	struct hb_counter_slot counters[HB_COUNTER_SLOTS];
 	struct hb_tb_rec ring[HB_TB_CAP];
 	/* The owner's unwind memo travels with the buffer, not in TLS: 9 KiB
 	 * of static TLS would come out of every thread's stack, and threads
@@ -116,23 +124,25 @@ static inline int hb_tb_push(struct hb_thread_buffer *tb, const struct hb_tb_rec
 	return 0;
 }
 
-/* Owner: counts one young death. Returns 1 when the table is 3/4 full and
- * should be dumped (hb_tb_fold_dump), 0 otherwise, and -1 when the table is
- * full and the count was not taken (dump, then try again). Takes fold_lock. */
-int hb_tb_fold_add(struct hb_thread_buffer *tb, uint32_t stack, uint32_t module, uint8_t akind, uint8_t fkind,
-		   uint64_t size);
+/* Owner: adds one event of size bytes to the counter of key. Returns 0;
+ * 1 when the table is 3/4 full and should be dumped (hb_tb_counters_dump);
+ * -1 when the table is full and the event was not counted (dump, then try
+ * again). Takes counter_lock; safe inside malloc. */
+int hb_tb_count(struct hb_thread_buffer *tb, const struct hb_count_key *key, uint64_t size);
 
-/* Owner: moves every fold counter into the ring. Returns the number of
- * counters that did not fit (they stay in the table). Takes fold_lock. */
-unsigned hb_tb_fold_dump(struct hb_thread_buffer *tb);
+/* Owner: moves every counter into the ring. Returns the number of counters
+ * that did not fit (they stay in the table). Takes counter_lock. */
+unsigned hb_tb_counters_dump(struct hb_thread_buffer *tb);
 
 /* Writer: calls fn on every record in the ring and frees the space.
  * Returns the number of records drained. */
 uint64_t hb_tb_drain(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_tb_rec *rec), void *ctx);
 
-/* Writer: passes every fold counter to fn and empties the table. Takes
- * fold_lock, so it is exact against a running owner. */
-void hb_tb_fold_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_fold_slot *s), void *ctx);
+/* Writer: passes every counter to fn and empties the table. Takes
+ * counter_lock, so it is exact against a running owner. Returns the number
+ * of counters taken. */
+unsigned hb_tb_counters_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_counter_slot *s),
+			     void *ctx);
 
 /* Writer: recycles retired buffers that are fully drained. */
 void hb_tb_registry_recycle(struct hb_tb_registry *r);
@@ -144,7 +154,7 @@ void hb_tb_registry_recycle(struct hb_tb_registry *r);
 void hb_tb_registry_reap(struct hb_tb_registry *r, int (*dead)(pid_t tid));
 
 /* Fork child: only the calling thread survives; every other buffer becomes
- * free and every ring and fold table is emptied (their contents belong to
+ * free and every ring and counter table is emptied (their contents belong to
  * the parent's trace). */
 void hb_tb_registry_atfork_child(struct hb_tb_registry *r, struct hb_thread_buffer *self);
 

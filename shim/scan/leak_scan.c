@@ -186,11 +186,13 @@ struct list_ctx {
 	int full;
 };
 
-static void add_block(void *ctx, struct hb_live_rec *r)
+static void add_block(void *ctx, const struct hb_live_rec *r)
 {
 	struct list_ctx *c = ctx;
-	int root = r->module < c->nloader && c->loader[r->module];
-	if (hb_reach_add(c->g, r->addr, r->size, r->id, r->module, root) < 0)
+	const struct hb_stack_entry *st = hb_stack_table_get(&hb.stacks, r->stack);
+	uint32_t module = st ? st->module : 0;
+	int root = module < c->nloader && c->loader[module];
+	if (hb_reach_add(c->g, r->addr, r->size, r->stack, module, root) < 0)
 		c->full = 1;
 }
 

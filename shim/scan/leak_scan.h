@@ -8,8 +8,9 @@
  * up, its registers and its static TLS, and marks what those reach (see
  * reach_graph.h for the rules). Blocks that the dynamic loader allocated
  * for its own bookkeeping (DTV, dynamic TLS) are roots themselves, never
- * leaks. The final flush then writes a REACH record for every outstanding
- * block and a SCAN record (trace_format.h).
+ * leaks. The final flush then writes one REACH record per site and kind
+ * (the counts of its outstanding blocks) and a SCAN record
+ * (trace_format.h).
  *
  * The other threads are stopped with ptrace (world_stop.h), invisibly to
  * the host; where ptrace is refused the scan is not made (status

@@ -42,14 +42,14 @@ void hb_reach_release(struct hb_reach_graph *g)
 	memset(g, 0, sizeof(*g));
 }
 
-int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint64_t id, uint32_t module, int root)
+int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, uint32_t module, int root)
 {
 	if (g->n == g->cap)
 		return -1;
 	struct hb_reach_block *b = &g->b[g->n++];
 	b->addr = addr;
 	b->size = size;
-	b->id = id;
+	b->stack = stack;
 	b->module = module;
 	b->kind = HB_REACH_UNSEEN;
 	b->root = root != 0;

@@ -30,7 +30,7 @@
 struct hb_reach_block {
 	uintptr_t addr;
 	uint64_t size;
-	uint64_t id;
+	uint32_t stack; /* its site: the verdicts are written by site */
 	uint32_t module;
 	uint8_t kind;  /* enum hb_reach_kind, or HB_REACH_UNSEEN */
 	uint8_t root;  /* its contents are roots (the loader's own blocks) */
@@ -58,7 +58,7 @@ int hb_reach_init(struct hb_reach_graph *g, uint64_t cap);
 
 /* Adds a live block (before hb_reach_sort). root: its contents are roots
  * and it is reachable itself. Beyond cap, blocks are dropped: returns -1. */
-int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint64_t id, uint32_t module,
+int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, uint32_t module,
 		 int root);
 
 /* Sorts the blocks by address and marks the root blocks reachable. */

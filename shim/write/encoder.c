@@ -76,51 +76,74 @@ uint8_t *hb_w_str(uint8_t *p, const void *s, size_t len)
 	return p + len;
 }
 
-void hb_enc_alloc(struct hb_enc *e, uint64_t id, uint32_t stack, unsigned kind, uint64_t size, uint64_t addr)
+void hb_enc_epoch(struct hb_enc *e, uint64_t epoch)
 {
-	uint8_t *p = hb_enc_begin(e, 5 * HB_VARINT_MAX);
+	uint8_t *p = hb_enc_begin(e, HB_VARINT_MAX);
 	if (!p)
 		return;
-	p = hb_w_u(p, id);
-	p = hb_w_u(p, stack);
-	p = hb_w_u(p, kind);
-	p = hb_w_u(p, size);
-	p = hb_w_u(p, addr);
-	hb_enc_end(e, HB_REC_ALLOC, p);
+	p = hb_w_u(p, epoch);
+	hb_enc_end(e, HB_REC_EPOCH, p);
 }
 
-void hb_enc_free(struct hb_enc *e, uint64_t id, unsigned kind)
+static uint8_t *put_groups(uint8_t *p, const struct hb_site_group *g, uint32_t n)
 {
-	uint8_t *p = hb_enc_begin(e, 2 * HB_VARINT_MAX);
-	if (!p)
-		return;
-	p = hb_w_u(p, id);
-	p = hb_w_u(p, kind);
-	hb_enc_end(e, HB_REC_FREE, p);
+	p = hb_w_u(p, n);
+	for (uint32_t i = 0; i < n; i++) {
+		p = hb_w_u(p, g[i].kind);
+		p = hb_w_u(p, g[i].age);
+		p = hb_w_u(p, g[i].count);
+		p = hb_w_u(p, g[i].bytes);
+	}
+	return p;
 }
 
-void hb_enc_fold(struct hb_enc *e, uint32_t stack, unsigned akind, unsigned fkind, uint64_t count,
-		 uint64_t bytes)
+void hb_enc_site(struct hb_enc *e, uint32_t stack, const struct hb_site_group *allocs, uint32_t nalloc,
+		 const struct hb_site_group *frees, uint32_t nfree)
 {
-	uint8_t *p = hb_enc_begin(e, 5 * HB_VARINT_MAX);
+	uint8_t *p = hb_enc_begin(e, (3 + 4 * ((size_t)nalloc + nfree)) * HB_VARINT_MAX);
 	if (!p)
 		return;
 	p = hb_w_u(p, stack);
-	p = hb_w_u(p, akind);
-	p = hb_w_u(p, fkind);
-	p = hb_w_u(p, count);
-	p = hb_w_u(p, bytes);
-	hb_enc_end(e, HB_REC_FOLD, p);
+	p = put_groups(p, allocs, nalloc);
+	p = put_groups(p, frees, nfree);
+	hb_enc_end(e, HB_REC_SITE, p);
 }
 
-void hb_enc_flush_mark(struct hb_enc *e, uint64_t seq, uint64_t time_ns, unsigned reason)
+void hb_enc_inherit(struct hb_enc *e, uint32_t stack, uint64_t count, uint64_t bytes)
 {
 	uint8_t *p = hb_enc_begin(e, 3 * HB_VARINT_MAX);
 	if (!p)
 		return;
-	p = hb_w_u(p, seq);
-	p = hb_w_u(p, time_ns);
-	p = hb_w_u(p, reason);
+	p = hb_w_u(p, stack);
+	p = hb_w_u(p, count);
+	p = hb_w_u(p, bytes);
+	hb_enc_end(e, HB_REC_INHERIT, p);
+}
+
+void hb_enc_reach(struct hb_enc *e, uint32_t stack, unsigned kind, uint64_t count, uint64_t bytes)
+{
+	uint8_t *p = hb_enc_begin(e, 4 * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, stack);
+	p = hb_w_u(p, kind);
+	p = hb_w_u(p, count);
+	p = hb_w_u(p, bytes);
+	hb_enc_end(e, HB_REC_REACH, p);
+}
+
+void hb_enc_flush_mark(struct hb_enc *e, const struct hb_flush_info *fi)
+{
+	uint8_t *p = hb_enc_begin(e, 7 * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, fi->seq);
+	p = hb_w_u(p, fi->time_ns);
+	p = hb_w_u(p, fi->reason);
+	p = hb_w_u(p, fi->epoch);
+	p = hb_w_u(p, fi->sites);
+	p = hb_w_u(p, fi->counters);
+	p = hb_w_u(p, fi->buffers);
 	hb_enc_end(e, HB_REC_FLUSH, p);
 }
 
@@ -180,16 +203,6 @@ void hb_enc_scan(struct hb_enc *e, const struct hb_scan_info *si)
 	hb_enc_end(e, HB_REC_SCAN, p);
 }
 
-void hb_enc_reach(struct hb_enc *e, uint64_t id, unsigned kind)
-{
-	uint8_t *p = hb_enc_begin(e, 2 * HB_VARINT_MAX);
-	if (!p)
-		return;
-	p = hb_w_u(p, id);
-	p = hb_w_u(p, kind);
-	hb_enc_end(e, HB_REC_REACH, p);
-}
-
 void hb_enc_end_mark(struct hb_enc *e, uint64_t time_ns, unsigned reason, int64_t status)
 {
 	uint8_t *p = hb_enc_begin(e, 3 * HB_VARINT_MAX);
@@ -242,11 +255,11 @@ void hb_enc_stack(struct hb_enc *e, uint32_t id, uint32_t module, uint32_t depth
 
 void hb_enc_process(struct hb_enc *e, const struct hb_process_info *pi)
 {
-	size_t plen = strlen(pi->program);
+	size_t plen = strlen(pi->program), xlen = strlen(pi->exe);
 	size_t argc = 0;
 	for (size_t i = 0; i < pi->argv_len; i++)
 		argc += pi->argv[i] == '\0';
-	uint8_t *p = hb_enc_begin(e, (10 + argc) * HB_VARINT_MAX + plen + pi->argv_len);
+	uint8_t *p = hb_enc_begin(e, (13 + argc) * HB_VARINT_MAX + plen + xlen + pi->argv_len);
 	if (!p)
 		return;
 	p = hb_w_u(p, pi->pid);
@@ -264,5 +277,8 @@ void hb_enc_process(struct hb_enc *e, const struct hb_process_info *pi)
 		p = hb_w_str(p, pi->argv + i, n);
 		i += n + 1;
 	}
+	p = hb_w_str(p, pi->exe, xlen);
+	p = hb_w_u(p, pi->first_epoch);
+	p = hb_w_u(p, pi->sample_bytes);
 	hb_enc_end(e, HB_REC_PROCESS, p);
 }

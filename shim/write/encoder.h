@@ -6,7 +6,7 @@
  * body. A record is written in two steps: hb_enc_begin reserves room for the
  * body past a gap big enough for tag and length, the caller writes fields,
  * and hb_enc_end slides the body down behind the real tag and length. The
- * typed helpers below (hb_enc_alloc, hb_enc_stack, ...) are the only writers
+ * typed helpers below (hb_enc_site, hb_enc_stack, ...) are the only writers
  * of each record's layout, so the format lives in one place on this side.
  *
  * Not thread-safe: each encoder has one owner at a time (a lock, or the
@@ -54,17 +54,35 @@ static inline uint8_t *hb_w_s(uint8_t *p, int64_t v)
 uint8_t *hb_w_str(uint8_t *p, const void *s, size_t len);
 
 /* Typed records (see trace_format.h for their fields). */
-void hb_enc_alloc(struct hb_enc *e, uint64_t id, uint32_t stack, unsigned kind, uint64_t size, uint64_t addr);
-void hb_enc_free(struct hb_enc *e, uint64_t id, unsigned kind);
-void hb_enc_fold(struct hb_enc *e, uint32_t stack, unsigned akind, unsigned fkind, uint64_t count,
-		 uint64_t bytes);
-void hb_enc_flush_mark(struct hb_enc *e, uint64_t seq, uint64_t time_ns, unsigned reason);
+
+/* One group of a SITE record: count blocks of bytes in all, of one kind,
+ * allocated age epochs before the stream's reference epoch. */
+struct hb_site_group {
+	unsigned kind;
+	uint64_t age;
+	uint64_t count;
+	uint64_t bytes;
+};
+void hb_enc_epoch(struct hb_enc *e, uint64_t epoch);
+void hb_enc_site(struct hb_enc *e, uint32_t stack, const struct hb_site_group *allocs, uint32_t nalloc,
+		 const struct hb_site_group *frees, uint32_t nfree);
+void hb_enc_inherit(struct hb_enc *e, uint32_t stack, uint64_t count, uint64_t bytes);
+void hb_enc_reach(struct hb_enc *e, uint32_t stack, unsigned kind, uint64_t count, uint64_t bytes);
+
+struct hb_flush_info {
+	uint64_t seq, time_ns;
+	unsigned reason;       /* enum hb_flush_reason */
+	uint64_t epoch;        /* current from this flush on */
+	uint64_t sites;        /* SITE records written */
+	uint64_t counters;     /* per-thread counters taken */
+	uint64_t buffers;      /* thread buffers visited */
+};
+void hb_enc_flush_mark(struct hb_enc *e, const struct hb_flush_info *fi);
 void hb_enc_loss(struct hb_enc *e, unsigned kind, uint64_t events, uint64_t bytes);
 void hb_enc_unload(struct hb_enc *e, uint32_t module, uint64_t time_ns);
 void hb_enc_exec(struct hb_enc *e, uint64_t time_ns, const char *path);
 void hb_enc_end_mark(struct hb_enc *e, uint64_t time_ns, unsigned reason, int64_t status);
 void hb_enc_exec_failed(struct hb_enc *e, uint64_t time_ns, int err);
-void hb_enc_reach(struct hb_enc *e, uint64_t id, unsigned kind);
 
 struct hb_scan_info {
 	uint64_t time_ns;
@@ -84,9 +102,11 @@ void hb_enc_stack(struct hb_enc *e, uint32_t id, uint32_t module, uint32_t depth
 
 struct hb_process_info {
 	uint64_t pid, ppid, start_realtime_ns, flags, pointer_size, page_size, max_depth, flush_interval_ms;
-	const char *program;
+	const char *program; /* argv[0]'s base name */
 	const char *argv;  /* NUL-separated, as /proc/self/cmdline */
 	size_t argv_len;   /* bytes in argv */
+	const char *exe;   /* the executable's resolved path */
+	uint64_t first_epoch, sample_bytes;
 };
 void hb_enc_process(struct hb_enc *e, const struct hb_process_info *pi);
 #endif

@@ -1,26 +1,32 @@
 /*
- * writer.c - flushes: from live table and rings to compressed blocks.
+ * writer.c - flushes: from per-thread counters to compressed SITE records.
  *
  * A flush, always under hb.flush_lock (the background writer's periodic
  * flush, or a synchronous one before fork, exec and exit):
  *
- *   1. walk the live table for blocks whose ALLOC was never written and
- *      write it now, into their module's encoder; a block freed before this
- *      point was folded instead (recorder.c);
- *   2. drain every thread's ring: FREE and FOLD records, into their
- *      module's encoder;
- *   3. take every thread's fold counters (young deaths) as FOLD records,
- *      and recycle the buffers of threads that ended;
- *   4. write the metadata block, then one events block per module.
+ *   1. start a new epoch if the current one is old enough (trace_format.h);
+ *   2. drain every thread's ring (counters that spilled since the last
+ *      flush) and take every thread's counter table, adding them up by
+ *      (module, site, direction, kind, epoch) in one site_sums table; recycle
+ *      the buffers of threads that ended;
+ *   3. in a fork child's first flush, add the blocks it inherited (summed
+ *      by site when it started); in the final flush, the exit scan's
+ *      verdicts by site and kind;
+ *   4. sort the sums, and write for each module an EPOCH record and one
+ *      SITE record per site that changed (INHERIT and REACH records too);
+ *   5. write the metadata block first, then one events block per module,
+ *      then the flush mark (with the epoch and what the flush touched).
+ *
+ * Nothing here walks the live table: a flush costs O(keys touched since the
+ * last flush + threads), whatever the live set. The FLUSH record says how
+ * many SITE records, counters and buffers it took, so a test can check that.
  *
  * Ordering invariant: every record a block refers to (a stack, a module)
- * was queued in hb.meta before the referring event was collected, and the
+ * was queued in hb.meta before the referring event was counted, and the
  * metadata block is written before any events block, so a reader never
- * meets an id it has not been told about. Within one module's stream an
- * ALLOC precedes its FREE: a FREE is pushed only after the walk marked the
- * block written.
+ * meets an id it has not been told about.
  *
- * Per-module encoders hold the events of one flush; a module whose encoder
+ * Per-module encoders hold the records of one flush; a module whose encoder
  * passes HB_EVENTS_BLOCK bytes is written early, after the metadata so far.
  */
 #include <errno.h>
@@ -35,16 +41,19 @@
 
 #include "leak_scan.h"
 #include "shim.h"
+#include "site_sums.h"
 #include "world_stop.h"
 
 #define HB_EVENTS_BLOCK (1u << 20)
 #define HB_SPLIT_MAX (4u << 20) /* well under HB_BLOCK_MAX_RAW */
-#define HB_COLLECT_BATCH 1024
 
 static struct hb_enc *module_enc;   /* indexed by module id */
 static size_t module_enc_cap;
 static struct hb_enc meta_out;      /* swapped with hb.meta at each write */
 static uint64_t window_start_ns;
+static struct hb_site_sums sums;    /* this period's counters, all threads */
+static struct hb_site_sums inherited; /* a fork child's blocks at the fork */
+static uint64_t taken_counters;     /* counters and ring records this period */
 
 static struct hb_enc *enc_for(uint32_t module)
 {
@@ -122,46 +131,137 @@ static void write_module(uint32_t module, uint64_t now)
 	hb_enc_reset(e);
 }
 
-static void maybe_write_early(uint32_t module, struct hb_enc *e)
+/* ---------- adding up ------------------------------------------------------ */
+
+/* The module a site's records go to: its stack's attributed module. */
+static uint32_t module_of(uint32_t stack)
 {
-	if (e->len >= HB_EVENTS_BLOCK)
-		write_module(module, hb_now_ns());
+	const struct hb_stack_entry *e = hb_stack_table_get(&hb.stacks, stack);
+	return e ? e->module : 0;
+}
+
+static void add(const struct hb_count_key *key, uint64_t count, uint64_t bytes)
+{
+	if (hb_site_sums_add(&sums, module_of(key->stack), key, count, bytes) < 0) {
+		unsigned loss = key->dir == HB_COUNT_FREE ? HB_LOSS_FREE_DROPPED : HB_LOSS_FOLD_DROPPED;
+		__atomic_add_fetch(&hb.lost_events[loss], count, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&hb.lost_bytes[loss], bytes, __ATOMIC_RELAXED);
+	}
+	taken_counters++;
 }
 
 static void on_ring_rec(void *ctx, const struct hb_tb_rec *rec)
 {
 	(void)ctx;
-	struct hb_enc *e = enc_for(rec->module);
-	if (!e)
-		return;
-	if (rec->type == HB_TB_FREE)
-		hb_enc_free(e, rec->a, rec->fkind);
-	else
-		hb_enc_fold(e, rec->stack, rec->akind, rec->fkind, rec->a, rec->b);
-	maybe_write_early(rec->module, e);
+	add(&rec->key, rec->count, rec->bytes);
 }
 
-static void on_fold_slot(void *ctx, const struct hb_fold_slot *s)
+static void on_counter(void *ctx, const struct hb_counter_slot *s)
 {
 	(void)ctx;
-	struct hb_enc *e = enc_for(s->module);
-	if (e)
-		hb_enc_fold(e, s->stack, s->akind, s->fkind, s->count, s->bytes);
+	add(&s->key, s->count, s->bytes);
 }
 
-static void encode_new_block(const struct hb_live_rec *r)
+static uint64_t drain_rings(void)
 {
-	struct hb_enc *e = enc_for(r->module);
-	if (!e)
-		return;
-	unsigned kind = (r->flags & HB_LIVE_INHERITED) ? HB_ALLOC_INHERITED : r->kind;
-	hb_enc_alloc(e, r->id, r->stack, kind, r->size, r->addr);
-	maybe_write_early(r->module, e);
+	uint64_t buffers = 0;
+	for (struct hb_thread_buffer *tb = __atomic_load_n(&hb.registry.all, __ATOMIC_ACQUIRE); tb; tb = tb->next) {
+		if (tb->in_use) {
+			hb_tb_drain(tb, on_ring_rec, NULL);
+			buffers++;
+		}
+	}
+	return buffers;
 }
 
-/* The leak scan's verdict on every block live at the end: after the
- * final flush's ALLOC records, so each REACH follows its block's ALLOC. */
-static void encode_scan(const struct hb_leak_scan *s)
+void hb_drain_locked(void)
+{
+	if (hb.file.fd < 0 || hb.file.failed || hb.closed)
+		return;
+	drain_rings();
+}
+
+/* ---------- a fork child's inheritance -------------------------------------- */
+
+static void on_inherited(void *ctx, const struct hb_live_rec *r)
+{
+	uint32_t first = (uint32_t)*(const uint64_t *)ctx & HB_LIVE_EPOCH_MASK;
+	/* allocated before the child's first epoch (modulo the table's bits) */
+	if (((first - r->epoch) & HB_LIVE_EPOCH_MASK) == 0 ||
+	    ((first - r->epoch) & HB_LIVE_EPOCH_MASK) > (HB_LIVE_EPOCH_MASK >> 1))
+		return;
+	struct hb_count_key key = {.stack = r->stack, .dir = HB_SUM_INHERIT};
+	hb_site_sums_add(&inherited, module_of(r->stack), &key, 1, r->size);
+}
+
+void hb_writer_note_inherited(void)
+{
+	hb_site_sums_release(&inherited);
+	hb_live_table_foreach(&hb.live, on_inherited, &hb.first_epoch);
+	hb.inherit_pending = 1;
+}
+
+/* ---------- writing -------------------------------------------------------- */
+
+#define GROUPS_MAX 4096 /* per SITE record; a site with more is split */
+
+static struct hb_site_group allocs[GROUPS_MAX], frees[GROUPS_MAX];
+
+static void encode_site(struct hb_enc *e, uint32_t stack, uint32_t *na, uint32_t *nf, uint64_t *sites)
+{
+	if (*na || *nf) {
+		hb_enc_site(e, stack, allocs, *na, frees, *nf);
+		++*sites;
+	}
+	*na = *nf = 0;
+}
+
+/* Writes the sorted sums of s into the module encoders: EPOCH first in
+ * every module touched, then per site its INHERIT, SITE or REACH records.
+ * Returns the number of SITE records. */
+static uint64_t encode_sums(struct hb_site_sums *s, uint64_t epoch, uint8_t *epoch_done)
+{
+	uint64_t n, sites = 0;
+	const struct hb_sum_entry *v = hb_site_sums_sorted(s, &n);
+	uint32_t na = 0, nf = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		const struct hb_sum_entry *x = &v[i];
+		struct hb_enc *e = enc_for(x->module);
+		if (!e)
+			continue;
+		if (!epoch_done[x->module]) {
+			hb_enc_epoch(e, epoch);
+			epoch_done[x->module] = 1;
+		}
+		uint64_t age = epoch > x->key.epoch ? epoch - x->key.epoch : 0;
+		struct hb_site_group g = {.kind = x->key.kind, .age = age, .count = x->count, .bytes = x->bytes};
+		switch (x->key.dir) {
+		case HB_COUNT_ALLOC:
+			allocs[na++] = g;
+			break;
+		case HB_COUNT_FREE:
+			frees[nf++] = g;
+			break;
+		case HB_SUM_REACH:
+			hb_enc_reach(e, x->key.stack, x->key.kind, x->count, x->bytes);
+			break;
+		case HB_SUM_INHERIT:
+			hb_enc_inherit(e, x->key.stack, x->count, x->bytes);
+			break;
+		}
+		int last = i + 1 == n || v[i + 1].module != x->module || v[i + 1].key.stack != x->key.stack;
+		if (last || na == GROUPS_MAX || nf == GROUPS_MAX)
+			encode_site(e, x->key.stack, &na, &nf, &sites);
+		if (e->len >= HB_EVENTS_BLOCK && last)
+			write_module(x->module, hb_now_ns());
+	}
+	hb_site_sums_reset(s);
+	return sites;
+}
+
+/* The leak scan's verdict on every block live at the end, by site and
+ * kind, into the sums of the final flush. */
+static void add_scan(const struct hb_leak_scan *s)
 {
 	if (!s->valid)
 		return;
@@ -169,37 +269,13 @@ static void encode_scan(const struct hb_leak_scan *s)
 		const struct hb_reach_graph *g = &s->graph;
 		for (uint64_t i = 0; i < g->n; i++) {
 			const struct hb_reach_block *b = &g->b[i];
-			struct hb_enc *e = enc_for(b->module);
-			if (!e)
-				continue;
-			hb_enc_reach(e, b->id, b->kind);
-			maybe_write_early(b->module, e);
+			struct hb_count_key key = {.stack = b->stack, .kind = b->kind, .dir = HB_SUM_REACH};
+			hb_site_sums_add(&sums, b->module, &key, 1, b->size);
 		}
 	}
 	hb_spin_lock(&hb.meta_lock);
 	hb_enc_scan(&hb.meta, &s->info);
 	hb_spin_unlock(&hb.meta_lock);
-}
-
-static void collect_new_blocks(void)
-{
-	static struct hb_live_rec batch[HB_COLLECT_BATCH];
-	for (unsigned s = 0; s < HB_LIVE_SHARDS; s++) {
-		/* A free during the walk may shift a record behind the cursor
-		 * (backward-shift deletion): walk again while some remain, a few
-		 * times at most; what is left goes at the next flush. */
-		for (int pass = 0; pass < 4; pass++) {
-			if (pass && !__atomic_load_n(&hb.live.shard[s].unemitted, __ATOMIC_RELAXED))
-				break;
-			uint64_t cursor = 0, gen = ~0ull;
-			size_t n;
-			do {
-				n = hb_live_table_collect(&hb.live, s, &cursor, &gen, batch, HB_COLLECT_BATCH);
-				for (size_t i = 0; i < n; i++)
-					encode_new_block(&batch[i]);
-			} while (n == HB_COLLECT_BATCH);
-		}
-	}
 }
 
 /* Records an encoder could not take (no memory) are losses like any other. */
@@ -229,50 +305,73 @@ static void record_losses(void)
 	}
 }
 
-static void drain_rings(void)
-{
-	for (struct hb_thread_buffer *tb = __atomic_load_n(&hb.registry.all, __ATOMIC_ACQUIRE); tb; tb = tb->next)
-		if (tb->in_use)
-			hb_tb_drain(tb, on_ring_rec, NULL);
-}
-
-void hb_drain_locked(void)
-{
-	if (hb.file.fd < 0 || hb.file.failed || hb.closed)
-		return;
-	drain_rings();
-}
-
 static int thread_gone(pid_t tid)
 {
 	return syscall(SYS_tgkill, hb.pid, tid, 0) < 0 && errno == ESRCH;
+}
+
+/* Starts a new epoch when the current one has lasted about HB_EPOCH_NS:
+ * at the flush nearest to its end, so that epochs of a short interval are
+ * about a second long, and those of a long one a period. */
+static void maybe_advance_epoch(uint64_t now)
+{
+	uint64_t half_interval = (uint64_t)hb.cfg.interval_ms * 500000ull;
+	if (now - hb.epoch_start_ns + half_interval >= HB_EPOCH_NS) {
+		__atomic_store_n(&hb.epoch, hb.epoch + 1, __ATOMIC_RELAXED);
+		hb.epoch_start_ns = now;
+	}
 }
 
 void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t status)
 {
 	if (hb.file.fd < 0 || hb.file.failed || hb.closed)
 		return;
-	collect_new_blocks();
-	drain_rings();
+	maybe_advance_epoch(hb_now_ns());
+	uint64_t epoch = hb.epoch;
+	uint64_t buffers = drain_rings();
 	for (struct hb_thread_buffer *tb = __atomic_load_n(&hb.registry.all, __ATOMIC_ACQUIRE); tb; tb = tb->next)
 		if (tb->in_use)
-			hb_tb_fold_take(tb, on_fold_slot, NULL);
+			hb_tb_counters_take(tb, on_counter, NULL);
 	if (final && hb.pending_scan)
-		encode_scan(hb.pending_scan);
+		add_scan(hb.pending_scan);
 	/* a retired buffer is reused only once its ring and counters are out;
 	 * a buffer whose thread is gone but never retired it is retired now */
 	hb_tb_registry_reap(&hb.registry, thread_gone);
 	hb_tb_registry_recycle(&hb.registry);
+
+	static uint8_t *epoch_done; /* by module id: this flush wrote its EPOCH */
+	static size_t epoch_done_cap;
+	uint32_t nmods = hb.modules.next_id + 1;
+	if (nmods > epoch_done_cap) {
+		hb_mem_unmap(epoch_done, epoch_done_cap);
+		epoch_done_cap = (nmods + 4095) & ~(size_t)4095;
+		epoch_done = hb_mem_map(epoch_done_cap);
+		if (!epoch_done)
+			epoch_done_cap = 0;
+	}
+	uint64_t sites = 0;
+	if (epoch_done) {
+		memset(epoch_done, 0, epoch_done_cap);
+		if (hb.inherit_pending) {
+			encode_sums(&inherited, epoch, epoch_done);
+			hb_site_sums_release(&inherited);
+			hb.inherit_pending = 0;
+		}
+		sites = encode_sums(&sums, epoch, epoch_done);
+	}
 	uint64_t now = hb_now_ns();
-	/* Definitions, then each module's events (write_module writes any
+	/* Definitions, then each module's records (write_module writes any
 	 * definitions queued meanwhile first), then the flush mark, and at the
 	 * end END, so that END is the last block of a cleanly ended trace. */
 	write_meta(now);
 	for (uint32_t m = 0; m < module_enc_cap; m++)
 		write_module(m, now);
 	record_losses();
+	struct hb_flush_info fi = {.seq = hb.flush_seq++, .time_ns = now, .reason = reason, .epoch = epoch,
+				   .sites = sites, .counters = taken_counters, .buffers = buffers};
+	taken_counters = 0;
 	hb_spin_lock(&hb.meta_lock);
-	hb_enc_flush_mark(&hb.meta, hb.flush_seq++, now, reason);
+	hb_enc_flush_mark(&hb.meta, &fi);
 	if (final)
 		hb_enc_end_mark(&hb.meta, now, end_reason, status);
 	hb_spin_unlock(&hb.meta_lock);
@@ -332,9 +431,8 @@ static void *writer_main(void *arg)
 		}
 		pthread_mutex_lock(&hb.flush_lock);
 		if (hb.state == HB_ACTIVE) {
-			/* A kick means a ring filled up: drain the rings only. The
-			 * period, which decides how long a block may live and still
-			 * be folded, is not cut short by it. */
+			/* A kick means a ring filled up: drain the rings only, and
+			 * keep the period (and the epochs) as they are. */
 			if (kicked && hb_now_ns() - hb.last_flush_ns < (uint64_t)hb.cfg.interval_ms * 1000000ull)
 				hb_drain_locked();
 			else
@@ -460,5 +558,7 @@ void hb_writer_atfork_child(void)
 	for (uint32_t m = 0; m < module_enc_cap; m++)
 		hb_enc_reset(&module_enc[m]);
 	hb_enc_reset(&meta_out);
+	hb_site_sums_reset(&sums);
+	taken_counters = 0;
 	window_start_ns = 0;
 }

@@ -105,27 +105,12 @@ hb_scan_field() {
 		END { if (!found) print "MISSING" }' "$HB_DUMP"
 }
 
-# hb_kinds_of_size SIZE: the leak kinds the scan gave the blocks of SIZE
-# requested bytes that were live at the end of the trace in $HB_DUMP, as
-# "KIND=COUNT ..." sorted by kind ("none" if no such block has a REACH
-# record; blocks without one are unclassified and not listed).
+# hb_kinds_of_size SIZE: the leak kinds the scan gave the blocks live at
+# the end of the trace in $HB_DUMP at the sites that allocated blocks of
+# exactly SIZE requested bytes (hb_reach_of_size), as "KIND=COUNT ..."
+# sorted by kind ("none" if no such site has a REACH record; blocks the scan
+# did not classify are not listed).
 hb_kinds_of_size() {
-	awk -v size="$1" '
-		function field(name,   i) {
-			for (i = 2; i <= NF; i++)
-				if (index($i, name "=") == 1)
-					return substr($i, length(name) + 2)
-			return ""
-		}
-		$1 == "ALLOC" && field("size") == size { want[field("id")] = 1 }
-		$1 == "REACH" { kind[field("id")] = field("kind") }
-		END {
-			for (id in want)
-				if (id in kind)
-					n[kind[id]]++
-			out = ""
-			for (k in n)
-				out = out k "=" n[k] "\n"
-			printf "%s", out == "" ? "none\n" : out
-		}' "$HB_DUMP" | sort | tr '\n' ' ' | sed 's/ $//'
+	hb_reach_of_size "$1" | awk -F= '{ n[$1] += $2 } END { for (k in n) if (n[k]) print k "=" n[k] }' |
+		sort | tr '\n' ' ' | sed 's/ $//' | awk '{ print } END { if (NR == 0) print "none" }'
 }

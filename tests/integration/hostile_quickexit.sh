@@ -20,5 +20,5 @@ pid=$(hb_kv "$(hb_truth_line)" pid)
 hb_dump "$(hb_trace_of "$out" quickexit "$pid")"
 assert_dump_clean
 assert_eq "end" "exit 5" "$(hb_total end)"
-assert_eq "the leaked block is in the trace" 1 "$(grep -cE '^ALLOC .* size=2345 ' "$HB_DUMP" || true)"
+assert_eq "the leaked block is in the trace" 1 "$(hb_allocs_of_size 2345)"
 hb_finish

@@ -46,7 +46,7 @@ for ((r = 1; r <= rounds; r++)); do
 		hb_dump "$trace"
 		assert_eq "round $r: the worker's trace ends with its signal" "signal 15" "$(hb_total end)"
 		assert_eq "round $r: its 5 leaked blocks are in it" 5 \
-			"$(grep -cE '^ALLOC .* size=100 ' "$HB_DUMP" || true)"
+			"$(hb_allocs_of_size 100)"
 		continue
 	fi
 	trace=$(find "$out" -name '*.hbt')
@@ -61,9 +61,7 @@ for ((r = 1; r <= rounds; r++)); do
 	assert_eq "round $r: definite blocks (the program's leaks)" 5 "$(hb_total definite_blocks)"
 	assert_eq "round $r: definite bytes" 500 "$(hb_total definite_bytes)"
 	if [[ $mode == pexit ]]; then
-		id=$(awk '/^ALLOC / && / size=4000 / { for (i = 1; i <= NF; i++) if ($i ~ /^id=/) { sub("id=", "", $i); print $i } }' "$HB_DUMP" | head -1)
-		assert_eq "round $r: the global's block is reachable" "reachable" \
-			"$(awk -v id="id=$id" '/^REACH / && $0 ~ (" " id " ") { for (i = 1; i <= NF; i++) if ($i ~ /^kind=/) { sub("kind=", "", $i); print $i } }' "$HB_DUMP")"
+		assert_eq "round $r: the global's block is reachable" "reachable=1" "$(hb_reach_of_size 4000)"
 	fi
 done
 hb_finish

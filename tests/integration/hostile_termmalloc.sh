@@ -25,6 +25,6 @@ for run in 1 2 3; do
 	pid=$(hb_kv "$(hb_truth_line)" pid)
 	hb_dump "$(hb_trace_of "$out" termmalloc "$pid")"
 	assert_eq "run $run end" "signal 15" "$(hb_total end)"
-	assert_eq "run $run: the leaked block is in the trace" 1 "$(grep -cE '^ALLOC .* size=5309 ' "$HB_DUMP" || true)"
+	assert_eq "run $run: the leaked block is in the trace" 1 "$(hb_allocs_of_size 5309)"
 done
 hb_finish

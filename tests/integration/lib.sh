@@ -209,6 +209,41 @@ hb_dump() {
 
 # hb_total KEY: the value of `KEY: value` in the totals of $HB_DUMP, or
 # MISSING.
+# hb_allocs_of_size SIZE: the blocks of exactly SIZE bytes that $HB_DUMP's
+# SITE records say were allocated: the counts of allocation groups whose
+# bytes are count x SIZE (a site that allocates one size, as the tests'
+# leaks of distinctive sizes do).
+hb_allocs_of_size() {
+	awk -v size="$1" '
+		/^SITE / {
+			a = $0; sub(/.* allocs=\[/, "", a); sub(/\].*/, "", a)
+			n = split(a, g, ",")
+			for (i = 1; i <= n; i++) {
+				split(g[i], cb, ":"); split(cb[2], v, "/")
+				if (v[1] > 0 && v[2] == v[1] * size) total += v[1]
+			}
+		}
+		END { print total + 0 }' "$HB_DUMP"
+}
+
+# hb_reach_of_size SIZE: the kinds (one per line, "kind=count") of the
+# REACH records of the sites that allocated blocks of exactly SIZE bytes.
+hb_reach_of_size() {
+	awk -v size="$1" '
+		/^SITE / {
+			a = $0; sub(/.* allocs=\[/, "", a); sub(/\].*/, "", a)
+			n = split(a, g, ",")
+			for (i = 1; i <= n; i++) {
+				split(g[i], cb, ":"); split(cb[2], v, "/")
+				if (v[1] > 0 && v[2] == v[1] * size) { s = $3; sub("stack=", "", s); want[s] = 1 }
+			}
+		}
+		/^REACH / {
+			s = $3; sub("stack=", "", s)
+			if (s in want) { k = $4; c = $5; sub("kind=", "", k); sub("count=", "", c); print k "=" c }
+		}' "$HB_DUMP"
+}
+
 hb_total() {
 	awk -v k="$1" '
 		f && index($0, k ": ") == 1 { print substr($0, length(k) + 3); found = 1; exit }

@@ -14,5 +14,5 @@ set -e
 assert_eq "exit status (124 would mean it never ended)" 0 "$st"
 hb_dump "$(ls "$HB_WORK"/t/*.hbt)"
 assert_eq "end" "exit 0" "$(hb_total end)"
-assert_eq "the worker's leak is in the trace" 1 "$(grep -cE '^ALLOC .* size=777 ' "$HB_DUMP")"
+assert_eq "the worker's leak is in the trace" 1 "$(hb_allocs_of_size 777)"
 hb_finish

@@ -1,10 +1,8 @@
 /*
  * live_table.c - packed, sharded open addressing (see live_table.h).
  *
- * The address hash is a multiply by the golden ratio; its top 8 bits pick
- * the shard, the other 56 the home slot, by multiplying them into the
- * shard's size, so the two choices are independent and the size need not
- * be a power of two. Backward-shift deletion keeps probe chains short
+ * A block's home slot is hb_live_home's (live_table.h): its hash multiplied
+ * into the shard's size, so the size need not be a power of two. Backward-shift deletion keeps probe chains short
  * without tombstones: after removing slot i, every following record that
  * would sit earlier in its own probe sequence moves back into the hole.
  *
@@ -75,7 +73,7 @@ static inline struct hb_live_shard *shard_of(struct hb_live_table *t, uint64_t h
 
 static void place(struct hb_live_slot *slots, uint64_t n, const struct hb_live_slot *s)
 {
-	uint64_t i = hb_live_home(hb_live_hash((uintptr_t)(slot_key(s) << 3)), n);
+	uint64_t i = hb_live_home((uintptr_t)(slot_key(s) << 3), n);
 	while (slots[i].w0)
 		i = next_slot(i, n);
 	slots[i] = *s;
@@ -102,13 +100,13 @@ static int grow(struct hb_live_shard *s)
 
 /* Removes the packed record with this key from s (locked). Returns 1 and
  * fills *out, or 0 when it is not there. */
-static int remove_packed(struct hb_live_shard *s, uint64_t h, uint64_t key, struct hb_live_rec *out)
+static int remove_packed(struct hb_live_shard *s, uint64_t key, struct hb_live_rec *out)
 {
 	if (!s->slots)
 		return 0;
 	struct hb_live_slot *slots = s->slots;
 	uint64_t n = s->n;
-	uint64_t i = hb_live_home(h, n);
+	uint64_t i = hb_live_home((uintptr_t)(key << 3), n);
 	while (slot_key(&slots[i]) != key) {
 		if (!slots[i].w0)
 			return 0;
@@ -118,7 +116,7 @@ static int remove_packed(struct hb_live_shard *s, uint64_t h, uint64_t key, stru
 	s->count--;
 	uint64_t hole = i;
 	for (uint64_t j = next_slot(i, n); slots[j].w0; j = next_slot(j, n)) {
-		uint64_t home = hb_live_home(hb_live_hash((uintptr_t)(slot_key(&slots[j]) << 3)), n);
+		uint64_t home = hb_live_home((uintptr_t)(slot_key(&slots[j]) << 3), n);
 		/* move j into the hole if its home is not in (hole, j] cyclically */
 		uint64_t dist_home = j >= home ? j - home : j + n - home;
 		uint64_t dist_hole = j >= hole ? j - hole : j + n - hole;
@@ -172,17 +170,16 @@ static int big_remove(struct hb_live_shard *s, uintptr_t addr, struct hb_live_re
 /* ---------- the interface -------------------------------------------------- */
 
 /* Removes addr from s (locked), packed or not. */
-static int remove_locked(struct hb_live_shard *s, uint64_t h, uintptr_t addr, struct hb_live_rec *out)
+static int remove_locked(struct hb_live_shard *s, uintptr_t addr, struct hb_live_rec *out)
 {
-	if (!(addr & 7) && (uint64_t)addr < (1ull << 48) && remove_packed(s, h, key_of(addr), out))
+	if (!(addr & 7) && (uint64_t)addr < (1ull << 48) && remove_packed(s, key_of(addr), out))
 		return 1;
 	return s->nbig ? big_remove(s, addr, out) : 0;
 }
 
 int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec, struct hb_live_rec *replaced)
 {
-	uint64_t h = hb_live_hash(rec->addr);
-	struct hb_live_shard *s = shard_of(t, h);
+	struct hb_live_shard *s = shard_of(t, hb_live_hash(rec->addr));
 	int ret = 0;
 	hb_spin_lock(&s->lock);
 	/* a block the shim never saw freed: the old record goes, whatever table
@@ -190,7 +187,7 @@ int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec,
 	if (s->nbig && big_remove(s, rec->addr, replaced))
 		ret = 1;
 	if (!packable(rec)) {
-		if (!ret && s->slots && remove_packed(s, h, key_of(rec->addr), replaced))
+		if (!ret && s->slots && remove_packed(s, key_of(rec->addr), replaced))
 			ret = 1;
 		if (big_put(s, rec) < 0)
 			ret = -ENOMEM;
@@ -205,7 +202,7 @@ int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec,
 	}
 	struct hb_live_slot p = pack(rec);
 	uint64_t key = key_of(rec->addr), n = s->n;
-	uint64_t i = hb_live_home(h, n);
+	uint64_t i = hb_live_home(rec->addr, n);
 	while (s->slots[i].w0 && slot_key(&s->slots[i]) != key)
 		i = next_slot(i, n);
 	if (s->slots[i].w0) {
@@ -221,10 +218,9 @@ int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec,
 
 int hb_live_table_remove(struct hb_live_table *t, uintptr_t addr, struct hb_live_rec *out)
 {
-	uint64_t h = hb_live_hash(addr);
-	struct hb_live_shard *s = shard_of(t, h);
+	struct hb_live_shard *s = shard_of(t, hb_live_hash(addr));
 	hb_spin_lock(&s->lock);
-	int found = remove_locked(s, h, addr, out);
+	int found = remove_locked(s, addr, out);
 	hb_spin_unlock(&s->lock);
 	return found;
 }
@@ -233,11 +229,10 @@ int hb_live_table_remove_release(struct hb_live_table *t, uintptr_t addr, struct
 				 void (*release)(void *))
 {
 	hb_live_table_prefetch(t, addr);
-	uint64_t h = hb_live_hash(addr);
-	struct hb_live_shard *s = shard_of(t, h);
+	struct hb_live_shard *s = shard_of(t, hb_live_hash(addr));
 	hb_spin_lock(&s->lock);
 	release((void *)addr);
-	int found = remove_locked(s, h, addr, out);
+	int found = remove_locked(s, addr, out);
 	hb_spin_unlock(&s->lock);
 	return found;
 }
@@ -273,6 +268,20 @@ void hb_live_table_foreach_in(struct hb_live_table *t, unsigned k,
 	}
 	for (uint32_t i = 0; i < s->nbig; i++)
 		fn(ctx, &s->big[i]);
+}
+
+void hb_live_table_consume_shard(struct hb_live_table *t, unsigned k,
+				 void (*fn)(void *ctx, const struct hb_live_rec *r), void *ctx)
+{
+	struct hb_live_shard *s = &t->shard[k];
+	hb_live_table_foreach_in(t, k, fn, ctx);
+	hb_mem_unmap(s->slots, s->n * sizeof(*s->slots));
+	hb_mem_unmap(s->big, s->big_cap * sizeof(*s->big));
+	__atomic_store_n(&s->slots, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->n, 0, __ATOMIC_RELAXED);
+	s->count = s->grow_at = 0;
+	s->big = NULL;
+	s->nbig = s->big_cap = 0;
 }
 
 void hb_live_table_foreach(struct hb_live_table *t, void (*fn)(void *ctx, const struct hb_live_rec *r), void *ctx)

@@ -192,7 +192,7 @@ static void add_block(void *ctx, const struct hb_live_rec *r)
 	const struct hb_stack_entry *st = hb_stack_table_get(&hb.stacks, r->stack);
 	uint32_t module = st ? st->module : 0;
 	int root = module < c->nloader && c->loader[module];
-	if (hb_reach_add(c->g, r->addr, r->size, r->stack, module, root) < 0)
+	if (hb_reach_add(c->g, r->addr, r->size, r->stack, root) < 0)
 		c->full = 1;
 }
 
@@ -355,7 +355,10 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 		if (m->id < nmods && is_loader(m->path))
 			loader[m->id] = 1;
 	struct list_ctx lc = {&out->graph, loader, nmods, 0};
-	hb_live_table_foreach(&hb.live, add_block, &lc);
+	/* the table is not needed after the scan (the final flush writes
+	 * counters): each shard's memory goes as soon as its blocks are copied */
+	for (unsigned k = 0; k < HB_LIVE_SHARDS; k++)
+		hb_live_table_consume_shard(&hb.live, k, add_block, &lc);
 	if (lc.full) { /* cannot happen: every shard is held since the count */
 		set_status(out, HB_SCAN_NO_MEMORY);
 		goto unlock_all;
@@ -378,12 +381,15 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 		goto unmap;
 	}
 	out->graph.readable = readable;
-	hb_reach_sort(&out->graph);
+	if (hb_reach_sort(&out->graph) < 0) {
+		set_status(out, HB_SCAN_NO_MEMORY);
+		goto unmap;
+	}
 	scan_roots(&out->graph, &world, tls_size);
 	hb_reach_classify(&out->graph);
 	out->info.blocks = out->graph.n;
 	for (uint64_t i = 0; i < out->graph.n; i++)
-		out->info.bytes += out->graph.b[i].size;
+		out->info.bytes += hb_reach_size(&out->graph, &out->graph.b[i]);
 	out->info.root_bytes = out->graph.root_bytes;
 unmap:
 	hb_mem_unmap(maps.m, maps.mapped);

@@ -1,12 +1,12 @@
 /*
  * reach_graph.c - marking outstanding blocks reachable, definite or
- * indirect (see reach_graph.h for the rules).
+ * indirect (see reach_graph.h for the rules and the memory).
  *
- * The blocks sit in one array sorted by address, so a candidate pointer is
- * resolved by a range check against the lowest and highest block and a
- * binary search. Marking is iterative (an explicit work list of indices),
- * never recursive: a leaked list of a million nodes must not overflow the
- * stack of a process that is exiting.
+ * The blocks sit in one array, sorted in place by address with an
+ * MSD radix sort (American flag sort: no second array, no recursion), so a
+ * candidate pointer is resolved by a range check against the lowest and
+ * highest block, then the page index. Marking is iterative (an explicit
+ * work list of indices), never recursive.
  */
 #include "reach_graph.h"
 
@@ -16,18 +16,37 @@
 #include "heapblame/trace_format.h"
 #include "shim_mem.h"
 
+#define PAGE_SHIFT 12
+#define LARGE_BLOCK (64u << 10) /* may span more pages than the index covers */
+#define SIZE_BIG 0xffffffffu
+
+struct hb_reach_page {
+	uint64_t key;   /* page number + 1; 0: empty */
+	uint32_t first; /* the first block starting in this page, or after it */
+	uint32_t end;   /* one past the last block starting in it */
+};
+
+static inline void set_kind(struct hb_reach_block *b, unsigned kind)
+{
+	b->meta = (b->meta & ~(0xfu << 24)) | (kind & 0xfu) << 24;
+}
+
+static inline int is_root(const struct hb_reach_block *b)
+{
+	return (b->meta >> 28) & 1u;
+}
+
 int hb_reach_init(struct hb_reach_graph *g, uint64_t cap)
 {
 	memset(g, 0, sizeof(*g));
 	if (!cap)
 		cap = 1;
-	size_t bytes = cap * sizeof(struct hb_reach_block);
-	g->b = hb_mem_map(bytes);
-	g->tmp = hb_mem_map(bytes);
+	if (cap > 0xffffffffu)
+		return -ENOMEM; /* indices are 32 bits */
+	g->b = hb_mem_map(cap * sizeof(struct hb_reach_block));
 	g->work = hb_mem_map(cap * sizeof(uint32_t));
-	g->mapped = bytes;
 	g->cap = cap;
-	if (!g->b || !g->tmp || !g->work) {
+	if (!g->b || !g->work) {
 		hb_reach_release(g);
 		return -ENOMEM;
 	}
@@ -36,51 +55,207 @@ int hb_reach_init(struct hb_reach_graph *g, uint64_t cap)
 
 void hb_reach_release(struct hb_reach_graph *g)
 {
-	hb_mem_unmap(g->b, g->mapped);
-	hb_mem_unmap(g->tmp, g->mapped);
+	hb_mem_unmap(g->b, g->cap * sizeof(struct hb_reach_block));
 	hb_mem_unmap(g->work, g->cap * sizeof(uint32_t));
+	hb_mem_unmap(g->big, g->big_cap * sizeof(*g->big));
+	hb_mem_unmap(g->large, g->large_cap * sizeof(uint32_t));
+	hb_mem_unmap(g->pages, g->page_cap * sizeof(*g->pages));
 	memset(g, 0, sizeof(*g));
 }
 
-int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, uint32_t module, int root)
+uint64_t hb_reach_size(const struct hb_reach_graph *g, const struct hb_reach_block *b)
+{
+	if (b->size != SIZE_BIG)
+		return b->size;
+	for (uint64_t i = 0; i < g->nbig; i++)
+		if (g->big[i].addr == b->addr)
+			return g->big[i].size;
+	return SIZE_BIG;
+}
+
+int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, int root)
 {
 	if (g->n == g->cap)
 		return -1;
+	if (size >= SIZE_BIG) {
+		if (g->nbig == g->big_cap) {
+			uint64_t cap = g->big_cap ? g->big_cap * 2 : 64;
+			struct hb_reach_big *big = hb_mem_map(cap * sizeof(*big));
+			if (!big)
+				return -1;
+			if (g->big)
+				memcpy(big, g->big, g->nbig * sizeof(*big));
+			hb_mem_unmap(g->big, g->big_cap * sizeof(*big));
+			g->big = big;
+			g->big_cap = cap;
+		}
+		g->big[g->nbig++] = (struct hb_reach_big){addr, size};
+	}
 	struct hb_reach_block *b = &g->b[g->n++];
 	b->addr = addr;
-	b->size = size;
-	b->stack = stack;
-	b->module = module;
-	b->kind = HB_REACH_UNSEEN;
-	b->root = root != 0;
+	b->size = size >= SIZE_BIG ? SIZE_BIG : (uint32_t)size;
+	b->meta = (stack & 0xffffffu) | (uint32_t)HB_REACH_UNSEEN << 24 | (uint32_t)(root != 0) << 28;
 	return 0;
 }
 
-/* LSD radix sort by address, a byte at a time, skipping the bytes every
- * address shares (the high ones, usually). */
-static void radix_sort(struct hb_reach_graph *g)
+/* ---------- sorting -------------------------------------------------------- */
+
+static void insertion_sort(struct hb_reach_block *a, uint64_t n)
 {
-	struct hb_reach_block *src = g->b, *dst = g->tmp;
-	for (unsigned shift = 0; shift < 8 * sizeof(uintptr_t); shift += 8) {
-		uint64_t count[256] = {0};
-		for (uint64_t i = 0; i < g->n; i++)
-			count[(src[i].addr >> shift) & 0xff]++;
-		if (count[(src[0].addr >> shift) & 0xff] == g->n)
+	for (uint64_t i = 1; i < n; i++) {
+		struct hb_reach_block x = a[i];
+		uint64_t j = i;
+		while (j && a[j - 1].addr > x.addr) {
+			a[j] = a[j - 1];
+			j--;
+		}
+		a[j] = x;
+	}
+}
+
+/* American flag sort: the byte at `shift` distributes a range into 256
+ * buckets in place (cycle leader), then each bucket is sorted on the next
+ * byte down. Ranges wait on an explicit stack: each level pushes at most
+ * 256, and a level's ranges are done before the one above resumes, so 8
+ * levels need at most 8 * 256 entries. */
+struct sort_range {
+	uint64_t start, len;
+	unsigned shift;
+};
+
+static struct sort_range sort_stack[8 * 256 + 1];
+
+static void flag_sort(struct hb_reach_block *a, uint64_t n)
+{
+	uintptr_t any = 0, all = ~(uintptr_t)0;
+	for (uint64_t i = 0; i < n; i++) {
+		any |= a[i].addr;
+		all &= a[i].addr;
+	}
+	uintptr_t diff = any ^ all;
+	if (!diff)
+		return;
+	unsigned top = 63u - (unsigned)__builtin_clzll((unsigned long long)diff);
+	size_t sp = 0;
+	sort_stack[sp++] = (struct sort_range){0, n, top / 8 * 8};
+	while (sp) {
+		struct sort_range r = sort_stack[--sp];
+		struct hb_reach_block *v = a + r.start;
+		if (r.len < 48) {
+			insertion_sort(v, r.len);
 			continue;
+		}
+		uint64_t count[256] = {0}, next[256], end[256];
+		for (uint64_t i = 0; i < r.len; i++)
+			count[(v[i].addr >> r.shift) & 0xff]++;
 		uint64_t pos = 0;
 		for (unsigned k = 0; k < 256; k++) {
-			uint64_t c = count[k];
-			count[k] = pos;
-			pos += c;
+			next[k] = pos;
+			pos += count[k];
+			end[k] = pos;
 		}
-		for (uint64_t i = 0; i < g->n; i++)
-			dst[count[(src[i].addr >> shift) & 0xff]++] = src[i];
-		struct hb_reach_block *t = src;
-		src = dst;
-		dst = t;
+		for (unsigned k = 0; k < 256; k++) {
+			while (next[k] < end[k]) {
+				struct hb_reach_block x = v[next[k]];
+				unsigned d = (x.addr >> r.shift) & 0xff;
+				while (d != k) {
+					struct hb_reach_block t = v[next[d]];
+					v[next[d]++] = x;
+					x = t;
+					d = (x.addr >> r.shift) & 0xff;
+				}
+				v[next[k]++] = x;
+			}
+		}
+		if (r.shift == 0)
+			continue;
+		for (unsigned k = 0; k < 256; k++) {
+			uint64_t len = count[k], start = end[k] - len;
+			if (len > 1)
+				sort_stack[sp++] = (struct sort_range){r.start + start, len, r.shift - 8};
+		}
 	}
-	g->b = src;
-	g->tmp = dst;
+}
+
+/* ---------- the page index ------------------------------------------------- */
+
+static inline uint64_t page_slot(uint64_t key, uint64_t cap)
+{
+	return (key * 0x9E3779B97F4A7C15ull) >> (64 - __builtin_ctzll(cap));
+}
+
+static struct hb_reach_page *page_get(const struct hb_reach_graph *g, uint64_t page)
+{
+	uint64_t key = page + 1, cap = g->page_cap;
+	for (uint64_t i = page_slot(key, cap);; i = (i + 1) & (cap - 1)) {
+		if (g->pages[i].key == key)
+			return &g->pages[i];
+		if (!g->pages[i].key)
+			return NULL;
+	}
+}
+
+static struct hb_reach_page *page_put(struct hb_reach_graph *g, uint64_t page, uint32_t first)
+{
+	uint64_t key = page + 1, cap = g->page_cap;
+	uint64_t i = page_slot(key, cap);
+	while (g->pages[i].key && g->pages[i].key != key)
+		i = (i + 1) & (cap - 1);
+	if (!g->pages[i].key)
+		g->pages[i] = (struct hb_reach_page){key, first, first};
+	return &g->pages[i];
+}
+
+/* The pages a block is indexed under: the one it starts in and, for a block
+ * under LARGE_BLOCK, every page it covers. */
+static void block_pages(const struct hb_reach_graph *g, const struct hb_reach_block *b, uint64_t *p0, uint64_t *p1)
+{
+	uint64_t size = hb_reach_size(g, b);
+	*p0 = b->addr >> PAGE_SHIFT;
+	*p1 = size && size < LARGE_BLOCK ? (b->addr + size - 1) >> PAGE_SHIFT : *p0;
+}
+
+/* Pages come in increasing order over sorted blocks: a page at or before
+ * `last` (the highest indexed so far) has its entry already. */
+#define NEW_PAGE(page, last) ((last) == UINT64_MAX || (page) > (last))
+
+static int build_index(struct hb_reach_graph *g)
+{
+	uint64_t pages = 0, large = 0, last = UINT64_MAX, p0, p1;
+	for (uint64_t i = 0; i < g->n; i++) {
+		large += hb_reach_size(g, &g->b[i]) >= LARGE_BLOCK;
+		block_pages(g, &g->b[i], &p0, &p1);
+		for (uint64_t page = p0; page <= p1; page++) {
+			if (NEW_PAGE(page, last)) {
+				pages++;
+				last = page;
+			}
+		}
+	}
+	uint64_t cap = 64;
+	while (cap < pages * 2)
+		cap *= 2;
+	g->pages = hb_mem_map(cap * sizeof(*g->pages));
+	g->large = large ? hb_mem_map(large * sizeof(uint32_t)) : NULL;
+	g->large_cap = large;
+	if (!g->pages || (large && !g->large))
+		return -ENOMEM;
+	g->page_cap = cap;
+	last = UINT64_MAX;
+	for (uint64_t i = 0; i < g->n; i++) {
+		if (hb_reach_size(g, &g->b[i]) >= LARGE_BLOCK)
+			g->large[g->nlarge++] = (uint32_t)i;
+		block_pages(g, &g->b[i], &p0, &p1);
+		for (uint64_t page = p0; page <= p1; page++) {
+			if (page == p0)
+				page_put(g, page, (uint32_t)i)->end = (uint32_t)i + 1;
+			else if (NEW_PAGE(page, last))
+				page_put(g, page, (uint32_t)i + 1); /* covered only: the block before is i */
+			if (NEW_PAGE(page, last))
+				last = page;
+		}
+	}
+	return 0;
 }
 
 static void push(struct hb_reach_graph *g, uint64_t i)
@@ -88,45 +263,73 @@ static void push(struct hb_reach_graph *g, uint64_t i)
 	g->work[g->nwork++] = (uint32_t)i; /* each block is pushed once per phase: n fits */
 }
 
-void hb_reach_sort(struct hb_reach_graph *g)
+int hb_reach_sort(struct hb_reach_graph *g)
 {
 	if (!g->n)
-		return;
-	radix_sort(g);
+		return 0;
+	flag_sort(g->b, g->n);
 	g->lo = g->b[0].addr;
 	g->hi = 0;
 	for (uint64_t i = 0; i < g->n; i++) {
-		uintptr_t end = g->b[i].addr + (g->b[i].size ? g->b[i].size : 1);
+		uint64_t size = hb_reach_size(g, &g->b[i]);
+		uintptr_t end = g->b[i].addr + (size ? size : 1);
 		if (end > g->hi)
 			g->hi = end;
-		if (g->b[i].root) {
-			g->b[i].kind = HB_REACH_REACHABLE;
+		if (is_root(&g->b[i])) {
+			set_kind(&g->b[i], HB_REACH_REACHABLE);
 			push(g, i);
 		}
 	}
+	return build_index(g);
+}
+
+static inline int contains(const struct hb_reach_graph *g, int64_t j, uintptr_t v)
+{
+	if (j < 0)
+		return 0;
+	const struct hb_reach_block *b = &g->b[j];
+	uint64_t size = b->size == SIZE_BIG ? hb_reach_size(g, b) : b->size;
+	return v - b->addr < (size ? size : 1); /* a zero-size block is reached at its start */
 }
 
 static int64_t find_index(const struct hb_reach_graph *g, uintptr_t v)
 {
 	if (v < g->lo || v >= g->hi)
 		return -1;
-	uint64_t lo = 0, hi = g->n; /* first block with addr > v */
+	const struct hb_reach_page *e = page_get(g, v >> PAGE_SHIFT);
+	if (e) {
+		int64_t j;
+		if (e->end > e->first && v >= g->b[e->first].addr) {
+			uint64_t lo = e->first, hi = e->end; /* the last block of the page at or before v */
+			while (hi - lo > 1) {
+				uint64_t mid = lo + (hi - lo) / 2;
+				if (g->b[mid].addr <= v)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			j = (int64_t)lo;
+		} else {
+			j = (int64_t)e->first - 1;
+		}
+		return contains(g, j, v) ? j : -1;
+	}
+	/* a page no block starts in or spans under LARGE_BLOCK: a large block's */
+	uint64_t lo = 0, hi = g->nlarge; /* the first large block with addr > v */
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
-		if (g->b[mid].addr <= v)
+		if (g->b[g->large[mid]].addr <= v)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (!lo)
-		return -1;
-	const struct hb_reach_block *b = &g->b[lo - 1];
-	uint64_t size = b->size ? b->size : 1; /* a zero-size block is reached at its start */
-	return v - b->addr < size ? (int64_t)(lo - 1) : -1;
+	return lo && contains(g, g->large[lo - 1], v) ? (int64_t)g->large[lo - 1] : -1;
 }
 
 struct hb_reach_block *hb_reach_find(struct hb_reach_graph *g, uintptr_t addr)
 {
+	if (!g->pages)
+		return NULL;
 	int64_t i = find_index(g, addr);
 	return i < 0 ? NULL : &g->b[i];
 }
@@ -148,29 +351,36 @@ struct hb_reach_block *hb_reach_find(struct hb_reach_graph *g, uintptr_t addr)
 
 static inline void reach_from_root(struct hb_reach_graph *g, uint64_t k)
 {
-	if (g->b[k].kind == HB_REACH_UNSEEN) {
-		g->b[k].kind = HB_REACH_REACHABLE;
+	if (hb_reach_kind(&g->b[k]) == HB_REACH_UNSEEN) {
+		set_kind(&g->b[k], HB_REACH_REACHABLE);
 		push(g, k);
 	}
 }
 
-static int can_read(const struct hb_reach_graph *g, const struct hb_reach_block *b)
+static int can_read(const struct hb_reach_graph *g, const struct hb_reach_block *b, uint64_t size)
 {
-	return !g->readable || !b->size || g->readable(g->readable_ctx, b->addr, b->addr + b->size);
+	return !g->readable || !size || g->readable(g->readable_ctx, b->addr, b->addr + size);
 }
+
+/* Scans the contents of block b with on_index for every block they point to. */
+#define SCAN_BLOCK(g, b, on_index)                                                                         \
+	do {                                                                                               \
+		uint64_t size_ = hb_reach_size((g), (b));                                                   \
+		if (can_read((g), (b), size_))                                                             \
+			SCAN_WORDS((g), (b)->addr, (b)->addr + size_, on_index);                           \
+	} while (0)
 
 static void flood_reachable(struct hb_reach_graph *g)
 {
 	while (g->nwork) {
 		const struct hb_reach_block *b = &g->b[g->work[--g->nwork]];
-		if (can_read(g, b))
-			SCAN_WORDS(g, b->addr, b->addr + b->size, reach_from_root);
+		SCAN_BLOCK(g, b, reach_from_root);
 	}
 }
 
 void hb_reach_scan_root(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, int exact)
 {
-	if (!g->n || hi <= lo)
+	if (!g->n || hi <= lo || !g->pages)
 		return;
 	g->root_bytes += hi - lo;
 	flood_reachable(g); /* root blocks queued by hb_reach_sort go first */
@@ -178,7 +388,7 @@ void hb_reach_scan_root(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, in
 		uintptr_t p = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
 		for (; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t)) {
 			uintptr_t v = *(const uintptr_t *)p;
-			int64_t k = find_index(g, v);
+			int64_t k = v >= g->lo && v < g->hi ? find_index(g, v) : -1;
 			if (k >= 0 && g->b[k].addr == v)
 				reach_from_root(g, (uint64_t)k);
 		}
@@ -192,28 +402,29 @@ static inline void reach_from_leak(struct hb_reach_graph *g, uint64_t k)
 {
 	if (k == g->leader)
 		return;
-	uint8_t kind = g->b[k].kind;
+	unsigned kind = hb_reach_kind(&g->b[k]);
 	if (kind == HB_REACH_UNSEEN) {
-		g->b[k].kind = HB_REACH_INDIRECT;
+		set_kind(&g->b[k], HB_REACH_INDIRECT);
 		push(g, k);
 	} else if (kind == HB_REACH_DEFINITE) {
-		g->b[k].kind = HB_REACH_INDIRECT; /* an earlier clique's leader: its members are marked */
+		set_kind(&g->b[k], HB_REACH_INDIRECT); /* an earlier clique's leader: its members are marked */
 	}
 }
 
 void hb_reach_classify(struct hb_reach_graph *g)
 {
+	if (!g->pages)
+		return;
 	flood_reachable(g);
 	for (uint64_t i = 0; i < g->n; i++) {
-		if (g->b[i].kind != HB_REACH_UNSEEN)
+		if (hb_reach_kind(&g->b[i]) != HB_REACH_UNSEEN)
 			continue;
-		g->b[i].kind = HB_REACH_DEFINITE;
+		set_kind(&g->b[i], HB_REACH_DEFINITE);
 		g->leader = i;
 		push(g, i);
 		while (g->nwork) {
 			const struct hb_reach_block *b = &g->b[g->work[--g->nwork]];
-			if (can_read(g, b))
-				SCAN_WORDS(g, b->addr, b->addr + b->size, reach_from_leak);
+			SCAN_BLOCK(g, b, reach_from_leak);
 		}
 	}
 }

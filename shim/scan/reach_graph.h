@@ -14,9 +14,22 @@
  * list counts its head as definite and the rest as indirect, and a lost
  * cycle one definite block and the rest indirect.
  *
+ * Memory: a block is 16 bytes (address; size; stack id, kind and flags in
+ * one word), sorted in place, plus a 4-byte work-list slot and an index of
+ * the heap's 4 KiB pages (16 bytes per page that holds a block, about 0.8%
+ * of the heap at most). So the scan needs less than the live table it is
+ * built from, and leak_scan.c frees each live-table shard as soon as its
+ * blocks are copied here: a scan of 6 M blocks does not raise the peak.
+ *
+ * Lookups: a candidate word outside [lowest block, highest block end) is
+ * rejected by two compares; inside, the page index gives the blocks that
+ * start in its page, and the one before them, in O(1). Blocks of 64 KiB or
+ * more (which may span many pages that no block starts in) are also kept in
+ * a short sorted list.
+ *
  * All memory comes from mmap (the scan runs at exit, possibly while other
- * threads are stopped inside malloc); the block list is sorted with a
- * radix sort for the same reason, and because it is linear.
+ * threads are stopped inside malloc); nothing recurses (a leaked list of a
+ * million nodes must not overflow the stack of a process that is exiting).
  */
 #ifndef HB_REACH_GRAPH_H
 #define HB_REACH_GRAPH_H
@@ -29,20 +42,28 @@
 
 struct hb_reach_block {
 	uintptr_t addr;
-	uint64_t size;
-	uint32_t stack; /* its site: the verdicts are written by site */
-	uint32_t module;
-	uint8_t kind;  /* enum hb_reach_kind, or HB_REACH_UNSEEN */
-	uint8_t root;  /* its contents are roots (the loader's own blocks) */
-	uint16_t pad_;
+	uint32_t size;  /* bytes; 0xffffffff: 4 GiB or more (the real size is in big[]) */
+	uint32_t meta;  /* stack id (24 bits) | kind << 24 (4 bits) | root << 28 */
 };
+
+struct hb_reach_big {
+	uintptr_t addr;
+	uint64_t size;
+};
+
+struct hb_reach_page; /* the page index (reach_graph.c) */
 
 struct hb_reach_graph {
 	struct hb_reach_block *b; /* n blocks, sorted by address after sort */
 	uint64_t n, cap;
-	struct hb_reach_block *tmp; /* sort scratch */
 	uint32_t *work;           /* indices waiting to have their contents scanned */
 	uint64_t nwork;
+	struct hb_reach_big *big; /* blocks of 4 GiB or more, by address */
+	uint64_t nbig, big_cap;
+	uint32_t *large;          /* indices of blocks of 64 KiB or more, by address */
+	uint64_t nlarge, large_cap;
+	struct hb_reach_page *pages; /* open addressing, page number -> blocks */
+	uint64_t page_cap;
 	uintptr_t lo, hi;         /* lowest block start, highest block end */
 	uint64_t root_bytes;      /* bytes of root ranges scanned */
 	uint64_t leader;          /* the definite block whose clique is being marked */
@@ -50,19 +71,33 @@ struct hb_reach_graph {
 	 * memory the host made unreadable (mprotect) is not scanned. */
 	int (*readable)(void *ctx, uintptr_t lo, uintptr_t hi);
 	void *readable_ctx;
-	size_t mapped;            /* bytes of each of the three arrays' mappings */
 };
+
+static inline uint32_t hb_reach_stack(const struct hb_reach_block *b)
+{
+	return b->meta & 0xffffffu;
+}
+
+static inline unsigned hb_reach_kind(const struct hb_reach_block *b)
+{
+	return (b->meta >> 24) & 0xfu;
+}
+
+/* A block's size in bytes (a big one's from the side list). */
+uint64_t hb_reach_size(const struct hb_reach_graph *g, const struct hb_reach_block *b);
 
 /* Makes room for up to cap blocks. Returns 0 or -ENOMEM. */
 int hb_reach_init(struct hb_reach_graph *g, uint64_t cap);
 
 /* Adds a live block (before hb_reach_sort). root: its contents are roots
- * and it is reachable itself. Beyond cap, blocks are dropped: returns -1. */
-int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, uint32_t module,
-		 int root);
+ * and it is reachable itself. Beyond cap, or when a big block finds no
+ * room, it is dropped: returns -1. */
+int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, int root);
 
-/* Sorts the blocks by address and marks the root blocks reachable. */
-void hb_reach_sort(struct hb_reach_graph *g);
+/* Sorts the blocks by address, builds the page index and marks the root
+ * blocks reachable. Returns 0, or -ENOMEM when the index cannot be made
+ * (no scan then). */
+int hb_reach_sort(struct hb_reach_graph *g);
 
 /* Scans [lo, hi) (any alignment: whole aligned words inside it) as a root,
  * and everything it reaches, transitively. exact: in this range only a
@@ -73,7 +108,7 @@ void hb_reach_scan_root(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, in
 /* After every root: gives every block its final kind. */
 void hb_reach_classify(struct hb_reach_graph *g);
 
-/* The block holding addr (start or inside), or NULL. */
+/* The block holding addr (start or inside), or NULL; after hb_reach_sort. */
 struct hb_reach_block *hb_reach_find(struct hb_reach_graph *g, uintptr_t addr);
 
 void hb_reach_release(struct hb_reach_graph *g);

@@ -269,8 +269,9 @@ static void add_scan(const struct hb_leak_scan *s)
 		const struct hb_reach_graph *g = &s->graph;
 		for (uint64_t i = 0; i < g->n; i++) {
 			const struct hb_reach_block *b = &g->b[i];
-			struct hb_count_key key = {.stack = b->stack, .kind = b->kind, .dir = HB_SUM_REACH};
-			hb_site_sums_add(&sums, b->module, &key, 1, b->size);
+			uint32_t stack = hb_reach_stack(b);
+			struct hb_count_key key = {.stack = stack, .kind = (uint8_t)hb_reach_kind(b), .dir = HB_SUM_REACH};
+			hb_site_sums_add(&sums, module_of(stack), &key, 1, hb_reach_size(g, b));
 		}
 	}
 	hb_spin_lock(&hb.meta_lock);

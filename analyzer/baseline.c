@@ -223,8 +223,9 @@ static int read_report(struct loader *ld, const struct json_value *root, struct 
 			 "%s: not a heapblame report (write one with 'heapblame report --format json --top 0')", ld->path);
 		return -1;
 	}
-	if (schema != 1) {
-		snprintf(ld->err, ld->errlen, "%s: report schema %llu is not one this heapblame reads (1)", ld->path,
+	/* 2 changed only what `program` means (the name, not the path) */
+	if (schema != 1 && schema != 2) {
+		snprintf(ld->err, ld->errlen, "%s: report schema %llu is not one this heapblame reads (1, 2)", ld->path,
 			 (unsigned long long)schema);
 		return -1;
 	}

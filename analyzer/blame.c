@@ -457,6 +457,7 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 		struct blame_process *bp = &r->procs[r->nprocs++];
 		bp->pid = p->pid;
 		bp->program = p->program ? p->program : "?";
+		bp->exe = p->exe ? p->exe : "?";
 		bp->trace = p->trace_path;
 		bp->end = p->end;
 		bp->scan = tm_scan_name(p);

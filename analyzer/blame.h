@@ -78,7 +78,9 @@ struct blame_proc_module {
 
 struct blame_process {
 	uint64_t pid;
-	const char *program, *trace, *end;
+	const char *program;         /* the name it was started by (argv[0]'s base name) */
+	const char *exe;             /* the executable's resolved path */
+	const char *trace, *end;
 	const char *scan;            /* tm_scan_name: done, none, off, ... */
 	int scanned;                 /* its blocks carry reachability kinds */
 	uint64_t bytes, blocks;

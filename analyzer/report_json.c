@@ -1,6 +1,6 @@
 /*
  * report_json.c - `heapblame report --format json`: the report for
- * scripts. The schema is versioned ("heapblame_report": 1) and documented
+ * scripts. The schema is versioned ("heapblame_report": 2) and documented
  * in docs/report-json.md; fields are only ever added within a version.
  * Strings are escaped per RFC 8259 (bytes that are not valid UTF-8 in a
  * path or a symbol are written as \u00XX of the byte, so the output is
@@ -33,6 +33,8 @@ void report_json_traces(FILE *f, const struct blame_report *r)
 		json_out_str(f, p->trace);
 		fprintf(f, ", \"pid\": %" PRIu64 ", \"program\": ", p->pid);
 		json_out_str(f, p->program);
+		fprintf(f, ", \"exe\": ");
+		json_out_str(f, p->exe);
 		fprintf(f, ", \"end\": ");
 		json_out_str(f, p->end);
 		fprintf(f, ", \"scan\": ");
@@ -44,7 +46,7 @@ void report_json_traces(FILE *f, const struct blame_report *r)
 int report_json(FILE *f, const struct blame_report *r, const struct report_options *o)
 {
 	(void)o;
-	fprintf(f, "{\n  \"heapblame_report\": 1,\n  \"traces\": [");
+	fprintf(f, "{\n  \"heapblame_report\": 2,\n  \"traces\": [");
 	report_json_traces(f, r);
 	fprintf(f,
 		"\n  ],\n  \"totals\": {\"outstanding_bytes\": %" PRIu64 ", \"outstanding_blocks\": %" PRIu64
@@ -102,6 +104,8 @@ int report_json(FILE *f, const struct blame_report *r, const struct report_optio
 		const struct blame_process *p = &r->procs[i];
 		fprintf(f, "%s\n    {\"pid\": %" PRIu64 ", \"program\": ", i ? "," : "", p->pid);
 		json_out_str(f, p->program);
+		fprintf(f, ", \"exe\": ");
+		json_out_str(f, p->exe);
 		fprintf(f, ", \"trace\": ");
 		json_out_str(f, p->trace);
 		fprintf(f, ", \"end\": ");

@@ -143,8 +143,7 @@ static void header(FILE *f, const struct blame_report *r)
 	fprintf(f, "heapblame: %s in %" PRIu64 " block%s outstanding at the end of %zu trace%s", sz, r->blocks,
 		r->blocks == 1 ? "" : "s", r->ntraces, r->ntraces == 1 ? "" : "s");
 	for (size_t i = 0; i < r->nprocs && i < 4; i++) {
-		const char *prog = strrchr(r->procs[i].program, '/');
-		fprintf(f, "%s%s pid %" PRIu64 " (%s)", i ? ", " : ": ", prog ? prog + 1 : r->procs[i].program,
+		fprintf(f, "%s%s pid %" PRIu64 " (%s)", i ? ", " : ": ", r->procs[i].program,
 			r->procs[i].pid, r->procs[i].end);
 	}
 	fprintf(f, "%s\n", r->nprocs > 4 ? ", ..." : "");

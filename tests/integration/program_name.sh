@@ -51,10 +51,10 @@ PY
 sed 's/^/   | /' "$HB_WORK/json.check"
 field() { awk -v k="$1" -v pid="$2" -v n="$3" '$1 == k && $2 == pid { print $n }' "$HB_WORK/json.check"; }
 for pid in "$ppid" "$cpid"; do
-	assert_eq "json: traces[] of $pid: program" hbalias "$(field trace "$pid" 3)"     # item 7
-	assert_eq "json: traces[] of $pid: exe" "$prog" "$(field trace "$pid" 4)"         # item 7
-	assert_eq "json: processes[] of $pid: program" hbalias "$(field process "$pid" 3)" # item 7
-	assert_eq "json: processes[] of $pid: exe" "$prog" "$(field process "$pid" 4)"     # item 7
+	assert_eq "json: traces[] of $pid: program" hbalias "$(field trace "$pid" 3)"
+	assert_eq "json: traces[] of $pid: exe" "$prog" "$(field trace "$pid" 4)"
+	assert_eq "json: processes[] of $pid: program" hbalias "$(field process "$pid" 3)"
+	assert_eq "json: processes[] of $pid: exe" "$prog" "$(field process "$pid" 4)"
 done
 assert_eq "json: the module blamed (the executable's file)" "progname $prog" \
 	"$(awk '$1 == "module" { print $2, $3; exit }' "$HB_WORK/json.check")"
@@ -63,5 +63,5 @@ assert_eq "json: the module blamed (the executable's file)" "progname $prog" \
 head -n 1 "$HB_WORK/r.txt" | sed 's/^/   | /'
 assert_eq "text: the first line names the processes by the name they were started by" \
 	"hbalias pid $ppid (exit 0), hbalias pid $cpid (exit 0)" \
-	"$(head -n 1 "$HB_WORK/r.txt" | sed -n 's/^.* traces\{0,1\}: //p')" # item 7
+	"$(head -n 1 "$HB_WORK/r.txt" | sed -n 's/^.* traces\{0,1\}: //p')"
 hb_finish

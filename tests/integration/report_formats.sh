@@ -42,7 +42,7 @@ print("frame0", f["function"], f["inlined"], f["file"].rsplit("/", 1)[-1])
 PY
 cat "$HB_WORK/json.check"
 kv() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$HB_WORK/json.check"; }
-assert_eq "json: schema version" 1 "$(kv schema)"
+assert_eq "json: schema version" 2 "$(kv schema)"
 assert_eq "json: first module" libmta.so "$(kv first_module)"
 assert_eq "json: libmta blocks (5000 messages / 50)" 100 "$(kv blocks)"
 assert_eq "json: entry point" "mta_submit True store deliver_message" "$(kv entry)"

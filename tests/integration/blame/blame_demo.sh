@@ -49,7 +49,7 @@ hb_json_check "$HB_WORK/r.json" store="$store" name="$name" pid="$pid" trace="$t
 invariants()
 blocks, bytes = A.int("blocks"), A.int("bytes")
 check("traces", [(A["trace"], A.int("pid"), A["store"], "exit 0")],
-      [(t["path"], t["pid"], t["program"], t["end"]) for t in R["traces"]])
+      [(t["path"], t["pid"], t["exe"], t["end"]) for t in R["traces"]])
 check("first module", "libmta.so", R["modules"][0]["name"])
 m = module("libmta.so")
 lib = os.path.join(os.path.dirname(A["store"]), "libmta.so")

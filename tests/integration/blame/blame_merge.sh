@@ -45,7 +45,7 @@ invariants()
 ba, na, bb, nb = A.int("bytes_a"), A.int("blocks_a"), A.int("bytes_b"), A.int("blocks_b")
 exe = A["strdup"]
 check("traces", [(A["a"], A.int("pa"), exe, "exit 0"), (A["b"], A.int("pb"), exe, "exit 0")],
-      [(t["path"], t["pid"], t["program"], t["end"]) for t in R["traces"]])
+      [(t["path"], t["pid"], t["exe"], t["end"]) for t in R["traces"]])
 check("totals", (ba + bb, na + nb), (R["totals"]["outstanding_bytes"], R["totals"]["outstanding_blocks"]))
 check("module names", ["blame_strdup"], names())
 m = module("blame_strdup")
@@ -54,7 +54,7 @@ check("blame_strdup: merged bytes and blocks", (ba + bb, na + nb), (m["outstandi
 check("blame_strdup: entry points", [("main", ba + bb, na + nb)],
       [(e["function"], e["bytes"], e["blocks"]) for e in m["entry_points"]])
 check("processes", [(A.int("pa"), exe, A["a"], ba, na), (A.int("pb"), exe, A["b"], bb, nb)],
-      [(p["pid"], p["program"], p["trace"], p["outstanding_bytes"], p["outstanding_blocks"]) for p in R["processes"]])
+      [(p["pid"], p["exe"], p["trace"], p["outstanding_bytes"], p["outstanding_blocks"]) for p in R["processes"]])
 check("processes' modules", [[("blame_strdup", exe, ba, na)], [("blame_strdup", exe, bb, nb)]],
       [[(x["name"], x["path"], x["outstanding_bytes"], x["outstanding_blocks"]) for x in p["modules"]]
        for p in R["processes"]])

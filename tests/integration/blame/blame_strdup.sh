@@ -52,10 +52,10 @@ for s in m["sites"]:
     check("site: its line is known", int, type(f[i]["line"]))
     check("site: the frames after it", ["process_names", "main"], [x["function"] for x in f[i + 1:i + 3]])
 check("traces", [(A["trace"], A.int("pid"), A["exe"], "exit 0")],
-      [(t["path"], t["pid"], t["program"], t["end"]) for t in R["traces"]])
+      [(t["path"], t["pid"], t["exe"], t["end"]) for t in R["traces"]])
 p = R["processes"][0]
 check("process", (A.int("pid"), A["exe"], A["trace"], bytes, blocks),
-      (p["pid"], p["program"], p["trace"], p["outstanding_bytes"], p["outstanding_blocks"]))
+      (p["pid"], p["exe"], p["trace"], p["outstanding_bytes"], p["outstanding_blocks"]))
 check("process modules", [(n, A["exe"], bytes, blocks)],
       [(x["name"], x["path"], x["outstanding_bytes"], x["outstanding_blocks"]) for x in p["modules"]])
 PY

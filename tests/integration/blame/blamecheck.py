@@ -22,7 +22,7 @@ last line printed is "BLAMECHECK passes=P fails=F", which blamelib.sh adds to
 the driver's tally (lib.sh's assert_eq counts).
 
 invariants() checks the report's internal consistency against the schema
-(docs/report-json.md): schema version 1; totals == the sums over modules[];
+(docs/report-json.md): schema version 2; totals == the sums over modules[];
 modules ordered by bytes; share == bytes / total; each module's entry points
 add up to the module; its sites add up to it when all are listed; every
 site's blamed frame (the first one outside the wrappers) lies in the module
@@ -127,7 +127,7 @@ def names():
 
 
 def invariants(wrappers=()):
-    check("schema version", 1, R["heapblame_report"])
+    check("schema version", 2, R["heapblame_report"])
     mods = R["modules"]
     tb = R["totals"]["outstanding_bytes"]
     tn = R["totals"]["outstanding_blocks"]

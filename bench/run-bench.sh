@@ -231,6 +231,9 @@ check_outlive_tools() {
     [[ $LIVE_SLACK =~ ^[0-9]+$ && $STACK_SLACK =~ ^[0-9]+$ ]] || die "LIVE_SLACK and STACK_SLACK must be non-negative integers"
     [[ $RUN_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "RUN_TIMEOUT must be a positive integer (seconds)"
     command -v timeout > /dev/null || die "timeout missing (coreutils)"
+    if [[ $HEAPTRACK_RUN == 1 ]]; then
+        command -v zstd > /dev/null || die "zstd missing (heaptrack would write gzip; apt-get install zstd, or HEAPTRACK_RUN=0)"
+    fi
 }
 
 # The kit's binaries for modes outlive and w4 (allocbench, if W4 runs) and
@@ -1244,7 +1247,8 @@ outlive_params() { # WL -> what it runs, for the tables
 
 # emit_outlive_row ROUND WL TOOL POSITION TS_FILE then ten fields:
 #   TRACE_BYTES EVENTS WORK_S SHUTDOWN_S TREE_EXIT_S LIVE_BLOCKS STACKS
-#   GROWTH_BPS BEHIND_MS VERIFY        (empty means "-")
+#   GROWTH_BPS BEHIND_MS VERIFY        (empty means "-"); the params column
+#   is OL_PARAMS when that is set
 emit_outlive_row() {
     local r=$1 wl=$2 tool=$3 pos=$4 ts=$5 f v a vals=() rest=()
     shift 5
@@ -1255,7 +1259,7 @@ emit_outlive_row() {
     local smp slf
     smp=$(kv "$ts" samples); slf=$(kv "$ts" self_cpu_s)
     local IFS=$'\t'
-    echo "$r	$wl	$tool	$pos	$(outlive_params "$wl")	${vals[*]}	${rest[*]}	${smp:--}	${slf:--}" >> "$OUT/outlive-runs.tsv"
+    echo "$r	$wl	$tool	$pos	${OL_PARAMS:-$(outlive_params "$wl")}	${vals[*]}	${rest[*]}	${smp:--}	${slf:--}" >> "$OUT/outlive-runs.tsv"
 }
 
 # --- running things so that they can always be stopped
@@ -1343,22 +1347,36 @@ pick_port() { # a random port in 20000-59999 that nothing listens on
 # read_totals DIR: `heapblame dump --totals-only` of every trace in DIR into
 # the array T: every numeric key summed over the traces, other keys kept
 # (joined with + when they differ), and each `module PATH: k=v ...` line as
-# T[module:BASENAME:k]; T[traces] is the number of traces. Returns 1, with
-# the reason in TOTALS_WHY, when there is no trace or a dump fails.
+# T[module:BASENAME:k]; T[traces] is the number of traces. With a second
+# argument `stacks`, the whole dump is read instead and T[stacks] is the
+# number of STACK records (of SITE records, for a format that has those
+# instead). Returns 1, with the reason in TOTALS_WHY, when there is no trace
+# or a dump fails.
 TOTALS_WHY=
 read_totals() {
     declare -gA T=()
-    local f k v traces=()
+    local f k v traces=() nst=0 c
     shopt -s nullglob
     traces=("$1"/*)
     shopt -u nullglob
     ((${#traces[@]})) || { TOTALS_WHY=NO-TRACE; return 1; }
     : > "$SCRATCH/ol-totals.txt"
     for f in "${traces[@]}"; do
-        if ! "$HEAPBLAME" dump --totals-only "$f" >> "$SCRATCH/ol-totals.txt" 2> "$SCRATCH/ol-dump.err"; then
+        if [[ ${2:-} == stacks ]]; then
+            "$HEAPBLAME" dump "$f" 2> "$SCRATCH/ol-dump.err" | awk -v tot="$SCRATCH/ol-totals.txt" '
+                /^== totals ==/ { on = 1 }
+                on { print >> tot; next }
+                $1 == "STACK" { s++ } $1 == "SITE" { t++ }
+                END { print s ? s : t + 0 }' > "$SCRATCH/ol-stacks.txt"
+        else
+            "$HEAPBLAME" dump --totals-only "$f" >> "$SCRATCH/ol-totals.txt" 2> "$SCRATCH/ol-dump.err"
+        fi
+        # shellcheck disable=SC2181 # the dump's status, through the pipe (pipefail)
+        if (($? != 0)); then
             TOTALS_WHY="DUMP-FAILED($(head -c 80 "$SCRATCH/ol-dump.err" | tr -s ' \n\t' '___'))"
             return 1
         fi
+        [[ ${2:-} == stacks ]] && { read -r c < "$SCRATCH/ol-stacks.txt"; nst=$((nst + c)); }
     done
     while read -r k v; do T[$k]=$v; done < <(awk '
         /^== totals ==/ { ntr++; next }
@@ -1375,6 +1393,7 @@ read_totals() {
             else W[k] = v
         }
         END { for (k in S) print k, S[k]; for (k in W) print k, W[k]; print "traces", ntr + 0 }' "$SCRATCH/ol-totals.txt")
+    [[ ${2:-} == stacks ]] && T[stacks]=$nst
     return 0
 }
 
@@ -1426,18 +1445,6 @@ verify_r2() {
     if [[ -n $bad ]]; then echo "$live $ev MISMATCH(${bad%,})"; else echo "$live $ev ok"; fi
 }
 
-# count_stacks DIR -> the number of STACK records in the traces (a format
-# with SITE records instead: those), from `heapblame dump`.
-count_stacks() {
-    local f n=0 c
-    for f in "$1"/*; do
-        [[ -f $f ]] || continue
-        c=$("$HEAPBLAME" dump "$f" 2> /dev/null | awk '$1 == "STACK" { s++ } $1 == "SITE" { t++ } END { print s ? s : t + 0 }')
-        n=$((n + c))
-    done
-    echo "$n"
-}
-
 # verify_soak DIR STDOUT -> "stacks verdict": soak's own module line
 # (allocs, frees, live blocks and bytes at exit) equal to its RESULT, the
 # trace's live_blocks = live_end_blocks + at most LIVE_SLACK, definite +
@@ -1449,7 +1456,7 @@ verify_soak() {
     allocs=$(result_kv "$out" allocs); frees=$(result_kv "$out" frees); leaked=$(result_kv "$out" leaked_blocks)
     le=$(result_kv "$out" live_end_blocks); leb=$(result_kv "$out" live_end_bytes); used=$(result_kv "$out" sites_used)
     [[ -n $allocs && -n $le && -n $used ]] || { echo "- NO-RESULT-LINE"; return; }
-    read_totals "$dir" || { echo "- $TOTALS_WHY"; return; }
+    read_totals "$dir" stacks || { echo "- $TOTALS_WHY"; return; }
     k=module:$(basename "$SOAKBIN")
     [[ ${T[$k:allocs]:-x} == "$allocs" ]] || bad+="allocs=${T[$k:allocs]:-none}/$allocs,"
     [[ ${T[$k:frees]:-x} == "$frees" ]] || bad+="frees=${T[$k:frees]:-none}/$frees,"
@@ -1458,8 +1465,7 @@ verify_soak() {
     local live=${T[live_blocks]:-x}
     [[ $live =~ ^[0-9]+$ ]] && ((live >= le && live - le <= LIVE_SLACK)) || bad+="live=$live/$le+$LIVE_SLACK,"
     check_kinds "$leaked"
-    local stacks
-    stacks=$(count_stacks "$dir")
+    local stacks=${T[stacks]}
     ((stacks >= used && stacks <= used + STACK_SLACK)) || bad+="stacks=$stacks/$used+$STACK_SLACK,"
     if [[ -n $bad ]]; then echo "$stacks MISMATCH(${bad%,})"; else echo "$stacks ok"; fi
 }
@@ -1765,19 +1771,21 @@ soak_heaptrack_once() {
     OL_LIMIT_EXTRA=0
     ol_wait; rc=$?
     what="exit=$rc"
+    ((rc > 128 && rc < 160)) && what+="(SIG$(kill -l $((rc - 128)) 2> /dev/null))"
     if grep -q '^RESULT ' "$d/heaptrack.out"; then what+=",soak-finished"; else what+=",soak-did-not-finish"; fi
     if [[ ! -s $d/ht.zst ]]; then
         what+=",no-zst"
     elif zstd -q -t "$d/ht.zst" 2> /dev/null; then
-        what+=",zst-intact"
+        what+=",zstd-t-ok"
     else
-        what+=",zst-truncated"
+        what+=",zstd-t-failed"
     fi
     local msg
     msg=$(grep -m1 -i -E "bad_alloc|terminate|cannot allocate|out of memory|killed|error" "$d/heaptrack.err" | tr -s ' \t' '__' | tr -cd '[:alnum:]_.:=/()-' | head -c 100)
     [[ -n $msg ]] && what+=",stderr:$msg"
     log "  heaptrack: $what"
-    emit_outlive_row once soak heaptrack 1 "$d/heaptrack.ts" "$(file_bytes "$d/ht.zst")" \
+    OL_PARAMS="prlimit --as=${SOAK_HEAPTRACK_AS_MIB}MiB heaptrack soak -d $s${SOAK_ARGS:+ $SOAK_ARGS}" \
+        emit_outlive_row once soak heaptrack 1 "$d/heaptrack.ts" "$(file_bytes "$d/ht.zst")" \
         "$(soak_events "$d/heaptrack.out")" \
         "$(result_kv "$d/heaptrack.out" run_s)" "" "" "" "" "" "$(result_kv "$d/heaptrack.out" behind_max_ms)" "$what"
     cp "$d/heaptrack.err" "$OUT/soak-heaptrack.err" 2> /dev/null
@@ -1898,7 +1906,7 @@ summarize_outlive() {
         wl = $c["workload"]; r = $c["round"]; t = $c["tool"]
         if (!(wl in seenwl)) { seenwl[wl] = 1; wls[++nwl] = wl }
         if (r != "once" && !((wl, r) in seenr)) { seenr[wl, r] = 1; rounds[wl] = rounds[wl] " " r }
-        params[wl] = $c["params"]
+        if (r != "once") params[wl] = $c["params"]
         for (k in c) V[wl, r, t, k] = $c[k]
     }
     # the runs that failed or were voided in workload wl: a banner
@@ -2051,8 +2059,8 @@ summarize_outlive() {
                 if (("soak", "once", "heaptrack", "verify") in V) {
                     t = "heaptrack"
                     print ""
-                    printf "heaptrack is no anchor for the soak (its interpreter cannot keep up and grows without bound). One run, after\n"
-                    printf "the rounds, of `soak -d %s` under heaptrack with the whole tree under `prlimit --as=%d MiB`: %s; wall %s s,\n", hts, htas, g("soak", "once", t, "verify"), g("soak", "once", t, "wall_s")
+                    printf "heaptrack is no anchor for the soak (the issue saw its interpreter grow to 18 GB and die on a 5 s run). One\n"
+                    printf "run, after the rounds, of `soak -d %s` under heaptrack with the whole tree under `prlimit --as=%d MiB`: %s; wall %s s,\n", hts, htas, g("soak", "once", t, "verify"), g("soak", "once", t, "wall_s")
                     printf "whole-tree CPU %s s, largest process %s MiB, peak tree RSS %s MiB, .zst %s bytes%s.\n", g("soak", "once", t, "cpu_s"), num(g("soak", "once", t, "max_proc_rss_kib")) ? sprintf("%.0f", g("soak", "once", t, "max_proc_rss_kib") / 1024) : "–", num(g("soak", "once", t, "peak_tree_rss_kib")) ? sprintf("%.0f", g("soak", "once", t, "peak_tree_rss_kib") / 1024) : "–", g("soak", "once", t, "trace_bytes"), num(g("soak", "once", t, "work_s")) ? sprintf(", soak'"'"'s run %.2f s, behind schedule at most %s ms", g("soak", "once", t, "work_s"), g("soak", "once", t, "behind_ms")) : ""
                 }
             }

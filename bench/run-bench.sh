@@ -1392,7 +1392,7 @@ read_totals() {
             else if ((k in W) && W[k] != v) W[k] = W[k] "+" v
             else W[k] = v
         }
-        END { for (k in S) print k, S[k]; for (k in W) print k, W[k]; print "traces", ntr + 0 }' "$SCRATCH/ol-totals.txt")
+        END { for (k in S) printf "%s %.0f\n", k, S[k]; for (k in W) print k, W[k]; print "traces", ntr + 0 }' "$SCRATCH/ol-totals.txt")
     [[ ${2:-} == stacks ]] && T[stacks]=$nst
     return 0
 }
@@ -1723,16 +1723,22 @@ soak_round() { # ROUND
         OL_LIMIT_EXTRA=0
         if [[ $tool == heapblame ]]; then
             # the steady growth: the trace's size at 1/3 and 5/6 of the run
-            b1=; b2=
-            for ((i = 0; i < RUN_TIMEOUT * 20; i++)); do
+            # the steady growth: the trace's size at 1/3 and 5/6 of the run,
+            # polled every 0.1 s without a fork (microseconds of EPOCHREALTIME;
+            # %.0f, for mawk's %d stops at 2^31)
+            local at1 at2 now
+            read -r at1 at2 < <(awk -v a="${ts0/./}" -v s="$SOAK_SECONDS" 'BEGIN { printf "%.0f %.0f\n", a + s * 1e6 / 3, a + s * 1e6 * 5 / 6 }')
+            b1='' b2=''
+            for ((i = 0; i < (RUN_TIMEOUT + ${SOAK_SECONDS%.*}) * 10; i++)); do
                 ol_running || break
-                if [[ -z $b1 ]] && awk -v a="$ts0" -v n="$EPOCHREALTIME" -v s="$SOAK_SECONDS" 'BEGIN { exit !(n - a >= s / 3) }'; then
+                now=${EPOCHREALTIME/./}
+                if [[ -z $b1 ]] && ((now >= at1)); then
                     t1=$EPOCHREALTIME; b1=$(file_bytes "$d"/hb/*)
-                elif [[ -n $b1 ]] && awk -v a="$ts0" -v n="$EPOCHREALTIME" -v s="$SOAK_SECONDS" 'BEGIN { exit !(n - a >= s * 5 / 6) }'; then
+                elif [[ -n $b1 ]] && ((now >= at2)); then
                     t2=$EPOCHREALTIME; b2=$(file_bytes "$d"/hb/*)
                     break
                 fi
-                nap 0.05
+                nap 0.1
             done
             [[ -n $b2 ]] && growth=$(awk -v a="$b1" -v b="$b2" -v s="$t1" -v e="$t2" 'BEGIN { if (e > s) printf "%.1f", (b - a) / (e - s) }')
         fi

@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "leak_kind.h"
+#include "read_progress.h"
 #include "site_counts.h"
 #include "trace_reader.h"
 #include "trace_records.h"
@@ -472,7 +473,10 @@ int cmd_dump(int argc, char **argv)
 		return HB_EXIT_USAGE;
 	}
 	struct trace_block b;
+	struct read_progress progress;
+	read_progress_start(&progress, path, trace_reader_stats(r)->file_size);
 	while (trace_reader_next(r, &b) == 1) {
+		read_progress_update(&progress, b.file_offset + b.stored_size);
 		int meta = b.stream == HB_STREAM_META;
 		if (d.records) {
 			printf("BLOCK seq=%u type=%s stream=", b.seq,
@@ -499,6 +503,7 @@ int cmd_dump(int argc, char **argv)
 				 path, b.seq, b.file_offset);
 		}
 	}
+	read_progress_done(&progress);
 	const struct trace_reader_stats *st = trace_reader_stats(r);
 	int status = 0;
 	if (st->blocks == 0) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "read_progress.h"
 #include "site_counts.h"
 #include "trace_records.h"
 
@@ -254,7 +255,10 @@ int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx,
 	p->scan_status = TM_SCAN_NONE;
 	struct load_ctx c = {.p = p};
 	struct trace_block b;
+	struct read_progress progress;
+	read_progress_start(&progress, path, trace_reader_stats(r)->file_size);
 	while (trace_reader_next(r, &b) == 1) {
+		read_progress_update(&progress, b.file_offset + b.stored_size);
 		int meta = b.stream == HB_STREAM_META;
 		const uint8_t *q = b.data, *end = b.data + b.len;
 		struct trace_record rec;
@@ -265,6 +269,7 @@ int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx,
 		if (rc < 0)
 			c.malformed++;
 	}
+	read_progress_done(&progress);
 	const struct trace_reader_stats *st = trace_reader_stats(r);
 	uint64_t nblocks = st->blocks;
 	p->damaged_blocks = st->damaged_blocks;

@@ -46,7 +46,8 @@ struct dump {
 	uint64_t lost_events;
 	uint64_t lost_by_kind[HB_LOSS_KIND_COUNT + 1]; /* LOSS records are cumulative */
 	uint64_t malformed;
-	int64_t scan_status;         /* -1: no SCAN record */
+	int64_t scan_status;
+	uint64_t sample_bytes;       /* PROCESS.sample_bytes: a sampled trace */         /* -1: no SCAN record */
 	uint64_t scan_ns;
 	struct leak_tally kinds;     /* live blocks at the end, by leak kind */
 	int ended;
@@ -113,6 +114,7 @@ static void on_meta(struct dump *d, const struct trace_record *r)
 			print_str(&p.exe);
 			printf(" first_epoch=%" PRIu64 " sample_bytes=%" PRIu64 "\n", p.first_epoch, p.sample_bytes);
 		}
+		d->sample_bytes = p.sample_bytes;
 		break;
 	}
 	case HB_REC_MODULE: {
@@ -508,6 +510,12 @@ int cmd_dump(int argc, char **argv)
 	int status = 0;
 	if (st->blocks == 0) {
 		cli_error("%s: no readable block in the trace", path);
+		status = HB_EXIT_USAGE;
+	} else if (d.sample_bytes) {
+		/* trace_format.h: a reader that cannot estimate from samples refuses */
+		cli_error("%s: a sampled trace (one sample per %" PRIu64 " bytes); this heapblame cannot estimate "
+			  "totals from samples",
+			  path, d.sample_bytes);
 		status = HB_EXIT_USAGE;
 	} else {
 		print_totals(&d);

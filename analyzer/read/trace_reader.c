@@ -87,7 +87,13 @@ int trace_reader_open(const char *path, struct trace_reader **out, trace_warn_fn
 		fclose(f);
 		return -1;
 	}
-	if (version != HB_FORMAT_VERSION || hsize < sizeof(h)) {
+	if (version == HB_FORMAT_VERSION && hsize < sizeof(h)) {
+		snprintf(err, errlen, "%s: trace header is damaged (header size %u, at least %zu expected)", path, hsize,
+			 sizeof(h));
+		fclose(f);
+		return -1;
+	}
+	if (version != HB_FORMAT_VERSION) {
 		snprintf(err, errlen, "%s: trace format version %u is not supported (this heapblame reads %u)", path,
 			 version, HB_FORMAT_VERSION);
 		fclose(f);

@@ -236,6 +236,8 @@ static void tally(struct load_ctx *c, uint64_t id, const struct site_count *sc)
 	}
 }
 
+static void process_free(struct tm_process *p);
+
 int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx, char *err, size_t errlen)
 {
 	struct trace_reader *r;
@@ -284,9 +286,7 @@ int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx,
 			snprintf(err, errlen, "%s: a sampled trace (one sample per %" PRIu64 " bytes), which this "
 				 "heapblame cannot estimate from", path, p->sample_bytes);
 		site_counts_free(&c.sites);
-		free(p->trace_path);
-		free(p->program);
-		free(p->exe);
+		process_free(p);
 		return -1;
 	}
 	if (c.malformed && warn) {
@@ -302,20 +302,25 @@ int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx,
 	if (p->reach_missing && warn) {
 		char msg[512];
 		snprintf(msg, sizeof(msg),
-			 "%s: %" PRIu64 " outstanding block%s not in a REACH record although the scan ran "
+			 "%s: %" PRIu64 " outstanding block%s in no REACH record although the scan ran "
 			 "(damaged blocks?): %s unclassified",
-			 path, p->reach_missing, p->reach_missing == 1 ? " has" : "s have",
+			 path, p->reach_missing, p->reach_missing == 1 ? " is" : "s are",
 			 p->reach_missing == 1 ? "it is" : "they are");
+		warn(ctx, msg);
+	}
+	if (p->unmatched_frees && warn) {
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+			 "%s: %" PRIu64 " frees exceed what their sites allocated (damaged blocks or lost records?)",
+			 path, p->unmatched_frees);
 		warn(ctx, msg);
 	}
 	m->nprocs++;
 	return 0;
 }
 
-void tm_free(struct tm_model *m)
+static void process_free(struct tm_process *p)
 {
-	for (size_t i = 0; i < m->nprocs; i++) {
-		struct tm_process *p = &m->procs[i];
 		for (size_t k = 0; k < p->nmodules; k++)
 			free(p->modules[k].path);
 		for (size_t k = 0; k < p->nstacks; k++) {
@@ -330,7 +335,12 @@ void tm_free(struct tm_model *m)
 		free(p->trace_path);
 		free(p->program);
 		free(p->exe);
-	}
+}
+
+void tm_free(struct tm_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		process_free(&m->procs[i]);
 	free(m->procs);
 	m->procs = NULL;
 	m->nprocs = 0;

@@ -54,7 +54,7 @@ struct hb_file_header {
 	uint8_t magic[8];     /* HB_FILE_MAGIC */
 	uint16_t version;     /* HB_FORMAT_VERSION */
 	uint16_t header_size; /* sizeof(struct hb_file_header) = 24 */
-	uint32_t flags;       /* 0 in version 1 */
+	uint32_t flags;       /* 0 in versions 1 and 2 */
 	uint32_t reserved;    /* 0 */
 	uint32_t header_crc;  /* CRC-32C of bytes 0..19 */
 };
@@ -104,7 +104,8 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  * Meta stream:
  *   PROCESS   u pid, u ppid, u start_realtime_ns, u flags (hb_process_flags),
  *             u pointer_size, u page_size, u max_depth, u flush_interval_ms,
- *             str program (argv[0]'s base name: the name it was started by),
+ *             str program (argv[0]'s base name: the name it was started by;
+ *             the executable's path when argv[0] is empty),
  *             u argc, argc x str argv, str exe (the executable's resolved
  *             path), u first_epoch (the epoch this trace's own allocations
  *             start at; in a fork child every earlier epoch is inherited),
@@ -158,11 +159,13 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  *             one record per site and kind, in the final flush
  *
  * Epochs. The shim numbers time in epochs of about a second: an epoch
- * starts at the first flush at least HB_EPOCH_NS after the previous one
- * began (so with the default 1 s interval an epoch is one flush period,
- * with a longer interval one period) and in a fork child when it starts
- * its own life. Epoch e starts at the time of the first FLUSH record whose
- * `epoch` is e (the first epoch of a trace at its start). A free group's
+ * starts at the flush nearest to HB_EPOCH_NS after the previous one began
+ * (the first flush at least HB_EPOCH_NS minus half the flush interval
+ * after it; so with the default 1 s interval an epoch is one flush period,
+ * with a longer interval one period), and in a fork child when it starts
+ * its own life. Epoch e starts at the beginning of the first flush whose
+ * FLUSH record has `epoch` e, just before that record's time_ns (the first
+ * epoch of a trace at its start). A free group's
  * epoch is the block's allocation epoch, exact for blocks younger than
  * HB_EPOCH_EXACT epochs, and for older blocks rounded down to a multiple
  * of 2^(floor(log2(age)) - 6): no coarser than 1/64 of the block's age.
@@ -200,8 +203,8 @@ enum hb_record_tag {
 
 /* The allocation epoch of a free group: e itself when the block is young,
  * else e rounded down to a multiple of 2^(floor(log2(age)) - 6), age being
- * now - e. Shared by the shim (which groups by it) and the reader (which
- * checks it). */
+ * now - e. The shim groups by it; a reader can tell from it how wide a
+ * free group's epoch is. */
 static inline uint64_t hb_epoch_bucket(uint64_t now, uint64_t e)
 {
 	uint64_t age = now > e ? now - e : 0;

@@ -187,7 +187,8 @@ int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec,
 	if (s->nbig && big_remove(s, rec->addr, replaced))
 		ret = 1;
 	if (!packable(rec)) {
-		if (!ret && s->slots && remove_packed(s, key_of(rec->addr), replaced))
+		if (!ret && s->slots && !(rec->addr & 7) && (uint64_t)rec->addr < (1ull << 48) &&
+		    remove_packed(s, key_of(rec->addr), replaced))
 			ret = 1;
 		if (big_put(s, rec) < 0)
 			ret = -ENOMEM;

@@ -209,6 +209,10 @@ static void dump_counters(struct hb_thread_buffer *tb)
 {
 	for (int i = 0; hb_tb_counters_dump(tb) && wait_for_writer(i); i++)
 		;
+	/* the writer drains on a kick: wake it while the ring still has room,
+	 * so that the next dump does not find it full and wait */
+	if (tb->head - __atomic_load_n(&tb->tail, __ATOMIC_ACQUIRE) > HB_TB_CAP / 2)
+		hb_writer_kick();
 }
 
 static void count_in(struct hb_thread_buffer *tb, const struct hb_count_key *key, uint64_t size, unsigned loss)

@@ -13,7 +13,7 @@
  * table has a spinlock of its own: the owner takes it, uncontended, for each
  * count; the writer for each take.
  *
- * When the table fills between flushes (a thread touching more than 768
+ * When the table fills between flushes (a thread touching more than 1536
  * distinct (site, epoch, kind) keys in one period), the owner moves its
  * counters into the ring, a single-producer single-consumer queue that the
  * writer drains into the same sums without waiting for the period to end.
@@ -23,10 +23,11 @@
  * the next new thread, so memory is bounded by the peak thread count, not by
  * thread churn.
  *
- * Sizes: 1024 counters of 32 bytes (32 KiB) and a ring of 2048 records of
- * 32 bytes (64 KiB). A full ring makes the owner kick the writer and wait
- * (see recorder.c); only if the writer is gone does it count what it could
- * not record as lost.
+ * Sizes: 2048 counters of 32 bytes (64 KiB) and a ring of 2048 records of
+ * 32 bytes (64 KiB). The owner kicks the writer when a dump leaves the ring
+ * more than half full; a full ring makes it kick and wait (see recorder.c),
+ * and only if the writer is gone does it count what it could not record as
+ * lost.
  */
 #ifndef HB_THREAD_BUFFER_H
 #define HB_THREAD_BUFFER_H
@@ -40,7 +41,7 @@
 #include "unwind.h"
 
 #define HB_TB_CAP 2048u
-#define HB_COUNTER_SLOTS 1024u
+#define HB_COUNTER_SLOTS 2048u
 
 enum hb_count_dir {
 	HB_COUNT_ALLOC = 0,

@@ -23,7 +23,8 @@
  *
  * Lookups: a candidate word outside [lowest block, highest block end) is
  * rejected by two compares; inside, the page index gives the blocks that
- * start in its page, and the one before them, in O(1). Blocks of 64 KiB or
+ * start in its page, and the one before them, in O(1); a page crowded with
+ * small blocks has an index of its 64-byte slices too (2 bytes a slice). Blocks of 64 KiB or
  * more (which may span many pages that no block starts in) are also kept in
  * a short sorted list.
  *
@@ -64,6 +65,8 @@ struct hb_reach_graph {
 	uint64_t nlarge, large_cap;
 	struct hb_reach_page *pages; /* open addressing, page number -> blocks */
 	uint64_t page_cap;
+	uint16_t *subs;           /* slice indices of crowded pages (reach_graph.c) */
+	uint64_t subs_cap;
 	uintptr_t lo, hi;         /* lowest block start, highest block end */
 	uint64_t root_bytes;      /* bytes of root ranges scanned */
 	uint64_t leader;          /* the definite block whose clique is being marked */

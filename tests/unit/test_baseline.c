@@ -14,9 +14,10 @@
  * whose keys collide share their baseline site's allowance; a baseline
  * written with --top, whose module lists fewer sites than it had, covers
  * unlisted sites from the module's remaining total, smallest first; two
- * baseline modules of one name add up. An empty file says so; files that
- * are not JSON (with line and column), not a report, or of another schema
- * are refused with their name in the message. And the rest of the gate:
+ * baseline modules of one name add up. Reports of schema 1 and 2 (which
+ * added exe and made program a name) give one verdict. An empty file says
+ * so; files that are not JSON (with line and column), not a report, or of a
+ * schema other than 1 and 2 are refused with their name in the message. And the rest of the gate:
  * unclassified blocks always count, reachable ones on request; budgets of
  * bytes, of blocks, and the verdict sentence; a suppressed site credits the
  * first rule that matches, and only with leaked blocks.
@@ -154,6 +155,26 @@ START_TEST(a_site_matches_by_functions_not_addresses)
 	     REPORT(MODULE("libfoo.so", KINDS(2, 0, 0), 1, SITE(KINDS(2, 0, 0), BF("leak_a") "," BF("main")))),
 	     LEAK_DEFAULT_KINDS);
 	ck_assert_uint_eq(v.g.new_bytes, 0);
+	ck_assert_uint_eq(v.g.new_blocks, 0);
+	ck_assert_uint_eq(v.g.baseline_bytes, 200);
+	ck_assert_int_eq(site_of(&v.g, "leak_a")->base, GATE_BASE_SITE);
+	ck_assert(!v.g.fail);
+	done(&v);
+}
+END_TEST
+
+START_TEST(schema_2_reports_load_as_schema_1_did)
+{
+	/* schema 2 changed only what a trace's program is (and added exe):
+	 * neither is part of a baseline's keys, so both schemas give one
+	 * verdict */
+	struct fake_site fs[] = {{{"leak_a", "main"}, 0x1000, 2, 0, 0}};
+	const char *json = "{\"heapblame_report\": 2, \"traces\": [{\"path\": \"t.hbt\", \"pid\": 1, "
+			   "\"program\": \"store\", \"exe\": \"/srv/bin/store\", \"end\": \"exit 0\", \"scan\": \"done\"}], "
+			   "\"modules\": [" MODULE("libfoo.so", KINDS(2, 0, 0), 1, SITE(KINDS(2, 0, 0), BF("leak_a") "," BF("main")))
+			   "], \"processes\": []}";
+	struct verdict v;
+	gate(&v, make_report(fs, 1), json, LEAK_DEFAULT_KINDS);
 	ck_assert_uint_eq(v.g.new_blocks, 0);
 	ck_assert_uint_eq(v.g.baseline_bytes, 200);
 	ck_assert_int_eq(site_of(&v.g, "leak_a")->base, GATE_BASE_SITE);
@@ -339,7 +360,8 @@ START_TEST(bad_baselines_are_refused)
 {
 	refused("{\n  \"heapblame_report\": 1,\n  \"modules\": [,]\n}", "line 3, column");
 	refused("[1, 2]", "not a heapblame report");
-	refused("{\"heapblame_report\": 2, \"modules\": []}", "schema 2");
+	refused("{\"heapblame_report\": 3, \"modules\": []}", "schema 3");
+	refused("{\"heapblame_report\": 0, \"modules\": []}", "schema 0");
 	refused("{\"heapblame_report\": 1}", "no modules array");
 	refused("{\"heapblame_report\": 1, \"modules\": [{\"name\": \"x\", \"sites\": []}]}", "has no count");
 	refused("", ": empty file: a baseline is what 'heapblame report --format json --top 0 TRACE...' wrote");
@@ -426,6 +448,7 @@ static Suite *baseline_suite(void)
 	Suite *s = suite_create("baseline");
 	TCase *m = tcase_create("match");
 	tcase_add_test(m, a_site_matches_by_functions_not_addresses);
+	tcase_add_test(m, schema_2_reports_load_as_schema_1_did);
 	tcase_add_test(m, a_new_site_counts_in_full);
 	tcase_add_test(m, a_grown_site_counts_its_growth);
 	tcase_add_test(m, the_baseline_allows_the_kinds_counted);

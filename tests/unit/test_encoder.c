@@ -1,17 +1,24 @@
 /*
- * test_encoder.c - the record round trip: shim/encoder.h writes, the
- * analyzer's trace_record_next (analyzer/trace_reader.h) frames and the
- * rec_decode_* functions (analyzer/trace_records.h) read back.
+ * test_encoder.c - the record round trip: shim/write/encoder.h writes, the
+ * analyzer's trace_record_next (analyzer/read/trace_reader.h) frames and the
+ * rec_decode_* functions (analyzer/read/trace_records.h) read back.
  *
- * Every record type is encoded with edge values in every field (0, 1, 127,
- * 128, 2^32, UINT64_MAX; UINT32_MAX for 32-bit ids; INT64_MIN/MAX for the
- * signed status), long paths, empty and 64-byte build-ids, stacks of 0 and
- * 256 frames, argv lists with empty arguments; decoded, and every field
- * compared, including that the variable parts end exactly at the body's
- * end. Also: the encoder's buffer growing far past its first 64 KiB; a body
- * cut short is rejected by its decoder at every length; trailing fields a
- * later revision might add are accepted; an unknown tag is framed and
- * skipped; a record whose length runs past the payload is malformed.
+ * Every record type of format 2 is encoded with edge values in every field
+ * (0, 1, 127, 128, 2^32, UINT64_MAX; UINT32_MAX for 32-bit ids; INT64_MIN/MAX
+ * for the signed status and errno), SITE records with no, one and a
+ * thousand groups of each direction (kinds beyond the enums included),
+ * long paths, empty and 64-byte build-ids, stacks of 0 and 256 frames, argv
+ * lists with empty arguments, PROCESS's exe, first_epoch and sample_bytes
+ * after them; decoded, and every field compared, including that the
+ * variable parts end exactly at the body's end. Also: the encoder's buffer
+ * growing far past its first 64 KiB; the wire bytes of a SITE and a REACH;
+ * every truncation of every record type decodes to -1, or (only where a
+ * decoder leaves a variable part to its iterator: MODULE segments, STACK
+ * frames) to the same fixed fields with an iteration that yields a prefix
+ * of the original and then fails; a SITE whose group counts exceed its body
+ * is rejected; trailing fields a later revision might add are accepted; an
+ * unknown tag (format 1's included) is framed and skipped; a record whose
+ * length runs past the payload is malformed.
  */
 #include <check.h>
 #include <stdint.h>
@@ -63,77 +70,129 @@ static void assert_str(struct rec_str s, const void *want, size_t len)
 
 /* ---- event records ------------------------------------------------------ */
 
-START_TEST(alloc_round_trips_edge_values)
+START_TEST(epoch_round_trips_edge_values)
 {
 	struct hb_enc e = {0};
-	unsigned n = 0;
 	for (size_t a = 0; a < NU64; a++)
-		for (size_t b = 0; b < NU32; b++)
-			for (size_t c = 0; c < NU64; c++) {
-				hb_enc_alloc(&e, U64_EDGES[a], U32_EDGES[b], (unsigned)(n % 12), U64_EDGES[c],
-					     U64_EDGES[(a + c) % NU64]);
-				n++;
-			}
-	ck_assert_uint_eq(e.records, n);
-	ck_assert_int_eq(e.failed, 0);
+		hb_enc_epoch(&e, U64_EDGES[a]);
+	ck_assert_uint_eq(e.records, NU64);
 	struct walk w = walk_of(&e);
-	unsigned i = 0;
-	for (size_t a = 0; a < NU64; a++)
-		for (size_t b = 0; b < NU32; b++)
-			for (size_t c = 0; c < NU64; c++) {
-				struct trace_record r = next_rec(&w, HB_REC_ALLOC);
-				struct rec_alloc o;
-				memset(&o, 0xa5, sizeof(o));
-				ck_assert_int_eq(rec_decode_alloc(&r, &o), 0);
-				ck_assert_uint_eq(o.id, U64_EDGES[a]);
-				ck_assert_uint_eq(o.stack, U32_EDGES[b]);
-				ck_assert_uint_eq(o.kind, i % 12);
-				ck_assert_uint_eq(o.size, U64_EDGES[c]);
-				ck_assert_uint_eq(o.addr, U64_EDGES[(a + c) % NU64]);
-				i++;
-			}
+	for (size_t a = 0; a < NU64; a++) {
+		struct trace_record r = next_rec(&w, HB_REC_EPOCH);
+		struct rec_epoch o;
+		ck_assert_int_eq(rec_decode_epoch(&r, &o), 0);
+		ck_assert_uint_eq(o.epoch, U64_EDGES[a]);
+	}
 	assert_walk_done(&w);
 	hb_enc_release(&e);
 }
 END_TEST
 
-START_TEST(free_and_fold_round_trip_edge_values)
+/* Group i of a test site: every field an edge value, kinds beyond the
+ * enums too (a reader names them "?"). */
+static struct hb_site_group group_of(size_t i, int frees)
+{
+	struct hb_site_group g = {
+		.kind = frees ? (unsigned)(i % 6) : (unsigned)(i % 11),
+		.age = U64_EDGES[(i * 3 + frees) % NU64],
+		.count = U64_EDGES[(i * 5 + 1) % NU64],
+		.bytes = U64_EDGES[(i * 7 + 2 + frees) % NU64],
+	};
+	if (i % 13 == 12)
+		g.kind = UINT32_MAX;
+	return g;
+}
+
+static void assert_groups(const uint8_t **p, const uint8_t *end, const struct hb_site_group *want, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		struct rec_group g;
+		memset(&g, 0xa5, sizeof(g));
+		ck_assert_int_eq(rec_next_group(p, end, &g), 0);
+		ck_assert_uint_eq(g.kind, want[i].kind);
+		ck_assert_uint_eq(g.age, want[i].age);
+		ck_assert_uint_eq(g.count, want[i].count);
+		ck_assert_uint_eq(g.bytes, want[i].bytes);
+	}
+}
+
+START_TEST(site_round_trips_groups_and_edge_values)
+{
+	enum { MAXG = 1000 };
+	static struct hb_site_group allocs[MAXG], frees[MAXG];
+	for (size_t i = 0; i < MAXG; i++) {
+		allocs[i] = group_of(i, 0);
+		frees[i] = group_of(i, 1);
+	}
+	/* (allocation groups, free groups) per record */
+	static const uint32_t shapes[][2] = {{0, 0}, {1, 0}, {0, 1}, {1, 1}, {9, 4}, {3, 17}, {MAXG, MAXG}, {MAXG, 0}};
+	enum { NSHAPE = sizeof(shapes) / sizeof(shapes[0]) };
+	struct hb_enc e = {0};
+	for (size_t k = 0; k < NU32; k++)
+		for (size_t sh = 0; sh < NSHAPE; sh++)
+			hb_enc_site(&e, U32_EDGES[k], allocs + sh, shapes[sh][0], frees + k, shapes[sh][1]);
+	ck_assert_uint_eq(e.records, NU32 * NSHAPE);
+	ck_assert_int_eq(e.failed, 0);
+	struct walk w = walk_of(&e);
+	for (size_t k = 0; k < NU32; k++)
+		for (size_t sh = 0; sh < NSHAPE; sh++) {
+			struct trace_record r = next_rec(&w, HB_REC_SITE);
+			struct rec_site o;
+			memset(&o, 0xa5, sizeof(o));
+			ck_assert_int_eq(rec_decode_site(&r, &o), 0);
+			ck_assert_uint_eq(o.stack, U32_EDGES[k]);
+			ck_assert_uint_eq(o.nalloc, shapes[sh][0]);
+			ck_assert_uint_eq(o.nfree, shapes[sh][1]);
+			ck_assert_ptr_eq(o.end, r.body + r.len);
+			const uint8_t *p = o.alloc_at;
+			assert_groups(&p, o.end, allocs + sh, o.nalloc);
+			/* the free count sits between the two lists */
+			uint64_t nfree;
+			ck_assert_int_eq(hb_get_uvarint(&p, o.end, &nfree), 0);
+			ck_assert_uint_eq(nfree, o.nfree);
+			ck_assert_ptr_eq(p, o.free_at);
+			assert_groups(&p, o.end, frees + k, o.nfree);
+			ck_assert_ptr_eq(p, o.end);
+			struct rec_group g;
+			ck_assert_int_eq(rec_next_group(&p, o.end, &g), -1); /* no more */
+		}
+	assert_walk_done(&w);
+	hb_enc_release(&e);
+}
+END_TEST
+
+START_TEST(inherit_and_reach_round_trip_edge_values)
 {
 	struct hb_enc e = {0};
 	for (size_t a = 0; a < NU64; a++) {
-		hb_enc_free(&e, U64_EDGES[a], (unsigned)(a % 4));
-		hb_enc_fold(&e, U32_EDGES[a % NU32], (unsigned)(a % 10), (unsigned)(3 - a % 4), U64_EDGES[a],
-			    U64_EDGES[NU64 - 1 - a]);
+		hb_enc_inherit(&e, U32_EDGES[a % NU32], U64_EDGES[a], U64_EDGES[NU64 - 1 - a]);
+		hb_enc_reach(&e, U32_EDGES[(a + 1) % NU32], (unsigned)(a % 4), U64_EDGES[(a + 2) % NU64],
+			     U64_EDGES[(a + 5) % NU64]);
 	}
-	/* kinds beyond the enums are carried too (a reader names them "?") */
-	hb_enc_free(&e, 5, 128);
-	hb_enc_fold(&e, 1, 127, 128, 1, 1);
-	ck_assert_uint_eq(e.records, 2 * NU64 + 2);
+	/* a kind beyond the enum is carried (a reader names it "?") */
+	hb_enc_reach(&e, 1, UINT32_MAX, 1, 1);
+	ck_assert_uint_eq(e.records, 2 * NU64 + 1);
 	struct walk w = walk_of(&e);
 	for (size_t a = 0; a < NU64; a++) {
-		struct trace_record r = next_rec(&w, HB_REC_FREE);
-		struct rec_free f;
-		ck_assert_int_eq(rec_decode_free(&r, &f), 0);
-		ck_assert_uint_eq(f.id, U64_EDGES[a]);
-		ck_assert_uint_eq(f.kind, a % 4);
-		r = next_rec(&w, HB_REC_FOLD);
-		struct rec_fold o;
-		ck_assert_int_eq(rec_decode_fold(&r, &o), 0);
-		ck_assert_uint_eq(o.stack, U32_EDGES[a % NU32]);
-		ck_assert_uint_eq(o.akind, a % 10);
-		ck_assert_uint_eq(o.fkind, 3 - a % 4);
-		ck_assert_uint_eq(o.count, U64_EDGES[a]);
-		ck_assert_uint_eq(o.bytes, U64_EDGES[NU64 - 1 - a]);
+		struct trace_record r = next_rec(&w, HB_REC_INHERIT);
+		struct rec_inherit in;
+		ck_assert_int_eq(rec_decode_inherit(&r, &in), 0);
+		ck_assert_uint_eq(in.stack, U32_EDGES[a % NU32]);
+		ck_assert_uint_eq(in.count, U64_EDGES[a]);
+		ck_assert_uint_eq(in.bytes, U64_EDGES[NU64 - 1 - a]);
+		r = next_rec(&w, HB_REC_REACH);
+		struct rec_reach re;
+		ck_assert_int_eq(rec_decode_reach(&r, &re), 0);
+		ck_assert_uint_eq(re.stack, U32_EDGES[(a + 1) % NU32]);
+		ck_assert_uint_eq(re.kind, a % 4);
+		ck_assert_uint_eq(re.count, U64_EDGES[(a + 2) % NU64]);
+		ck_assert_uint_eq(re.bytes, U64_EDGES[(a + 5) % NU64]);
 	}
-	struct trace_record r = next_rec(&w, HB_REC_FREE);
-	struct rec_free f;
-	ck_assert_int_eq(rec_decode_free(&r, &f), 0);
-	ck_assert_uint_eq(f.kind, 128);
-	r = next_rec(&w, HB_REC_FOLD);
-	struct rec_fold o;
-	ck_assert_int_eq(rec_decode_fold(&r, &o), 0);
-	ck_assert_uint_eq(o.akind, 127);
-	ck_assert_uint_eq(o.fkind, 128);
+	struct trace_record r = next_rec(&w, HB_REC_REACH);
+	struct rec_reach re;
+	ck_assert_int_eq(rec_decode_reach(&r, &re), 0);
+	ck_assert_uint_eq(re.kind, UINT32_MAX);
+	ck_assert_str_eq(rec_reach_kind_name(re.kind), "?");
 	assert_walk_done(&w);
 	hb_enc_release(&e);
 }
@@ -145,7 +204,11 @@ START_TEST(flush_loss_unload_round_trip)
 {
 	struct hb_enc e = {0};
 	for (size_t a = 0; a < NU64; a++) {
-		hb_enc_flush_mark(&e, U64_EDGES[a], U64_EDGES[NU64 - 1 - a], (unsigned)(a % 6));
+		struct hb_flush_info fi = {.seq = U64_EDGES[a], .time_ns = U64_EDGES[NU64 - 1 - a],
+					   .reason = (unsigned)(a % 6), .epoch = U64_EDGES[(a + 1) % NU64],
+					   .sites = U64_EDGES[(a + 2) % NU64], .counters = U64_EDGES[(a + 4) % NU64],
+					   .buffers = U64_EDGES[(a + 6) % NU64]};
+		hb_enc_flush_mark(&e, &fi);
 		hb_enc_loss(&e, (unsigned)(a % 4), U64_EDGES[a], U64_EDGES[(a + 3) % NU64]);
 		hb_enc_unload(&e, U32_EDGES[a % NU32], U64_EDGES[a]);
 	}
@@ -157,6 +220,10 @@ START_TEST(flush_loss_unload_round_trip)
 		ck_assert_uint_eq(fl.seq, U64_EDGES[a]);
 		ck_assert_uint_eq(fl.time_ns, U64_EDGES[NU64 - 1 - a]);
 		ck_assert_uint_eq(fl.reason, a % 6);
+		ck_assert_uint_eq(fl.epoch, U64_EDGES[(a + 1) % NU64]);
+		ck_assert_uint_eq(fl.sites, U64_EDGES[(a + 2) % NU64]);
+		ck_assert_uint_eq(fl.counters, U64_EDGES[(a + 4) % NU64]);
+		ck_assert_uint_eq(fl.buffers, U64_EDGES[(a + 6) % NU64]);
 		r = next_rec(&w, HB_REC_LOSS);
 		struct rec_loss lo;
 		ck_assert_int_eq(rec_decode_loss(&r, &lo), 0);
@@ -188,6 +255,44 @@ START_TEST(end_round_trips_signed_status)
 		ck_assert_uint_eq(o.time_ns, U64_EDGES[i % NU64]);
 		ck_assert_uint_eq(o.reason, i % 3);
 		ck_assert_int_eq(o.status, st[i]);
+	}
+	assert_walk_done(&w);
+	hb_enc_release(&e);
+}
+END_TEST
+
+START_TEST(scan_and_exec_failed_round_trip_edge_values)
+{
+	static const int64_t errs[] = {0, 1, -1, 2, 4095, -4095, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN};
+	enum { NERR = sizeof(errs) / sizeof(errs[0]) };
+	struct hb_enc e = {0};
+	for (size_t a = 0; a < NU64; a++) {
+		struct hb_scan_info si = {.time_ns = U64_EDGES[a], .status = (unsigned)(a % 5),
+					  .blocks = U64_EDGES[(a + 1) % NU64], .bytes = U64_EDGES[(a + 2) % NU64],
+					  .root_bytes = U64_EDGES[(a + 3) % NU64],
+					  .duration_ns = U64_EDGES[(a + 4) % NU64]};
+		hb_enc_scan(&e, &si);
+	}
+	for (size_t i = 0; i < NERR; i++)
+		hb_enc_exec_failed(&e, U64_EDGES[i % NU64], (int)errs[i]);
+	struct walk w = walk_of(&e);
+	for (size_t a = 0; a < NU64; a++) {
+		struct trace_record r = next_rec(&w, HB_REC_SCAN);
+		struct rec_scan o;
+		ck_assert_int_eq(rec_decode_scan(&r, &o), 0);
+		ck_assert_uint_eq(o.time_ns, U64_EDGES[a]);
+		ck_assert_uint_eq(o.status, a % 5);
+		ck_assert_uint_eq(o.blocks, U64_EDGES[(a + 1) % NU64]);
+		ck_assert_uint_eq(o.bytes, U64_EDGES[(a + 2) % NU64]);
+		ck_assert_uint_eq(o.root_bytes, U64_EDGES[(a + 3) % NU64]);
+		ck_assert_uint_eq(o.duration_ns, U64_EDGES[(a + 4) % NU64]);
+	}
+	for (size_t i = 0; i < NERR; i++) {
+		struct trace_record r = next_rec(&w, HB_REC_EXEC_FAILED);
+		struct rec_exec_failed o;
+		ck_assert_int_eq(rec_decode_exec_failed(&r, &o), 0);
+		ck_assert_uint_eq(o.time_ns, U64_EDGES[i % NU64]);
+		ck_assert_int_eq(o.err, (int)errs[i]); /* the encoder takes an int */
 	}
 	assert_walk_done(&w);
 	hb_enc_release(&e);
@@ -345,21 +450,28 @@ START_TEST(stack_round_trips_256_frames)
 }
 END_TEST
 
-START_TEST(process_round_trips_argv)
+START_TEST(process_round_trips_argv_exe_and_epochs)
 {
-	static char longp[3000];
+	static char longp[3000], longx[4000];
 	memset(longp, 'x', sizeof(longp) - 1);
 	longp[sizeof(longp) - 1] = '\0';
+	memset(longx, 'e', sizeof(longx) - 1);
+	longx[0] = '/';
+	longx[sizeof(longx) - 1] = '\0';
 	static const char argv[] = "prog\0\0--flag=\xc3\xa9\0last"; /* 4 args, one empty */
 	struct hb_process_info pi = {
 		.pid = 1ull << 32, .ppid = 1, .start_realtime_ns = UINT64_MAX, .flags = 3, .pointer_size = 8,
 		.page_size = 4096, .max_depth = 256, .flush_interval_ms = 128, .program = longp,
 		.argv = argv, .argv_len = sizeof(argv), /* includes the final NUL */
+		.exe = longx, .first_epoch = UINT64_MAX, .sample_bytes = 1ull << 32,
 	};
 	struct hb_enc e = {0};
 	hb_enc_process(&e, &pi);
-	struct hb_process_info empty = {.program = "", .argv = "", .argv_len = 0};
+	struct hb_process_info empty = {.program = "", .argv = "", .argv_len = 0, .exe = ""};
 	hb_enc_process(&e, &empty);
+	struct hb_process_info mid = {.program = "p", .argv = "a\0", .argv_len = 2, .exe = "/bin/p",
+				      .first_epoch = 128, .sample_bytes = 127};
+	hb_enc_process(&e, &mid);
 	struct walk w = walk_of(&e);
 
 	struct rec_process o;
@@ -377,22 +489,38 @@ START_TEST(process_round_trips_argv)
 	assert_str(o.program, longp, sizeof(longp) - 1);
 	ck_assert_uint_eq(o.argc, 4);
 	const uint8_t *p = o.argv_at;
-	ck_assert_int_eq(rec_next_str(&p, o.end, &s), 0);
+	ck_assert_int_eq(rec_next_str(&p, o.argv_end, &s), 0);
 	assert_str(s, "prog", 4);
-	ck_assert_int_eq(rec_next_str(&p, o.end, &s), 0);
+	ck_assert_int_eq(rec_next_str(&p, o.argv_end, &s), 0);
 	assert_str(s, "", 0);
-	ck_assert_int_eq(rec_next_str(&p, o.end, &s), 0);
+	ck_assert_int_eq(rec_next_str(&p, o.argv_end, &s), 0);
 	assert_str(s, "--flag=\xc3\xa9", 9);
-	ck_assert_int_eq(rec_next_str(&p, o.end, &s), 0);
+	ck_assert_int_eq(rec_next_str(&p, o.argv_end, &s), 0);
 	assert_str(s, "last", 4);
-	ck_assert_ptr_eq(p, o.end);
+	ck_assert_ptr_eq(p, o.argv_end);
+	/* exe, first_epoch and sample_bytes follow argv, and end the body */
+	assert_str(o.exe, longx, sizeof(longx) - 1);
+	ck_assert_ptr_eq((const uint8_t *)o.exe.s, o.argv_end + 2); /* a 2-byte length */
+	ck_assert_uint_eq(o.first_epoch, UINT64_MAX);
+	ck_assert_uint_eq(o.sample_bytes, 1ull << 32);
+	ck_assert_ptr_eq(o.end, r.body + r.len);
 
 	r = next_rec(&w, HB_REC_PROCESS);
 	ck_assert_int_eq(rec_decode_process(&r, &o), 0);
 	ck_assert_uint_eq(o.pid, 0);
 	assert_str(o.program, "", 0);
 	ck_assert_uint_eq(o.argc, 0);
-	ck_assert_ptr_eq(o.argv_at, o.end);
+	ck_assert_ptr_eq(o.argv_at, o.argv_end);
+	assert_str(o.exe, "", 0);
+	ck_assert_uint_eq(o.first_epoch, 0);
+	ck_assert_uint_eq(o.sample_bytes, 0);
+
+	r = next_rec(&w, HB_REC_PROCESS);
+	ck_assert_int_eq(rec_decode_process(&r, &o), 0);
+	ck_assert_uint_eq(o.argc, 1);
+	assert_str(o.exe, "/bin/p", 6);
+	ck_assert_uint_eq(o.first_epoch, 128);
+	ck_assert_uint_eq(o.sample_bytes, 127);
 	assert_walk_done(&w);
 	hb_enc_release(&e);
 }
@@ -404,21 +532,30 @@ START_TEST(buffer_grows_past_initial_size)
 {
 	enum { N = 100000 };
 	struct hb_enc e = {0};
-	for (uint64_t i = 0; i < N; i++)
-		hb_enc_alloc(&e, i + 1, (uint32_t)i, 0, UINT64_MAX - i, 0x7fff00000000ull + i * 16);
+	for (uint64_t i = 0; i < N; i++) {
+		struct hb_site_group ga = {(unsigned)(i % 9), i % 64, i + 1, UINT64_MAX - i};
+		struct hb_site_group gf = {(unsigned)(i % 4), i, i, 16 * i};
+		hb_enc_site(&e, (uint32_t)i, &ga, 1, &gf, i % 2);
+	}
 	ck_assert_uint_eq(e.records, N);
 	ck_assert_int_eq(e.failed, 0);
 	ck_assert_uint_gt(e.len, 64u << 10);
 	ck_assert_uint_ge(e.cap, e.len);
 	struct walk w = walk_of(&e);
 	for (uint64_t i = 0; i < N; i++) {
-		struct trace_record r = next_rec(&w, HB_REC_ALLOC);
-		struct rec_alloc o;
-		ck_assert_int_eq(rec_decode_alloc(&r, &o), 0);
-		ck_assert_uint_eq(o.id, i + 1);
+		struct trace_record r = next_rec(&w, HB_REC_SITE);
+		struct rec_site o;
+		ck_assert_int_eq(rec_decode_site(&r, &o), 0);
 		ck_assert_uint_eq(o.stack, (uint32_t)i);
-		ck_assert_uint_eq(o.size, UINT64_MAX - i);
-		ck_assert_uint_eq(o.addr, 0x7fff00000000ull + i * 16);
+		ck_assert_uint_eq(o.nalloc, 1);
+		ck_assert_uint_eq(o.nfree, i % 2);
+		struct hb_site_group ga = {(unsigned)(i % 9), i % 64, i + 1, UINT64_MAX - i};
+		struct hb_site_group gf = {(unsigned)(i % 4), i, i, 16 * i};
+		const uint8_t *p = o.alloc_at;
+		assert_groups(&p, o.end, &ga, 1);
+		p = o.free_at;
+		assert_groups(&p, o.end, &gf, o.nfree);
+		ck_assert_ptr_eq(p, o.end);
 	}
 	assert_walk_done(&w);
 	hb_enc_release(&e);
@@ -428,26 +565,26 @@ END_TEST
 START_TEST(reset_empties_and_release_frees)
 {
 	struct hb_enc e = {0};
-	hb_enc_free(&e, 1, 0);
-	hb_enc_free(&e, 2, 0);
+	hb_enc_epoch(&e, 1);
+	hb_enc_epoch(&e, 2);
 	ck_assert_uint_eq(e.records, 2);
 	hb_enc_reset(&e);
 	ck_assert_uint_eq(e.len, 0);
 	ck_assert_uint_eq(e.records, 0);
 	ck_assert_ptr_nonnull(e.buf); /* kept for reuse */
-	hb_enc_free(&e, 3, 1);
+	hb_enc_epoch(&e, 3);
 	struct walk w = walk_of(&e);
-	struct trace_record r = next_rec(&w, HB_REC_FREE);
-	struct rec_free f;
-	ck_assert_int_eq(rec_decode_free(&r, &f), 0);
-	ck_assert_uint_eq(f.id, 3);
+	struct trace_record r = next_rec(&w, HB_REC_EPOCH);
+	struct rec_epoch o;
+	ck_assert_int_eq(rec_decode_epoch(&r, &o), 0);
+	ck_assert_uint_eq(o.epoch, 3);
 	assert_walk_done(&w);
 	hb_enc_release(&e);
 	ck_assert_ptr_null(e.buf);
 	ck_assert_uint_eq(e.cap, 0);
 	ck_assert_uint_eq(e.len, 0);
 	/* usable again after release */
-	hb_enc_free(&e, 4, 0);
+	hb_enc_epoch(&e, 4);
 	ck_assert_uint_eq(e.records, 1);
 	hb_enc_release(&e);
 }
@@ -456,11 +593,25 @@ END_TEST
 START_TEST(wire_bytes_are_tag_length_body)
 {
 	struct hb_enc e = {0};
-	hb_enc_free(&e, 300, 2);
-	/* tag 17, length 3, body: uleb(300) = ac 02, uleb(2) = 02 */
-	static const uint8_t want[] = {17, 3, 0xac, 0x02, 0x02};
-	ck_assert_uint_eq(e.len, sizeof(want));
-	ck_assert_int_eq(memcmp(e.buf, want, sizeof(want)), 0);
+	hb_enc_reach(&e, 300, HB_REACH_REACHABLE, 1, 0);
+	/* tag 23, length 5, body: uleb(300) = ac 02, 02, 01, 00 */
+	static const uint8_t reach[] = {23, 5, 0xac, 0x02, 0x02, 0x01, 0x00};
+	ck_assert_uint_eq(e.len, sizeof(reach));
+	ck_assert_int_eq(memcmp(e.buf, reach, sizeof(reach)), 0);
+	hb_enc_reset(&e);
+	/* SITE stack 5, one alloc group (calloc, age 0, 2 blocks, 32 bytes),
+	 * one free group (free, age 128, 1 block, 16 bytes) */
+	struct hb_site_group ga = {HB_ALLOC_CALLOC, 0, 2, 32}, gf = {HB_FREE_FREE, 128, 1, 16};
+	hb_enc_site(&e, 5, &ga, 1, &gf, 1);
+	static const uint8_t site[] = {21, 12, 5, 1, 1, 0, 2, 32, 1, 0, 0x80, 0x01, 1, 16};
+	ck_assert_uint_eq(e.len, sizeof(site));
+	ck_assert_int_eq(memcmp(e.buf, site, sizeof(site)), 0);
+	hb_enc_reset(&e);
+	hb_enc_epoch(&e, 7);
+	hb_enc_inherit(&e, 1, 2, 3);
+	static const uint8_t epoch_inherit[] = {20, 1, 7, 22, 3, 1, 2, 3};
+	ck_assert_uint_eq(e.len, sizeof(epoch_inherit));
+	ck_assert_int_eq(memcmp(e.buf, epoch_inherit, sizeof(epoch_inherit)), 0);
 	hb_enc_release(&e);
 }
 END_TEST
@@ -468,7 +619,7 @@ END_TEST
 START_TEST(failed_reservation_drops_and_counts_the_record)
 {
 	struct hb_enc e = {0};
-	hb_enc_free(&e, 1, 0);
+	hb_enc_epoch(&e, 1);
 	/* an address-space limit makes the next growth's mmap fail; no
 	 * assertion while it holds (Check itself may need memory) */
 	struct rlimit old, rl;
@@ -485,17 +636,17 @@ START_TEST(failed_reservation_drops_and_counts_the_record)
 	ck_assert_uint_eq(dropped, 1);
 	ck_assert_uint_eq(e.records, 1);
 	/* what was there is intact, and small records still go in */
-	hb_enc_free(&e, 2, 1);
+	hb_enc_epoch(&e, 2);
 	ck_assert_uint_eq(e.records, 2);
 	ck_assert_uint_eq(e.dropped, 1);
 	struct walk w = walk_of(&e);
-	struct rec_free f;
-	struct trace_record r = next_rec(&w, HB_REC_FREE);
-	ck_assert_int_eq(rec_decode_free(&r, &f), 0);
-	ck_assert_uint_eq(f.id, 1);
-	r = next_rec(&w, HB_REC_FREE);
-	ck_assert_int_eq(rec_decode_free(&r, &f), 0);
-	ck_assert_uint_eq(f.id, 2);
+	struct rec_epoch o;
+	struct trace_record r = next_rec(&w, HB_REC_EPOCH);
+	ck_assert_int_eq(rec_decode_epoch(&r, &o), 0);
+	ck_assert_uint_eq(o.epoch, 1);
+	r = next_rec(&w, HB_REC_EPOCH);
+	ck_assert_int_eq(rec_decode_epoch(&r, &o), 0);
+	ck_assert_uint_eq(o.epoch, 2);
 	assert_walk_done(&w);
 	hb_enc_release(&e);
 }
@@ -503,115 +654,308 @@ END_TEST
 
 /* ---- decoder robustness ------------------------------------------------- */
 
-START_TEST(short_bodies_are_rejected)
+union decoded {
+	struct rec_epoch ep;
+	struct rec_site si;
+	struct rec_inherit in;
+	struct rec_reach re;
+	struct rec_flush fl;
+	struct rec_loss l;
+	struct rec_unload u;
+	struct rec_exec x;
+	struct rec_exec_failed xf;
+	struct rec_end en;
+	struct rec_scan sc;
+	struct rec_module m;
+	struct rec_stack s;
+	struct rec_process p;
+};
+
+static int decode(const struct trace_record *r, union decoded *o)
+{
+	memset(o, 0, sizeof(*o));
+	switch (r->tag) {
+	case HB_REC_EPOCH: return rec_decode_epoch(r, &o->ep);
+	case HB_REC_SITE: return rec_decode_site(r, &o->si);
+	case HB_REC_INHERIT: return rec_decode_inherit(r, &o->in);
+	case HB_REC_REACH: return rec_decode_reach(r, &o->re);
+	case HB_REC_FLUSH: return rec_decode_flush(r, &o->fl);
+	case HB_REC_LOSS: return rec_decode_loss(r, &o->l);
+	case HB_REC_UNLOAD: return rec_decode_unload(r, &o->u);
+	case HB_REC_EXEC: return rec_decode_exec(r, &o->x);
+	case HB_REC_EXEC_FAILED: return rec_decode_exec_failed(r, &o->xf);
+	case HB_REC_END: return rec_decode_end(r, &o->en);
+	case HB_REC_SCAN: return rec_decode_scan(r, &o->sc);
+	case HB_REC_MODULE: return rec_decode_module(r, &o->m);
+	case HB_REC_STACK: return rec_decode_stack(r, &o->s);
+	case HB_REC_PROCESS: return rec_decode_process(r, &o->p);
+	default: return 99;
+	}
+}
+
+/* A cut record that decoded (rc 0) is acceptable only where the decoder
+ * leaves a variable part to its iterator, and then only as a prefix: the
+ * fixed fields equal the full record's, and iterating the variable part
+ * yields the full record's items until it fails before their count. */
+static int prefix_consistent(const struct trace_record *full, const union decoded *f, const union decoded *c)
+{
+	const uint8_t *pf, *pc;
+	switch (full->tag) {
+	case HB_REC_MODULE: {
+		if (c->m.id != f->m.id || c->m.bias != f->m.bias || c->m.time_ns != f->m.time_ns ||
+		    c->m.path.len != f->m.path.len || c->m.build_id.len != f->m.build_id.len ||
+		    c->m.nseg != f->m.nseg || c->m.seg_at != f->m.seg_at)
+			return 0;
+		pf = f->m.seg_at;
+		pc = c->m.seg_at;
+		for (uint64_t i = 0; i < f->m.nseg; i++) {
+			struct rec_segment a, b;
+			if (rec_next_segment(&pc, c->m.end, &b) < 0)
+				return 1; /* the cut ends the list early, as it must */
+			if (rec_next_segment(&pf, f->m.end, &a) < 0 || memcmp(&a, &b, sizeof(a)) != 0)
+				return 0;
+		}
+		return 0; /* every segment decoded from a cut body: impossible */
+	}
+	case HB_REC_STACK: {
+		if (c->s.id != f->s.id || c->s.module != f->s.module || c->s.depth != f->s.depth ||
+		    c->s.frames_at != f->s.frames_at)
+			return 0;
+		pf = f->s.frames_at;
+		pc = c->s.frames_at;
+		for (uint64_t i = 0; i < f->s.depth; i++) {
+			uint64_t ma, oa, mb, ob;
+			if (rec_next_frame(&pc, c->s.end, &mb, &ob) < 0)
+				return 1;
+			if (rec_next_frame(&pf, f->s.end, &ma, &oa) < 0 || ma != mb || oa != ob)
+				return 0;
+		}
+		return 0;
+	}
+	default:
+		return 0; /* every other decoder reads all its fields */
+	}
+}
+
+START_TEST(every_truncation_of_every_record_is_rejected_or_a_prefix)
 {
 	struct hb_enc e = {0};
-	hb_enc_alloc(&e, UINT64_MAX, UINT32_MAX, 9, UINT64_MAX, UINT64_MAX);
-	hb_enc_free(&e, UINT64_MAX, 3);
-	hb_enc_fold(&e, UINT32_MAX, 9, 3, UINT64_MAX, UINT64_MAX);
-	hb_enc_flush_mark(&e, UINT64_MAX, UINT64_MAX, 5);
+	/* events */
+	hb_enc_epoch(&e, UINT64_MAX);
+	struct hb_site_group g[3] = {{8, UINT64_MAX, UINT64_MAX, UINT64_MAX}, {0, 0, 1, 0}, {3, 128, 2, 1ull << 32}};
+	hb_enc_site(&e, UINT32_MAX, g, 3, g + 1, 2);
+	hb_enc_site(&e, 1, NULL, 0, NULL, 0);
+	hb_enc_site(&e, 2, g, 1, NULL, 0);
+	hb_enc_site(&e, 3, NULL, 0, g, 1);
+	hb_enc_inherit(&e, UINT32_MAX, UINT64_MAX, UINT64_MAX);
+	hb_enc_reach(&e, UINT32_MAX, 2, UINT64_MAX, UINT64_MAX);
+	/* meta */
+	struct hb_flush_info fi = {UINT64_MAX, UINT64_MAX, 4, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
+	hb_enc_flush_mark(&e, &fi);
 	hb_enc_loss(&e, 3, UINT64_MAX, UINT64_MAX);
 	hb_enc_unload(&e, UINT32_MAX, UINT64_MAX);
 	hb_enc_exec(&e, UINT64_MAX, "/usr/bin/x");
+	hb_enc_exec_failed(&e, UINT64_MAX, -2);
 	hb_enc_end_mark(&e, UINT64_MAX, 2, INT64_MIN);
+	struct hb_scan_info si = {UINT64_MAX, 3, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
+	hb_enc_scan(&e, &si);
 	uint8_t bid[20] = {1, 2, 3};
+	struct hb_segment seg[3] = {{0x1000, 0x2000, 5}, {UINTPTR_MAX, 1, 6}, {0, 0, 0}};
 	hb_enc_module(&e, 7, UINT64_MAX, UINT64_MAX, "/lib/a.so", bid, 20, NULL, 0); /* no segments */
+	hb_enc_module(&e, 8, 1, 2, "/lib/b.so", bid, 3, seg, 3);
 	hb_enc_stack(&e, 9, 9, 0, NULL, NULL);
-	struct hb_process_info pi = {.pid = UINT64_MAX, .program = "/p", .argv = "a\0", .argv_len = 2};
+	uint32_t fm[4] = {1, 0, UINT32_MAX, 2};
+	uint64_t fo[4] = {0x10, UINT64_MAX, 0, 128};
+	hb_enc_stack(&e, 10, 1, 4, fm, fo);
+	struct hb_process_info pi = {.pid = UINT64_MAX, .program = "/p", .argv = "a\0\0bc\0", .argv_len = 6,
+				     .exe = "/usr/bin/p", .first_epoch = 300, .sample_bytes = 0};
 	hb_enc_process(&e, &pi);
+	struct hb_process_info bare = {.program = "", .argv = "", .argv_len = 0, .exe = ""};
+	hb_enc_process(&e, &bare);
 	struct walk w = walk_of(&e);
 	struct trace_record r;
-	unsigned n = 0;
+	unsigned n = 0, prefixes = 0;
 	while (trace_record_next(&w.p, w.end, &r) == 1) {
 		n++;
+		union decoded full, cut_out;
+		ck_assert_msg(decode(&r, &full) == 0, "tag %u does not decode whole", r.tag);
 		for (size_t len = 0; len < r.len; len++) {
 			struct trace_record cut = {r.tag, r.body, len};
-			union {
-				struct rec_alloc a;
-				struct rec_free f;
-				struct rec_fold fo;
-				struct rec_flush fl;
-				struct rec_loss l;
-				struct rec_unload u;
-				struct rec_exec x;
-				struct rec_end en;
-				struct rec_module m;
-				struct rec_stack s;
-				struct rec_process p;
-			} o;
-			int rc;
-			switch (r.tag) {
-			case HB_REC_ALLOC: rc = rec_decode_alloc(&cut, &o.a); break;
-			case HB_REC_FREE: rc = rec_decode_free(&cut, &o.f); break;
-			case HB_REC_FOLD: rc = rec_decode_fold(&cut, &o.fo); break;
-			case HB_REC_FLUSH: rc = rec_decode_flush(&cut, &o.fl); break;
-			case HB_REC_LOSS: rc = rec_decode_loss(&cut, &o.l); break;
-			case HB_REC_UNLOAD: rc = rec_decode_unload(&cut, &o.u); break;
-			case HB_REC_EXEC: rc = rec_decode_exec(&cut, &o.x); break;
-			case HB_REC_END: rc = rec_decode_end(&cut, &o.en); break;
-			case HB_REC_MODULE: rc = rec_decode_module(&cut, &o.m); break;
-			case HB_REC_STACK: rc = rec_decode_stack(&cut, &o.s); break;
-			case HB_REC_PROCESS:
-				/* argv strings are read by the caller, not the decoder */
-				if (len >= r.len - 2)
-					continue;
-				rc = rec_decode_process(&cut, &o.p);
-				break;
-			default: rc = 99; break;
+			int rc = decode(&cut, &cut_out);
+			if (rc == 0 && prefix_consistent(&r, &full, &cut_out)) {
+				prefixes++;
+				continue;
 			}
 			ck_assert_msg(rc == -1, "tag %u cut to %zu of %zu bytes: rc %d", r.tag, len, r.len, rc);
 		}
 	}
-	ck_assert_uint_eq(n, 11);
+	ck_assert_uint_eq(n, 20);
+	ck_assert_uint_gt(prefixes, 0); /* the module's segments and the stack's frames */
 	hb_enc_release(&e);
+}
+END_TEST
+
+START_TEST(site_with_group_counts_beyond_its_body_is_rejected)
+{
+	uint8_t body[64];
+	uint8_t *p = body;
+	struct rec_site o;
+	/* claims a million allocation groups in a few bytes */
+	p = hb_w_u(p, 1);
+	p = hb_w_u(p, 1000000);
+	p = hb_w_u(p, 1);
+	p = hb_w_u(p, 2);
+	p = hb_w_u(p, 3);
+	p = hb_w_u(p, 4);
+	p = hb_w_u(p, 0);
+	struct trace_record r = {HB_REC_SITE, body, (size_t)(p - body)};
+	ck_assert_int_eq(rec_decode_site(&r, &o), -1);
+	/* claims 3 groups and has 2 (then an nfree of 0 would be a group's
+	 * first field) */
+	p = body;
+	p = hb_w_u(p, 1);
+	p = hb_w_u(p, 3);
+	for (int i = 0; i < 2; i++) {
+		p = hb_w_u(p, 0);
+		p = hb_w_u(p, 0);
+		p = hb_w_u(p, 1);
+		p = hb_w_u(p, 8);
+	}
+	p = hb_w_u(p, 0);
+	r.len = (size_t)(p - body);
+	ck_assert_int_eq(rec_decode_site(&r, &o), -1);
+	/* the same with the right count decodes */
+	body[1] = 2;
+	ck_assert_int_eq(rec_decode_site(&r, &o), 0);
+	ck_assert_uint_eq(o.nalloc, 2);
+	ck_assert_uint_eq(o.nfree, 0);
+	/* free groups beyond the body */
+	p = body;
+	p = hb_w_u(p, 1);
+	p = hb_w_u(p, 0);
+	p = hb_w_u(p, 5);
+	p = hb_w_u(p, 0);
+	p = hb_w_u(p, 0);
+	p = hb_w_u(p, 1);
+	p = hb_w_u(p, 8);
+	r.len = (size_t)(p - body);
+	ck_assert_int_eq(rec_decode_site(&r, &o), -1);
+	/* an nalloc beyond 2^32, and a varint cut by the body's end */
+	p = body;
+	p = hb_w_u(p, 1);
+	p = hb_w_u(p, UINT64_MAX);
+	r.len = (size_t)(p - body);
+	ck_assert_int_eq(rec_decode_site(&r, &o), -1);
+	p = body;
+	p = hb_w_u(p, 1);
+	*p++ = 0x81; /* a continuation byte, then nothing */
+	r.len = (size_t)(p - body);
+	ck_assert_int_eq(rec_decode_site(&r, &o), -1);
 }
 END_TEST
 
 START_TEST(trailing_fields_are_accepted)
 {
-	/* a later revision appends a field to ALLOC: today's decoder reads the
-	 * fields it knows and ignores the rest */
-	uint8_t body[64];
+	/* a later revision appends fields: today's decoders read the fields
+	 * they know and ignore the rest */
+	uint8_t body[128];
 	uint8_t *p = body;
-	p = hb_w_u(p, 42);
-	p = hb_w_u(p, 7);
-	p = hb_w_u(p, 1);
-	p = hb_w_u(p, 1000);
-	p = hb_w_u(p, 0xdead0);
+	p = hb_w_u(p, 42); /* SITE: stack */
+	p = hb_w_u(p, 1);  /* one alloc group */
+	p = hb_w_u(p, HB_ALLOC_VALLOC);
+	p = hb_w_u(p, 3);
+	p = hb_w_u(p, 10);
+	p = hb_w_u(p, 4096);
+	p = hb_w_u(p, 0);      /* no free groups */
 	p = hb_w_u(p, 123456); /* the new field */
 	p = hb_w_s(p, -5);     /* and another */
-	struct trace_record r = {HB_REC_ALLOC, body, (size_t)(p - body)};
-	struct rec_alloc o;
-	ck_assert_int_eq(rec_decode_alloc(&r, &o), 0);
-	ck_assert_uint_eq(o.id, 42);
-	ck_assert_uint_eq(o.stack, 7);
-	ck_assert_uint_eq(o.kind, 1);
-	ck_assert_uint_eq(o.size, 1000);
-	ck_assert_uint_eq(o.addr, 0xdead0);
+	struct trace_record r = {HB_REC_SITE, body, (size_t)(p - body)};
+	struct rec_site o;
+	ck_assert_int_eq(rec_decode_site(&r, &o), 0);
+	ck_assert_uint_eq(o.stack, 42);
+	ck_assert_uint_eq(o.nalloc, 1);
+	ck_assert_uint_eq(o.nfree, 0);
+	const uint8_t *q = o.alloc_at;
+	struct hb_site_group want = {HB_ALLOC_VALLOC, 3, 10, 4096};
+	assert_groups(&q, o.end, &want, 1);
+	/* REACH, INHERIT, FLUSH, PROCESS likewise */
+	p = body;
+	p = hb_w_u(p, 5);
+	p = hb_w_u(p, HB_REACH_INDIRECT);
+	p = hb_w_u(p, 6);
+	p = hb_w_u(p, 7);
+	p = hb_w_u(p, 99);
+	r = (struct trace_record){HB_REC_REACH, body, (size_t)(p - body)};
+	struct rec_reach re;
+	ck_assert_int_eq(rec_decode_reach(&r, &re), 0);
+	ck_assert_uint_eq(re.stack, 5);
+	ck_assert_uint_eq(re.kind, HB_REACH_INDIRECT);
+	ck_assert_uint_eq(re.count, 6);
+	ck_assert_uint_eq(re.bytes, 7);
+	r.tag = HB_REC_INHERIT;
+	struct rec_inherit in;
+	ck_assert_int_eq(rec_decode_inherit(&r, &in), 0);
+	ck_assert_uint_eq(in.stack, 5);
+	ck_assert_uint_eq(in.count, 1);
+	ck_assert_uint_eq(in.bytes, 6);
+	struct hb_enc e = {0};
+	struct hb_flush_info fi = {1, 2, 3, 4, 5, 6, 7};
+	hb_enc_flush_mark(&e, &fi);
+	memcpy(body, e.buf + 2, e.len - 2); /* the body, behind 1-byte tag and length */
+	p = body + e.len - 2;
+	p = hb_w_u(p, 8);
+	r = (struct trace_record){HB_REC_FLUSH, body, (size_t)(p - body)};
+	struct rec_flush fl;
+	ck_assert_int_eq(rec_decode_flush(&r, &fl), 0);
+	ck_assert_uint_eq(fl.seq, 1);
+	ck_assert_uint_eq(fl.buffers, 7);
+	hb_enc_reset(&e);
+	struct hb_process_info pi = {.pid = 9, .program = "p", .argv = "a\0", .argv_len = 2, .exe = "/p",
+				     .first_epoch = 11, .sample_bytes = 0};
+	hb_enc_process(&e, &pi);
+	memcpy(body, e.buf + 2, e.len - 2);
+	p = body + e.len - 2;
+	p = hb_w_str(p, "future", 6);
+	r = (struct trace_record){HB_REC_PROCESS, body, (size_t)(p - body)};
+	struct rec_process pr;
+	ck_assert_int_eq(rec_decode_process(&r, &pr), 0);
+	ck_assert_uint_eq(pr.pid, 9);
+	assert_str(pr.exe, "/p", 2);
+	ck_assert_uint_eq(pr.first_epoch, 11);
+	ck_assert_uint_eq(pr.sample_bytes, 0);
+	hb_enc_release(&e);
 }
 END_TEST
 
 START_TEST(unknown_tag_is_framed_and_skipped)
 {
 	struct hb_enc e = {0};
-	hb_enc_free(&e, 1, 0);
+	hb_enc_epoch(&e, 1);
 	uint8_t *p = hb_enc_begin(&e, 300);
 	ck_assert_ptr_nonnull(p);
 	memset(p, 0xee, 200);
 	hb_enc_end(&e, 1000, p + 200); /* a tag from the future, 2-byte tag and length */
-	hb_enc_free(&e, 2, 0);
+	/* format 1's ALLOC (16): a tag format 2 never reuses, framed like any */
+	p = hb_enc_begin(&e, 8);
+	ck_assert_ptr_nonnull(p);
+	p = hb_w_u(p, 1);
+	p = hb_w_u(p, 2);
+	hb_enc_end(&e, 16, p);
+	hb_enc_epoch(&e, 2);
 	struct walk w = walk_of(&e);
-	struct rec_free f;
-	struct trace_record r = next_rec(&w, HB_REC_FREE);
-	ck_assert_int_eq(rec_decode_free(&r, &f), 0);
-	ck_assert_uint_eq(f.id, 1);
+	struct rec_epoch o;
+	struct trace_record r = next_rec(&w, HB_REC_EPOCH);
+	ck_assert_int_eq(rec_decode_epoch(&r, &o), 0);
+	ck_assert_uint_eq(o.epoch, 1);
 	r = next_rec(&w, 1000);
 	ck_assert_uint_eq(r.len, 200);
 	ck_assert_uint_eq(r.body[0], 0xee);
 	ck_assert_uint_eq(r.body[199], 0xee);
-	r = next_rec(&w, HB_REC_FREE);
-	ck_assert_int_eq(rec_decode_free(&r, &f), 0);
-	ck_assert_uint_eq(f.id, 2);
+	r = next_rec(&w, 16);
+	ck_assert_uint_eq(r.len, 2);
+	r = next_rec(&w, HB_REC_EPOCH);
+	ck_assert_int_eq(rec_decode_epoch(&r, &o), 0);
+	ck_assert_uint_eq(o.epoch, 2);
 	assert_walk_done(&w);
 	hb_enc_release(&e);
 }
@@ -671,7 +1015,7 @@ START_TEST(kind_names_cover_the_enums)
 	ck_assert_str_eq(rec_alloc_kind_name(HB_ALLOC_MALLOC), "malloc");
 	ck_assert_str_eq(rec_alloc_kind_name(HB_ALLOC_CALLOC), "calloc");
 	ck_assert_str_eq(rec_alloc_kind_name(HB_ALLOC_POSIX_MEMALIGN), "posix_memalign");
-	ck_assert_str_eq(rec_alloc_kind_name(HB_ALLOC_INHERITED), "inherited");
+	ck_assert_str_eq(rec_alloc_kind_name(HB_ALLOC_PVALLOC), "pvalloc");
 	ck_assert_str_eq(rec_alloc_kind_name(HB_ALLOC_KIND_COUNT), "?");
 	ck_assert_str_eq(rec_alloc_kind_name(UINT64_MAX), "?");
 	ck_assert_str_eq(rec_free_kind_name(HB_FREE_FREE), "free");
@@ -686,6 +1030,13 @@ START_TEST(kind_names_cover_the_enums)
 	ck_assert_str_eq(rec_loss_kind_name(HB_LOSS_ENCODER), "encoder");
 	ck_assert_str_eq(rec_loss_kind_name(HB_LOSS_NO_TABLE_SPACE), "no_table_space");
 	ck_assert_str_eq(rec_loss_kind_name(HB_LOSS_KIND_COUNT), "?");
+	ck_assert_str_eq(rec_reach_kind_name(HB_REACH_DEFINITE), "definite");
+	ck_assert_str_eq(rec_reach_kind_name(HB_REACH_INDIRECT), "indirect");
+	ck_assert_str_eq(rec_reach_kind_name(HB_REACH_REACHABLE), "reachable");
+	ck_assert_str_eq(rec_reach_kind_name(HB_REACH_KIND_COUNT), "?");
+	ck_assert_str_eq(rec_scan_status_name(HB_SCAN_DONE), "done");
+	ck_assert_str_eq(rec_scan_status_name(HB_SCAN_OFF), "off");
+	ck_assert_str_eq(rec_scan_status_name(HB_SCAN_OFF + 1), "?");
 	/* every named kind has a real name */
 	for (uint64_t k = 0; k < HB_ALLOC_KIND_COUNT; k++)
 		ck_assert_str_ne(rec_alloc_kind_name(k), "?");
@@ -693,6 +1044,8 @@ START_TEST(kind_names_cover_the_enums)
 		ck_assert_str_ne(rec_free_kind_name(k), "?");
 	for (uint64_t k = 0; k < HB_LOSS_KIND_COUNT; k++)
 		ck_assert_str_ne(rec_loss_kind_name(k), "?");
+	for (uint64_t k = 0; k < HB_REACH_KIND_COUNT; k++)
+		ck_assert_str_ne(rec_reach_kind_name(k), "?");
 }
 END_TEST
 
@@ -701,19 +1054,22 @@ static Suite *encoder_suite(void)
 	Suite *s = suite_create("encoder");
 	TCase *tc = tcase_create("encoder");
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, alloc_round_trips_edge_values);
-	tcase_add_test(tc, free_and_fold_round_trip_edge_values);
+	tcase_add_test(tc, epoch_round_trips_edge_values);
+	tcase_add_test(tc, site_round_trips_groups_and_edge_values);
+	tcase_add_test(tc, inherit_and_reach_round_trip_edge_values);
 	tcase_add_test(tc, flush_loss_unload_round_trip);
 	tcase_add_test(tc, end_round_trips_signed_status);
+	tcase_add_test(tc, scan_and_exec_failed_round_trip_edge_values);
 	tcase_add_test(tc, exec_round_trips_long_and_empty_paths);
 	tcase_add_test(tc, module_round_trips_paths_build_ids_segments);
 	tcase_add_test(tc, stack_round_trips_256_frames);
-	tcase_add_test(tc, process_round_trips_argv);
+	tcase_add_test(tc, process_round_trips_argv_exe_and_epochs);
 	tcase_add_test(tc, buffer_grows_past_initial_size);
 	tcase_add_test(tc, reset_empties_and_release_frees);
 	tcase_add_test(tc, wire_bytes_are_tag_length_body);
 	tcase_add_test(tc, failed_reservation_drops_and_counts_the_record);
-	tcase_add_test(tc, short_bodies_are_rejected);
+	tcase_add_test(tc, every_truncation_of_every_record_is_rejected_or_a_prefix);
+	tcase_add_test(tc, site_with_group_counts_beyond_its_body_is_rejected);
 	tcase_add_test(tc, trailing_fields_are_accepted);
 	tcase_add_test(tc, unknown_tag_is_framed_and_skipped);
 	tcase_add_test(tc, record_past_payload_end_is_malformed);

@@ -5,7 +5,16 @@
  * definite head and indirect nodes, a lost cycle one definite block).
  *
  * Blocks are real memory (calloc) holding real pointers; a "root" is an
- * array of words on the test's stack or in a static.
+ * array of words on the test's stack or in a static. Each block keeps its
+ * site (stack id, up to HB_STACK_ID_MAX) and size through the sort.
+ *
+ * Lookups and the sort are also checked on addresses that are never read:
+ * hb_reach_find resolves every byte of a layout with blocks alone in a
+ * page, zero-size blocks, a crowded page, blocks spanning pages, blocks of
+ * 64 KiB and more over pages no block starts in, gaps, and a block of more
+ * than 4 GiB (its size kept whole), against a reference; 200k shuffled
+ * blocks sort into address order, each with its size and site, root blocks
+ * reachable.
  */
 #include <check.h>
 #include <stdint.h>
@@ -14,6 +23,7 @@
 
 #include "heapblame/trace_format.h"
 #include "reach_graph.h"
+#include "stack_table.h" /* HB_STACK_ID_MAX */
 
 #define NB 16
 static void *blk[NB];
@@ -33,12 +43,19 @@ static void teardown(void)
 		free(blk[i]);
 }
 
+/* Block i's site: ids spread up to HB_STACK_ID_MAX (the largest the stack
+ * table makes), so a truncated or misplaced field shows. */
+static uint32_t stack_of(int i)
+{
+	return i == 0 ? HB_STACK_ID_MAX : (uint32_t)i * 1000003u % HB_STACK_ID_MAX + 1;
+}
+
 static void add_all(int n)
 {
 	/* in reverse, so the sort has something to do */
 	for (int i = n - 1; i >= 0; i--)
-		ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[i], 64, (uint64_t)i + 1, 7, 0), 0);
-	hb_reach_sort(&g);
+		ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[i], 64, stack_of(i), 0), 0);
+	ck_assert_int_eq(hb_reach_sort(&g), 0);
 }
 
 static void link_to(int from, int slot, int to)
@@ -50,8 +67,10 @@ static int kind_of(int i)
 {
 	struct hb_reach_block *b = hb_reach_find(&g, (uintptr_t)blk[i]);
 	ck_assert_ptr_nonnull(b);
-	ck_assert_uint_eq(b->id, (uint64_t)i + 1);
-	return b->kind;
+	ck_assert_uint_eq(b->addr, (uintptr_t)blk[i]);
+	ck_assert_uint_eq(hb_reach_stack(b), stack_of(i)); /* the site travels with its block through the sort */
+	ck_assert_uint_eq(hb_reach_size(&g, b), 64);
+	return (int)hb_reach_kind(b);
 }
 
 static void root(void *const *words, size_t n)
@@ -161,9 +180,9 @@ START_TEST(root_blocks_are_reachable_and_scanned)
 {
 	/* the loader's own blocks (a DTV) are roots */
 	link_to(0, 0, 1);
-	ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[0], 64, 1, 2, 1), 0);
-	ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[1], 64, 2, 7, 0), 0);
-	hb_reach_sort(&g);
+	ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[0], 64, stack_of(0), 1), 0);
+	ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[1], 64, stack_of(1), 0), 0);
+	ck_assert_int_eq(hb_reach_sort(&g), 0);
 	hb_reach_classify(&g);
 	ck_assert_int_eq(kind_of(0), HB_REACH_REACHABLE);
 	ck_assert_int_eq(kind_of(1), HB_REACH_REACHABLE);
@@ -193,7 +212,7 @@ END_TEST
 START_TEST(full_graph_refuses_more)
 {
 	add_all(NB);
-	ck_assert_int_eq(hb_reach_add(&g, 16, 1, 99, 1, 0), -1);
+	ck_assert_int_eq(hb_reach_add(&g, 16, 1, 99, 0), -1);
 }
 END_TEST
 
@@ -207,15 +226,155 @@ START_TEST(long_lost_list_needs_no_recursion)
 	for (int i = 0; i + 1 < N; i++)
 		nodes[2 * i] = &nodes[2 * (i + 1)];
 	for (int i = 0; i < N; i++)
-		ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)&nodes[2 * i], 16, (uint64_t)i + 1, 1, 0), 0);
-	hb_reach_sort(&g);
+		ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)&nodes[2 * i], 16, (uint32_t)i + 1, 0), 0);
+	ck_assert_int_eq(hb_reach_sort(&g), 0);
 	hb_reach_classify(&g);
 	uint64_t def = 0;
 	for (uint64_t i = 0; i < g.n; i++)
-		def += g.b[i].kind == HB_REACH_DEFINITE;
+		def += hb_reach_kind(&g.b[i]) == HB_REACH_DEFINITE;
 	ck_assert_uint_eq(def, 1);
-	ck_assert_uint_eq(hb_reach_find(&g, (uintptr_t)&nodes[0])->kind, HB_REACH_DEFINITE);
+	ck_assert_uint_eq(hb_reach_kind(hb_reach_find(&g, (uintptr_t)&nodes[0])), HB_REACH_DEFINITE);
 	free(nodes);
+}
+END_TEST
+
+/* ---- lookups and the sort, on addresses that are never read ------------ */
+
+struct ref_block {
+	uintptr_t addr;
+	uint64_t size;
+	uint32_t stack;
+};
+
+/* The block the reference holds at v (start or inside; a zero-size block
+ * at its start only), or -1. */
+static int64_t ref_find(const struct ref_block *r, size_t n, uintptr_t v)
+{
+	size_t lo = 0, hi = n; /* the first block with addr > v */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r[mid].addr <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return -1;
+	const struct ref_block *b = &r[lo - 1];
+	return v - b->addr < (b->size ? b->size : 1) ? (int64_t)(lo - 1) : -1;
+}
+
+START_TEST(find_resolves_every_byte_of_every_block)
+{
+	/* a layout with every case the index has: blocks in a page of their
+	 * own, zero-size blocks, a page crowded with small blocks, blocks that
+	 * span pages, large blocks (64 KiB and more) over pages no block starts
+	 * in, gaps of whole pages, and one block of more than 4 GiB */
+	enum { MAXR = 1024 };
+	static struct ref_block r[MAXR];
+	size_t n = 0;
+	uintptr_t a = 0x7f0000000000ull;
+	static const uint64_t sizes[] = {16, 0, 24, 4095, 4096, 1, 8192, 65535, 65536, 1 << 20, 40, 0, 100000};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		r[n++] = (struct ref_block){a, sizes[i], (uint32_t)n + 1};
+		a += sizes[i] + 16 * (i % 3) + (i % 4 == 3 ? 3 * 4096 : 0);
+		a = (a + 15) & ~(uintptr_t)15;
+	}
+	a = (a + 4095) & ~(uintptr_t)4095;
+	for (size_t i = 0; i < 150; i++) { /* a crowded page: 26-byte objects, 32 apart... */
+		r[n++] = (struct ref_block){a, 26, (uint32_t)n + 1};
+		a += 32;
+	}
+	for (size_t i = 0; i < 40; i++) { /* ...then 48 apart, across the page's end */
+		r[n++] = (struct ref_block){a, 48, (uint32_t)n + 1};
+		a += 48;
+	}
+	uintptr_t huge_at = a + 0x10000;
+	r[n++] = (struct ref_block){huge_at, (5ull << 30) + 3, HB_STACK_ID_MAX};
+	r[n++] = (struct ref_block){huge_at + (5ull << 30) + 16, 32, 77};
+	ck_assert_int_eq(hb_reach_init(&g, n), 0);
+	for (size_t i = n; i-- > 0;) /* in reverse */
+		ck_assert_int_eq(hb_reach_add(&g, r[i].addr, r[i].size, r[i].stack, 0), 0);
+	ck_assert_ptr_null(hb_reach_find(&g, r[0].addr)); /* nothing before the sort */
+	ck_assert_int_eq(hb_reach_sort(&g), 0);
+	ck_assert_uint_eq(g.n, n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_eq(g.b[i].addr, r[i].addr);
+		ck_assert_uint_eq(hb_reach_size(&g, &g.b[i]), r[i].size);
+		ck_assert_uint_eq(hb_reach_stack(&g.b[i]), r[i].stack);
+		ck_assert_uint_eq(hb_reach_kind(&g.b[i]), HB_REACH_UNSEEN);
+	}
+	/* every byte from a page below the first block to a page past the
+	 * crowded ones */
+	uint64_t probes = 0, hits = 0;
+	for (uintptr_t v = r[0].addr - 4096; v < huge_at + 4096; v++, probes++) {
+		int64_t want = ref_find(r, n, v);
+		struct hb_reach_block *b = hb_reach_find(&g, v);
+		if (want < 0) {
+			ck_assert_msg(b == NULL, "%#llx: found a block, none there", (unsigned long long)v);
+		} else {
+			ck_assert_msg(b == &g.b[want], "%#llx: block %lld, want %lld", (unsigned long long)v,
+				      b ? (long long)(b - g.b) : -1ll, (long long)want);
+			hits++;
+		}
+	}
+	ck_assert_uint_gt(hits, probes / 2);
+	/* the huge block: inside it, far past 4 GiB, and just past its end */
+	size_t h = n - 2;
+	uintptr_t inside[] = {huge_at, huge_at + 1, huge_at + (1ull << 32), huge_at + (5ull << 30) + 2};
+	for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++)
+		ck_assert_ptr_eq(hb_reach_find(&g, inside[i]), &g.b[h]);
+	ck_assert_ptr_null(hb_reach_find(&g, huge_at + (5ull << 30) + 3));
+	ck_assert_ptr_eq(hb_reach_find(&g, huge_at + (5ull << 30) + 16), &g.b[h + 1]);
+	ck_assert_ptr_null(hb_reach_find(&g, huge_at + (5ull << 30) + 48));
+	ck_assert_ptr_null(hb_reach_find(&g, 0));
+	ck_assert_ptr_null(hb_reach_find(&g, UINTPTR_MAX));
+}
+END_TEST
+
+START_TEST(sort_keeps_every_block_whole)
+{
+	/* 200k blocks at shuffled, scattered addresses: sorted in address
+	 * order, each keeping its size and site; root blocks come out
+	 * reachable, the rest unseen */
+	enum { N = 200000 };
+	struct ref_block *r = malloc(N * sizeof(*r));
+	uint64_t x = 88172645463325252ull;
+	uintptr_t a = 0x10000;
+	for (size_t i = 0; i < N; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		a += 16 + (x % 8) * 16 + (x % 1000 == 0 ? (x >> 20) % (1ull << 36) : 0);
+		r[i] = (struct ref_block){a, 8 + x % 9, (uint32_t)(x >> 40) & HB_STACK_ID_MAX};
+	}
+	size_t *order = malloc(N * sizeof(*order));
+	for (size_t i = 0; i < N; i++)
+		order[i] = i;
+	for (size_t i = N - 1; i > 0; i--) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		size_t j = x % (i + 1), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	hb_reach_release(&g);
+	ck_assert_int_eq(hb_reach_init(&g, N), 0);
+	for (size_t i = 0; i < N; i++) {
+		const struct ref_block *b = &r[order[i]];
+		ck_assert_int_eq(hb_reach_add(&g, b->addr, b->size, b->stack, order[i] % 97 == 0), 0);
+	}
+	ck_assert_int_eq(hb_reach_sort(&g), 0);
+	for (size_t i = 0; i < N; i++) {
+		ck_assert_uint_eq(g.b[i].addr, r[i].addr);
+		ck_assert_uint_eq(hb_reach_size(&g, &g.b[i]), r[i].size);
+		ck_assert_uint_eq(hb_reach_stack(&g.b[i]), r[i].stack);
+		ck_assert_uint_eq(hb_reach_kind(&g.b[i]), i % 97 == 0 ? HB_REACH_REACHABLE : HB_REACH_UNSEEN);
+		ck_assert_ptr_eq(hb_reach_find(&g, r[i].addr + r[i].size - 1), &g.b[i]);
+	}
+	free(order);
+	free(r);
 }
 END_TEST
 
@@ -236,6 +395,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, unreadable_block_is_not_read);
 	tcase_add_test(tc, full_graph_refuses_more);
 	tcase_add_test(tc, long_lost_list_needs_no_recursion);
+	tcase_add_test(tc, find_resolves_every_byte_of_every_block);
+	tcase_add_test(tc, sort_keeps_every_block_whole);
 	suite_add_tcase(s, tc);
 	return s;
 }

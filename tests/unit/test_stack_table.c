@@ -12,6 +12,11 @@
  * one; foreach lists every entry ever made, newest first; and four threads
  * interning overlapping stack sets in different orders agree on one id per
  * distinct stack, with classify called once per stack in all.
+ * By id: hb_stack_table_get returns the interned entry for every id (dense
+ * from 1, over several chunks of the id directory), NULL for 0, for ids not
+ * made yet and for ids past HB_STACK_ID_MAX, keeps the old entries' ids
+ * after a reset, and is right from other threads while one interns; the
+ * last id made is HB_STACK_ID_MAX and a new stack after it gets NULL.
  */
 #include <check.h>
 #include <pthread.h>
@@ -284,6 +289,114 @@ START_TEST(deep_stacks_are_kept_whole)
 }
 END_TEST
 
+/* ---- lookup by id ------------------------------------------------------- */
+
+START_TEST(get_returns_the_interned_entry_for_every_id)
+{
+	/* 10000 stacks: ids 1..10000, dense, over three chunks of the id
+	 * directory; each id gives back exactly its entry */
+	enum { N = 10000 };
+	struct hb_stack_table *t = table_new();
+	struct classify_log log = {0};
+	const struct hb_stack_entry **ent = calloc(N + 1, sizeof(*ent));
+	for (uint64_t k = 1; k <= N; k++) {
+		uintptr_t f[5];
+		make_stack(f, 1 + k % 5, k);
+		ent[k] = hb_stack_table_intern(t, f, 1 + k % 5, classify, &log);
+		ck_assert_ptr_nonnull(ent[k]);
+		ck_assert_uint_eq(ent[k]->id, k); /* dense, from 1 */
+		ck_assert_ptr_eq(hb_stack_table_get(t, (uint32_t)k), ent[k]);
+	}
+	for (uint64_t k = 1; k <= N; k++) {
+		const struct hb_stack_entry *e = hb_stack_table_get(t, (uint32_t)k);
+		ck_assert_ptr_eq(e, ent[k]);
+		ck_assert_uint_eq(e->id, k);
+		ck_assert_uint_eq(e->module, k % 7 + 1); /* what classify said */
+	}
+	ck_assert_uint_gt(N, HB_STACK_CHUNK * 2); /* the premise: several chunks */
+	free(ent);
+}
+END_TEST
+
+START_TEST(get_returns_null_for_unknown_ids)
+{
+	struct hb_stack_table *t = table_new();
+	/* an empty table */
+	ck_assert_ptr_null(hb_stack_table_get(t, 0));
+	ck_assert_ptr_null(hb_stack_table_get(t, 1));
+	ck_assert_ptr_null(hb_stack_table_get(t, HB_STACK_ID_MAX));
+	ck_assert_ptr_null(hb_stack_table_get(t, UINT32_MAX));
+	struct classify_log log = {0};
+	for (uint64_t k = 0; k < 100; k++) {
+		uintptr_t f[3];
+		make_stack(f, 3, k);
+		ck_assert_ptr_nonnull(hb_stack_table_intern(t, f, 3, classify, &log));
+	}
+	/* 0 is never an id; the next id is not made yet; nor one in the same
+	 * chunk, nor one in a chunk never reached; nor ids past the cap, whose
+	 * directory index would wrap onto a chunk that exists */
+	ck_assert_ptr_null(hb_stack_table_get(t, 0));
+	ck_assert_ptr_nonnull(hb_stack_table_get(t, 100));
+	ck_assert_ptr_null(hb_stack_table_get(t, 101));
+	ck_assert_ptr_null(hb_stack_table_get(t, HB_STACK_CHUNK - 1));
+	ck_assert_ptr_null(hb_stack_table_get(t, HB_STACK_CHUNK * 7 + 3));
+	ck_assert_ptr_null(hb_stack_table_get(t, HB_STACK_ID_MAX));
+	ck_assert_ptr_null(hb_stack_table_get(t, HB_STACK_ID_MAX + 1));
+	ck_assert_ptr_null(hb_stack_table_get(t, (1u << 24) + 5)); /* directory index 0 again */
+	ck_assert_ptr_null(hb_stack_table_get(t, UINT32_MAX));
+}
+END_TEST
+
+START_TEST(get_keeps_old_entries_after_a_reset)
+{
+	/* a reset makes new ids for old stacks; the old ids still name the
+	 * old entries (a block allocated before the reset frees against it) */
+	struct hb_stack_table *t = table_new();
+	struct classify_log log = {.reset_table = t, .reset_on_frame0 = 0xdead0};
+	uintptr_t a[3] = {0xa0, 0xa1, 0xa2}, trigger[2] = {0xdead0, 0xdead1};
+	const struct hb_stack_entry *ea = hb_stack_table_intern(t, a, 3, classify, &log);
+	const struct hb_stack_entry *et = hb_stack_table_intern(t, trigger, 2, classify, &log);
+	const struct hb_stack_entry *ea2 = hb_stack_table_intern(t, a, 3, classify, &log);
+	ck_assert_uint_eq(ea->id, 1);
+	ck_assert_uint_eq(et->id, 2);
+	ck_assert_uint_eq(ea2->id, 3);
+	ck_assert_ptr_eq(hb_stack_table_get(t, 1), ea);
+	ck_assert_ptr_eq(hb_stack_table_get(t, 2), et);
+	ck_assert_ptr_eq(hb_stack_table_get(t, 3), ea2);
+	ck_assert_ptr_null(hb_stack_table_get(t, 4));
+}
+END_TEST
+
+START_TEST(ids_stop_at_the_cap)
+{
+	/* The live table packs 24-bit ids: the last one made is HB_STACK_ID_MAX,
+	 * and a new stack after it gets no entry (NULL), while stacks already
+	 * interned are still found. (Interning 16 M stacks takes too long for a
+	 * unit test, so the table is moved to the end of its ids.) */
+	struct hb_stack_table *t = table_new();
+	struct classify_log log = {0};
+	uintptr_t f[2] = {0x111, 0x222}, g2[2] = {0x333, 0x444}, h[2] = {0x555, 0x666};
+	const struct hb_stack_entry *first = hb_stack_table_intern(t, f, 2, classify, &log);
+	ck_assert_uint_eq(first->id, 1);
+	t->next_id = HB_STACK_ID_MAX;
+	const struct hb_stack_entry *last = hb_stack_table_intern(t, g2, 2, classify, &log);
+	ck_assert_ptr_nonnull(last);
+	ck_assert_uint_eq(last->id, HB_STACK_ID_MAX);
+	ck_assert_ptr_eq(hb_stack_table_get(t, HB_STACK_ID_MAX), last);
+	ck_assert_uint_eq(log.calls, 2);
+	ck_assert_ptr_null(hb_stack_table_intern(t, h, 2, classify, &log));
+	ck_assert_uint_eq(log.calls, 2); /* not classified: no id to give it */
+	ck_assert_ptr_null(hb_stack_table_find(t, h, 2));
+	ck_assert_ptr_null(hb_stack_table_get(t, HB_STACK_ID_MAX + 1));
+	ck_assert_ptr_null(hb_stack_table_get(t, 0));
+	/* the ones made before are still there */
+	ck_assert_ptr_eq(hb_stack_table_intern(t, f, 2, classify, &log), first);
+	ck_assert_ptr_eq(hb_stack_table_intern(t, g2, 2, classify, &log), last);
+	ck_assert_ptr_eq(hb_stack_table_get(t, 1), first);
+	ck_assert_uint_eq(t->count, 2);
+}
+END_TEST
+
 /* ---- threads ------------------------------------------------------------ */
 
 enum { THREADS = 4, STACKS = 4000, DEPTH = 6 };
@@ -371,6 +484,53 @@ START_TEST(concurrent_interning_gives_one_id_per_stack)
 }
 END_TEST
 
+/* One thread interns, others look ids up by number as soon as they are
+ * handed out: every id published is found, with its frames, lock-free. */
+enum { GET_STACKS = 20000, GET_READERS = 2 };
+
+static uintptr_t get_frames[GET_STACKS][4];
+static uint32_t published; /* the highest id handed out */
+
+static void *get_reader(void *arg)
+{
+	struct hb_stack_table *t = arg;
+	uintptr_t errors = 0;
+	uint32_t seen = 0;
+	while (seen < GET_STACKS) {
+		uint32_t top = __atomic_load_n(&published, __ATOMIC_ACQUIRE);
+		for (uint32_t id = seen + 1; id <= top; id++) {
+			const struct hb_stack_entry *e = hb_stack_table_get(t, id);
+			if (!e || e->id != id || e->depth != 4 || memcmp(e->frames, get_frames[id - 1], sizeof(get_frames[0])))
+				errors++;
+		}
+		seen = top;
+	}
+	return (void *)errors;
+}
+
+START_TEST(get_is_lock_free_against_a_running_intern)
+{
+	struct hb_stack_table *t = table_new();
+	for (unsigned k = 0; k < GET_STACKS; k++)
+		make_stack(get_frames[k], 4, k + 77);
+	published = 0;
+	pthread_t th[GET_READERS];
+	for (unsigned i = 0; i < GET_READERS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, get_reader, t), 0);
+	for (unsigned k = 0; k < GET_STACKS; k++) {
+		const struct hb_stack_entry *e = hb_stack_table_intern(t, get_frames[k], 4, NULL, NULL);
+		ck_assert_ptr_nonnull(e);
+		ck_assert_uint_eq(e->id, k + 1);
+		__atomic_store_n(&published, e->id, __ATOMIC_RELEASE);
+	}
+	for (unsigned i = 0; i < GET_READERS; i++) {
+		void *errors;
+		pthread_join(th[i], &errors);
+		ck_assert_uint_eq((uintptr_t)errors, 0);
+	}
+}
+END_TEST
+
 static Suite *stack_table_suite(void)
 {
 	Suite *s = suite_create("stack_table");
@@ -386,6 +546,11 @@ static Suite *stack_table_suite(void)
 	tcase_add_test(tc, survives_growth);
 	tcase_add_test(tc, deep_stacks_are_kept_whole);
 	tcase_add_test(tc, concurrent_interning_gives_one_id_per_stack);
+	tcase_add_test(tc, get_returns_the_interned_entry_for_every_id);
+	tcase_add_test(tc, get_returns_null_for_unknown_ids);
+	tcase_add_test(tc, get_keeps_old_entries_after_a_reset);
+	tcase_add_test(tc, ids_stop_at_the_cap);
+	tcase_add_test(tc, get_is_lock_free_against_a_running_intern);
 	suite_add_tcase(s, tc);
 	return s;
 }

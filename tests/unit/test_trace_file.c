@@ -18,7 +18,8 @@
  * truncated_bytes exactly; garbage between blocks (or right after the file
  * header) is skipped with skipped_bytes equal to its length. Opening
  * something that is not a trace (text, an empty file, a missing path, a
- * directory, a damaged or future file header) fails with a message.
+ * directory, a damaged or future file header, a format-1 header) fails
+ * with a message naming what it is.
  */
 #include <check.h>
 #include <errno.h>
@@ -143,19 +144,25 @@ static void build_blocks(void)
 	/* 0: meta, a process record (mid-size) */
 	struct hb_process_info pi = {.pid = 4242, .ppid = 1, .pointer_size = 8, .page_size = 4096,
 				     .max_depth = 64, .flush_interval_ms = 1000, .program = "/usr/bin/prog",
-				     .argv = "prog\0-x\0", .argv_len = 8};
+				     .argv = "prog\0-x\0", .argv_len = 8, .exe = "/usr/bin/prog", .first_epoch = 0};
 	hb_enc_process(&e, &pi);
 	add_block(HB_BLOCK_META, HB_STREAM_META, &e, -1);
 	/* 1: events of module 1, two small records: under 64 bytes, stored raw */
-	hb_enc_alloc(&e, 1, 1, HB_ALLOC_MALLOC, 24, 0x5000);
-	hb_enc_free(&e, 1, HB_FREE_FREE);
+	hb_enc_epoch(&e, 0);
+	struct hb_site_group one = {HB_ALLOC_MALLOC, 0, 1, 24};
+	hb_enc_site(&e, 1, &one, 1, &one, 1);
 	add_block(HB_BLOCK_EVENTS, 1, &e, 0);
-	/* 2: events of module 2, 5000 allocations: large and compressible */
-	for (uint64_t i = 0; i < 5000; i++)
-		hb_enc_alloc(&e, 100 + i, 7, HB_ALLOC_CALLOC, 64, 0x7f0000000000ull + i * 64);
+	/* 2: events of module 2, 5000 sites: large and compressible */
+	hb_enc_epoch(&e, 3);
+	for (uint64_t i = 0; i < 5000; i++) {
+		struct hb_site_group g = {HB_ALLOC_CALLOC, i % 2, 1 + i % 3, 64 * (1 + i % 3)};
+		hb_enc_site(&e, (uint32_t)(100 + i), &g, 1, NULL, 0);
+	}
 	add_block(HB_BLOCK_EVENTS, 2, &e, 1);
 	/* 3: meta, a flush mark */
-	hb_enc_flush_mark(&e, 0, 123456789, HB_FLUSH_PERIODIC);
+	struct hb_flush_info fi = {.seq = 0, .time_ns = 123456789, .reason = HB_FLUSH_PERIODIC, .epoch = 3,
+				   .sites = 5001, .counters = 5002, .buffers = 1};
+	hb_enc_flush_mark(&e, &fi);
 	add_block(HB_BLOCK_META, HB_STREAM_META, &e, 0);
 	/* 4: events of module 1, pseudo-random values: barely compressible */
 	uint64_t x = 0x123456789abcdefull;
@@ -163,12 +170,14 @@ static void build_blocks(void)
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		hb_enc_alloc(&e, x, (uint32_t)(x >> 32), 0, x >> 3, x * 3);
+		struct hb_site_group g[2] = {{(unsigned)(x % 9), x >> 40, x >> 3, x * 3},
+					     {(unsigned)(x % 4), x >> 50, x >> 20, x * 5}};
+		hb_enc_site(&e, (uint32_t)(x >> 32), g, 1, g + 1, 1);
 	}
 	add_block(HB_BLOCK_EVENTS, 1, &e, -1);
-	/* 5: the highest module id, frees */
+	/* 5: the highest module id, the exit scan's verdicts */
 	for (uint64_t i = 0; i < 300; i++)
-		hb_enc_free(&e, 100 + i, HB_FREE_REALLOC);
+		hb_enc_reach(&e, (uint32_t)(100 + i), HB_REACH_DEFINITE, 1, 64);
 	add_block(HB_BLOCK_EVENTS, 0xfffffffeu, &e, 1);
 	/* 6: an empty block */
 	add_block(HB_BLOCK_EVENTS, 3, &e, 0);
@@ -534,7 +543,8 @@ START_TEST(blocks_round_trip_through_the_file)
 	ck_assert_uint_eq(g.st.damaged_blocks, 0);
 	ck_assert_uint_eq(g.st.skipped_bytes, 0);
 	ck_assert_uint_eq(g.st.truncated_bytes, 0);
-	ck_assert_int_eq(g.st.version, 1);
+	ck_assert_int_eq(g.st.version, 2);
+	ck_assert_int_eq(g.st.version, HB_FORMAT_VERSION);
 	ck_assert_uint_eq(g.st.file_size, off[nwant - 1] + BLOCK_HDR + stored[nwant - 1]);
 	ck_assert_uint_eq(g.warnings, 0);
 	/* the large block really was compressed well */
@@ -550,24 +560,40 @@ START_TEST(records_decode_after_the_file)
 	char err[256];
 	ck_assert_int_eq(trace_reader_open(p, &r, NULL, NULL, err, sizeof(err)), 0);
 	struct trace_block b;
-	uint64_t allocs = 0, next_id = 100;
+	uint64_t sites = 0, next_stack = 100, epochs = 0;
 	while (trace_reader_next(r, &b) == 1) {
 		if (b.seq != 2)
 			continue;
 		const uint8_t *q = b.data;
 		struct trace_record rec;
 		while (trace_record_next(&q, b.data + b.len, &rec) == 1) {
-			struct rec_alloc a;
-			ck_assert_uint_eq(rec.tag, HB_REC_ALLOC);
-			ck_assert_int_eq(rec_decode_alloc(&rec, &a), 0);
-			ck_assert_uint_eq(a.id, next_id);
-			ck_assert_uint_eq(a.addr, 0x7f0000000000ull + (next_id - 100) * 64);
-			ck_assert_uint_eq(a.kind, HB_ALLOC_CALLOC);
-			next_id++;
-			allocs++;
+			if (rec.tag == HB_REC_EPOCH) {
+				struct rec_epoch ep;
+				ck_assert_int_eq(rec_decode_epoch(&rec, &ep), 0);
+				ck_assert_uint_eq(ep.epoch, 3);
+				epochs++;
+				continue;
+			}
+			struct rec_site st;
+			ck_assert_uint_eq(rec.tag, HB_REC_SITE);
+			ck_assert_int_eq(rec_decode_site(&rec, &st), 0);
+			ck_assert_uint_eq(st.stack, next_stack);
+			ck_assert_uint_eq(st.nalloc, 1);
+			ck_assert_uint_eq(st.nfree, 0);
+			const uint8_t *g = st.alloc_at;
+			struct rec_group grp;
+			ck_assert_int_eq(rec_next_group(&g, st.end, &grp), 0);
+			uint64_t i = next_stack - 100;
+			ck_assert_uint_eq(grp.kind, HB_ALLOC_CALLOC);
+			ck_assert_uint_eq(grp.age, i % 2);
+			ck_assert_uint_eq(grp.count, 1 + i % 3);
+			ck_assert_uint_eq(grp.bytes, 64 * (1 + i % 3));
+			next_stack++;
+			sites++;
 		}
 	}
-	ck_assert_uint_eq(allocs, 5000);
+	ck_assert_uint_eq(epochs, 1);
+	ck_assert_uint_eq(sites, 5000);
 	trace_reader_close(r);
 }
 END_TEST
@@ -844,9 +870,16 @@ START_TEST(damaged_or_future_file_header_fails)
 	b[14] ^= 1;
 	hb_put_le16(b + 8, HB_FORMAT_VERSION + 1);
 	hb_put_le32(b + 20, hb_crc32c(b, 20));
-	const char *v = tpath("h-v2.hbt");
+	const char *v = tpath("h-v3.hbt");
 	spit(v, b, len);
-	assert_open_fails(v, "version 2");
+	assert_open_fails(v, "version 3");
+	/* a format-1 trace (per-block records) is refused by name */
+	hb_put_le16(b + 8, 1);
+	hb_put_le32(b + 20, hb_crc32c(b, 20));
+	const char *v1 = tpath("h-v1.hbt");
+	spit(v1, b, len);
+	assert_open_fails(v1, "version 1");
+	assert_open_fails(v1, "record the program again");
 	free(b);
 }
 END_TEST

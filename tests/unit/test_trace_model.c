@@ -1,22 +1,29 @@
 /*
- * test_trace_model.c - leak kinds and the end of a trace, through the
- * analyzer's replay (analyzer/trace_model.h) and `heapblame dump`'s totals
- * (analyzer/cmd_dump.c), on traces written with the shim's own encoder and
- * file layer (shim/encoder.h, shim/trace_file.h), so that the records the
- * shim writes are the records the analyzer reads.
+ * test_trace_model.c - the replay of whole traces (analyzer/replay/
+ * trace_model.h) and `heapblame dump`'s totals (analyzer/cmd/cmd_dump.c),
+ * on traces written with the shim's own encoder and file layer
+ * (shim/write/encoder.h, shim/trace_file.h), so that the records the shim
+ * writes are the records the analyzer reads.
  *
- * Checked: under a SCAN with status done, every live block gets the kind
- * of its REACH record, per stack and in total, whether the REACH comes
- * before or after its ALLOC; a REACH for a freed block changes nothing; a
- * live block without REACH is unclassified and counted as missing; a
- * REACH kind this reader does not know is unclassified; a block of an
- * unknown stack keeps its kind. Without SCAN, or with a SCAN whose status
- * is not done (REACH records present or not), every live block is
- * unclassified, and the scan's status is named. An EXEC followed by
- * EXEC_FAILED is not the end of the trace: END after it decides, and
- * without END the end is "none"; an EXEC alone ends it. dump prints the
- * new records and the scan and kind totals with exactly the keys other
- * tests read.
+ * The scanned trace has four sites in two modules and one site whose stack
+ * was never defined: an outstanding site whose allocations span two
+ * flushes; a site with frees in a later flush than its allocations and a
+ * REACH before its last allocation; a fully freed site (with a stray REACH
+ * that must count for nothing); a site whose free group comes in an
+ * earlier block of its module than its allocations. Checked: out blocks and
+ * bytes per stack and in total; under a SCAN with status done every
+ * outstanding block gets its site's REACH kind, a block in no REACH record
+ * is unclassified and counted missing, a REACH kind this reader does not
+ * know is unclassified, and a site of an unknown stack is counted in
+ * unknown_stack_* with its kinds. Without SCAN, or with a SCAN whose status
+ * is not done (REACH records present or not), every outstanding block is
+ * unclassified, and the scan's status is named. SITE records are counted;
+ * frees beyond what a site held are unmatched_frees; a fork child's
+ * INHERIT blocks are outstanding until freed. A trace with sample_bytes != 0
+ * and a format-1 trace are refused with a message that says so. An EXEC
+ * followed by EXEC_FAILED is not the end of the trace: END after it
+ * decides, and without END the end is "none"; an EXEC alone ends it. dump
+ * prints the records and the totals with exactly the keys other tests read.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -27,7 +34,9 @@
 
 #include "cli.h"
 #include "encoder.h"
+#include "heapblame/crc32c.h"
 #include "heapblame/trace_format.h"
+#include "heapblame/varint.h"
 #include "leak_kind.h"
 #include "trace_file.h"
 #include "trace_model.h"
@@ -65,16 +74,24 @@ static const char *tpath(const char *name)
 struct writer {
 	struct hb_trace_file f;
 	struct hb_enc e;
+	uint64_t flush_seq;
 };
 
-static void w_open(struct writer *w, const char *path)
+static void w_open_as(struct writer *w, const char *path, uint64_t flags, uint64_t first_epoch, uint64_t sample_bytes)
 {
 	memset(w, 0, sizeof(*w));
 	unlink(path);
 	ck_assert_int_eq(hb_trace_file_create(&w->f, path), 0);
-	struct hb_process_info pi = {.pid = 77, .ppid = 1, .pointer_size = 8, .page_size = 4096, .max_depth = 64,
-				     .flush_interval_ms = 1000, .program = "/bin/prog", .argv = "prog\0", .argv_len = 5};
+	struct hb_process_info pi = {.pid = 77, .ppid = 1, .flags = flags, .pointer_size = 8, .page_size = 4096,
+				     .max_depth = 64, .flush_interval_ms = 1000, .program = "prog", .argv = "prog\0",
+				     .argv_len = 5, .exe = "/bin/prog", .first_epoch = first_epoch,
+				     .sample_bytes = sample_bytes};
 	hb_enc_process(&w->e, &pi);
+}
+
+static void w_open(struct writer *w, const char *path)
+{
+	w_open_as(w, path, 0, 0, 0);
 }
 
 /* Writes what the encoder holds as one block of stream. */
@@ -92,58 +109,106 @@ static void w_close(struct writer *w)
 	hb_enc_release(&w->e);
 }
 
-/* Module 1 with stacks 1 and 2. */
+static void w_flush(struct writer *w, unsigned reason, uint64_t epoch)
+{
+	struct hb_flush_info fi = {.seq = w->flush_seq++, .time_ns = 100 * w->flush_seq, .reason = reason,
+				   .epoch = epoch};
+	hb_enc_flush_mark(&w->e, &fi);
+}
+
+/* Module 1 with stacks 1 and 2, module 2 with stacks 3 and 4. */
 static void w_defs(struct writer *w)
 {
 	w_block(w, HB_STREAM_META); /* the PROCESS block */
 	hb_enc_module(&w->e, 1, 0x400000, 0, "/bin/prog", NULL, 0, NULL, 0);
-	uint32_t fm[1] = {1};
-	uint64_t fo1[1] = {0x100}, fo2[1] = {0x200};
-	hb_enc_stack(&w->e, 1, 1, 1, fm, fo1);
-	hb_enc_stack(&w->e, 2, 1, 1, fm, fo2);
+	hb_enc_module(&w->e, 2, 0x7f0000000000, 0, "/lib/libx.so", NULL, 0, NULL, 0);
+	uint32_t fm1[1] = {1}, fm2[1] = {2};
+	uint64_t fo1[1] = {0x100}, fo2[1] = {0x200}, fo3[1] = {0x300}, fo4[1] = {0x400};
+	hb_enc_stack(&w->e, 1, 1, 1, fm1, fo1);
+	hb_enc_stack(&w->e, 2, 1, 1, fm1, fo2);
+	hb_enc_stack(&w->e, 3, 2, 1, fm2, fo3);
+	hb_enc_stack(&w->e, 4, 2, 1, fm2, fo4);
 	w_block(w, HB_STREAM_META);
 }
 
+static void site1(struct hb_enc *e, uint32_t stack, unsigned kind, uint64_t age, uint64_t count, uint64_t bytes,
+		  int free)
+{
+	struct hb_site_group g = {kind, age, count, bytes};
+	if (free)
+		hb_enc_site(e, stack, NULL, 0, &g, 1);
+	else
+		hb_enc_site(e, stack, &g, 1, NULL, 0);
+}
+
 /*
- * The events of the scanned traces: live at the end are
- *   id 1 (10 B, stack 1, definite)   id 2 (20 B, stack 1, indirect)
- *   id 3 (30 B, stack 2, reachable)  id 5 (50 B, stack 2, definite; its
- *   REACH comes before its ALLOC)    id 6 (60 B, stack 99 undefined, a
- *   REACH kind 7 unknown)            id 7 (70 B, stack 1, no REACH)
- * and id 4 was freed (its REACH must not count).
+ * The events of the scanned traces. Outstanding at the end:
+ *   stack 1: 10 B (definite), 20 B (indirect), 70 B (no REACH):
+ *            allocated in flush 0 (two) and flush 1 (one)
+ *   stack 2: 30 B calloc (reachable), 50 B (definite; its REACH comes in a
+ *            block before its SITE); a 40 B block freed in flush 1
+ *   stack 3: two 8 B blocks, both freed in flush 1 (a stray REACH for it)
+ *   stack 4: three 8 B blocks, one freed; the free group comes in a block
+ *            of module 2 before the one with the allocations: 2 x 8 B
+ *            reachable
+ *   stack 99 (undefined): 60 B, a REACH of kind 7 (unknown)
+ * so 8 blocks, 256 bytes.
  */
+enum { OUT_BLOCKS = 8, OUT_BYTES = 256, SITES = 10 };
+
 static void w_events(struct writer *w, int with_reach)
 {
-	if (with_reach)
-		hb_enc_reach(&w->e, 5, HB_REACH_DEFINITE);
-	hb_enc_alloc(&w->e, 1, 1, HB_ALLOC_MALLOC, 10, 0x1000);
-	hb_enc_alloc(&w->e, 2, 1, HB_ALLOC_MALLOC, 20, 0x2000);
-	hb_enc_alloc(&w->e, 3, 2, HB_ALLOC_CALLOC, 30, 0x3000);
-	hb_enc_alloc(&w->e, 4, 2, HB_ALLOC_MALLOC, 40, 0x4000);
-	hb_enc_free(&w->e, 4, HB_FREE_FREE);
-	hb_enc_alloc(&w->e, 6, 99, HB_ALLOC_MALLOC, 60, 0x6000);
-	hb_enc_alloc(&w->e, 7, 1, HB_ALLOC_MALLOC, 70, 0x7000);
+	/* flush 0 */
+	hb_enc_epoch(&w->e, 0);
+	struct hb_site_group s1[1] = {{HB_ALLOC_MALLOC, 0, 2, 30}};
+	hb_enc_site(&w->e, 1, s1, 1, NULL, 0);
+	struct hb_site_group s2[2] = {{HB_ALLOC_CALLOC, 0, 1, 30}, {HB_ALLOC_MALLOC, 0, 1, 40}};
+	hb_enc_site(&w->e, 2, s2, 2, NULL, 0);
+	site1(&w->e, 99, HB_ALLOC_MALLOC, 0, 1, 60, 0);
 	w_block(w, 1);
-	hb_enc_alloc(&w->e, 5, 2, HB_ALLOC_MALLOC, 50, 0x5000);
+	hb_enc_epoch(&w->e, 0);
+	site1(&w->e, 3, HB_ALLOC_MALLOC, 0, 2, 16, 0);
+	site1(&w->e, 4, HB_FREE_FREE, 0, 1, 8, 1); /* the free group first */
+	w_block(w, 2);
+	w_flush(w, HB_FLUSH_PERIODIC, 1);
+	w_block(w, HB_STREAM_META);
+	/* flush 1 */
+	hb_enc_epoch(&w->e, 1);
+	site1(&w->e, 1, HB_ALLOC_MALLOC, 0, 1, 70, 0);
+	site1(&w->e, 2, HB_FREE_FREE, 1, 1, 40, 1);
+	if (with_reach)
+		hb_enc_reach(&w->e, 2, HB_REACH_DEFINITE, 1, 50); /* before its SITE */
+	w_block(w, 1);
+	hb_enc_epoch(&w->e, 1);
+	site1(&w->e, 3, HB_FREE_FREE, 1, 2, 16, 1);
+	site1(&w->e, 4, HB_ALLOC_MALLOC, 1, 3, 24, 0);
+	w_block(w, 2);
+	/* the final flush */
+	hb_enc_epoch(&w->e, 2);
+	site1(&w->e, 2, HB_ALLOC_MALLOC, 0, 1, 50, 0);
 	if (with_reach) {
-		hb_enc_reach(&w->e, 1, HB_REACH_DEFINITE);
-		hb_enc_reach(&w->e, 2, HB_REACH_INDIRECT);
-		hb_enc_reach(&w->e, 3, HB_REACH_REACHABLE);
-		hb_enc_reach(&w->e, 4, HB_REACH_DEFINITE);
-		hb_enc_reach(&w->e, 6, 7);
+		hb_enc_reach(&w->e, 1, HB_REACH_DEFINITE, 1, 10);
+		hb_enc_reach(&w->e, 1, HB_REACH_INDIRECT, 1, 20);
+		hb_enc_reach(&w->e, 2, HB_REACH_REACHABLE, 1, 30);
+		hb_enc_reach(&w->e, 99, 7, 1, 60);
 	}
 	w_block(w, 1);
+	if (with_reach) {
+		hb_enc_reach(&w->e, 3, HB_REACH_DEFINITE, 1, 8); /* a freed site: counts for nothing */
+		hb_enc_reach(&w->e, 4, HB_REACH_REACHABLE, 2, 16);
+		w_block(w, 2);
+	}
 }
 
 /* The final flush: SCAN (status; none when < 0), FLUSH and END. */
 static void w_end(struct writer *w, int scan_status)
 {
 	if (scan_status >= 0) {
-		struct hb_scan_info si = {.time_ns = 900, .status = (unsigned)scan_status, .blocks = 6, .bytes = 240,
-					  .root_bytes = 4096, .duration_ns = 777};
+		struct hb_scan_info si = {.time_ns = 900, .status = (unsigned)scan_status, .blocks = OUT_BLOCKS,
+					  .bytes = OUT_BYTES, .root_bytes = 4096, .duration_ns = 777};
 		hb_enc_scan(&w->e, &si);
 	}
-	hb_enc_flush_mark(&w->e, 0, 1000, HB_FLUSH_EXIT);
+	w_flush(w, HB_FLUSH_EXIT, 2);
 	hb_enc_end_mark(&w->e, 1000, HB_END_EXIT, 0);
 	w_block(w, HB_STREAM_META);
 }
@@ -185,21 +250,43 @@ START_TEST(reach_kinds_apply_under_a_done_scan)
 	ck_assert_str_eq(tm_scan_name(p), "done");
 	ck_assert(tm_scanned(p));
 	ck_assert_uint_eq(p->scan_ns, 777);
-	ck_assert_uint_eq(p->out_blocks, 6);
-	ck_assert_uint_eq(p->out_bytes, 240);
+	ck_assert_uint_eq(p->out_blocks, OUT_BLOCKS);
+	ck_assert_uint_eq(p->out_bytes, OUT_BYTES);
+	ck_assert_uint_eq(p->sites, SITES);
+	ck_assert_uint_eq(p->unmatched_frees, 0);
+	ck_assert_uint_eq(p->malformed, 0);
+	ck_assert_str_eq(p->program, "prog");
+	ck_assert_str_eq(p->exe, "/bin/prog");
+	ck_assert_str_eq(p->end, "exit 0");
 	assert_kind(&p->kinds, LEAK_DEFINITE, 2, 60);
 	assert_kind(&p->kinds, LEAK_INDIRECT, 1, 20);
-	assert_kind(&p->kinds, LEAK_REACHABLE, 1, 30);
-	assert_kind(&p->kinds, LEAK_UNCLASSIFIED, 2, 130); /* id 6 (unknown kind), id 7 (no REACH) */
+	assert_kind(&p->kinds, LEAK_REACHABLE, 3, 46);
+	assert_kind(&p->kinds, LEAK_UNCLASSIFIED, 2, 130); /* stack 99 (unknown kind), stack 1's 70 B (no REACH) */
 	ck_assert_uint_eq(p->reach_missing, 1);
 	/* per stack */
+	ck_assert_uint_eq(p->stacks[1]->out_blocks, 3);
+	ck_assert_uint_eq(p->stacks[1]->out_bytes, 100);
 	assert_kind(&p->stacks[1]->kinds, LEAK_DEFINITE, 1, 10);
 	assert_kind(&p->stacks[1]->kinds, LEAK_INDIRECT, 1, 20);
 	assert_kind(&p->stacks[1]->kinds, LEAK_UNCLASSIFIED, 1, 70);
+	ck_assert_uint_eq(p->stacks[2]->out_blocks, 2);
+	ck_assert_uint_eq(p->stacks[2]->out_bytes, 80);
 	assert_kind(&p->stacks[2]->kinds, LEAK_DEFINITE, 1, 50);
 	assert_kind(&p->stacks[2]->kinds, LEAK_REACHABLE, 1, 30);
-	assert_kind(&p->unknown_stack_kinds, LEAK_UNCLASSIFIED, 1, 60);
+	ck_assert_uint_eq(p->stacks[3]->out_blocks, 0); /* fully freed */
+	ck_assert_uint_eq(p->stacks[3]->out_bytes, 0);
+	assert_kind(&p->stacks[3]->kinds, LEAK_DEFINITE, 0, 0);
+	ck_assert_uint_eq(p->stacks[4]->out_blocks, 2);
+	ck_assert_uint_eq(p->stacks[4]->out_bytes, 16);
+	assert_kind(&p->stacks[4]->kinds, LEAK_REACHABLE, 2, 16);
+	/* the undefined stack */
 	ck_assert_uint_eq(p->unknown_stack_blocks, 1);
+	ck_assert_uint_eq(p->unknown_stack_bytes, 60);
+	assert_kind(&p->unknown_stack_kinds, LEAK_UNCLASSIFIED, 1, 60);
+	/* the modules and stacks were defined */
+	ck_assert_ptr_nonnull(tm_module_of(p, 1));
+	ck_assert_str_eq(tm_module_of(p, 2)->path, "/lib/libx.so");
+	ck_assert_uint_eq(p->stacks[3]->module, 2);
 	tm_free(&m);
 }
 END_TEST
@@ -225,12 +312,136 @@ START_TEST(no_scan_means_unclassified)
 		struct tm_process *p = load(&m, path);
 		ck_assert_str_eq(tm_scan_name(p), cases[i].want);
 		ck_assert(!tm_scanned(p));
-		assert_kind(&p->kinds, LEAK_UNCLASSIFIED, 6, 240);
+		ck_assert_uint_eq(p->out_blocks, OUT_BLOCKS);
+		ck_assert_uint_eq(p->out_bytes, OUT_BYTES);
+		assert_kind(&p->kinds, LEAK_UNCLASSIFIED, OUT_BLOCKS, OUT_BYTES);
 		assert_kind(&p->kinds, LEAK_DEFINITE, 0, 0);
+		assert_kind(&p->kinds, LEAK_REACHABLE, 0, 0);
 		assert_kind(&p->stacks[2]->kinds, LEAK_UNCLASSIFIED, 2, 80);
+		assert_kind(&p->unknown_stack_kinds, LEAK_UNCLASSIFIED, 1, 60);
 		ck_assert_uint_eq(p->reach_missing, 0);
 		tm_free(&m);
 	}
+}
+END_TEST
+
+START_TEST(frees_beyond_a_site_are_unmatched)
+{
+	/* stack 1 allocates one block and "frees" three (lost records, or
+	 * damage): nothing outstanding, two unmatched; stack 2 is untouched */
+	const char *path = tpath("unmatched.hbt");
+	struct writer w;
+	w_open(&w, path);
+	w_defs(&w);
+	hb_enc_epoch(&w.e, 0);
+	site1(&w.e, 1, HB_ALLOC_MALLOC, 0, 1, 10, 0);
+	site1(&w.e, 1, HB_FREE_FREE, 0, 3, 30, 1);
+	site1(&w.e, 2, HB_ALLOC_MALLOC, 0, 4, 40, 0);
+	w_block(&w, 1);
+	w_end(&w, -1);
+	w_close(&w);
+	struct tm_model m;
+	struct tm_process *p = load(&m, path);
+	ck_assert_uint_eq(p->unmatched_frees, 2);
+	ck_assert_uint_eq(p->stacks[1]->out_blocks, 0);
+	ck_assert_uint_eq(p->stacks[1]->out_bytes, 0);
+	ck_assert_uint_eq(p->out_blocks, 4);
+	ck_assert_uint_eq(p->out_bytes, 40);
+	ck_assert_uint_eq(p->sites, 3);
+	tm_free(&m);
+}
+END_TEST
+
+START_TEST(inherited_blocks_are_outstanding_until_freed)
+{
+	/* a fork child: 5 blocks of stack 1 and 2 of stack 3 inherited, its
+	 * own allocations from epoch 4 on; it frees 2 inherited blocks of
+	 * stack 1 (epochs before its first) and one of its own */
+	const char *path = tpath("child.hbt");
+	struct writer w;
+	w_open_as(&w, path, HB_PROC_FORKED, 4, 0);
+	w_defs(&w);
+	hb_enc_inherit(&w.e, 1, 5, 500);
+	hb_enc_epoch(&w.e, 4);
+	site1(&w.e, 1, HB_ALLOC_MALLOC, 0, 3, 30, 0);
+	struct hb_site_group fr[2] = {{HB_FREE_FREE, 2, 2, 200}, {HB_FREE_FREE, 0, 1, 10}};
+	hb_enc_site(&w.e, 1, NULL, 0, fr, 2);
+	w_block(&w, 1);
+	hb_enc_inherit(&w.e, 3, 2, 64);
+	w_block(&w, 2);
+	w_end(&w, -1);
+	w_close(&w);
+	struct tm_model m;
+	struct tm_process *p = load(&m, path);
+	ck_assert_uint_eq(p->flags & HB_PROC_FORKED, HB_PROC_FORKED);
+	ck_assert_uint_eq(p->stacks[1]->out_blocks, 5);
+	ck_assert_uint_eq(p->stacks[1]->out_bytes, 320);
+	ck_assert_uint_eq(p->stacks[3]->out_blocks, 2);
+	ck_assert_uint_eq(p->stacks[3]->out_bytes, 64);
+	ck_assert_uint_eq(p->out_blocks, 7);
+	ck_assert_uint_eq(p->out_bytes, 384);
+	ck_assert_uint_eq(p->sites, 2); /* INHERIT records are not SITE records */
+	ck_assert_uint_eq(p->unmatched_frees, 0);
+	tm_free(&m);
+}
+END_TEST
+
+static void warn_collect(void *ctx, const char *msg)
+{
+	snprintf(ctx, 512, "%s", msg);
+}
+
+START_TEST(sampled_trace_is_refused_with_a_message)
+{
+	const char *path = tpath("sampled.hbt");
+	struct writer w;
+	w_open_as(&w, path, 0, 0, 4096);
+	w_defs(&w);
+	hb_enc_epoch(&w.e, 0);
+	site1(&w.e, 1, HB_ALLOC_MALLOC, 0, 1, 10, 0);
+	w_block(&w, 1);
+	w_end(&w, -1);
+	w_close(&w);
+	struct tm_model m;
+	memset(&m, 0, sizeof(m));
+	char err[512] = "", warned[512] = "";
+	ck_assert_int_eq(tm_load(&m, path, warn_collect, warned, err, sizeof(err)), -1);
+	ck_assert_uint_eq(m.nprocs, 0);
+	ck_assert_msg(strstr(err, "sampled") && strstr(err, "4096") && strstr(err, path), "message: %s", err);
+	/* the same trace unsampled loads */
+	struct writer w2;
+	w_open_as(&w2, path, 0, 0, 0);
+	w_defs(&w2);
+	w_end(&w2, -1);
+	w_close(&w2);
+	load(&m, path);
+	tm_free(&m);
+}
+END_TEST
+
+START_TEST(format_1_trace_is_refused_naming_its_version)
+{
+	const char *path = tpath("v1.hbt");
+	write_scanned(path, HB_SCAN_DONE, 1);
+	/* the same file with a format-1 header (its checksum right) */
+	FILE *f = fopen(path, "r+b");
+	ck_assert_ptr_nonnull(f);
+	uint8_t h[24];
+	ck_assert_uint_eq(fread(h, 1, sizeof(h), f), sizeof(h));
+	ck_assert_uint_eq(hb_le16(h + 8), HB_FORMAT_VERSION);
+	hb_put_le16(h + 8, 1);
+	hb_put_le32(h + 20, hb_crc32c(h, 20));
+	ck_assert_int_eq(fseek(f, 0, SEEK_SET), 0);
+	ck_assert_uint_eq(fwrite(h, 1, sizeof(h), f), sizeof(h));
+	ck_assert_int_eq(fclose(f), 0);
+	struct tm_model m;
+	memset(&m, 0, sizeof(m));
+	char err[512] = "";
+	ck_assert_int_eq(tm_load(&m, path, NULL, NULL, err, sizeof(err)), -1);
+	ck_assert_uint_eq(m.nprocs, 0);
+	ck_assert_msg(strstr(err, "version 1") != NULL, "message: %s", err);
+	ck_assert_msg(strstr(err, path) != NULL, "message: %s", err);
+	tm_free(&m);
 }
 END_TEST
 
@@ -240,15 +451,16 @@ static void write_exec(const char *path, int failed, int end)
 	struct writer w;
 	w_open(&w, path);
 	w_defs(&w);
-	hb_enc_alloc(&w.e, 1, 1, HB_ALLOC_MALLOC, 10, 0x1000);
+	hb_enc_epoch(&w.e, 0);
+	site1(&w.e, 1, HB_ALLOC_MALLOC, 0, 1, 10, 0);
 	w_block(&w, 1);
 	hb_enc_exec(&w.e, 500, "/bin/next");
-	hb_enc_flush_mark(&w.e, 0, 500, HB_FLUSH_EXEC);
+	w_flush(&w, HB_FLUSH_EXEC, 0);
 	if (failed)
 		hb_enc_exec_failed(&w.e, 510, 2);
 	w_block(&w, HB_STREAM_META);
 	if (end) {
-		hb_enc_flush_mark(&w.e, 1, 900, HB_FLUSH_EXIT);
+		w_flush(&w, HB_FLUSH_EXIT, 0);
 		hb_enc_end_mark(&w.e, 900, HB_END_EXIT, 4);
 		w_block(&w, HB_STREAM_META);
 	}
@@ -317,18 +529,30 @@ START_TEST(dump_prints_scan_totals)
 	assert_line(t, "definite_bytes: 60");
 	assert_line(t, "indirect_blocks: 1");
 	assert_line(t, "indirect_bytes: 20");
-	assert_line(t, "reachable_blocks: 1");
-	assert_line(t, "reachable_bytes: 30");
+	assert_line(t, "reachable_blocks: 3");
+	assert_line(t, "reachable_bytes: 46");
 	assert_line(t, "unclassified_blocks: 2");
 	assert_line(t, "unclassified_bytes: 130");
-	assert_line(t, "live_blocks: 6");
+	assert_line(t, "live_blocks: 8");
+	assert_line(t, "live_bytes: 256");
+	assert_line(t, "site_records: 10");
+	assert_line(t, "flushes: 2");
+	/* 2+1+1+1+2+3+1+1 allocations, 1+1+2 frees */
+	assert_line(t, "events: 16");
+	assert_line(t, "events.malloc: 11");
+	assert_line(t, "events.calloc: 1");
+	assert_line(t, "events.free: 4");
+	assert_line(t, "inherited_blocks: 0");
+	assert_line(t, "end: exit 0");
+	assert_line(t, "module /bin/prog: allocs=7 frees=1 live_blocks=6 live_bytes=240");
+	assert_line(t, "module /lib/libx.so: allocs=5 frees=3 live_blocks=2 live_bytes=16");
 
 	write_scanned(tpath("o.hbt"), HB_SCAN_OFF, 0);
 	t = dump("--totals-only", tpath("o.hbt"));
 	assert_line(t, "scan: off");
 	assert_line(t, "definite_blocks: 0");
-	assert_line(t, "unclassified_blocks: 6");
-	assert_line(t, "unclassified_bytes: 240");
+	assert_line(t, "unclassified_blocks: 8");
+	assert_line(t, "unclassified_bytes: 256");
 
 	write_scanned(tpath("n.hbt"), -1, 0);
 	t = dump("--totals-only", tpath("n.hbt"));
@@ -337,14 +561,20 @@ START_TEST(dump_prints_scan_totals)
 }
 END_TEST
 
-START_TEST(dump_prints_the_new_records)
+START_TEST(dump_prints_the_records)
 {
 	write_scanned(tpath("r.hbt"), HB_SCAN_DONE, 1);
 	char *t = dump(NULL, tpath("r.hbt"));
-	assert_line(t, "SCAN time_ns=900 status=done blocks=6 bytes=240 root_bytes=4096 duration_ns=777");
-	assert_line(t, "REACH module=1 id=5 kind=definite");
-	assert_line(t, "REACH module=1 id=3 kind=reachable");
-	assert_line(t, "REACH module=1 id=6 kind=?");
+	assert_line(t, "SCAN time_ns=900 status=done blocks=8 bytes=256 root_bytes=4096 duration_ns=777");
+	assert_line(t, "EPOCH module=1 epoch=1");
+	assert_line(t, "SITE module=1 stack=2 allocs=[calloc@-0:1/30,malloc@-0:1/40] frees=[]");
+	assert_line(t, "SITE module=1 stack=2 allocs=[] frees=[free@-1:1/40]");
+	assert_line(t, "SITE module=2 stack=4 allocs=[] frees=[free@-0:1/8]");
+	assert_line(t, "REACH module=1 stack=2 kind=definite count=1 bytes=50");
+	assert_line(t, "REACH module=1 stack=2 kind=reachable count=1 bytes=30");
+	assert_line(t, "REACH module=1 stack=99 kind=? count=1 bytes=60");
+	assert_line(t, "REACH module=2 stack=4 kind=reachable count=2 bytes=16");
+	assert_line(t, "FLUSH seq=0 time_ns=100 reason=periodic epoch=1 sites=0 counters=0 buffers=0");
 	write_exec(tpath("x.hbt"), 1, 1);
 	t = dump(NULL, tpath("x.hbt"));
 	assert_line(t, "EXEC_FAILED time_ns=510 errno=2 (ENOENT)");
@@ -355,15 +585,41 @@ START_TEST(dump_prints_the_new_records)
 }
 END_TEST
 
+START_TEST(dump_prints_inherited_blocks)
+{
+	const char *path = tpath("dchild.hbt");
+	struct writer w;
+	w_open_as(&w, path, HB_PROC_FORKED, 4, 0);
+	w_defs(&w);
+	hb_enc_inherit(&w.e, 1, 5, 500);
+	site1(&w.e, 1, HB_FREE_FREE, 2, 2, 200, 1);
+	w_block(&w, 1);
+	w_end(&w, -1);
+	w_close(&w);
+	char *t = dump(NULL, path);
+	assert_line(t, "INHERIT module=1 stack=1 count=5 bytes=500");
+	assert_line(t, "inherited_blocks: 5");
+	assert_line(t, "live_blocks: 3");
+	assert_line(t, "live_bytes: 300");
+	ck_assert_ptr_nonnull(strstr(t, " flags=forked "));
+	ck_assert_ptr_nonnull(strstr(t, " first_epoch=4 sample_bytes=0\n"));
+}
+END_TEST
+
 static Suite *trace_model_suite(void)
 {
 	Suite *s = suite_create("trace_model");
-	TCase *tc = tcase_create("reach");
+	TCase *tc = tcase_create("replay");
 	tcase_add_test(tc, reach_kinds_apply_under_a_done_scan);
 	tcase_add_test(tc, no_scan_means_unclassified);
+	tcase_add_test(tc, frees_beyond_a_site_are_unmatched);
+	tcase_add_test(tc, inherited_blocks_are_outstanding_until_freed);
+	tcase_add_test(tc, sampled_trace_is_refused_with_a_message);
+	tcase_add_test(tc, format_1_trace_is_refused_naming_its_version);
 	tcase_add_test(tc, exec_failed_is_not_the_end);
 	tcase_add_test(tc, dump_prints_scan_totals);
-	tcase_add_test(tc, dump_prints_the_new_records);
+	tcase_add_test(tc, dump_prints_the_records);
+	tcase_add_test(tc, dump_prints_inherited_blocks);
 	suite_add_tcase(s, tc);
 	return s;
 }

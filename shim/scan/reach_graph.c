@@ -73,6 +73,7 @@ void hb_reach_release(struct hb_reach_graph *g)
 	hb_mem_unmap(g->large, g->large_cap * sizeof(uint32_t));
 	hb_mem_unmap(g->pages, g->page_cap * sizeof(*g->pages));
 	hb_mem_unmap(g->subs, g->subs_cap * sizeof(uint16_t));
+	hb_mem_unmap(g->flat, g->flat_n * sizeof(uint32_t));
 	memset(g, 0, sizeof(*g));
 }
 
@@ -232,8 +233,35 @@ static void block_pages(const struct hb_reach_graph *g, const struct hb_reach_bl
  * `last` (the highest indexed so far) has its entry already. */
 #define NEW_PAGE(page, last) ((last) == UINT64_MAX || (page) > (last))
 
+/* A heap whose blocks lie close together (its address range under 128
+ * bytes a block) gets a flat index instead: for each 64-byte slice of the
+ * range, the first block at or after it. One array read then leads to the
+ * block, where the page index needs a hash probe and a slice table first. */
+static int build_flat(struct hb_reach_graph *g)
+{
+	uintptr_t base = g->lo & ~(((uintptr_t)1 << SUB_SHIFT) - 1);
+	uint64_t nslices = ((g->hi - 1 - base) >> SUB_SHIFT) + 2;
+	if (nslices > 2 * g->n + 4096)
+		return 1; /* sparse: the page index */
+	g->flat = hb_mem_map(nslices * sizeof(uint32_t));
+	if (!g->flat)
+		return 1;
+	g->flat_n = nslices;
+	g->flat_base = base;
+	uint64_t k = 0;
+	for (uint64_t sl = 0; sl < nslices; sl++) {
+		uintptr_t at = base + (sl << SUB_SHIFT);
+		while (k < g->n && g->b[k].addr < at)
+			k++;
+		g->flat[sl] = (uint32_t)k;
+	}
+	return 0;
+}
+
 static int build_index(struct hb_reach_graph *g)
 {
+	if (build_flat(g) == 0)
+		return 0;
 	uint64_t pages = 0, large = 0, last = UINT64_MAX, p0, p1;
 	for (uint64_t i = 0; i < g->n; i++) {
 		large += hb_reach_size(g, &g->b[i]) >= LARGE_BLOCK;
@@ -336,6 +364,13 @@ static int64_t find_index(const struct hb_reach_graph *g, uintptr_t v)
 {
 	if (v < g->lo || v >= g->hi)
 		return -1;
+	if (g->flat) {
+		/* from the first block at or after v's slice, step to the last at or before v */
+		uint64_t k = g->flat[(v - g->flat_base) >> SUB_SHIFT];
+		while (k < g->n && g->b[k].addr <= v)
+			k++;
+		return contains(g, (int64_t)k - 1, v) ? (int64_t)k - 1 : -1;
+	}
 	const struct hb_reach_page *e = page_get(g, v >> PAGE_SHIFT);
 	if (e) {
 		int64_t j;
@@ -374,7 +409,7 @@ static int64_t find_index(const struct hb_reach_graph *g, uintptr_t v)
 
 struct hb_reach_block *hb_reach_find(struct hb_reach_graph *g, uintptr_t addr)
 {
-	if (!g->pages)
+	if (!g->pages && !g->flat)
 		return NULL;
 	int64_t i = find_index(g, addr);
 	return i < 0 ? NULL : &g->b[i];
@@ -426,7 +461,7 @@ static void flood_reachable(struct hb_reach_graph *g)
 
 void hb_reach_scan_root(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, int exact)
 {
-	if (!g->n || hi <= lo || !g->pages)
+	if (!g->n || hi <= lo || (!g->pages && !g->flat))
 		return;
 	g->root_bytes += hi - lo;
 	flood_reachable(g); /* root blocks queued by hb_reach_sort go first */
@@ -459,7 +494,7 @@ static inline void reach_from_leak(struct hb_reach_graph *g, uint64_t k)
 
 void hb_reach_classify(struct hb_reach_graph *g)
 {
-	if (!g->pages)
+	if (!g->pages && !g->flat)
 		return;
 	flood_reachable(g);
 	for (uint64_t i = 0; i < g->n; i++) {

@@ -24,7 +24,9 @@
  * Lookups: a candidate word outside [lowest block, highest block end) is
  * rejected by two compares; inside, the page index gives the blocks that
  * start in its page, and the one before them, in O(1); a page crowded with
- * small blocks has an index of its 64-byte slices too (2 bytes a slice). Blocks of 64 KiB or
+ * small blocks has an index of its 64-byte slices too (2 bytes a slice).
+ * A dense heap (its range under 128 bytes a block) has one flat index of
+ * 64-byte slices instead (4 bytes a slice, under 8 bytes a block). Blocks of 64 KiB or
  * more (which may span many pages that no block starts in) are also kept in
  * a short sorted list.
  *
@@ -67,6 +69,9 @@ struct hb_reach_graph {
 	uint64_t page_cap;
 	uint16_t *subs;           /* slice indices of crowded pages (reach_graph.c) */
 	uint64_t subs_cap;
+	uint32_t *flat;           /* or, for a dense heap, a flat slice index */
+	uint64_t flat_n;
+	uintptr_t flat_base;
 	uintptr_t lo, hi;         /* lowest block start, highest block end */
 	uint64_t root_bytes;      /* bytes of root ranges scanned */
 	uint64_t leader;          /* the definite block whose clique is being marked */

@@ -264,24 +264,27 @@ static int64_t ref_find(const struct ref_block *r, size_t n, uintptr_t v)
 	return v - b->addr < (b->size ? b->size : 1) ? (int64_t)(lo - 1) : -1;
 }
 
-START_TEST(find_resolves_every_byte_of_every_block)
+/* A layout with every case the indexes have: blocks in a page of their
+ * own, zero-size blocks, a page crowded with small blocks, blocks that span
+ * pages, large blocks (64 KiB and more) over pages no block starts in, gaps
+ * of whole pages; and with huge, one block of more than 4 GiB, which makes
+ * the heap sparse (the page index), else it is dense (the flat index). */
+static void check_every_byte(int huge)
 {
-	/* a layout with every case the index has: blocks in a page of their
-	 * own, zero-size blocks, a page crowded with small blocks, blocks that
-	 * span pages, large blocks (64 KiB and more) over pages no block starts
-	 * in, gaps of whole pages, and one block of more than 4 GiB */
-	enum { MAXR = 1024 };
+	enum { MAXR = 4096 };
 	static struct ref_block r[MAXR];
 	size_t n = 0;
 	uintptr_t a = 0x7f0000000000ull;
-	static const uint64_t sizes[] = {16, 0, 24, 4095, 4096, 1, 8192, 65535, 65536, 1 << 20, 40, 0, 100000};
+	uint64_t sizes[] = {16, 0, 24, 4095, 4096, 1, 8192, 65535, 65536, huge ? 1 << 20 : 70000, 40, 0, 100000};
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		r[n++] = (struct ref_block){a, sizes[i], (uint32_t)n + 1};
 		a += sizes[i] + 16 * (i % 3) + (i % 4 == 3 ? 3 * 4096 : 0);
 		a = (a + 15) & ~(uintptr_t)15;
 	}
 	a = (a + 4095) & ~(uintptr_t)4095;
-	for (size_t i = 0; i < 150; i++) { /* a crowded page: 26-byte objects, 32 apart... */
+	/* a crowded page: 26-byte objects, 32 apart (the dense heap has 3000
+	 * more: a heap is dense for its number of blocks)... */
+	for (size_t i = 0; i < (huge ? 150u : 3150u); i++) {
 		r[n++] = (struct ref_block){a, 26, (uint32_t)n + 1};
 		a += 32;
 	}
@@ -290,14 +293,19 @@ START_TEST(find_resolves_every_byte_of_every_block)
 		a += 48;
 	}
 	uintptr_t huge_at = a + 0x10000;
-	r[n++] = (struct ref_block){huge_at, (5ull << 30) + 3, HB_STACK_ID_MAX};
-	r[n++] = (struct ref_block){huge_at + (5ull << 30) + 16, 32, 77};
+	uint64_t huge_size = huge ? (5ull << 30) + 3 : 70000;
+	r[n++] = (struct ref_block){huge_at, huge_size, HB_STACK_ID_MAX};
+	r[n++] = (struct ref_block){huge_at + huge_size + 13, 32, 77};
 	ck_assert_int_eq(hb_reach_init(&g, n), 0);
 	for (size_t i = n; i-- > 0;) /* in reverse */
 		ck_assert_int_eq(hb_reach_add(&g, r[i].addr, r[i].size, r[i].stack, 0), 0);
 	ck_assert_ptr_null(hb_reach_find(&g, r[0].addr)); /* nothing before the sort */
 	ck_assert_int_eq(hb_reach_sort(&g), 0);
 	ck_assert_uint_eq(g.n, n);
+	if (huge)
+		ck_assert_ptr_null(g.flat);
+	else
+		ck_assert_ptr_nonnull(g.flat);
 	for (size_t i = 0; i < n; i++) {
 		ck_assert_uint_eq(g.b[i].addr, r[i].addr);
 		ck_assert_uint_eq(hb_reach_size(&g, &g.b[i]), r[i].size);
@@ -319,16 +327,27 @@ START_TEST(find_resolves_every_byte_of_every_block)
 		}
 	}
 	ck_assert_uint_gt(hits, probes / 2);
-	/* the huge block: inside it, far past 4 GiB, and just past its end */
+	/* the last big block: inside it, near its end, and just past its end */
 	size_t h = n - 2;
-	uintptr_t inside[] = {huge_at, huge_at + 1, huge_at + (1ull << 32), huge_at + (5ull << 30) + 2};
+	uintptr_t inside[] = {huge_at, huge_at + 1, huge_at + huge_size / 2, huge_at + huge_size - 1};
 	for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++)
 		ck_assert_ptr_eq(hb_reach_find(&g, inside[i]), &g.b[h]);
-	ck_assert_ptr_null(hb_reach_find(&g, huge_at + (5ull << 30) + 3));
-	ck_assert_ptr_eq(hb_reach_find(&g, huge_at + (5ull << 30) + 16), &g.b[h + 1]);
-	ck_assert_ptr_null(hb_reach_find(&g, huge_at + (5ull << 30) + 48));
+	ck_assert_ptr_null(hb_reach_find(&g, huge_at + huge_size));
+	ck_assert_ptr_eq(hb_reach_find(&g, huge_at + huge_size + 13), &g.b[h + 1]);
+	ck_assert_ptr_null(hb_reach_find(&g, huge_at + huge_size + 48));
 	ck_assert_ptr_null(hb_reach_find(&g, 0));
 	ck_assert_ptr_null(hb_reach_find(&g, UINTPTR_MAX));
+}
+
+START_TEST(find_resolves_every_byte_of_a_sparse_heap)
+{
+	check_every_byte(1);
+}
+END_TEST
+
+START_TEST(find_resolves_every_byte_of_a_dense_heap)
+{
+	check_every_byte(0);
 }
 END_TEST
 
@@ -395,7 +414,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, unreadable_block_is_not_read);
 	tcase_add_test(tc, full_graph_refuses_more);
 	tcase_add_test(tc, long_lost_list_needs_no_recursion);
-	tcase_add_test(tc, find_resolves_every_byte_of_every_block);
+	tcase_add_test(tc, find_resolves_every_byte_of_a_sparse_heap);
+	tcase_add_test(tc, find_resolves_every_byte_of_a_dense_heap);
 	tcase_add_test(tc, sort_keeps_every_block_whole);
 	suite_add_tcase(s, tc);
 	return s;

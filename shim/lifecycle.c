@@ -166,6 +166,7 @@ void hb_early_init(void)
 	pthread_mutex_init(&hb.flush_lock, NULL);
 	pthread_mutex_init(&hb.orphan_lock, NULL);
 	hb_tb_registry_init(&hb.registry);
+	hb_owner_lock_setup();
 	if (hb_stack_table_init(&hb.stacks) < 0 ||
 	    hb_module_map_init(&hb.modules, hb.cfg.wrappers, (uintptr_t)&hb_record_alloc, &hb_module_events) < 0 ||
 	    pthread_key_create(&hb.thread_key, hb_record_thread_exit) != 0 ||
@@ -368,6 +369,8 @@ static void atfork_child(void)
 	hb.pid = getpid(); /* even untraced: a double-forked daemon's checks compare it */
 	hb.modules_maybe_gone = 0; /* see atfork_prepare */
 	hb_unwind_atfork_child();
+	if (hb_owner_lock_asymmetric)
+		hb_owner_lock_setup(); /* the kernel forgets the registration across fork */
 	/* The child's only thread has its own tid, whatever else happens: a
 	 * buffer left with its parent's tid would be reaped (the writer thinks
 	 * its thread gone) while still in use, and its counters lost. A fork

@@ -22,7 +22,7 @@ void hb_tb_registry_init(struct hb_tb_registry *r)
 static void reset(struct hb_thread_buffer *tb)
 {
 	tb->head = tb->tail = tb->cached_tail = 0;
-	hb_spin_init(&tb->counter_lock);
+	hb_owner_lock_init(&tb->counter_lock);
 	tb->counters_used = 0;
 	memset(tb->counters, 0, sizeof(tb->counters));
 	tb->retired = 0;
@@ -71,13 +71,13 @@ static inline unsigned counter_slot(const struct hb_count_key *k)
 int hb_tb_count(struct hb_thread_buffer *tb, const struct hb_count_key *key, uint64_t size)
 {
 	int ret;
-	hb_spin_lock(&tb->counter_lock);
+	hb_owner_enter(&tb->counter_lock);
 	for (unsigned i = counter_slot(key);; i = (i + 1) & (HB_COUNTER_SLOTS - 1)) {
 		struct hb_counter_slot *s = &tb->counters[i];
 		if (!s->used) {
 			if (tb->counters_used + 1 >= HB_COUNTER_SLOTS) {
 				/* keep one slot empty so probes end; the caller dumps */
-				hb_spin_unlock(&tb->counter_lock);
+				hb_owner_leave(&tb->counter_lock);
 				return -1;
 			}
 			s->used = 1;
@@ -94,7 +94,7 @@ int hb_tb_count(struct hb_thread_buffer *tb, const struct hb_count_key *key, uin
 		}
 	}
 	ret = tb->counters_used * 4 >= HB_COUNTER_SLOTS * 3;
-	hb_spin_unlock(&tb->counter_lock);
+	hb_owner_leave(&tb->counter_lock);
 	return ret;
 }
 
@@ -106,7 +106,7 @@ unsigned hb_tb_counters_dump(struct hb_thread_buffer *tb)
 	 * to the front and re-inserted one by one, because clearing single
 	 * slots of an open-addressing table would break its probe chains. */
 	unsigned nleft = 0;
-	hb_spin_lock(&tb->counter_lock);
+	hb_owner_enter(&tb->counter_lock);
 	for (unsigned i = 0; i < HB_COUNTER_SLOTS; i++) {
 		struct hb_counter_slot s = tb->counters[i];
 		if (!s.used)
@@ -125,7 +125,7 @@ unsigned hb_tb_counters_dump(struct hb_thread_buffer *tb)
 			i = (i + 1) & (HB_COUNTER_SLOTS - 1);
 		tb->counters[i] = s;
 	}
-	hb_spin_unlock(&tb->counter_lock);
+	hb_owner_leave(&tb->counter_lock);
 	return nleft;
 }
 
@@ -139,14 +139,12 @@ uint64_t hb_tb_drain(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const st
 	return head - tail;
 }
 
-unsigned hb_tb_counters_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_counter_slot *s),
-			     void *ctx)
+/* Takes the counters of tb, whose lock the caller has taken. */
+static unsigned take_locked(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_counter_slot *s),
+			    void *ctx)
 {
-	if (!__atomic_load_n(&tb->counters_used, __ATOMIC_RELAXED))
-		return 0;
-	unsigned n = 0;
-	hb_spin_lock(&tb->counter_lock);
-	for (unsigned i = 0; i < HB_COUNTER_SLOTS && n < tb->counters_used; i++) {
+	unsigned n = 0, used = __atomic_load_n(&tb->counters_used, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < HB_COUNTER_SLOTS && n < used; i++) {
 		if (tb->counters[i].used) {
 			fn(ctx, &tb->counters[i]);
 			memset(&tb->counters[i], 0, sizeof(tb->counters[i]));
@@ -154,8 +152,51 @@ unsigned hb_tb_counters_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, 
 		}
 	}
 	tb->counters_used = 0;
-	hb_spin_unlock(&tb->counter_lock);
 	return n;
+}
+
+unsigned hb_tb_counters_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_counter_slot *s),
+			     void *ctx)
+{
+	if (!__atomic_load_n(&tb->counters_used, __ATOMIC_RELAXED))
+		return 0;
+	hb_owner_take_begin(&tb->counter_lock);
+	hb_owner_take_sync();
+	hb_owner_take_wait(&tb->counter_lock);
+	unsigned n = take_locked(tb, fn, ctx);
+	hb_owner_untake(&tb->counter_lock);
+	return n;
+}
+
+unsigned hb_tb_registry_take_counters(struct hb_tb_registry *r,
+				      void (*fn)(void *ctx, const struct hb_counter_slot *s), void *ctx)
+{
+	unsigned buffers = 0, taking = 0;
+	struct hb_thread_buffer *all = __atomic_load_n(&r->all, __ATOMIC_ACQUIRE);
+	for (struct hb_thread_buffer *tb = all; tb; tb = tb->next) {
+		if (!tb->in_use)
+			continue;
+		buffers++;
+		/* a table found empty now is left alone: what its owner adds
+		 * meanwhile waits for the next flush, as it would have anyway */
+		tb->taken = __atomic_load_n(&tb->counters_used, __ATOMIC_RELAXED) != 0;
+		if (tb->taken) {
+			hb_owner_take_begin(&tb->counter_lock);
+			taking++;
+		}
+	}
+	if (!taking)
+		return buffers;
+	hb_owner_take_sync();
+	for (struct hb_thread_buffer *tb = all; tb; tb = tb->next) {
+		if (!tb->in_use || !tb->taken)
+			continue;
+		hb_owner_take_wait(&tb->counter_lock);
+		take_locked(tb, fn, ctx);
+		hb_owner_untake(&tb->counter_lock);
+		tb->taken = 0;
+	}
+	return buffers;
 }
 
 /* A retired buffer is reused only when its ring is drained and its
@@ -166,10 +207,9 @@ static int emptied(struct hb_thread_buffer *tb)
 {
 	if (__atomic_load_n(&tb->head, __ATOMIC_ACQUIRE) != tb->tail)
 		return 0;
-	hb_spin_lock(&tb->counter_lock);
-	int empty = tb->counters_used == 0;
-	hb_spin_unlock(&tb->counter_lock);
-	return empty;
+	/* the owner is gone (retired, or reaped), so its last counts are in:
+	 * `retired` was read with acquire */
+	return __atomic_load_n(&tb->counters_used, __ATOMIC_ACQUIRE) == 0;
 }
 
 void hb_tb_registry_reap(struct hb_tb_registry *r, int (*dead)(pid_t tid))

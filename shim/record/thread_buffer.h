@@ -10,8 +10,9 @@
  * record per site that changed; so a thread that went idle, or was killed,
  * loses nothing that happened before the flush, and the trace grows with
  * the sites touched, not with the event rate nor with the live set. The
- * table has a spinlock of its own: the owner takes it, uncontended, for each
- * count; the writer for each take.
+ * table has a lock of its own (owner_lock.h): the owner enters it for each
+ * count with two plain stores and a load; the writer takes it once a flush,
+ * for every buffer at once, with one system call.
  *
  * When the table fills between flushes (a thread touching more than 1536
  * distinct (site, epoch, kind) keys in one period), the owner moves its
@@ -37,6 +38,7 @@
 
 #include <sys/types.h>
 
+#include "owner_lock.h"
 #include "spinlock.h"
 #include "unwind.h"
 
@@ -79,13 +81,14 @@ struct hb_thread_buffer {
 	/* owner's cache line */
 	uint64_t head __attribute__((aligned(64)));
 	uint64_t cached_tail;
-	hb_spinlock counter_lock;   /* guards counters and counters_used */
+	struct hb_owner_lock counter_lock; /* guards counters and counters_used */
 	uint32_t counters_used;
 	/* writer's cache line */
 	uint64_t tail __attribute__((aligned(64)));
 	/* registry, written rarely */
 	struct hb_thread_buffer *next __attribute__((aligned(64)));
 	int in_use;
+	int taken;                  /* writer only: its lock is taken this flush */
 	int retired;
 	pid_t tid;                  /* owner thread (0: shared), for hb_tb_registry_reap */
 	struct hb_counter_slot counters[HB_COUNTER_SLOTS];
@@ -128,11 +131,11 @@ static inline int hb_tb_push(struct hb_thread_buffer *tb, const struct hb_tb_rec
 /* Owner: adds one event of size bytes to the counter of key. Returns 0;
  * 1 when the table is 3/4 full and should be dumped (hb_tb_counters_dump);
  * -1 when the table is full and the event was not counted (dump, then try
- * again). Takes counter_lock; safe inside malloc. */
+ * again). Enters counter_lock (owner side); safe inside malloc. */
 int hb_tb_count(struct hb_thread_buffer *tb, const struct hb_count_key *key, uint64_t size);
 
 /* Owner: moves every counter into the ring. Returns the number of counters
- * that did not fit (they stay in the table). Takes counter_lock. */
+ * that did not fit (they stay in the table). Enters counter_lock. */
 unsigned hb_tb_counters_dump(struct hb_thread_buffer *tb);
 
 /* Writer: calls fn on every record in the ring and frees the space.
@@ -141,9 +144,15 @@ uint64_t hb_tb_drain(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const st
 
 /* Writer: passes every counter to fn and empties the table. Takes
  * counter_lock, so it is exact against a running owner. Returns the number
- * of counters taken. */
+ * of counters taken. (One buffer: a system call each; the writer takes them
+ * all with hb_tb_registry_take_counters.) */
 unsigned hb_tb_counters_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_counter_slot *s),
 			     void *ctx);
+
+/* Writer: hb_tb_counters_take of every buffer in use, with one system call
+ * for all (owner_lock.h). Returns the number of buffers visited. */
+unsigned hb_tb_registry_take_counters(struct hb_tb_registry *r,
+				      void (*fn)(void *ctx, const struct hb_counter_slot *s), void *ctx);
 
 /* Writer: recycles retired buffers that are fully drained. */
 void hb_tb_registry_recycle(struct hb_tb_registry *r);

@@ -329,10 +329,8 @@ void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t st
 		return;
 	maybe_advance_epoch(hb_now_ns());
 	uint64_t epoch = hb.epoch;
-	uint64_t buffers = drain_rings();
-	for (struct hb_thread_buffer *tb = __atomic_load_n(&hb.registry.all, __ATOMIC_ACQUIRE); tb; tb = tb->next)
-		if (tb->in_use)
-			hb_tb_counters_take(tb, on_counter, NULL);
+	drain_rings();
+	uint64_t buffers = hb_tb_registry_take_counters(&hb.registry, on_counter, NULL);
 	if (final && hb.pending_scan)
 		add_scan(hb.pending_scan);
 	/* a retired buffer is reused only once its ring and counters are out;

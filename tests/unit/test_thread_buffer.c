@@ -760,7 +760,7 @@ START_TEST(acquire_gives_distinct_clean_buffers)
 	ck_assert_uint_eq(a->tail, 0);
 	ck_assert_uint_eq(a->counters_used, 0);
 	ck_assert_uint_eq(used_slots(a), 0);
-	ck_assert_int_eq(a->counter_lock.v, 0);
+	ck_assert_int_eq(a->counter_lock.in, 0);
 	/* both are in the registry */
 	int found_a = 0, found_b = 0, n = 0;
 	for (struct hb_thread_buffer *tb = reg.all; tb; tb = tb->next) {
@@ -923,7 +923,7 @@ START_TEST(atfork_child_keeps_only_the_caller)
 	struct hb_count_key key = key_of(1, 1, 0, HB_COUNT_ALLOC);
 	hb_tb_count(a, &key, 1);
 	hb_tb_count(b, &key, 1);
-	b->counter_lock.v = 1; /* held by a thread that is gone in the child */
+	b->counter_lock.in = 1; /* held by a thread that is gone in the child */
 	hb_tb_registry_atfork_child(&reg, a);
 	ck_assert_int_eq(a->in_use, 1);
 	ck_assert_int_eq(b->in_use, 0);
@@ -932,7 +932,7 @@ START_TEST(atfork_child_keeps_only_the_caller)
 	ck_assert_uint_eq(used_slots(a), 0);
 	ck_assert_uint_eq(b->head, 0);
 	ck_assert_uint_eq(b->counters_used, 0);
-	ck_assert_int_eq(b->counter_lock.v, 0);
+	ck_assert_int_eq(b->counter_lock.in, 0);
 	ck_assert_ptr_eq(hb_tb_acquire(&reg), b);
 	ck_assert_int_eq(hb_tb_count(b, &key, 1), 0); /* its lock works */
 }

@@ -8,6 +8,21 @@
  * executables alike. Return addresses point after the call; lookups use
  * address - 1 so that a call at the end of a function, or of an inlined
  * block, resolves to the call and not to what follows it.
+ *
+ * What keeps the cost to the frames asked about, however large the module:
+ *   - the symbol index. dwfl_module_addrinfo reads every symbol of the
+ *     table on every call (libLLVM's .dynsym has 45,000: about 1 ms a
+ *     lookup, most of `report`'s time on a clang trace). The index is
+ *     built once per module from the same table, sorted by address, and
+ *     answers with the symbol libdw would have chosen: its rules (globals
+ *     first, then locals; the closest start, then the stronger binding,
+ *     then the smaller size; a sizeless label only when no sized symbol
+ *     covers the address) are replayed on the few symbols that cover the
+ *     address. test_symbolizer holds it to dwfl_module_addrinfo on real
+ *     libraries. Where values are function descriptors (ppc64 ELFv1) or
+ *     sections are relocatable (ET_REL), libdw's own search is used.
+ *   - the cache of results, per module, so an address seen in many stacks
+ *     or traces is looked up once.
  */
 #include "symbolizer.h"
 
@@ -24,6 +39,49 @@
 /* The C++ ABI's demangler, from libstdc++. */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
+/* One symbol of the index: a candidate of libdw's search (named, defined,
+ * not a section, file or TLS symbol). */
+struct sym_elfsym {
+	uint64_t value, size;
+	const char *name;     /* as in the table (maybe versioned), libelf's memory */
+	const char *linkage;  /* unversioned; NULL until first asked */
+	const char *function; /* demangled; NULL until first asked */
+	int32_t index;        /* position in libdw's table: its order of preference */
+	uint32_t section;     /* sizeless only: the section its value lies in */
+	uint8_t bind;         /* binding, higher is preferred (binding_value) */
+	uint8_t exact;        /* sizeless in no section (SHN_ABS...): only at its value */
+};
+
+/* The symbols of one range of the table (libdw searches the globals, then
+ * the locals), sorted by value, with the largest end among each prefix so
+ * that the symbols covering an address are found by walking back from it. */
+struct sym_range {
+	struct sym_elfsym *v;
+	uint64_t *max_end;
+	size_t n;
+};
+
+struct sym_section {
+	uint64_t start, end;
+	uint32_t ndx;
+};
+
+struct sym_symtab {
+	int built;
+	int use_libdw;         /* ppc64 descriptors, ET_REL: dwfl_module_addrinfo */
+	int search_locals;     /* first_global > 1: a second pass over the locals */
+	struct sym_range range[2]; /* [0] the globals' range, [1] the locals' */
+	struct sym_section *sec; /* SHF_ALLOC sections, sorted as libdw does */
+	size_t nsec;
+};
+
+/* One cached result of sym_lookup. */
+struct sym_result {
+	uint64_t off;
+	int n;                 /* -1: empty slot */
+	struct sym_frame *frames;
+};
+
 struct sym_module {
 	struct sym_module *next;
 	char *path;          /* as recorded */
@@ -36,6 +94,9 @@ struct sym_module {
 	char **exported;     /* sorted names from .dynsym */
 	size_t nexported;
 	int exported_loaded;
+	struct sym_symtab symtab;
+	struct sym_result *results; /* open addressing by offset */
+	size_t rmask, rused;
 	struct symbolizer *owner;
 };
 
@@ -46,6 +107,7 @@ struct symbolizer {
 	struct sym_module *modules;
 	char **strings;      /* every string handed out, freed with the symbolizer */
 	size_t nstrings, capstrings;
+	struct sym_stats stats;
 };
 
 struct symbolizer *sym_new(const char *sysroot, const char *debug_dir)
@@ -101,6 +163,14 @@ void sym_free(struct symbolizer *s)
 		for (size_t i = 0; i < m->nexported; i++)
 			free(m->exported[i]);
 		free(m->exported);
+		for (int r = 0; r < 2; r++) {
+			free(m->symtab.range[r].v);
+			free(m->symtab.range[r].max_end);
+		}
+		free(m->symtab.sec);
+		for (size_t i = 0; m->results && i <= m->rmask; i++)
+			free(m->results[i].frames);
+		free(m->results);
 		free(m->path);
 		free(m->file);
 		free(m);
@@ -300,26 +370,359 @@ static int concrete_scopes(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die **scopes)
 	return n;
 }
 
-int sym_lookup(struct sym_module *m, uint64_t return_offset, struct sym_frame *out, int max)
+/* ---------- the symbol index --------------------------------------------- */
+
+/* GELF_ST_BIND as libdw ranks it (dwfl_module_addrsym.c: binding_value). */
+static uint8_t binding_value(const GElf_Sym *sym)
 {
-	if (!m->mod || max <= 0)
+	switch (GELF_ST_BIND(sym->st_info)) {
+	case STB_GLOBAL: return 3;
+	case STB_WEAK: return 2;
+	case STB_LOCAL: return 1;
+	default: return 0;
+	}
+}
+
+static int by_value(const void *a, const void *b)
+{
+	const struct sym_elfsym *x = a, *y = b;
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+static int by_start_end_ndx(const void *a, const void *b)
+{
+	const struct sym_section *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return (x->ndx > y->ndx) - (x->ndx < y->ndx);
+}
+
+/* The section an address lies in, as libdwfl's find_section finds it (a
+ * binary search over the sorted SHF_ALLOC sections, a section's end
+ * counting as inside it unless the next one starts there); SHN_UNDEF when
+ * none. Only sizeless symbols need it: libdw takes one for an address
+ * only in the address's own section. */
+static uint32_t section_of(const struct sym_symtab *t, uint64_t addr)
+{
+	size_t l = 0, u = t->nsec;
+	while (l < u) {
+		size_t idx = (l + u) / 2;
+		if (addr < t->sec[idx].start)
+			u = idx;
+		else if (addr > t->sec[idx].end)
+			l = idx + 1;
+		else {
+			if (addr == t->sec[idx].end && idx + 1 < t->nsec && addr == t->sec[idx + 1].start)
+				idx++;
+			return t->sec[idx].ndx;
+		}
+	}
+	return SHN_UNDEF;
+}
+
+static int load_sections(struct sym_symtab *t, Elf *elf, GElf_Addr bias)
+{
+	size_t cap = 0;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC))
+			continue;
+		if (t->nsec == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct sym_section *v = realloc(t->sec, cap * sizeof(*v));
+			if (!v)
+				return -1;
+			t->sec = v;
+		}
+		uint64_t start = sh.sh_addr + bias;
+		t->sec[t->nsec++] = (struct sym_section){start, start + sh.sh_size, (uint32_t)elf_ndxscn(scn)};
+	}
+	if (t->nsec)
+		qsort(t->sec, t->nsec, sizeof(*t->sec), by_start_end_ndx);
+	return 0;
+}
+
+/* Builds m's index from libdw's view of its symbol table (the file's
+ * .symtab, or its debug file's, else .dynsym; plus a MiniDebugInfo table),
+ * reading every symbol once. On any failure the module falls back to
+ * libdw's search, which is slow but right. */
+static void symtab_build(struct sym_module *m)
+{
+	struct sym_symtab *t = &m->symtab;
+	t->built = 1;
+	m->owner->stats.symtab_indexed++;
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(m->mod, &bias);
+	GElf_Ehdr eh;
+	if (!elf || !gelf_getehdr(elf, &eh) || eh.e_type == ET_REL || eh.e_machine == EM_PPC64) {
+		t->use_libdw = 1;
+		return;
+	}
+	int nsyms = dwfl_module_getsymtab(m->mod);
+	int first_global = nsyms >= 0 ? dwfl_module_getsymtab_first_global(m->mod) : -1;
+	if (nsyms < 0 || first_global < 0)
+		return; /* no table: libdw finds nothing either */
+	/* libdw searches [first_global or 1, nsyms), then [1, first_global)
+	 * if that found no symbol and first_global > 1 */
+	int gstart = first_global == 0 ? 1 : first_global;
+	t->search_locals = first_global > 1;
+	size_t cap[2] = {0, 0};
+	if (load_sections(t, elf, bias) < 0)
+		goto fail;
+	for (int i = 1; i < nsyms; i++) {
+		GElf_Sym sym;
+		GElf_Addr value;
+		GElf_Word shndx;
+		Elf *symelf;
+		const char *name = dwfl_module_getsym_info(m->mod, i, &sym, &value, &shndx, &symelf, NULL);
+		int type = GELF_ST_TYPE(sym.st_info);
+		if (!name || !name[0] || sym.st_shndx == SHN_UNDEF || type == STT_SECTION || type == STT_FILE ||
+		    type == STT_TLS)
+			continue;
+		int r = i >= gstart ? 0 : 1;
+		struct sym_range *rg = &t->range[r];
+		if (rg->n == cap[r]) {
+			cap[r] = cap[r] ? cap[r] * 2 : 1024;
+			struct sym_elfsym *v = realloc(rg->v, cap[r] * sizeof(*v));
+			if (!v)
+				goto fail;
+			rg->v = v;
+		}
+		struct sym_elfsym *e = &rg->v[rg->n++];
+		*e = (struct sym_elfsym){.value = value, .size = sym.st_size, .name = name, .index = i,
+					 .bind = binding_value(&sym)};
+		if (!sym.st_size) {
+			/* shndx is -1 for a symbol of a non-allocated section */
+			e->exact = shndx >= SHN_LORESERVE;
+			e->section = e->exact ? 0 : section_of(t, value);
+		}
+	}
+	for (int r = 0; r < 2; r++) {
+		struct sym_range *rg = &t->range[r];
+		if (!rg->n)
+			continue;
+		qsort(rg->v, rg->n, sizeof(*rg->v), by_value);
+		rg->max_end = malloc(rg->n * sizeof(*rg->max_end));
+		if (!rg->max_end)
+			goto fail;
+		uint64_t mx = 0;
+		for (size_t k = 0; k < rg->n; k++) {
+			uint64_t end = rg->v[k].value + rg->v[k].size;
+			if (end < rg->v[k].value)
+				end = UINT64_MAX;
+			mx = end > mx ? end : mx;
+			rg->max_end[k] = mx;
+		}
+	}
+	return;
+fail:
+	for (int r = 0; r < 2; r++) {
+		free(t->range[r].v);
+		free(t->range[r].max_end);
+		t->range[r] = (struct sym_range){0};
+	}
+	free(t->sec);
+	t->sec = NULL;
+	t->nsec = 0;
+	t->use_libdw = 1;
+}
+
+/* How many symbols of rg start at or below a. */
+static size_t upper_bound(const struct sym_range *rg, uint64_t a)
+{
+	size_t l = 0, u = rg->n;
+	while (l < u) {
+		size_t mid = (l + u) / 2;
+		if (rg->v[mid].value <= a)
+			l = mid + 1;
+		else
+			u = mid;
+	}
+	return l;
+}
+
+/* Whether libdw, holding best, takes c, met after it in table order
+ * (try_sym_value): c starts closer to a, or binds more strongly; at the
+ * same start and binding, it is smaller. */
+static int replaces(const struct sym_elfsym *best, const struct sym_elfsym *c)
+{
+	if (best->value < c->value || best->bind < c->bind)
+		return 1;
+	return best->value == c->value && ((best->size > c->size && best->bind <= c->bind) ||
+					   (best->size >= c->size && best->bind < c->bind));
+}
+
+static int by_index(const void *a, const void *b)
+{
+	const struct sym_elfsym *x = *(const struct sym_elfsym *const *)a, *y = *(const struct sym_elfsym *const *)b;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* libdw's choice among the sized symbols of rg[0, p) that cover a, or
+ * NULL. Its update rule is no total order (a weak symbol closer to a
+ * loses to a global one further away, which loses to a closer global), so
+ * the covering symbols are replayed in table order; symbols that do not
+ * cover a can never be chosen, so they are left out. The walk back by
+ * address stops where no earlier symbol reaches a. */
+static const struct sym_elfsym *covering(const struct sym_range *rg, size_t p, uint64_t a)
+{
+	const struct sym_elfsym *small[16], **c = small;
+	size_t n = 0, cap = 16;
+	for (size_t k = p; k-- > 0 && rg->max_end[k] > a;) {
+		const struct sym_elfsym *e = &rg->v[k];
+		if (!e->size || a - e->value >= e->size)
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			const struct sym_elfsym **nc = c == small ? malloc(cap * sizeof(*nc)) : realloc(c, cap * sizeof(*nc));
+			if (!nc)
+				break; /* out of memory: choose among those found */
+			if (c == small)
+				memcpy(nc, small, sizeof(small));
+			c = nc;
+		}
+		c[n++] = e;
+	}
+	if (n > 1)
+		qsort(c, n, sizeof(*c), by_index);
+	const struct sym_elfsym *best = n ? c[0] : NULL;
+	for (size_t k = 1; k < n; k++)
+		if (replaces(best, c[k]))
+			best = c[k];
+	if (c != small)
+		free(c);
+	return best;
+}
+
+/* The last symbol, in table order, of rg[0, p) that is sizeless, starts at
+ * v and lies in a's section (or NULL). */
+static const struct sym_elfsym *sizeless_at(const struct sym_range *rg, size_t p, uint64_t v, uint64_t a,
+					    uint32_t sect_a)
+{
+	const struct sym_elfsym *best = NULL;
+	for (size_t k = p; k-- > 0 && rg->v[k].value == v;) {
+		const struct sym_elfsym *c = &rg->v[k];
+		if (c->size || (c->exact ? c->value != a : c->section != sect_a))
+			continue;
+		if (!best || c->index > best->index)
+			best = c;
+	}
+	return best;
+}
+
+/* The symbol dwfl_module_addrinfo gives for a, or NULL: the globals'
+ * range first; the locals' only when no global covers a and no global
+ * label sits exactly at a; then, if still no sized symbol covers a, a
+ * sizeless label (hand-written assembly) when it is the highest symbol at
+ * or below a, in a's section, and nothing sized reaches past it (libdw's
+ * min_label): the last such in the order searched. */
+static const struct sym_elfsym *symtab_find(const struct sym_symtab *t, uint64_t a)
+{
+	const struct sym_range *g = &t->range[0], *l = &t->range[1];
+	size_t pg = g->n ? upper_bound(g, a) : 0;
+	const struct sym_elfsym *best = pg ? covering(g, pg, a) : NULL;
+	if (best)
+		return best;
+	uint32_t sect_a = section_of(t, a);
+	/* libdw skips the locals when a global label sits exactly at a */
+	int skip = pg && g->v[pg - 1].value == a && sizeless_at(g, pg, a, a, sect_a);
+	size_t pl = 0;
+	if (t->search_locals && !skip) {
+		pl = l->n ? upper_bound(l, a) : 0;
+		best = pl ? covering(l, pl, a) : NULL;
+		if (best)
+			return best;
+	}
+	/* no sized symbol covers a: a label, if it is the highest symbol at or
+	 * below a and nothing sized reaches past it (libdw's min_label), the
+	 * last such in the order searched */
+	uint64_t vmax = 0, reach = 0;
+	int any = 0;
+	if (pg) {
+		vmax = g->v[pg - 1].value;
+		reach = g->max_end[pg - 1];
+		any = 1;
+	}
+	if (pl) {
+		if (!any || l->v[pl - 1].value > vmax)
+			vmax = l->v[pl - 1].value;
+		if (!any || l->max_end[pl - 1] > reach)
+			reach = l->max_end[pl - 1];
+		any = 1;
+	}
+	if (!any || reach > vmax)
+		return NULL;
+	const struct sym_elfsym *s = pl && l->v[pl - 1].value == vmax ? sizeless_at(l, pl, vmax, a, sect_a) : NULL;
+	if (!s && pg && g->v[pg - 1].value == vmax)
+		s = sizeless_at(g, pg, vmax, a, sect_a);
+	return s;
+}
+
+/* The ELF symbol naming the function at addr (lookup address, not return
+ * address), unversioned and demangled, each made once per symbol. */
+static int elf_function(struct sym_module *m, Dwarf_Addr addr, const char **function, const char **linkage)
+{
+	struct symbolizer *s = m->owner;
+	*function = *linkage = NULL;
+	s->stats.symtab_lookups++;
+	if (!m->symtab.built)
+		symtab_build(m);
+	if (m->symtab.use_libdw) {
+		GElf_Off off;
+		GElf_Sym sym;
+		const char *versioned = dwfl_module_addrinfo(m->mod, addr, &off, &sym, NULL, NULL, NULL);
+		if (!versioned)
+			return 0;
+		*linkage = keep(s, unversioned(versioned));
+		*function = *linkage ? keep(s, demangle(*linkage)) : NULL;
+		return *linkage != NULL;
+	}
+	struct sym_elfsym *e = (struct sym_elfsym *)symtab_find(&m->symtab, addr);
+	if (!e)
 		return 0;
+	if (!e->linkage) {
+		e->linkage = keep(s, unversioned(e->name));
+		e->function = e->linkage ? keep(s, demangle(e->linkage)) : NULL;
+	}
+	*linkage = e->linkage;
+	*function = e->function;
+	return *linkage != NULL;
+}
+
+int sym_function(struct sym_module *m, uint64_t return_offset, const char **function, const char **linkage)
+{
+	*function = *linkage = NULL;
+	if (!m->mod)
+		return 0;
+	return elf_function(m, return_offset ? return_offset - 1 : 0, function, linkage);
+}
+
+/* sym_lookup without the cache. A module without DWARF (SYM_NO_DEBUG)
+ * is not asked for lines or scopes: libdw would only fail again. */
+static int lookup(struct sym_module *m, uint64_t return_offset, struct sym_frame *out, int max)
+{
 	struct symbolizer *s = m->owner;
 	Dwarf_Addr addr = return_offset ? return_offset - 1 : 0;
-	GElf_Off off;
-	GElf_Sym sym;
-	const char *versioned = dwfl_module_addrinfo(m->mod, addr, &off, &sym, NULL, NULL, NULL);
-	const char *elf_name = versioned ? keep(s, unversioned(versioned)) : NULL;
+	const char *elf_fn, *elf_name;
+	elf_function(m, addr, &elf_fn, &elf_name);
 
 	const char *file = NULL;
 	int line = 0;
-	Dwfl_Line *dl = dwfl_module_getsrc(m->mod, addr);
+	int dwarf = m->status == SYM_OK;
+	if (dwarf)
+		s->stats.dwarf_lookups++;
+	Dwfl_Line *dl = dwarf ? dwfl_module_getsrc(m->mod, addr) : NULL;
 	if (dl)
 		file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
 
 	int n = 0;
 	Dwarf_Addr bias;
-	Dwarf_Die *cu = dwfl_module_addrdie(m->mod, addr, &bias);
+	Dwarf_Die *cu = dwarf ? dwfl_module_addrdie(m->mod, addr, &bias) : NULL;
 	/* line tables name files relative to the compilation directory when the
 	 * compiler was given relative paths (meson does): keep it, so a
 	 * consumer that needs a real path (SARIF) can make one */
@@ -354,7 +757,7 @@ int sym_lookup(struct sym_module *m, uint64_t return_offset, struct sym_frame *o
 	free(scopes);
 	/* the physical function: its ELF symbol, else its DIE */
 	out[n].linkage = elf_name;
-	out[n].function = elf_name ? keep(s, demangle(elf_name)) : NULL;
+	out[n].function = elf_fn;
 	out[n].file = file ? keep(s, strdup(file)) : NULL;
 	out[n].dir = file && file[0] != '/' ? comp_dir : NULL;
 	out[n].line = line;
@@ -362,6 +765,76 @@ int sym_lookup(struct sym_module *m, uint64_t return_offset, struct sym_frame *o
 	if (!out[n].function && !out[n].file && n == 0)
 		return 0;
 	return n + 1;
+}
+
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+/* m's cached result for off, or the empty slot (n < 0) it goes in; NULL
+ * when out of memory. */
+static struct sym_result *result_slot(struct sym_module *m, uint64_t off)
+{
+	if ((m->rused + 1) * 2 > m->rmask + 1) {
+		size_t n = m->rmask ? (m->rmask + 1) * 2 : 256;
+		struct sym_result *v = malloc(n * sizeof(*v));
+		if (!v)
+			return NULL;
+		for (size_t i = 0; i < n; i++)
+			v[i] = (struct sym_result){.n = -1};
+		for (size_t i = 0; m->results && i <= m->rmask; i++) {
+			if (m->results[i].n < 0)
+				continue;
+			size_t k = mix64(m->results[i].off) & (n - 1);
+			while (v[k].n >= 0)
+				k = (k + 1) & (n - 1);
+			v[k] = m->results[i];
+		}
+		free(m->results);
+		m->results = v;
+		m->rmask = n - 1;
+	}
+	size_t k = mix64(off) & m->rmask;
+	while (m->results[k].n >= 0 && m->results[k].off != off)
+		k = (k + 1) & m->rmask;
+	return &m->results[k];
+}
+
+int sym_lookup(struct sym_module *m, uint64_t return_offset, struct sym_frame *out, int max)
+{
+	if (!m->mod || max <= 0)
+		return 0;
+	/* results are kept as SYM_MAX_INLINE frames make them (what blame
+	 * asks); another max changes how the outer inlined levels fold */
+	if (max != SYM_MAX_INLINE)
+		return lookup(m, return_offset, out, max);
+	struct sym_result *r = result_slot(m, return_offset);
+	if (r && r->n >= 0) {
+		m->owner->stats.cache_hits++;
+		if (r->n)
+			memcpy(out, r->frames, (size_t)r->n * sizeof(*out));
+		return r->n;
+	}
+	int n = lookup(m, return_offset, out, max);
+	if (!r)
+		return n;
+	struct sym_frame *copy = n ? malloc((size_t)n * sizeof(*copy)) : NULL;
+	if (n && !copy)
+		return n; /* not kept: looked up again next time */
+	if (n)
+		memcpy(copy, out, (size_t)n * sizeof(*copy));
+	*r = (struct sym_result){.off = return_offset, .n = n, .frames = copy};
+	m->rused++;
+	return n;
+}
+
+void sym_get_stats(const struct symbolizer *s, struct sym_stats *out)
+{
+	*out = s->stats;
 }
 
 static int cmp_str(const void *a, const void *b)

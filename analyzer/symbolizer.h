@@ -13,6 +13,16 @@
  * `addr2line -i` prints them), file and line from the line table and the
  * inlined call sites. C++ names are demangled.
  * Whether a function is exported is read from the module's .dynsym.
+ *
+ * The cost is the frames asked about, not the size of a module: a
+ * module's symbol table is indexed once, on its first lookup, so that the
+ * function at an address is a binary search (libdw's own search reads the
+ * whole table every time); DWARF is read only by sym_lookup, and every
+ * result is kept per module, so an address is looked up once whatever
+ * the number of stacks and traces it appears in. A caller that needs only
+ * names of physical functions (entry points, and whether they are
+ * exported) asks sym_function, which never reads DWARF.
+ * Not thread-safe: one symbolizer per thread.
  */
 #ifndef HB_SYMBOLIZER_H
 #define HB_SYMBOLIZER_H
@@ -64,8 +74,28 @@ struct sym_module *sym_module_next(struct symbolizer *s, struct sym_module *prev
 
 /* Symbolizes a return address (module-relative). Fills up to max frames,
  * innermost first; returns how many (0 when nothing is known). Strings live
- * as long as the symbolizer. */
+ * as long as the symbolizer. With max SYM_MAX_INLINE the result is kept
+ * per module, and asking again copies it out. */
 int sym_lookup(struct sym_module *m, uint64_t return_offset, struct sym_frame *out, int max);
+
+/* The physical function at a return address (module-relative), from the
+ * symbol table alone: the demangled name and the ELF symbol that
+ * sym_lookup gives its last (physical) frame, never read from DWARF.
+ * Returns 1 and sets both, or 0 (both NULL) when no symbol covers it.
+ * Strings live as long as the symbolizer. */
+int sym_function(struct sym_module *m, uint64_t return_offset, const char **function, const char **linkage);
+
+/* What the symbolizer did so far: symbol-table lookups, DWARF lookups
+ * (an address looked up in a module's debugging information: line table,
+ * scopes), and lookups answered from a module's cache of results. For
+ * tests and for measuring; the counts never change a result. */
+struct sym_stats {
+	uint64_t symtab_lookups;
+	uint64_t dwarf_lookups;
+	uint64_t cache_hits;
+	uint64_t symtab_indexed; /* modules whose symbol table was indexed */
+};
+void sym_get_stats(const struct symbolizer *s, struct sym_stats *out);
 
 /* Whether the ELF symbol (linkage name) is defined in the module's dynamic
  * symbol table with global or weak binding and default visibility. */

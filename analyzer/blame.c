@@ -148,7 +148,7 @@ static struct sym_module *sym_of(struct builder *b, const struct tm_process *p, 
 		return b->psym[mid];
 	const struct tm_module *tm = tm_module_of(p, mid);
 	struct sym_module *sm = tm ? sym_module_get(b->sym, tm->path, tm->build_id, tm->build_id_len) : NULL;
-	if (sm && (sym_module_status(sm) == SYM_MISSING || sym_module_status(sm) == SYM_MISMATCH))
+	if (sm && !sym_module_found(sm))
 		sm = NULL;
 	if (mid < p->nmodules) {
 		b->psym[mid] = sm;

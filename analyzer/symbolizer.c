@@ -23,6 +23,9 @@
  *     sections are relocatable (ET_REL), libdw's own search is used.
  *   - the cache of results, per module, so an address seen in many stacks
  *     or traces is looked up once.
+ *   - DWARF opened on the first frame that needs it (need_dwarf): libdw
+ *     inflates every compressed debug section as it opens them (43 ms for
+ *     libc's), which a module none of whose frames is shown never pays.
  */
 #include "symbolizer.h"
 
@@ -91,9 +94,10 @@ struct sym_module {
 	enum sym_status status;
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
-	char **exported;     /* sorted names from .dynsym */
-	size_t nexported;
+	int dwarf_known;     /* status says OK or NO_DEBUG for sure (need_dwarf) */
 	int exported_loaded;
+	const char **exported; /* .dynsym's exported names (libelf's memory), a hash set */
+	size_t exported_mask;
 	struct sym_symtab symtab;
 	struct sym_result *results; /* open addressing by offset */
 	size_t rmask, rused;
@@ -160,8 +164,6 @@ void sym_free(struct symbolizer *s)
 		next = m->next;
 		if (m->dwfl)
 			dwfl_end(m->dwfl);
-		for (size_t i = 0; i < m->nexported; i++)
-			free(m->exported[i]);
 		free(m->exported);
 		for (int r = 0; r < 2; r++) {
 			free(m->symtab.range[r].v);
@@ -214,9 +216,23 @@ static int try_open(struct sym_module *m, const char *file)
 	m->mod = mod;
 	free(m->file);
 	m->file = strdup(file);
-	Dwarf_Addr bias;
-	m->status = dwfl_module_getdwarf(mod, &bias) ? SYM_OK : SYM_NO_DEBUG;
+	/* whether it has DWARF is found out when first needed (need_dwarf):
+	 * libdw inflates every compressed debug section when it opens them,
+	 * 43 ms for libc's, wasted on a module whose frames are never shown */
+	m->status = SYM_OK;
 	return 0;
+}
+
+/* Opens m's DWARF, if it has any (its own or a separate debug file's), and
+ * settles its status: SYM_OK or SYM_NO_DEBUG. Once per module. */
+static void need_dwarf(struct sym_module *m)
+{
+	if (!m->mod || m->dwarf_known)
+		return;
+	m->dwarf_known = 1;
+	m->owner->stats.dwarf_opened++;
+	Dwarf_Addr bias;
+	m->status = dwfl_module_getdwarf(m->mod, &bias) ? SYM_OK : SYM_NO_DEBUG;
 }
 
 struct sym_module *sym_module_get(struct symbolizer *s, const char *path, const uint8_t *build_id,
@@ -256,9 +272,15 @@ struct sym_module *sym_module_get(struct symbolizer *s, const char *path, const 
 	return m;
 }
 
-enum sym_status sym_module_status(const struct sym_module *m)
+enum sym_status sym_module_status(struct sym_module *m)
 {
+	need_dwarf(m);
 	return m->status;
+}
+
+int sym_module_found(const struct sym_module *m)
+{
+	return m->status != SYM_MISSING && m->status != SYM_MISMATCH;
 }
 
 const char *sym_module_file(const struct sym_module *m)
@@ -447,6 +469,25 @@ static int load_sections(struct sym_symtab *t, Elf *elf, GElf_Addr bias)
 	return 0;
 }
 
+/* Whether elf has DWARF sections but no .symtab (see symtab_build). */
+static int needs_dwarf_first(Elf *elf)
+{
+	size_t shstrndx;
+	if (elf_getshdrstrndx(elf, &shstrndx) < 0)
+		return 1;
+	int symtab = 0, dwarf = 0;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			return 1;
+		const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
+		symtab |= sh.sh_type == SHT_SYMTAB;
+		dwarf |= name && (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info"));
+	}
+	return dwarf && !symtab;
+}
+
 /* Builds m's index from libdw's view of its symbol table (the file's
  * .symtab, or its debug file's, else .dynsym; plus a MiniDebugInfo table),
  * reading every symbol once. On any failure the module falls back to
@@ -463,6 +504,12 @@ static void symtab_build(struct sym_module *m)
 		t->use_libdw = 1;
 		return;
 	}
+	/* A file with DWARF but no .symtab: once libdw has opened its DWARF it
+	 * takes the file itself as the debug file and reads .dynsym; before,
+	 * it would look for a separate debug file's .symtab. Keep the order
+	 * the names have always come from: DWARF first. */
+	if (!m->dwarf_known && needs_dwarf_first(elf))
+		need_dwarf(m);
 	int nsyms = dwfl_module_getsymtab(m->mod);
 	int first_global = nsyms >= 0 ? dwfl_module_getsymtab_first_global(m->mod) : -1;
 	if (nsyms < 0 || first_global < 0)
@@ -713,6 +760,7 @@ static int lookup(struct sym_module *m, uint64_t return_offset, struct sym_frame
 
 	const char *file = NULL;
 	int line = 0;
+	need_dwarf(m);
 	int dwarf = m->status == SYM_OK;
 	if (dwarf)
 		s->stats.dwarf_lookups++;
@@ -837,11 +885,25 @@ void sym_get_stats(const struct symbolizer *s, struct sym_stats *out)
 	*out = s->stats;
 }
 
-static int cmp_str(const void *a, const void *b)
+static uint64_t hash_str(const char *str)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *str; str++)
+		h = (h ^ (unsigned char)*str) * 0x100000001b3ull;
+	return h;
 }
 
+/* Whether a .dynsym entry makes its name exported. */
+static int exports(const GElf_Sym *sym)
+{
+	int bind = GELF_ST_BIND(sym->st_info);
+	return sym->st_shndx != SHN_UNDEF && (bind == STB_GLOBAL || bind == STB_WEAK) &&
+	       GELF_ST_VISIBILITY(sym->st_other) == STV_DEFAULT;
+}
+
+/* The exported names of .dynsym into a hash set of pointers to libelf's
+ * string table (it lives as long as the module's Dwfl): read once, never
+ * copied or sorted. */
 static void load_exported(struct sym_module *m)
 {
 	m->exported_loaded = 1;
@@ -859,22 +921,25 @@ static void load_exported(struct sym_module *m)
 		Elf_Data *data = elf_getdata(scn, NULL);
 		if (!data)
 			continue;
-		size_t count = sh.sh_size / sh.sh_entsize;
-		m->exported = calloc(count ? count : 1, sizeof(*m->exported));
+		size_t count = sh.sh_size / sh.sh_entsize, n = 64;
+		while (n < count * 2)
+			n *= 2;
+		m->exported = calloc(n, sizeof(*m->exported));
 		if (!m->exported)
 			return;
+		m->exported_mask = n - 1;
 		for (size_t i = 0; i < count; i++) {
 			GElf_Sym sym;
-			if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF)
-				continue;
-			int bind = GELF_ST_BIND(sym.st_info);
-			if ((bind != STB_GLOBAL && bind != STB_WEAK) || GELF_ST_VISIBILITY(sym.st_other) != STV_DEFAULT)
+			if (!gelf_getsym(data, (int)i, &sym) || !exports(&sym))
 				continue;
 			const char *name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (name && *name)
-				m->exported[m->nexported++] = strdup(name);
+			if (!name || !*name)
+				continue;
+			size_t k = hash_str(name) & m->exported_mask;
+			while (m->exported[k] && strcmp(m->exported[k], name) != 0)
+				k = (k + 1) & m->exported_mask;
+			m->exported[k] = name;
 		}
-		qsort(m->exported, m->nexported, sizeof(*m->exported), cmp_str);
 		return;
 	}
 }
@@ -885,5 +950,10 @@ int sym_is_exported(struct sym_module *m, const char *linkage)
 		return 0;
 	if (!m->exported_loaded)
 		load_exported(m);
-	return m->nexported && bsearch(&linkage, m->exported, m->nexported, sizeof(*m->exported), cmp_str) != NULL;
+	if (!m->exported)
+		return 0;
+	for (size_t k = hash_str(linkage) & m->exported_mask; m->exported[k]; k = (k + 1) & m->exported_mask)
+		if (strcmp(m->exported[k], linkage) == 0)
+			return 1;
+	return 0;
 }

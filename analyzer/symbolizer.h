@@ -61,7 +61,13 @@ void sym_free(struct symbolizer *s);
  * unless out of memory; its status says what was found. */
 struct sym_module *sym_module_get(struct symbolizer *s, const char *path, const uint8_t *build_id,
 				  size_t build_id_len);
-enum sym_status sym_module_status(const struct sym_module *m);
+/* Its status; settling OK against NO_DEBUG opens the module's DWARF (once),
+ * so a caller that only needs to know whether the file is usable asks
+ * sym_module_found. */
+enum sym_status sym_module_status(struct sym_module *m);
+/* Whether the file was found and is the traced build (the status is
+ * neither SYM_MISSING nor SYM_MISMATCH), without opening its DWARF. */
+int sym_module_found(const struct sym_module *m);
 /* The file actually used (may differ from the recorded path), or NULL. */
 const char *sym_module_file(const struct sym_module *m);
 /* The path as recorded in the trace. */
@@ -94,6 +100,7 @@ struct sym_stats {
 	uint64_t dwarf_lookups;
 	uint64_t cache_hits;
 	uint64_t symtab_indexed; /* modules whose symbol table was indexed */
+	uint64_t dwarf_opened;   /* modules whose DWARF was looked for */
 };
 void sym_get_stats(const struct symbolizer *s, struct sym_stats *out);
 

@@ -101,6 +101,8 @@ struct sym_stats {
 	uint64_t cache_hits;
 	uint64_t symtab_indexed; /* modules whose symbol table was indexed */
 	uint64_t dwarf_opened;   /* modules whose DWARF was looked for */
+	uint64_t units_walked;   /* DWARF units walked whole, once each */
+	uint64_t scopes_slow;    /* scopes libdw was asked for (dwarf_getscopes_die) */
 };
 void sym_get_stats(const struct symbolizer *s, struct sym_stats *out);
 

@@ -1,11 +1,17 @@
 /*
  * blame.c - attribution, entry points and aggregation (see blame.h).
  *
- * Symbolization is the expensive step, so it is done only for stacks that
- * still hold outstanding memory, and each (module, address) is looked up
- * once: a hash map keeps the frames of every address seen. Sites are merged
- * by a hash of their (module path, offset) frames with an exact comparison
- * behind it.
+ * Symbolizing is the expensive step, so a report pays only for what it
+ * shows. Stacks that hold no outstanding memory are skipped. An entry
+ * point is named from the module's symbol table alone (sym_function): its
+ * name is its physical function's ELF symbol, which is also what says
+ * whether the module exports it; only its caller, who may be inlined code,
+ * is looked up in DWARF. A site keeps its frames as recorded (module,
+ * offset) while the traces are read, merged by a hash of them with an
+ * exact comparison behind it; only the sites a module keeps (its top N
+ * after --min-bytes, and those tied with the N-th, whose order needs their
+ * symbolized frames) are symbolized, at the end. The symbolizer caches
+ * every address it looked up, across stacks and traces.
  */
 #include "blame.h"
 
@@ -37,20 +43,6 @@ int blame_is_wrapper(const char *path, const struct blame_options *opt)
 	return 0;
 }
 
-/* ---------- symbolization cache ----------------------------------------- */
-
-struct sym_entry {
-	struct sym_module *mod;
-	uint64_t off;
-	int n;
-	struct sym_frame *frames;
-};
-
-struct sym_cache {
-	struct sym_entry *slots;
-	size_t mask, used;
-};
-
 static uint64_t mix(uint64_t h)
 {
 	h ^= h >> 33;
@@ -59,65 +51,47 @@ static uint64_t mix(uint64_t h)
 	return h;
 }
 
-static struct sym_entry *sym_cached(struct sym_cache *c, struct sym_module *mod, uint64_t off)
-{
-	if ((c->used + 1) * 2 > c->mask + 1) {
-		size_t n = c->mask ? (c->mask + 1) * 2 : 1024;
-		struct sym_entry *slots = calloc(n, sizeof(*slots));
-		if (!slots)
-			return NULL;
-		for (size_t i = 0; c->mask && i <= c->mask; i++) {
-			if (!c->slots[i].mod)
-				continue;
-			size_t k = mix((uint64_t)(uintptr_t)c->slots[i].mod ^ c->slots[i].off) & (n - 1);
-			while (slots[k].mod)
-				k = (k + 1) & (n - 1);
-			slots[k] = c->slots[i];
-		}
-		free(c->slots);
-		c->slots = slots;
-		c->mask = n - 1;
-	}
-	size_t k = mix((uint64_t)(uintptr_t)mod ^ off) & c->mask;
-	while (c->slots[k].mod) {
-		if (c->slots[k].mod == mod && c->slots[k].off == off)
-			return &c->slots[k];
-		k = (k + 1) & c->mask;
-	}
-	struct sym_frame tmp[SYM_MAX_INLINE];
-	int n = sym_lookup(mod, off, tmp, SYM_MAX_INLINE);
-	struct sym_entry *e = &c->slots[k];
-	e->mod = mod;
-	e->off = off;
-	e->n = n;
-	e->frames = n ? malloc((size_t)n * sizeof(*e->frames)) : NULL;
-	if (n && !e->frames)
-		e->n = 0;
-	else if (n)
-		memcpy(e->frames, tmp, (size_t)n * sizeof(*tmp));
-	c->used++;
-	return e;
-}
-
-static void sym_cache_free(struct sym_cache *c)
-{
-	for (size_t i = 0; c->mask && i <= c->mask; i++)
-		free(c->slots[i].frames);
-	free(c->slots);
-}
-
 /* ---------- building ------------------------------------------------------ */
+
+/* A stack frame as recorded, before symbolization: what a site is made of
+ * until it is known to be shown. sm is NULL when there is nothing to look
+ * up (no module; its file missing or another build). */
+struct raw_frame {
+	const char *module, *module_path;
+	struct sym_module *sm;
+	uint64_t offset;
+};
+
+/* A site while the traces are read: counters and raw frames. Only the
+ * sites a report keeps are symbolized (expand()). */
+struct pending_site {
+	uint64_t bytes, blocks;
+	struct leak_tally kinds;
+	const char *entry;
+	struct raw_frame *raw;
+	size_t nraw;
+	uint64_t key;   /* hash of the raw frames */
+};
+
+/* Per blame_module: its pending sites, indexed by key (open addressing
+ * over positions + 1), and the capacity of its entries. */
+struct module_state {
+	struct pending_site *pend;
+	size_t npend, cap;
+	size_t *idx;
+	size_t mask;
+	size_t entrycap;
+};
 
 struct builder {
 	struct blame_report *r;
 	struct symbolizer *sym;
 	const struct blame_options *opt;
-	struct sym_cache cache;
 	size_t modcap;
-	/* per blame_module: site index (open addressing over site positions) */
-	size_t **site_index;
-	size_t *site_mask;
-	size_t *sitecap, *entrycap;
+	struct module_state *ms;  /* one per r->mods */
+	/* the process being read: its modules' handles, made on first use */
+	struct sym_module **psym;
+	uint8_t *psym_done;
 	int oom;
 };
 
@@ -141,25 +115,15 @@ static struct blame_module *module_for(struct builder *b, const struct tm_module
 	if (r->nmods == b->modcap) {
 		size_t cap = b->modcap ? b->modcap * 2 : 16;
 		struct blame_module *mods = realloc(r->mods, cap * sizeof(*mods));
-		size_t **idx = realloc(b->site_index, cap * sizeof(*idx));
-		if (idx)
-			b->site_index = idx;
-		size_t *mask = realloc(b->site_mask, cap * sizeof(*mask));
-		if (mask)
-			b->site_mask = mask;
-		size_t *sc = realloc(b->sitecap, cap * sizeof(*sc));
-		if (sc)
-			b->sitecap = sc;
-		size_t *ec = realloc(b->entrycap, cap * sizeof(*ec));
-		if (ec)
-			b->entrycap = ec;
-		if (!mods || !idx || !mask || !sc || !ec) {
-			if (mods)
-				r->mods = mods;
+		if (mods)
+			r->mods = mods;
+		struct module_state *ms = realloc(b->ms, cap * sizeof(*ms));
+		if (ms)
+			b->ms = ms;
+		if (!mods || !ms) {
 			b->oom = 1;
 			return NULL;
 		}
-		r->mods = mods;
 		b->modcap = cap;
 	}
 	struct blame_module *m = &r->mods[r->nmods];
@@ -169,107 +133,108 @@ static struct blame_module *module_for(struct builder *b, const struct tm_module
 	memcpy(m->build_id, id, sizeof(id));
 	m->status = tm ? sym_module_status(sym_module_get(b->sym, tm->path, tm->build_id, tm->build_id_len))
 		       : SYM_MISSING;
-	b->site_index[r->nmods] = NULL;
-	b->site_mask[r->nmods] = 0;
-	b->sitecap[r->nmods] = 0;
-	b->entrycap[r->nmods] = 0;
+	memset(&b->ms[r->nmods], 0, sizeof(b->ms[r->nmods]));
 	r->nmods++;
 	return m;
 }
 
-/* The symbolized frames of one stack frame (physical + inlined). */
-static int frames_of(struct builder *b, const struct tm_process *p, const struct tm_stack *st, uint32_t i,
-		     const struct sym_frame **out)
+/* The symbolizer's handle for module id mid of the process being read, or
+ * NULL when its frames cannot be symbolized (no module; its file missing
+ * or another build). Asking makes the handle, so the symbolizer knows
+ * every module a frame was in (symbol_problems warns about them). */
+static struct sym_module *sym_of(struct builder *b, const struct tm_process *p, uint32_t mid)
 {
-	const struct tm_module *tm = tm_module_of(p, st->frame_module[i]);
-	if (!tm)
-		return 0;
-	struct sym_module *sm = sym_module_get(b->sym, tm->path, tm->build_id, tm->build_id_len);
-	if (!sm || sym_module_status(sm) == SYM_MISSING || sym_module_status(sm) == SYM_MISMATCH)
-		return 0;
-	struct sym_entry *e = sym_cached(&b->cache, sm, st->frame_offset[i]);
-	if (!e)
-		return 0;
-	*out = e->frames;
-	return e->n;
+	if (mid < p->nmodules && b->psym_done[mid])
+		return b->psym[mid];
+	const struct tm_module *tm = tm_module_of(p, mid);
+	struct sym_module *sm = tm ? sym_module_get(b->sym, tm->path, tm->build_id, tm->build_id_len) : NULL;
+	if (sm && !sym_module_found(sm))
+		sm = NULL;
+	if (mid < p->nmodules) {
+		b->psym[mid] = sm;
+		b->psym_done[mid] = 1;
+	}
+	return sm;
 }
 
-static int same_site(const struct blame_site *s, const struct blame_frame *f, size_t n)
+/* The symbolized frames of one stack frame (physical + inlined). */
+static int frames_at(struct sym_module *sm, uint64_t offset, struct sym_frame *out)
 {
-	if (s->nframes != n)
+	return sm ? sym_lookup(sm, offset, out, SYM_MAX_INLINE) : 0;
+}
+
+static int same_raw(const struct pending_site *s, const struct raw_frame *f, size_t n)
+{
+	if (s->nraw != n)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct blame_frame *a = &s->frames[i], *c = &f[i];
-		if (a->offset != c->offset || a->inlined != c->inlined || (a->module != c->module &&
+		const struct raw_frame *a = &s->raw[i], *c = &f[i];
+		if (a->offset != c->offset || (a->module != c->module &&
 		    (!a->module || !c->module || strcmp(a->module, c->module) != 0)))
 			return 0;
 	}
 	return 1;
 }
 
-static void add_site(struct builder *b, size_t mi, struct blame_frame *frames, size_t n, const char *entry,
+/* Adds a stack's outstanding memory to the site of its raw frames in
+ * module mi (made if new; it takes raw, else frees it). Two stacks are
+ * one site when their frames (module name, offset) are the same, which is
+ * when their symbolized frames are the same: symbolizing a frame depends
+ * on nothing else. */
+static void add_site(struct builder *b, size_t mi, struct raw_frame *raw, size_t n, const char *entry,
 		     const struct tm_stack *st)
 {
 	uint64_t bytes = st->out_bytes, blocks = st->out_blocks;
-	struct blame_module *m = &b->r->mods[mi];
+	struct module_state *ms = &b->ms[mi];
 	uint64_t h = 0x9E3779B97F4A7C15ull;
 	for (size_t i = 0; i < n; i++)
-		h = mix(h ^ frames[i].offset ^ ((uint64_t)frames[i].inlined << 63));
-	size_t *idx = b->site_index[mi];
-	size_t mask = b->site_mask[mi];
-	if (idx) {
-		for (size_t k = h & mask; idx[k]; k = (k + 1) & mask) {
-			struct blame_site *s = &m->sites[idx[k] - 1];
-			if (s->hash == h && same_site(s, frames, n)) {
+		h = mix(h ^ raw[i].offset);
+	if (ms->idx) {
+		for (size_t k = h & ms->mask; ms->idx[k]; k = (k + 1) & ms->mask) {
+			struct pending_site *s = &ms->pend[ms->idx[k] - 1];
+			if (s->key == h && same_raw(s, raw, n)) {
 				s->bytes += bytes;
 				s->blocks += blocks;
 				leak_tally_merge(&s->kinds, &st->kinds);
-				free(frames);
+				free(raw);
 				return;
 			}
 		}
 	}
-	if (m->nsites == b->sitecap[mi]) {
-		size_t cap = b->sitecap[mi] ? b->sitecap[mi] * 2 : 16;
-		struct blame_site *sites = realloc(m->sites, cap * sizeof(*sites));
-		if (!sites) {
+	if (ms->npend == ms->cap) {
+		size_t cap = ms->cap ? ms->cap * 2 : 16;
+		struct pending_site *v = realloc(ms->pend, cap * sizeof(*v));
+		if (!v) {
 			b->oom = 1;
-			free(frames);
+			free(raw);
 			return;
 		}
-		m->sites = sites;
-		b->sitecap[mi] = cap;
+		ms->pend = v;
+		ms->cap = cap;
 	}
-	if ((m->nsites + 1) * 2 > mask + 1) {
-		size_t nm = mask ? (mask + 1) * 2 : 64;
+	if ((ms->npend + 1) * 2 > ms->mask + 1) {
+		size_t nm = ms->mask ? (ms->mask + 1) * 2 : 64;
 		size_t *ni = calloc(nm, sizeof(*ni));
 		if (!ni) {
 			b->oom = 1;
-			free(frames);
+			free(raw);
 			return;
 		}
-		for (size_t s = 0; s < m->nsites; s++) {
-			size_t k = m->sites[s].hash & (nm - 1);
+		for (size_t s = 0; s < ms->npend; s++) {
+			size_t k = ms->pend[s].key & (nm - 1);
 			while (ni[k])
 				k = (k + 1) & (nm - 1);
 			ni[k] = s + 1;
 		}
-		free(idx);
-		b->site_index[mi] = idx = ni;
-		b->site_mask[mi] = mask = nm - 1;
+		free(ms->idx);
+		ms->idx = ni;
+		ms->mask = nm - 1;
 	}
-	struct blame_site *s = &m->sites[m->nsites];
-	s->entry = entry;
-	s->bytes = bytes;
-	s->blocks = blocks;
-	s->kinds = st->kinds;
-	s->frames = frames;
-	s->nframes = n;
-	s->hash = h;
-	size_t k = h & mask;
-	while (idx[k])
-		k = (k + 1) & mask;
-	idx[k] = ++m->nsites;
+	ms->pend[ms->npend] = (struct pending_site){bytes, blocks, st->kinds, entry, raw, n, h};
+	size_t k = h & ms->mask;
+	while (ms->idx[k])
+		k = (k + 1) & ms->mask;
+	ms->idx[k] = ++ms->npend;
 }
 
 static int str_eq(const char *a, const char *b)
@@ -290,15 +255,15 @@ static void add_entry(struct builder *b, size_t mi, const char *fn, int exported
 			return;
 		}
 	}
-	if (m->nentries == b->entrycap[mi]) {
-		size_t cap = b->entrycap[mi] ? b->entrycap[mi] * 2 : 8;
+	if (m->nentries == b->ms[mi].entrycap) {
+		size_t cap = b->ms[mi].entrycap ? b->ms[mi].entrycap * 2 : 8;
 		struct blame_entry *e = realloc(m->entries, cap * sizeof(*e));
 		if (!e) {
 			b->oom = 1;
 			return;
 		}
 		m->entries = e;
-		b->entrycap[mi] = cap;
+		b->ms[mi].entrycap = cap;
 	}
 	m->entries[m->nentries++] =
 		(struct blame_entry){fn, exported, cmod, cfn, st->out_bytes, st->out_blocks, st->kinds};
@@ -330,6 +295,9 @@ static int is_shim(const struct tm_process *p, uint32_t mid)
 	return m && blame_glob("libheapblame.so*", base_name(m->path));
 }
 
+/* Blames one stack: its module, its entry point (named from the symbol
+ * table; its caller, who may be inlined, with DWARF) and its site, whose
+ * frames stay raw until the site is known to be shown. */
 static void blame_stack(struct builder *b, const struct tm_process *p, struct blame_process *bp,
 			const struct tm_stack *st, const uint8_t *wrapper)
 {
@@ -355,63 +323,141 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 	leak_tally_merge(&m->kinds, &st->kinds);
 	add_process_module(bp, m, st->out_bytes, st->out_blocks, &st->kinds);
 
-	/* entry point: the outermost frame of the run inside the blamed module */
+	/* entry point: the outermost frame of the run inside the blamed
+	 * module; its name is its physical function's ELF symbol, which is
+	 * also what says whether the module exports it */
 	uint32_t j = blamed;
 	while (st->depth && j + 1 < st->depth && st->frame_module[j + 1] == st->frame_module[blamed])
 		j++;
-	const char *entry_fn = NULL, *caller_mod = NULL, *caller_fn = NULL;
+	const char *entry_fn = NULL, *caller_mod = NULL, *caller_fn = NULL, *linkage = NULL;
 	int exported = 0;
-	const struct sym_frame *sf;
-	int n = st->depth ? frames_of(b, p, st, j, &sf) : 0;
-	if (n) {
-		entry_fn = sf[n - 1].function;
-		if (tm)
-			exported = sym_is_exported(sym_module_get(b->sym, tm->path, tm->build_id, tm->build_id_len),
-						   sf[n - 1].linkage);
-	}
+	struct sym_module *sm = st->depth ? sym_of(b, p, st->frame_module[j]) : NULL;
+	if (sm && sym_function(sm, st->frame_offset[j], &entry_fn, &linkage) && tm)
+		exported = sym_is_exported(sym_module_get(b->sym, tm->path, tm->build_id, tm->build_id_len), linkage);
 	uint32_t ci = j + 1;
 	while (ci < st->depth && is_shim(p, st->frame_module[ci]))
 		ci++;
 	if (ci < st->depth) {
 		const struct tm_module *cm = tm_module_of(p, st->frame_module[ci]);
 		caller_mod = cm ? base_name(cm->path) : NULL;
-		if (frames_of(b, p, st, ci, &sf))
-			caller_fn = sf[0].function;
+		struct sym_frame sf[SYM_MAX_INLINE];
+		if (frames_at(sym_of(b, p, st->frame_module[ci]), st->frame_offset[ci], sf))
+			caller_fn = sf[0].function; /* the innermost: an inlined caller by its own name */
 	}
 	add_entry(b, mi, entry_fn, exported, caller_mod, caller_fn, st);
 
-	/* the site: every frame, inlined ones expanded */
-	size_t cap = (size_t)st->depth * 2 + 1, nf = 0;
-	struct blame_frame *frames = malloc(cap * sizeof(*frames));
-	if (!frames) {
+	/* the site: every frame but the shim's, as recorded */
+	struct raw_frame *raw = malloc(((size_t)st->depth + 1) * sizeof(*raw));
+	if (!raw) {
 		b->oom = 1;
 		return;
 	}
+	size_t nraw = 0;
 	for (uint32_t i = 0; i < st->depth; i++) {
 		if (is_shim(p, st->frame_module[i]))
 			continue;
 		const struct tm_module *fm = tm_module_of(p, st->frame_module[i]);
-		int k = frames_of(b, p, st, i, &sf);
+		raw[nraw++] = (struct raw_frame){fm ? base_name(fm->path) : NULL, fm ? fm->path : NULL,
+						 fm ? sym_of(b, p, st->frame_module[i]) : NULL, st->frame_offset[i]};
+	}
+	add_site(b, mi, raw, nraw, entry_fn, st);
+}
+
+/* Symbolizes a pending site into s: every frame, inlined ones expanded,
+ * and the hash sites are ordered by among equals (of the symbolized
+ * frames, as it always was, so that reports keep their order). 0, or -1
+ * out of memory. */
+static int expand(const struct pending_site *ps, struct blame_site *s)
+{
+	size_t cap = ps->nraw * 2 + 1, nf = 0;
+	struct blame_frame *frames = malloc(cap * sizeof(*frames));
+	if (!frames)
+		return -1;
+	for (size_t i = 0; i < ps->nraw; i++) {
+		const struct raw_frame *rf = &ps->raw[i];
+		struct sym_frame sf[SYM_MAX_INLINE];
+		int k = frames_at(rf->sm, rf->offset, sf);
 		if (nf + (size_t)(k ? k : 1) > cap) {
 			cap = (nf + (size_t)(k ? k : 1)) * 2;
 			struct blame_frame *nfr = realloc(frames, cap * sizeof(*frames));
 			if (!nfr) {
 				free(frames);
-				b->oom = 1;
-				return;
+				return -1;
 			}
 			frames = nfr;
 		}
-		const char *mname = fm ? base_name(fm->path) : NULL, *mpath = fm ? fm->path : NULL;
 		if (!k) {
-			frames[nf++] = (struct blame_frame){mname, mpath, NULL, NULL, NULL, 0, 0, st->frame_offset[i]};
+			frames[nf++] = (struct blame_frame){rf->module, rf->module_path, NULL, NULL, NULL, 0, 0, rf->offset};
 			continue;
 		}
 		for (int q = 0; q < k; q++)
-			frames[nf++] = (struct blame_frame){mname, mpath, sf[q].function, sf[q].file, sf[q].dir,
-							    sf[q].line, sf[q].inlined, st->frame_offset[i]};
+			frames[nf++] = (struct blame_frame){rf->module, rf->module_path, sf[q].function, sf[q].file,
+							    sf[q].dir, sf[q].line, sf[q].inlined, rf->offset};
 	}
-	add_site(b, mi, frames, nf, entry_fn, st);
+	uint64_t h = 0x9E3779B97F4A7C15ull;
+	for (size_t i = 0; i < nf; i++)
+		h = mix(h ^ frames[i].offset ^ ((uint64_t)frames[i].inlined << 63));
+	*s = (struct blame_site){ps->bytes, ps->blocks, ps->kinds, ps->entry, frames, nf, h};
+	return 0;
+}
+
+static int by_pending_bytes(const void *a, const void *b)
+{
+	const struct pending_site *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return (x->blocks < y->blocks) - (x->blocks > y->blocks);
+}
+
+static int by_site_bytes(const void *a, const void *b);
+
+/* The sites module m keeps, symbolized: those holding at least min_bytes,
+ * the top N of them by bytes, then blocks, then hash. Only sites that can
+ * be among them are symbolized: every site that holds more than the N-th
+ * largest, and those that hold as much (the hash, which orders them, is
+ * of symbolized frames). 0, or -1 out of memory. */
+static int keep_sites(struct builder *b, struct blame_module *m, struct module_state *ms)
+{
+	const struct blame_options *opt = b->opt;
+	m->nsites_all = ms->npend;
+	if (!ms->npend)
+		return 0;
+	qsort(ms->pend, ms->npend, sizeof(*ms->pend), by_pending_bytes);
+	size_t eligible = 0;
+	while (eligible < ms->npend && ms->pend[eligible].bytes >= opt->min_bytes)
+		eligible++;
+	size_t cand = eligible;
+	if (opt->top && eligible > opt->top) {
+		const struct pending_site *last = &ms->pend[opt->top - 1];
+		cand = opt->top;
+		while (cand < eligible && by_pending_bytes(&ms->pend[cand], last) == 0)
+			cand++;
+	}
+	if (!cand)
+		return 0;
+	m->sites = malloc(cand * sizeof(*m->sites));
+	if (!m->sites)
+		return -1;
+	for (size_t k = 0; k < cand; k++) {
+		if (expand(&ms->pend[k], &m->sites[m->nsites]) < 0)
+			return -1;
+		m->nsites++;
+	}
+	qsort(m->sites, m->nsites, sizeof(*m->sites), by_site_bytes);
+	if (opt->top && m->nsites > opt->top) {
+		for (size_t k = opt->top; k < m->nsites; k++)
+			free(m->sites[k].frames);
+		m->nsites = opt->top;
+	}
+	return 0;
+}
+
+static void module_state_free(struct module_state *ms)
+{
+	for (size_t k = 0; k < ms->npend; k++)
+		free(ms->pend[k].raw);
+	free(ms->pend);
+	free(ms->idx);
 }
 
 static int by_module_bytes(const void *a, const void *b)
@@ -470,14 +516,23 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 			continue;
 		}
 		uint8_t *wrapper = calloc(p->nmodules ? p->nmodules : 1, 1);
-		if (!wrapper)
-			return -1;
+		b.psym = calloc(p->nmodules ? p->nmodules : 1, sizeof(*b.psym));
+		b.psym_done = calloc(p->nmodules ? p->nmodules : 1, 1);
+		if (!wrapper || !b.psym || !b.psym_done) {
+			free(wrapper);
+			b.oom = 1;
+			break;
+		}
 		for (size_t k = 0; k < p->nmodules; k++)
 			wrapper[k] = p->modules[k].defined && blame_is_wrapper(p->modules[k].path, opt);
 		for (size_t k = 0; k < p->nstacks; k++)
 			if (p->stacks[k] && p->stacks[k]->out_blocks)
 				blame_stack(&b, p, bp, p->stacks[k], wrapper);
 		free(wrapper);
+		free(b.psym);
+		free(b.psym_done);
+		b.psym = NULL;
+		b.psym_done = NULL;
 		if (p->unknown_stack_blocks && !opt->module_glob) {
 			/* blocks whose stack definition was lost (a damaged block) */
 			struct blame_module *m = module_for(&b, NULL);
@@ -494,28 +549,16 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 	size_t keep = 0;
 	for (size_t i = 0; i < r->nmods; i++) {
 		struct blame_module *m = &r->mods[i];
-		free(b.site_index[i]);
-		if (m->bytes < opt->min_bytes && m->bytes) {
-			for (size_t k = 0; k < m->nsites; k++)
-				free(m->sites[k].frames);
-			free(m->sites);
+		if ((m->bytes < opt->min_bytes && m->bytes) || b.oom) {
 			free(m->entries);
+			module_state_free(&b.ms[i]);
 			continue;
 		}
 		if (m->nentries) /* NULL for blocks of unknown stacks */
 			qsort(m->entries, m->nentries, sizeof(*m->entries), by_entry_bytes);
-		if (m->nsites)
-			qsort(m->sites, m->nsites, sizeof(*m->sites), by_site_bytes);
-		m->nsites_all = m->nsites;
-		size_t ns = 0;
-		for (size_t k = 0; k < m->nsites; k++) {
-			int drop = (opt->top && ns >= opt->top) || m->sites[k].bytes < opt->min_bytes;
-			if (drop)
-				free(m->sites[k].frames);
-			else
-				m->sites[ns++] = m->sites[k];
-		}
-		m->nsites = ns;
+		if (keep_sites(&b, m, &b.ms[i]) < 0)
+			b.oom = 1;
+		module_state_free(&b.ms[i]);
 		r->mods[keep++] = *m;
 	}
 	r->nmods = keep;
@@ -536,11 +579,7 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 			leak_tally_merge(&bp->kinds, &bp->mods[k].kinds);
 		}
 	}
-	free(b.site_index);
-	free(b.site_mask);
-	free(b.sitecap);
-	free(b.entrycap);
-	sym_cache_free(&b.cache);
+	free(b.ms);
 	return b.oom ? -1 : 0;
 }
 

@@ -11,7 +11,8 @@
  *     blamed module that starts at the blamed frame: the function through
  *     which control came into that module; whether it is exported (in the
  *     module's .dynsym), and the module and function that called it;
- *   - the site is the whole symbolized stack, inlined frames included.
+ *   - the site is the whole symbolized stack, inlined frames included
+ *     (symbolized only for the sites the report keeps: blame.c).
  * Modules, entry points and sites merge across processes by module path and
  * module-relative addresses, so the workers of a forking server add up.
  * Every level carries its outstanding memory by leak kind too (definite,

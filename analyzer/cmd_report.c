@@ -198,6 +198,18 @@ int cmd_report(int argc, char **argv)
 		cli_error("out of memory");
 		goto out;
 	}
+	if (getenv("HEAPBLAME_SYM_STATS")) {
+		/* for tests and bench/README.md: what symbolizing cost, in
+		 * lookups; never changes the report */
+		struct sym_stats st;
+		sym_get_stats(sym, &st);
+		fprintf(stderr,
+			"heapblame: symbolizer: %" PRIu64 " symbol tables indexed, %" PRIu64 " DWARF opened, %" PRIu64
+			" symbol lookups, %" PRIu64 " DWARF lookups, %" PRIu64 " answered from the cache, %" PRIu64
+			" units walked, %" PRIu64 " scopes from libdw\n",
+			st.symtab_indexed, st.dwarf_opened, st.symtab_lookups, st.dwarf_lookups, st.cache_hits,
+			st.units_walked, st.scopes_slow);
+	}
 	if (output) {
 		out = fopen(output, "w");
 		if (!out) {

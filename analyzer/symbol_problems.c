@@ -2,10 +2,12 @@
  * symbol_problems.c - sentences about modules without usable symbols (see
  * symbol_problems.h).
  *
- * The symbolizer keeps one handle per recorded path and build-id, made as
- * frames are symbolized, so its handles are exactly the modules the report
- * shows frames of. Paths that are not absolute ("[unknown]", the vDSO) were
- * never looked for and are left out.
+ * The symbolizer keeps one handle per recorded path and build-id, and
+ * blame asks for one for every frame of an outstanding stack, symbolized
+ * or not, so its handles are exactly the modules of the report's stacks.
+ * Whether a file is missing or another build is known without opening its
+ * DWARF (sym_module_found). Paths that are not absolute ("[unknown]", the
+ * vDSO) were never looked for and are left out.
  */
 #include "symbol_problems.h"
 
@@ -24,8 +26,7 @@ int symbol_problems(struct symbolizer *s, int sysroot, int for_check, void (*say
 	size_t n = 0, cap = 0;
 	struct sym_module **v = NULL;
 	for (struct sym_module *m = sym_module_next(s, NULL); m; m = sym_module_next(s, m)) {
-		enum sym_status st = sym_module_status(m);
-		if (sym_module_path(m)[0] != '/' || (st != SYM_MISSING && st != SYM_MISMATCH))
+		if (sym_module_path(m)[0] != '/' || sym_module_found(m))
 			continue;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 8;

@@ -13,6 +13,16 @@
  * `addr2line -i` prints them), file and line from the line table and the
  * inlined call sites. C++ names are demangled.
  * Whether a function is exported is read from the module's .dynsym.
+ *
+ * The cost is the frames asked about, not the size of a module: a
+ * module's symbol table is indexed once, on its first lookup, so that the
+ * function at an address is a binary search (libdw's own search reads the
+ * whole table every time); DWARF is read only by sym_lookup, and every
+ * result is kept per module, so an address is looked up once whatever
+ * the number of stacks and traces it appears in. A caller that needs only
+ * names of physical functions (entry points, and whether they are
+ * exported) asks sym_function, which never reads DWARF.
+ * Not thread-safe: one symbolizer per thread.
  */
 #ifndef HB_SYMBOLIZER_H
 #define HB_SYMBOLIZER_H
@@ -51,7 +61,13 @@ void sym_free(struct symbolizer *s);
  * unless out of memory; its status says what was found. */
 struct sym_module *sym_module_get(struct symbolizer *s, const char *path, const uint8_t *build_id,
 				  size_t build_id_len);
-enum sym_status sym_module_status(const struct sym_module *m);
+/* Its status; settling OK against NO_DEBUG opens the module's DWARF (once),
+ * so a caller that only needs to know whether the file is usable asks
+ * sym_module_found. */
+enum sym_status sym_module_status(struct sym_module *m);
+/* Whether the file was found and is the traced build (the status is
+ * neither SYM_MISSING nor SYM_MISMATCH), without opening its DWARF. */
+int sym_module_found(const struct sym_module *m);
 /* The file actually used (may differ from the recorded path), or NULL. */
 const char *sym_module_file(const struct sym_module *m);
 /* The path as recorded in the trace. */
@@ -64,8 +80,31 @@ struct sym_module *sym_module_next(struct symbolizer *s, struct sym_module *prev
 
 /* Symbolizes a return address (module-relative). Fills up to max frames,
  * innermost first; returns how many (0 when nothing is known). Strings live
- * as long as the symbolizer. */
+ * as long as the symbolizer. With max SYM_MAX_INLINE the result is kept
+ * per module, and asking again copies it out. */
 int sym_lookup(struct sym_module *m, uint64_t return_offset, struct sym_frame *out, int max);
+
+/* The physical function at a return address (module-relative), from the
+ * symbol table alone: the demangled name and the ELF symbol that
+ * sym_lookup gives its last (physical) frame, never read from DWARF.
+ * Returns 1 and sets both, or 0 (both NULL) when no symbol covers it.
+ * Strings live as long as the symbolizer. */
+int sym_function(struct sym_module *m, uint64_t return_offset, const char **function, const char **linkage);
+
+/* What the symbolizer did so far: symbol-table lookups, DWARF lookups
+ * (an address looked up in a module's debugging information: line table,
+ * scopes), and lookups answered from a module's cache of results. For
+ * tests and for measuring; the counts never change a result. */
+struct sym_stats {
+	uint64_t symtab_lookups;
+	uint64_t dwarf_lookups;
+	uint64_t cache_hits;
+	uint64_t symtab_indexed; /* modules whose symbol table was indexed */
+	uint64_t dwarf_opened;   /* modules whose DWARF was looked for */
+	uint64_t units_walked;   /* DWARF units walked whole, once each */
+	uint64_t scopes_slow;    /* scopes libdw was asked for (dwarf_getscopes_die) */
+};
+void sym_get_stats(const struct symbolizer *s, struct sym_stats *out);
 
 /* Whether the ELF symbol (linkage name) is defined in the module's dynamic
  * symbol table with global or weak binding and default visibility. */

@@ -7,6 +7,11 @@
  * it, so the index costs at most twice its final size. A reader that probes
  * an old array can only miss a stack, and then falls into the locked path,
  * which looks again in the current array before inserting.
+ *
+ * A slot holds the entry's pointer with the top 16 bits of its hash in the
+ * pointer's unused high bits (user-space addresses are below 2^47 on
+ * x86-64 and arm64), so that a probe passes over another stack's slot
+ * without reading that entry: each read of an entry is a cache miss.
  */
 #include "stack_table.h"
 
@@ -16,8 +21,16 @@
 struct hb_stack_index {
 	uint64_t mask;
 	uint64_t used;
-	struct hb_stack_entry *slots[];
+	uintptr_t slots[];  /* entry | tag << 48; 0: empty */
 };
+
+#define TAG_SHIFT 48
+#define PTR_MASK (((uintptr_t)1 << TAG_SHIFT) - 1)
+
+static inline uintptr_t tag_of(uint64_t h)
+{
+	return (uintptr_t)(h >> TAG_SHIFT) << TAG_SHIFT;
+}
 
 static struct hb_stack_index *index_new(uint64_t nslots)
 {
@@ -62,10 +75,14 @@ static inline int same_frames(const uintptr_t *a, const uintptr_t *b, unsigned d
 static const struct hb_stack_entry *index_find(const struct hb_stack_index *ix, uint64_t h,
 					       const uintptr_t *frames, unsigned depth)
 {
+	uintptr_t tag = tag_of(h);
 	for (uint64_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
-		const struct hb_stack_entry *e = __atomic_load_n(&ix->slots[i], __ATOMIC_ACQUIRE);
-		if (!e)
+		uintptr_t v = __atomic_load_n(&ix->slots[i], __ATOMIC_ACQUIRE);
+		if (!v)
 			return NULL;
+		if ((v & ~PTR_MASK) != tag)
+			continue;
+		const struct hb_stack_entry *e = (const struct hb_stack_entry *)(v & PTR_MASK);
 		if (e->hash == h && e->depth == depth && same_frames(e->frames, frames, depth))
 			return e;
 	}
@@ -76,7 +93,7 @@ static void index_put(struct hb_stack_index *ix, struct hb_stack_entry *e)
 	uint64_t i = e->hash & ix->mask;
 	while (ix->slots[i])
 		i = (i + 1) & ix->mask;
-	__atomic_store_n(&ix->slots[i], e, __ATOMIC_RELEASE);
+	__atomic_store_n(&ix->slots[i], (uintptr_t)e | tag_of(e->hash), __ATOMIC_RELEASE);
 	ix->used++;
 }
 
@@ -111,7 +128,7 @@ static int ensure_room(struct hb_stack_table *t)
 	if (!t->reset_requested) {
 		for (uint64_t i = 0; i <= ix->mask; i++)
 			if (ix->slots[i])
-				index_put(nx, ix->slots[i]);
+				index_put(nx, (struct hb_stack_entry *)(ix->slots[i] & PTR_MASK));
 	}
 	t->reset_requested = 0;
 	__atomic_store_n(&t->index, nx, __ATOMIC_RELEASE);
@@ -146,8 +163,8 @@ const struct hb_stack_entry *hb_stack_table_intern(struct hb_stack_table *t, con
 		__atomic_store_n(dir, chunk, __ATOMIC_RELEASE);
 	}
 	struct hb_stack_entry *e = hb_arena_alloc(&t->arena, sizeof(*e) + depth * sizeof(frames[0]));
-	if (!e)
-		goto out;
+	if (!e || ((uintptr_t)e & ~PTR_MASK))
+		goto out; /* no memory, or (never seen) a mapping above 2^48: no room for the tag */
 	e->hash = h;
 	e->depth = depth;
 	e->id = t->next_id++;

@@ -168,7 +168,9 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  * epoch of a trace at its start). A free group's
  * epoch is the block's allocation epoch, exact for blocks younger than
  * HB_EPOCH_EXACT epochs, and for older blocks rounded down to a multiple
- * of 2^(floor(log2(age)) - 6): no coarser than 1/64 of the block's age.
+ * of 2^(floor(log2(age)) - 6): no coarser than 1/64 of the block's age,
+ * and never rounded below PROCESS.first_epoch for a block of the trace's
+ * own (so in a fork child an earlier epoch always means inherited).
  *
  * Sampling (reserved): when PROCESS.sample_bytes is not 0, counts and bytes
  * are of the sampled allocations only; the reader's estimator is defined

@@ -181,6 +181,7 @@ int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec,
 {
 	struct hb_live_shard *s = shard_of(t, hb_live_hash(rec->addr));
 	int ret = 0;
+	replaced->addr = 0;
 	hb_spin_lock(&s->lock);
 	/* a block the shim never saw freed: the old record goes, whatever table
 	 * holds it (a block of 4 GiB and a small one may share an address) */

@@ -75,7 +75,9 @@ struct hb_live_table {
 
 /* Inserts rec (rec->addr != 0). If the address was present (a free the shim
  * did not see), the old record is copied to *replaced and 1 returned.
- * Returns 0 on a plain insert, -ENOMEM when the shard cannot grow.
+ * Returns 0 on a plain insert, -ENOMEM when the shard cannot grow; then
+ * rec is not in the table, and replaced->addr is not 0 if an old record was
+ * taken out all the same (its end must still be counted).
  * Thread-safe; never calls malloc. */
 int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec, struct hb_live_rec *replaced);
 

@@ -29,7 +29,7 @@ void hb_owner_take_sync(void)
 	}
 }
 
-void hb_owner_take_wait(struct hb_owner_lock *l)
+int hb_owner_take_wait(struct hb_owner_lock *l)
 {
 	for (unsigned i = 0; __atomic_load_n(&l->in, __ATOMIC_ACQUIRE); i++) {
 		if (i < 1000) {
@@ -38,7 +38,8 @@ void hb_owner_take_wait(struct hb_owner_lock *l)
 			struct timespec ts = {0, 50000};
 			nanosleep(&ts, NULL);
 		} else {
-			return; /* stuck (see owner_lock.h): take what is there */
+			return -1; /* stuck (see owner_lock.h) */
 		}
 	}
+	return 0;
 }

@@ -78,15 +78,23 @@ static inline void hb_owner_leave(struct hb_owner_lock *l)
  * locks: mark each lock taken (hb_owner_take_begin), make every owner see
  * the marks (hb_owner_take_sync, once), then for each lock wait until its
  * owner is out (hb_owner_take_wait), read what it guards, and give it back
- * (hb_owner_untake). An owner that never leaves (a thread stopped or killed
- * inside the shim) is waited for at most about 100 ms. */
+ * (hb_owner_untake). An owner that does not leave (a thread preempted,
+ * stopped or killed inside the shim) is waited for about 250 ms; then
+ * hb_owner_take_wait returns -1, and the caller must either give the lock
+ * back untouched or, when losing the counts would be worse (the last flush),
+ * read at its own risk. Returns 0 when the owner is out. */
 static inline void hb_owner_take_begin(struct hb_owner_lock *l)
 {
 	__atomic_store_n(&l->taking, 1, __ATOMIC_RELAXED);
 }
 
 void hb_owner_take_sync(void);
-void hb_owner_take_wait(struct hb_owner_lock *l);
+int hb_owner_take_wait(struct hb_owner_lock *l);
+/* Whether the owner is out now (no waiting). */
+static inline int hb_owner_is_out(const struct hb_owner_lock *l)
+{
+	return !__atomic_load_n(&l->in, __ATOMIC_ACQUIRE);
+}
 
 static inline void hb_owner_untake(struct hb_owner_lock *l)
 {

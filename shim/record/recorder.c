@@ -252,8 +252,13 @@ static inline uint64_t block_epoch(uint64_t now, uint32_t low)
 static void end_block(struct hb_tls *t, const struct hb_live_rec *r, unsigned fkind)
 {
 	uint64_t now = __atomic_load_n(&hb.epoch, __ATOMIC_RELAXED);
+	uint64_t e = block_epoch(now, r->epoch), bucket = hb_epoch_bucket(now, e);
+	/* a fork child's own block stays at or after its first epoch: earlier
+	 * ones mean inherited (trace_format.h) */
+	if (e >= hb.first_epoch && bucket < hb.first_epoch)
+		bucket = hb.first_epoch;
 	struct hb_count_key key = {.stack = r->stack,
-				   .epoch = (uint32_t)hb_epoch_bucket(now, block_epoch(now, r->epoch)),
+				   .epoch = (uint32_t)bucket,
 				   .kind = (uint8_t)fkind,
 				   .dir = HB_COUNT_FREE};
 	count_event(t, &key, r->size);
@@ -351,11 +356,12 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 	struct hb_live_rec old;
 	int rc = hb_live_table_insert(&hb.live, &r, &old);
 	if (HB_UNLIKELY(rc != 0)) {
+		if (rc > 0 || old.addr)
+			end_block(t, &old, HB_FREE_FREE); /* its free went unseen */
 		if (rc < 0) {
 			hb_count_loss(HB_LOSS_NO_TABLE_SPACE, size);
 			goto out;
 		}
-		end_block(t, &old, HB_FREE_FREE); /* its free went unseen */
 	}
 	struct hb_count_key key = {.stack = st->id, .epoch = (uint32_t)epoch, .kind = (uint8_t)kind,
 				   .dir = HB_COUNT_ALLOC};

@@ -162,14 +162,13 @@ unsigned hb_tb_counters_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, 
 		return 0;
 	hb_owner_take_begin(&tb->counter_lock);
 	hb_owner_take_sync();
-	hb_owner_take_wait(&tb->counter_lock);
-	unsigned n = take_locked(tb, fn, ctx);
+	unsigned n = hb_owner_take_wait(&tb->counter_lock) == 0 ? take_locked(tb, fn, ctx) : 0;
 	hb_owner_untake(&tb->counter_lock);
 	return n;
 }
 
 unsigned hb_tb_registry_take_counters(struct hb_tb_registry *r,
-				      void (*fn)(void *ctx, const struct hb_counter_slot *s), void *ctx)
+				      void (*fn)(void *ctx, const struct hb_counter_slot *s), void *ctx, int force)
 {
 	unsigned buffers = 0, taking = 0;
 	struct hb_thread_buffer *all = __atomic_load_n(&r->all, __ATOMIC_ACQUIRE);
@@ -188,13 +187,21 @@ unsigned hb_tb_registry_take_counters(struct hb_tb_registry *r,
 	if (!taking)
 		return buffers;
 	hb_owner_take_sync();
-	for (struct hb_thread_buffer *tb = all; tb; tb = tb->next) {
-		if (!tb->in_use || !tb->taken)
-			continue;
-		hb_owner_take_wait(&tb->counter_lock);
-		take_locked(tb, fn, ctx);
-		hb_owner_untake(&tb->counter_lock);
-		tb->taken = 0;
+	/* first the buffers whose owners are out, so that one owner held up
+	 * inside does not hold every other thread at its next count */
+	for (int pass = 0; pass < 2; pass++) {
+		for (struct hb_thread_buffer *tb = all; tb; tb = tb->next) {
+			if (!tb->in_use || !tb->taken)
+				continue;
+			if (pass == 0 && !hb_owner_is_out(&tb->counter_lock))
+				continue;
+			/* an owner stuck inside: its counts wait for the next flush,
+			 * unless this is the last one (then read what is there) */
+			if (pass == 0 || hb_owner_take_wait(&tb->counter_lock) == 0 || force)
+				take_locked(tb, fn, ctx);
+			hb_owner_untake(&tb->counter_lock);
+			tb->taken = 0;
+		}
 	}
 	return buffers;
 }

@@ -143,16 +143,18 @@ unsigned hb_tb_counters_dump(struct hb_thread_buffer *tb);
 uint64_t hb_tb_drain(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_tb_rec *rec), void *ctx);
 
 /* Writer: passes every counter to fn and empties the table. Takes
- * counter_lock, so it is exact against a running owner. Returns the number
- * of counters taken. (One buffer: a system call each; the writer takes them
+ * counter_lock, so it is exact against a running owner (one stuck inside
+ * for 250 ms: nothing is taken). Returns the number of counters taken. (One buffer: a system call each; the writer takes them
  * all with hb_tb_registry_take_counters.) */
 unsigned hb_tb_counters_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, const struct hb_counter_slot *s),
 			     void *ctx);
 
 /* Writer: hb_tb_counters_take of every buffer in use, with one system call
- * for all (owner_lock.h). Returns the number of buffers visited. */
+ * for all (owner_lock.h). A buffer whose owner stays inside its lock for
+ * 250 ms is skipped (its counts go at the next flush), unless force (the
+ * last flush: then it is read anyway). Returns the buffers visited. */
 unsigned hb_tb_registry_take_counters(struct hb_tb_registry *r,
-				      void (*fn)(void *ctx, const struct hb_counter_slot *s), void *ctx);
+				      void (*fn)(void *ctx, const struct hb_counter_slot *s), void *ctx, int force);
 
 /* Writer: recycles retired buffers that are fully drained. */
 void hb_tb_registry_recycle(struct hb_tb_registry *r);

@@ -329,8 +329,10 @@ void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t st
 		return;
 	maybe_advance_epoch(hb_now_ns());
 	uint64_t epoch = hb.epoch;
+	/* the tables first, then the rings: a table a thread dumps meanwhile
+	 * lands in its ring, and is drained here */
+	uint64_t buffers = hb_tb_registry_take_counters(&hb.registry, on_counter, NULL, final);
 	drain_rings();
-	uint64_t buffers = hb_tb_registry_take_counters(&hb.registry, on_counter, NULL);
 	if (final && hb.pending_scan)
 		add_scan(hb.pending_scan);
 	/* a retired buffer is reused only once its ring and counters are out;

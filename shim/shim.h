@@ -163,7 +163,8 @@ int hb_record_detach(void *p, struct hb_live_rec *out) HB_HIDDEN;
 /* ... and either put it back (the call failed) or end it. */
 void hb_record_reattach(const struct hb_live_rec *r) HB_HIDDEN;
 void hb_record_end(const struct hb_live_rec *r, unsigned fkind) HB_HIDDEN;
-void hb_count_loss(unsigned kind, uint64_t bytes) HB_HIDDEN;
+/* Counts events the shim could not record (enum hb_loss_kind). */
+void hb_count_losses(unsigned kind, uint64_t events, uint64_t bytes) HB_HIDDEN;
 /* Writes MODULE and STACK records for everything known (a fork child's new
  * trace must define what its inherited blocks refer to). */
 void hb_record_emit_all_definitions(void) HB_HIDDEN;

@@ -205,15 +205,17 @@ enum hb_record_tag {
 
 /* The allocation epoch of a free group: e itself when the block is young,
  * else e rounded down to a multiple of 2^(floor(log2(age)) - 6), age being
- * now - e. The shim groups by it; a reader can tell from it how wide a
- * free group's epoch is. */
-static inline uint64_t hb_epoch_bucket(uint64_t now, uint64_t e)
+ * now - e, but never below first (PROCESS.first_epoch) for a block of
+ * epoch first or later. The shim groups by it; a reader can tell from it
+ * how wide a free group's epoch is. */
+static inline uint64_t hb_epoch_bucket(uint64_t now, uint64_t e, uint64_t first)
 {
 	uint64_t age = now > e ? now - e : 0;
 	if (age < HB_EPOCH_EXACT)
 		return e;
 	unsigned lg = 63u - (unsigned)__builtin_clzll(age);
-	return e & ~((1ull << (lg - 6)) - 1);
+	uint64_t bucket = e & ~((1ull << (lg - 6)) - 1);
+	return e >= first && bucket < first ? first : bucket;
 }
 
 enum hb_process_flags {

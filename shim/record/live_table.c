@@ -25,10 +25,16 @@
 
 /* ---------- packing -------------------------------------------------------- */
 
+/* Whether an address can be a packed record's (its key addr >> 3 is the
+ * address itself). */
+static inline int packable_addr(uintptr_t addr)
+{
+	return !(addr & 7) && (uint64_t)addr < (1ull << 48);
+}
+
 static inline int packable(const struct hb_live_rec *r)
 {
-	return !(r->addr & 7) && (uint64_t)r->addr < (1ull << 48) && r->size <= 0xffffffffu &&
-	       r->stack <= HB_STACK_ID_MAX;
+	return packable_addr(r->addr) && r->size <= 0xffffffffu && r->stack <= HB_STACK_ID_MAX;
 }
 
 static inline uint64_t key_of(uintptr_t addr)
@@ -172,7 +178,7 @@ static int big_remove(struct hb_live_shard *s, uintptr_t addr, struct hb_live_re
 /* Removes addr from s (locked), packed or not. */
 static int remove_locked(struct hb_live_shard *s, uintptr_t addr, struct hb_live_rec *out)
 {
-	if (!(addr & 7) && (uint64_t)addr < (1ull << 48) && remove_packed(s, key_of(addr), out))
+	if (packable_addr(addr) && remove_packed(s, key_of(addr), out))
 		return 1;
 	return s->nbig ? big_remove(s, addr, out) : 0;
 }
@@ -188,8 +194,7 @@ int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec,
 	if (s->nbig && big_remove(s, rec->addr, replaced))
 		ret = 1;
 	if (!packable(rec)) {
-		if (!ret && s->slots && !(rec->addr & 7) && (uint64_t)rec->addr < (1ull << 48) &&
-		    remove_packed(s, key_of(rec->addr), replaced))
+		if (!ret && s->slots && packable_addr(rec->addr) && remove_packed(s, key_of(rec->addr), replaced))
 			ret = 1;
 		if (big_put(s, rec) < 0)
 			ret = -ENOMEM;

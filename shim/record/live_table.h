@@ -43,6 +43,14 @@
 #define HB_LIVE_EPOCH_BITS 27
 #define HB_LIVE_EPOCH_MASK ((1u << HB_LIVE_EPOCH_BITS) - 1)
 
+/* The full epoch of a block from the bits the table keeps: the latest
+ * epoch not after now with those low bits (exact for blocks younger than
+ * 2^HB_LIVE_EPOCH_BITS epochs). */
+static inline uint64_t hb_live_epoch(uint64_t now, uint32_t low)
+{
+	return now - ((now - low) & HB_LIVE_EPOCH_MASK);
+}
+
 /* A block as the table's callers see it, unpacked. */
 struct hb_live_rec {
 	uintptr_t addr;  /* never 0 */

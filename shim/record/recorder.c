@@ -163,9 +163,9 @@ void hb_record_emit_all_definitions(void)
 
 /* ---------- per-thread buffers ----------------------------------------- */
 
-void hb_count_loss(unsigned kind, uint64_t bytes)
+void hb_count_losses(unsigned kind, uint64_t events, uint64_t bytes)
 {
-	__atomic_add_fetch(&hb.lost_events[kind], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&hb.lost_events[kind], events, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&hb.lost_bytes[kind], bytes, __ATOMIC_RELAXED);
 }
 
@@ -215,48 +215,36 @@ static void dump_counters(struct hb_thread_buffer *tb)
 		hb_writer_kick();
 }
 
-static void count_in(struct hb_thread_buffer *tb, const struct hb_count_key *key, uint64_t size, unsigned loss)
+static void count_in(struct hb_thread_buffer *tb, const struct hb_count_key *key, uint64_t size)
 {
 	int full = hb_tb_count(tb, key, size);
 	if (HB_UNLIKELY(full)) {
 		dump_counters(tb);
 		if (full < 0 && hb_tb_count(tb, key, size) < 0)
-			hb_count_loss(loss, size);
+			hb_count_losses(hb_count_loss_kind(key), 1, size);
 	}
 }
 
 static void count_event(struct hb_tls *t, const struct hb_count_key *key, uint64_t size)
 {
-	unsigned loss = key->dir == HB_COUNT_FREE ? HB_LOSS_FREE_DROPPED : HB_LOSS_FOLD_DROPPED;
 	struct hb_thread_buffer *tb = own_buffer(t);
 	if (HB_LIKELY(tb != NULL)) {
-		count_in(tb, key, size, loss);
+		count_in(tb, key, size);
 		return;
 	}
 	/* a thread past its exit hook (or out of memory): the shared buffer */
 	pthread_mutex_lock(&hb.orphan_lock);
 	if (hb.orphan)
-		count_in(hb.orphan, key, size, loss);
+		count_in(hb.orphan, key, size);
 	else
-		hb_count_loss(loss, size);
+		hb_count_losses(hb_count_loss_kind(key), 1, size);
 	pthread_mutex_unlock(&hb.orphan_lock);
-}
-
-/* The full epoch of a block from the 27 bits the live table keeps: the
- * latest epoch not after now with those low bits. */
-static inline uint64_t block_epoch(uint64_t now, uint32_t low)
-{
-	return now - ((now - low) & HB_LIVE_EPOCH_MASK);
 }
 
 static void end_block(struct hb_tls *t, const struct hb_live_rec *r, unsigned fkind)
 {
 	uint64_t now = __atomic_load_n(&hb.epoch, __ATOMIC_RELAXED);
-	uint64_t e = block_epoch(now, r->epoch), bucket = hb_epoch_bucket(now, e);
-	/* a fork child's own block stays at or after its first epoch: earlier
-	 * ones mean inherited (trace_format.h) */
-	if (e >= hb.first_epoch && bucket < hb.first_epoch)
-		bucket = hb.first_epoch;
+	uint64_t bucket = hb_epoch_bucket(now, hb_live_epoch(now, r->epoch), hb.first_epoch);
 	struct hb_count_key key = {.stack = r->stack,
 				   .epoch = (uint32_t)bucket,
 				   .kind = (uint8_t)fkind,
@@ -347,7 +335,7 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 		st = hb_stack_table_intern(&hb.stacks, ips + skip, depth, classify, NULL);
 	}
 	if (HB_UNLIKELY(!st)) {
-		hb_count_loss(HB_LOSS_NO_TABLE_SPACE, size);
+		hb_count_losses(HB_LOSS_NO_TABLE_SPACE, 1, size);
 		goto out;
 	}
 	uint64_t epoch = __atomic_load_n(&hb.epoch, __ATOMIC_RELAXED);
@@ -359,7 +347,7 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 		if (rc > 0 || old.addr)
 			end_block(t, &old, HB_FREE_FREE); /* its free went unseen */
 		if (rc < 0) {
-			hb_count_loss(HB_LOSS_NO_TABLE_SPACE, size);
+			hb_count_losses(HB_LOSS_NO_TABLE_SPACE, 1, size);
 			goto out;
 		}
 	}
@@ -415,7 +403,7 @@ void hb_record_reattach(const struct hb_live_rec *r)
 	hb_tls.busy = 1;
 	struct hb_live_rec old;
 	if (hb_live_table_insert(&hb.live, r, &old) < 0)
-		hb_count_loss(HB_LOSS_NO_TABLE_SPACE, r->size);
+		hb_count_losses(HB_LOSS_NO_TABLE_SPACE, 1, r->size);
 	hb_tls.busy = 0;
 	errno = saved;
 }

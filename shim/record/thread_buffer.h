@@ -38,6 +38,7 @@
 
 #include <sys/types.h>
 
+#include "heapblame/trace_format.h"
 #include "owner_lock.h"
 #include "spinlock.h"
 #include "unwind.h"
@@ -58,6 +59,12 @@ struct hb_count_key {
 	uint8_t dir;    /* enum hb_count_dir */
 	uint16_t pad_;
 };
+
+/* The loss kind of a counter that found no room (trace_format.h). */
+static inline unsigned hb_count_loss_kind(const struct hb_count_key *k)
+{
+	return k->dir == HB_COUNT_FREE ? HB_LOSS_FREE_DROPPED : HB_LOSS_FOLD_DROPPED;
+}
 
 /* A ring record: one counter moved out of a full table. */
 struct hb_tb_rec {

@@ -142,11 +142,8 @@ static uint32_t module_of(uint32_t stack)
 
 static void add(const struct hb_count_key *key, uint64_t count, uint64_t bytes)
 {
-	if (hb_site_sums_add(&sums, module_of(key->stack), key, count, bytes) < 0) {
-		unsigned loss = key->dir == HB_COUNT_FREE ? HB_LOSS_FREE_DROPPED : HB_LOSS_FOLD_DROPPED;
-		__atomic_add_fetch(&hb.lost_events[loss], count, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&hb.lost_bytes[loss], bytes, __ATOMIC_RELAXED);
-	}
+	if (hb_site_sums_add(&sums, module_of(key->stack), key, count, bytes) < 0)
+		hb_count_losses(hb_count_loss_kind(key), count, bytes);
 	taken_counters++;
 }
 
@@ -185,11 +182,9 @@ void hb_drain_locked(void)
 
 static void on_inherited(void *ctx, const struct hb_live_rec *r)
 {
-	uint32_t first = (uint32_t)*(const uint64_t *)ctx & HB_LIVE_EPOCH_MASK;
-	/* allocated before the child's first epoch (modulo the table's bits) */
-	if (((first - r->epoch) & HB_LIVE_EPOCH_MASK) == 0 ||
-	    ((first - r->epoch) & HB_LIVE_EPOCH_MASK) > (HB_LIVE_EPOCH_MASK >> 1))
-		return;
+	uint64_t first = *(const uint64_t *)ctx;
+	if (hb_live_epoch(first, r->epoch) >= first)
+		return; /* the child's own: allocated since its first epoch */
 	struct hb_count_key key = {.stack = r->stack, .dir = HB_SUM_INHERIT};
 	hb_site_sums_add(&inherited, module_of(r->stack), &key, 1, r->size);
 }

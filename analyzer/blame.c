@@ -15,6 +15,8 @@
  */
 #include "blame.h"
 
+#include "timeline.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +66,12 @@ struct raw_frame {
 
 /* A site while the traces are read: counters and raw frames. Only the
  * sites a report keeps are symbolized (expand()). */
+/* A stack that makes up a site, for the site's series. */
+struct member {
+	size_t proc;
+	const struct ts_series *series;
+};
+
 struct pending_site {
 	uint64_t bytes, blocks;
 	struct leak_tally kinds;
@@ -71,6 +79,8 @@ struct pending_site {
 	struct raw_frame *raw;
 	size_t nraw;
 	uint64_t key;   /* hash of the raw frames */
+	struct member *mem;
+	size_t nmem;
 };
 
 /* Per blame_module: its pending sites, indexed by key (open addressing
@@ -83,10 +93,21 @@ struct module_state {
 	size_t entrycap;
 };
 
+/* A module on the timeline, while series are summed. */
+struct timeline_module {
+	const char *path;
+	char build_id[129];
+	double *steps;
+};
+
 struct builder {
 	struct blame_report *r;
 	struct symbolizer *sym;
 	const struct blame_options *opt;
+	struct tl_axis *axis;
+	size_t proc;              /* the process being read */
+	struct timeline_module *tl;
+	size_t ntl, tlcap;
 	size_t modcap;
 	struct module_state *ms;  /* one per r->mods */
 	/* the process being read: its modules' handles, made on first use */
@@ -181,6 +202,19 @@ static int same_raw(const struct pending_site *s, const struct raw_frame *f, siz
  * one site when their frames (module name, offset) are the same, which is
  * when their symbolized frames are the same: symbolizing a frame depends
  * on nothing else. */
+static void add_member(struct builder *b, struct pending_site *ps, const struct tm_stack *st)
+{
+	if (!st->series.n)
+		return;
+	struct member *m = realloc(ps->mem, (ps->nmem + 1) * sizeof(*m));
+	if (!m) {
+		b->oom = 1;
+		return;
+	}
+	ps->mem = m;
+	ps->mem[ps->nmem++] = (struct member){b->proc, &st->series};
+}
+
 static void add_site(struct builder *b, size_t mi, struct raw_frame *raw, size_t n, const char *entry,
 		     const struct tm_stack *st)
 {
@@ -197,6 +231,7 @@ static void add_site(struct builder *b, size_t mi, struct raw_frame *raw, size_t
 				s->blocks += blocks;
 				leak_tally_merge(&s->kinds, &st->kinds);
 				free(raw);
+				add_member(b, s, st);
 				return;
 			}
 		}
@@ -230,7 +265,8 @@ static void add_site(struct builder *b, size_t mi, struct raw_frame *raw, size_t
 		ms->idx = ni;
 		ms->mask = nm - 1;
 	}
-	ms->pend[ms->npend] = (struct pending_site){bytes, blocks, st->kinds, entry, raw, n, h};
+	ms->pend[ms->npend] = (struct pending_site){bytes, blocks, st->kinds, entry, raw, n, h, NULL, 0};
+	add_member(b, &ms->pend[ms->npend], st);
 	size_t k = h & ms->mask;
 	while (ms->idx[k])
 		k = (k + 1) & ms->mask;
@@ -298,21 +334,74 @@ static int is_shim(const struct tm_process *p, uint32_t mid)
 /* Blames one stack: its module, its entry point (named from the symbol
  * table; its caller, who may be inlined, with DWARF) and its site, whose
  * frames stay raw until the site is known to be shown. */
+/* The frame a stack is blamed on: its first outside allocator wrappers (0
+ * when there is none). */
+static uint32_t blamed_frame(const struct tm_process *p, const struct tm_stack *st, const uint8_t *wrapper)
+{
+	for (uint32_t i = 0; i < st->depth; i++) {
+		uint32_t mid = st->frame_module[i];
+		if (tm_module_of(p, mid) && !wrapper[mid])
+			return i;
+	}
+	return 0;
+}
+
+/* Whether --module keeps the module (NULL: blocks of no module). */
+static int module_wanted(const struct blame_options *opt, const struct tm_module *tm)
+{
+	return !opt->module_glob ||
+	       (tm && (blame_glob(opt->module_glob, base_name(tm->path)) || blame_glob(opt->module_glob, tm->path)));
+}
+
+/* The timeline's line of module tm, made if new; NULL out of memory. */
+static struct timeline_module *timeline_module_for(struct builder *b, const struct tm_module *tm)
+{
+	const char *path = tm ? tm->path : "[unknown]";
+	char id[129] = "";
+	if (tm)
+		hex(id, tm->build_id, tm->build_id_len);
+	for (size_t i = 0; i < b->ntl; i++)
+		if (strcmp(b->tl[i].path, path) == 0 && strcmp(b->tl[i].build_id, id) == 0)
+			return &b->tl[i];
+	if (b->ntl == b->tlcap) {
+		size_t cap = b->tlcap ? b->tlcap * 2 : 16;
+		struct timeline_module *v = realloc(b->tl, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		b->tl = v;
+		b->tlcap = cap;
+	}
+	double *steps = calloc(b->axis->n ? b->axis->n : 1, sizeof(*steps));
+	if (!steps)
+		return NULL;
+	struct timeline_module *t = &b->tl[b->ntl++];
+	t->path = path;
+	memcpy(t->build_id, id, sizeof(id));
+	t->steps = steps;
+	return t;
+}
+
+/* A stack's series into its module's line of the timeline. */
+static void timeline_stack(struct builder *b, const struct tm_process *p, const struct tm_stack *st,
+			   const uint8_t *wrapper)
+{
+	const struct tm_module *tm = st->depth ? tm_module_of(p, st->frame_module[blamed_frame(p, st, wrapper)]) : NULL;
+	if (!module_wanted(b->opt, tm))
+		return;
+	struct timeline_module *t = timeline_module_for(b, tm);
+	if (!t) {
+		b->oom = 1;
+		return;
+	}
+	tl_add_steps(b->axis, b->proc, &st->series, t->steps);
+}
+
 static void blame_stack(struct builder *b, const struct tm_process *p, struct blame_process *bp,
 			const struct tm_stack *st, const uint8_t *wrapper)
 {
-	uint32_t blamed = 0;
-	int found = 0;
-	for (uint32_t i = 0; i < st->depth && !found; i++) {
-		uint32_t mid = st->frame_module[i];
-		if (tm_module_of(p, mid) && !wrapper[mid]) {
-			blamed = i;
-			found = 1;
-		}
-	}
+	uint32_t blamed = blamed_frame(p, st, wrapper);
 	const struct tm_module *tm = st->depth ? tm_module_of(p, st->frame_module[blamed]) : NULL;
-	if (b->opt->module_glob && !(tm && (blame_glob(b->opt->module_glob, base_name(tm->path)) ||
-					    blame_glob(b->opt->module_glob, tm->path))))
+	if (!module_wanted(b->opt, tm))
 		return;
 	struct blame_module *m = module_for(b, tm);
 	if (!m)
@@ -397,7 +486,29 @@ static int expand(const struct pending_site *ps, struct blame_site *s)
 	uint64_t h = 0x9E3779B97F4A7C15ull;
 	for (size_t i = 0; i < nf; i++)
 		h = mix(h ^ frames[i].offset ^ ((uint64_t)frames[i].inlined << 63));
-	*s = (struct blame_site){ps->bytes, ps->blocks, ps->kinds, ps->entry, frames, nf, h};
+	*s = (struct blame_site){ps->bytes, ps->blocks, ps->kinds, ps->entry, frames, nf, h, {GROWTH_UNKNOWN, 0, 0}};
+	return 0;
+}
+
+/* The growth of a series of levels on the axis. */
+static struct growth growth_of(const struct tl_axis *a, const double *levels)
+{
+	return growth_classify(a->t_s, levels, a->n);
+}
+
+/* A kept site's growth: its stacks' series summed. 0, or -1 out of memory. */
+static int site_growth(struct builder *b, const struct pending_site *ps, struct blame_site *s)
+{
+	if (!b->axis->n)
+		return 0;
+	double *steps = calloc(b->axis->n, sizeof(*steps));
+	if (!steps)
+		return -1;
+	for (size_t i = 0; i < ps->nmem; i++)
+		tl_add_steps(b->axis, ps->mem[i].proc, ps->mem[i].series, steps);
+	tl_levels(b->axis, steps);
+	s->growth = growth_of(b->axis, steps);
+	free(steps);
 	return 0;
 }
 
@@ -442,6 +553,8 @@ static int keep_sites(struct builder *b, struct blame_module *m, struct module_s
 		if (expand(&ms->pend[k], &m->sites[m->nsites]) < 0)
 			return -1;
 		m->nsites++;
+		if (site_growth(b, &ms->pend[k], &m->sites[m->nsites - 1]) < 0)
+			return -1;
 	}
 	qsort(m->sites, m->nsites, sizeof(*m->sites), by_site_bytes);
 	if (opt->top && m->nsites > opt->top) {
@@ -454,8 +567,10 @@ static int keep_sites(struct builder *b, struct blame_module *m, struct module_s
 
 static void module_state_free(struct module_state *ms)
 {
-	for (size_t k = 0; k < ms->npend; k++)
+	for (size_t k = 0; k < ms->npend; k++) {
 		free(ms->pend[k].raw);
+		free(ms->pend[k].mem);
+	}
 	free(ms->pend);
 	free(ms->idx);
 }
@@ -488,12 +603,71 @@ static int by_proc_module_bytes(const void *a, const void *b)
 	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : strcmp(x->path, y->path);
 }
 
+/* Most growth first: growing modules by rate, then the rest by peak. */
+static int by_growth(const void *a, const void *b)
+{
+	const struct blame_timeline_module *x = a, *y = b;
+	int gx = x->growth.cls == GROWTH_GROWING, gy = y->growth.cls == GROWTH_GROWING;
+	if (gx != gy)
+		return gy - gx;
+	if (gx && x->growth.bytes_per_hour != y->growth.bytes_per_hour)
+		return x->growth.bytes_per_hour < y->growth.bytes_per_hour ? 1 : -1;
+	if (x->peak != y->peak)
+		return x->peak < y->peak ? 1 : -1;
+	return strcmp(x->path, y->path);
+}
+
+/* The timeline: every module line that held memory (at least --min-bytes
+ * at its peak), with its growth, which its module in r->mods shares. */
+static int build_timeline(struct builder *b)
+{
+	struct blame_report *r = b->r;
+	struct blame_timeline *t = &r->timeline;
+	t->n = b->axis->n;
+	t->t_s = malloc((t->n ? t->n : 1) * sizeof(*t->t_s));
+	t->mods = calloc(b->ntl ? b->ntl : 1, sizeof(*t->mods));
+	if (!t->t_s || !t->mods)
+		return -1;
+	memcpy(t->t_s, b->axis->t_s, t->n * sizeof(*t->t_s));
+	for (size_t i = 0; i < b->ntl; i++) {
+		struct timeline_module *tm = &b->tl[i];
+		tl_levels(b->axis, tm->steps);
+		double peak = 0;
+		for (size_t k = 0; k < t->n; k++)
+			peak = tm->steps[k] > peak ? tm->steps[k] : peak;
+		if (peak <= 0 || peak < (double)b->opt->min_bytes)
+			continue;
+		struct blame_timeline_module *out = &t->mods[t->nmods++];
+		out->path = tm->path;
+		out->name = base_name(tm->path);
+		out->bytes = tm->steps;
+		tm->steps = NULL; /* now the report's */
+		out->peak = peak;
+		out->growth = growth_of(b->axis, out->bytes);
+		for (size_t k = 0; k < r->nmods; k++)
+			if (!strcmp(r->mods[k].path, tm->path) && !strcmp(r->mods[k].build_id, tm->build_id))
+				r->mods[k].growth = out->growth;
+	}
+	if (t->nmods)
+		qsort(t->mods, t->nmods, sizeof(*t->mods), by_growth);
+	return 0;
+}
+
 int blame_build(struct blame_report *r, const struct tm_model *model, struct symbolizer *s,
 		const struct blame_options *opt)
 {
 	memset(r, 0, sizeof(*r));
-	struct builder b = {.r = r, .sym = s, .opt = opt};
+	struct builder b = {.r = r, .sym = s, .opt = opt, .axis = tl_axis_new(model)};
+	if (!b.axis)
+		return -1;
 	r->ntraces = model->nprocs;
+	if (model->nprocs) {
+		const struct tm_process *p0 = &model->procs[0];
+		r->has_at = p0->has_at;
+		r->at_s = (double)p0->at_ns / 1e9;
+		r->has_since = p0->has_since;
+		r->since_s = (double)p0->since_ns / 1e9;
+	}
 	r->filtered = opt->module_glob || opt->min_bytes;
 	r->procs = calloc(model->nprocs ? model->nprocs : 1, sizeof(*r->procs));
 	if (!r->procs)
@@ -525,9 +699,13 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 		}
 		for (size_t k = 0; k < p->nmodules; k++)
 			wrapper[k] = p->modules[k].defined && blame_is_wrapper(p->modules[k].path, opt);
-		for (size_t k = 0; k < p->nstacks; k++)
+		b.proc = pi;
+		for (size_t k = 0; k < p->nstacks; k++) {
 			if (p->stacks[k] && p->stacks[k]->out_blocks)
 				blame_stack(&b, p, bp, p->stacks[k], wrapper);
+			if (p->stacks[k] && p->stacks[k]->series.n)
+				timeline_stack(&b, p, p->stacks[k], wrapper);
+		}
 		free(wrapper);
 		free(b.psym);
 		free(b.psym_done);
@@ -579,7 +757,13 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 			leak_tally_merge(&bp->kinds, &bp->mods[k].kinds);
 		}
 	}
+	if (build_timeline(&b) < 0)
+		b.oom = 1;
 	free(b.ms);
+	for (size_t i = 0; i < b.ntl; i++)
+		free(b.tl[i].steps);
+	free(b.tl);
+	tl_axis_free(b.axis);
 	return b.oom ? -1 : 0;
 }
 
@@ -595,5 +779,9 @@ void blame_free(struct blame_report *r)
 	for (size_t i = 0; i < r->nprocs; i++)
 		free(r->procs[i].mods);
 	free(r->procs);
+	for (size_t i = 0; i < r->timeline.nmods; i++)
+		free(r->timeline.mods[i].bytes);
+	free(r->timeline.mods);
+	free(r->timeline.t_s);
 	memset(r, 0, sizeof(*r));
 }

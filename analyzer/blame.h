@@ -17,6 +17,8 @@
  * module-relative addresses, so the workers of a forking server add up.
  * Every level carries its outstanding memory by leak kind too (definite,
  * indirect, reachable, unclassified: leak_kind.h), summed the same way.
+ * Modules and the sites shown also get their outstanding bytes over time,
+ * on one axis (timeline.h), and a growth class (growth.h).
  */
 #ifndef HB_BLAME_H
 #define HB_BLAME_H
@@ -24,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "growth.h"
 #include "leak_kind.h"
 #include "symbolizer.h"
 #include "trace_model.h"
@@ -46,6 +49,7 @@ struct blame_site {
 	struct blame_frame *frames;
 	size_t nframes;
 	uint64_t hash;
+	struct growth growth;    /* of its outstanding bytes over the timeline */
 };
 
 struct blame_entry {
@@ -69,6 +73,24 @@ struct blame_module {
 	struct blame_site *sites;
 	size_t nsites;
 	size_t nsites_all;           /* before --top */
+	struct growth growth;        /* its line of the timeline's */
+};
+
+/* Outstanding bytes by module over time (timeline.h): every module whose
+ * code held memory at some flush, even if none is outstanding at the end
+ * (bursts), with its growth class. */
+struct blame_timeline_module {
+	const char *name, *path;
+	double *bytes;               /* timeline.n levels */
+	double peak;
+	struct growth growth;
+};
+
+struct blame_timeline {
+	size_t n;                    /* points (at most TS_SLOTS) */
+	double *t_s;                 /* seconds since the (earliest) process started */
+	struct blame_timeline_module *mods;
+	size_t nmods;                /* most growth first: growing by rate, then by peak */
 };
 
 struct blame_proc_module {
@@ -101,6 +123,10 @@ struct blame_report {
 	int filtered;               /* --module or --min-bytes left some out */
 	uint64_t exec_bytes, exec_blocks; /* in images replaced by exec: not counted */
 	size_t nscanned;            /* processes whose blocks carry kinds (exec'd ones too) */
+	struct blame_timeline timeline;
+	/* the window the traces were read in (all of them the same) */
+	int has_at, has_since;
+	double at_s, since_s;       /* of the first trace, resolved */
 };
 
 struct blame_options {

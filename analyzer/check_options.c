@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_units.h"
 #include "leak_kind.h"
 
 const struct option check_options_long[] = {
@@ -25,6 +26,9 @@ const struct option check_options_long[] = {
 	{"source-root", required_argument, NULL, CHECK_OPT_SOURCE_ROOT},
 	{"sysroot", required_argument, NULL, CHECK_OPT_SYSROOT},
 	{"debug-dir", required_argument, NULL, CHECK_OPT_DEBUG_DIR},
+	{"max-growth", required_argument, NULL, CHECK_OPT_MAX_GROWTH},
+	{"at", required_argument, NULL, CHECK_OPT_AT},
+	{"since", required_argument, NULL, CHECK_OPT_SINCE},
 	{"debuginfod", no_argument, NULL, CHECK_OPT_DEBUGINFOD},
 	{NULL, 0, NULL, 0},
 };
@@ -42,6 +46,9 @@ const struct option check_options_under_run[] = {
 	{"source-root", required_argument, NULL, CHECK_OPT_SOURCE_ROOT},
 	{"sysroot", required_argument, NULL, CHECK_OPT_SYSROOT},
 	{"debug-dir", required_argument, NULL, CHECK_OPT_DEBUG_DIR},
+	{"max-growth", required_argument, NULL, CHECK_OPT_MAX_GROWTH},
+	{"at", required_argument, NULL, CHECK_OPT_AT},
+	{"since", required_argument, NULL, CHECK_OPT_SINCE},
 	{"debuginfod", no_argument, NULL, CHECK_OPT_DEBUGINFOD},
 	{NULL, 0, NULL, 0},
 };
@@ -98,9 +105,23 @@ int check_options_set(struct check_options *o, int id, const char *arg)
 			return -1;
 		o->have_max_blocks = 1;
 		return 0;
+	case CHECK_OPT_MAX_GROWTH:
+		if (cli_parse_rate("--max-growth", arg, &o->max_growth) < 0)
+			return -1;
+		o->have_max_growth = 1;
+		return 0;
+	case CHECK_OPT_AT:
+	case CHECK_OPT_SINCE:
+		return cli_window_set(&o->window, id == CHECK_OPT_AT, id == CHECK_OPT_AT ? "--at" : "--since", arg);
 	case CHECK_OPT_KINDS:
+		o->kinds_none = !strcmp(arg, "none");
+		if (o->kinds_none) {
+			o->kinds = 0;
+			return 0;
+		}
 		if (leak_kinds_parse(arg, &o->kinds, bad, sizeof(bad)) < 0) {
-			cli_error("--kinds: '%s' is not a leak kind (a comma list of definite, indirect, reachable)", bad);
+			cli_error("--kinds: '%s' is not a leak kind (a comma list of definite, indirect, reachable; or none)",
+				  bad);
 			return -1;
 		}
 		return 0;
@@ -158,7 +179,12 @@ void check_options_help(FILE *out, int under_run)
 		"      --kinds LIST         leak kinds counted, a comma list of definite, indirect,\n"
 		"                           reachable (default definite,indirect); blocks of a trace\n"
 		"                           without a reachability scan are unclassified and always\n"
-		"                           count\n"
+		"                           count; 'none' counts no leaks at all (gate on growth)\n"
+		"      --max-growth RATE    fail when a module is growing faster than RATE, a size\n"
+		"                           per s, min, h or d (1MiB/h, 100KiB/min; docs/growth.md)\n"
+		"      --at TIME            judge the state at TIME (the last flush at or before it)\n"
+		"      --since TIME         count only blocks allocated at or after TIME; TIME as\n"
+		"                           in 'heapblame report': 90s, 15m, 1h30m, -10m (from the end)\n"
 		"      --suppressions FILE  leaks not to count: module:GLOB, entry:FUNC, site:FUNC,\n"
 		"                           leak:PATTERN lines (docs/suppressions.md); repeatable\n"
 		"      --print-suppressions list what each suppression hid\n"

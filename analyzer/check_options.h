@@ -19,6 +19,7 @@
 
 #include "baseline.h"
 #include "suppressions.h"
+#include "trace_model.h"
 
 enum check_option_id {
 	CHECK_OPT_MAX_BYTES = 0x400,
@@ -35,10 +36,17 @@ enum check_option_id {
 	CHECK_OPT_SYSROOT,
 	CHECK_OPT_DEBUG_DIR,
 	CHECK_OPT_DEBUGINFOD,
+	CHECK_OPT_MAX_GROWTH,
+	CHECK_OPT_AT,
+	CHECK_OPT_SINCE,
 };
 
 struct check_options {
 	unsigned kinds;                  /* leak_kind.h mask */
+	int kinds_none;                  /* --kinds none: no exit-time leak counts, unclassified neither */
+	double max_growth;               /* bytes per hour (have_max_growth) */
+	int have_max_growth;
+	struct tm_window window;         /* --at, --since */
 	uint64_t max_bytes, max_blocks;  /* as given */
 	int have_max_bytes, have_max_blocks;
 	const char **supp_files;

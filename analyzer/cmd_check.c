@@ -260,7 +260,7 @@ int check_execute(const struct check_options *o, struct check_inputs *in, char *
 	int text = !strcmp(o->format, "text");
 
 	for (size_t i = 0; i < ntraces; i++) {
-		if (tm_load(&model, traces[i], cli_warn_cb, NULL, err, sizeof(err)) < 0) {
+		if (tm_load(&model, traces[i], &o->window, cli_warn_cb, NULL, err, sizeof(err)) < 0) {
 			cli_error("%s", err);
 			goto out;
 		}
@@ -282,6 +282,9 @@ int check_execute(const struct check_options *o, struct check_inputs *in, char *
 	have_rep = 1;
 	struct gate_options go = {
 		.kinds = o->kinds,
+		.kinds_none = o->kinds_none,
+		.have_max_growth = o->have_max_growth,
+		.max_growth = o->max_growth,
 		.max_bytes = o->have_max_bytes ? o->max_bytes : o->have_max_blocks ? GATE_UNLIMITED : 0,
 		.max_blocks = o->have_max_blocks ? o->max_blocks : o->have_max_bytes ? GATE_UNLIMITED : 0,
 		.supp = supp,

@@ -18,6 +18,7 @@
 
 #include "blame.h"
 #include "cli.h"
+#include "cli_units.h"
 #include "report.h"
 #include "symbol_problems.h"
 #include "trace_model.h"
@@ -38,6 +39,11 @@ static void usage(FILE *out)
 		"                         0: all)\n"
 		"  -m, --module GLOB      only modules whose name or path matches GLOB\n"
 		"      --min-bytes N      leave out modules and sites holding fewer bytes\n"
+		"      --at TIME          the state at TIME: at the last flush at or before it\n"
+		"      --since TIME       only blocks allocated at or after TIME (and still\n"
+		"                         outstanding at the end, or at --at)\n"
+		"                         TIME counts from the process's start: 90s, 15m, 2h,\n"
+		"                         1h30m; from the end when negative: -10m\n"
 		"  -w, --wrapper NAME     treat module NAME as an allocator wrapper (repeatable;\n"
 		"                         libc, libstdc++ and the shim always are)\n"
 		"      --sysroot DIR      look for modules under DIR (traces from another machine)\n"
@@ -66,7 +72,7 @@ static int parse_u64(const char *opt, const char *s, uint64_t *out)
 
 int cmd_report(int argc, char **argv)
 {
-	enum { OPT_MIN_BYTES = 256, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_COLOR, OPT_DEBUGINFOD };
+	enum { OPT_MIN_BYTES = 256, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_COLOR, OPT_DEBUGINFOD, OPT_AT, OPT_SINCE };
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, 'f'},   {"by", required_argument, NULL, 'b'},
 		{"top", required_argument, NULL, 'n'},      {"module", required_argument, NULL, 'm'},
@@ -75,7 +81,9 @@ int cmd_report(int argc, char **argv)
 		{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
 		{"output", required_argument, NULL, 'o'},   {"color", required_argument, NULL, OPT_COLOR},
 		{"debuginfod", no_argument, NULL, OPT_DEBUGINFOD},
+		{"at", required_argument, NULL, OPT_AT},    {"since", required_argument, NULL, OPT_SINCE},
 		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+	struct tm_window window = {0};
 	const char *format = "text", *output = NULL, *sysroot = NULL, *debug_dir = NULL, *color = "auto";
 	struct blame_options bo = {.top = 5};
 	struct report_options ro = {.by = REPORT_BY_MODULE, .top = 5};
@@ -147,6 +155,11 @@ int cmd_report(int argc, char **argv)
 		case OPT_DEBUGINFOD:
 			debuginfod = 1;
 			break;
+		case OPT_AT:
+		case OPT_SINCE:
+			if (cli_window_set(&window, c == OPT_AT, c == OPT_AT ? "--at" : "--since", optarg) < 0)
+				goto out;
+			break;
 		case OPT_COLOR:
 			color = optarg;
 			if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never")) {
@@ -169,11 +182,11 @@ int cmd_report(int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++) {
 		char err[4200];
-		if (tm_load(&model, argv[i], cli_warn_cb, NULL, err, sizeof(err)) < 0) {
+		if (tm_load(&model, argv[i], &window, cli_warn_cb, NULL, err, sizeof(err)) < 0) {
 			cli_error("%s", err);
 			goto out;
 		}
-		if (!strcmp(model.procs[model.nprocs - 1].end, "none"))
+		if (!strcmp(model.procs[model.nprocs - 1].end, "none") && !model.procs[model.nprocs - 1].cut)
 			cli_warn("%s: the trace has no END record (the process was killed, or is still running): "
 				 "outstanding means outstanding at its last flush",
 				 argv[i]);
@@ -218,6 +231,7 @@ int cmd_report(int argc, char **argv)
 			goto out;
 		}
 	}
+	ro.sparklines = !output && isatty(STDOUT_FILENO);
 	ro.color = !strcmp(color, "always") ||
 		   (!strcmp(color, "auto") && !output && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
 	if (!strcmp(format, "json"))

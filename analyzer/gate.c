@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_units.h"
 #include "report.h"
 #include "source_path.h"
 
@@ -164,7 +165,10 @@ int gate_build(struct gate_result *g, const struct blame_report *r, const struct
 {
 	memset(g, 0, sizeof(*g));
 	g->report = r;
-	g->kinds = o->kinds | LEAK_MASK(LEAK_UNCLASSIFIED);
+	g->kinds = o->kinds_none ? 0 : o->kinds | LEAK_MASK(LEAK_UNCLASSIFIED);
+	g->kinds_none = o->kinds_none;
+	g->with_growth = o->have_max_growth;
+	g->max_growth = o->max_growth;
 	g->max_bytes = o->max_bytes;
 	g->max_blocks = o->max_blocks;
 	g->with_baseline = o->base != NULL;
@@ -198,6 +202,17 @@ int gate_build(struct gate_result *g, const struct blame_report *r, const struct
 	}
 	qsort(g->mods, g->nmods, sizeof(*g->mods), by_new_module);
 	g->fail = g->new_bytes > g->max_bytes || g->new_blocks > g->max_blocks;
+	if (o->have_max_growth) {
+		/* the timeline lists growing modules first, fastest first */
+		const struct blame_timeline *t = &r->timeline;
+		g->growing = calloc(t->nmods ? t->nmods : 1, sizeof(*g->growing));
+		if (!g->growing)
+			return -1;
+		for (size_t i = 0; i < t->nmods; i++)
+			if (t->mods[i].growth.cls == GROWTH_GROWING && t->mods[i].growth.bytes_per_hour > o->max_growth)
+				g->growing[g->ngrowing++].mod = &t->mods[i];
+		g->fail |= g->ngrowing > 0;
+	}
 	return 0;
 }
 
@@ -206,6 +221,7 @@ void gate_free(struct gate_result *g)
 	for (size_t i = 0; i < g->nmods; i++)
 		free(g->mods[i].sites);
 	free(g->mods);
+	free(g->growing);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -228,12 +244,24 @@ void gate_budget(const struct gate_result *g, char *out, size_t cap)
 
 void gate_verdict(const struct gate_result *g, char *out, size_t cap)
 {
-	char sz[32], budget[96];
-	report_size(sz, sizeof(sz), g->new_bytes);
-	gate_budget(g, budget, sizeof(budget));
-	snprintf(out, cap, "heapblame: %s in %" PRIu64 " block%s leaked%s in %zu module%s (budget %s): %s", sz,
-		 g->new_blocks, g->new_blocks == 1 ? "" : "s", g->with_baseline ? " beyond the baseline" : "",
-		 g->counted_mods, g->counted_mods == 1 ? "" : "s", budget, g->fail ? "FAIL" : "PASS");
+	char sz[32], budget[96], leaks[256] = "", growth[256] = "";
+	if (!g->kinds_none) {
+		report_size(sz, sizeof(sz), g->new_bytes);
+		gate_budget(g, budget, sizeof(budget));
+		snprintf(leaks, sizeof(leaks), "%s in %" PRIu64 " block%s leaked%s in %zu module%s (budget %s)", sz,
+			 g->new_blocks, g->new_blocks == 1 ? "" : "s", g->with_baseline ? " beyond the baseline" : "",
+			 g->counted_mods, g->counted_mods == 1 ? "" : "s", budget);
+	}
+	if (g->with_growth) {
+		char rate[32];
+		cli_format_rate(rate, sizeof(rate), g->max_growth);
+		snprintf(growth, sizeof(growth), "%zu module%s growing faster than %s", g->ngrowing,
+			 g->ngrowing == 1 ? "" : "s", rate);
+	}
+	/* what fails leads */
+	int growth_first = g->ngrowing && !(g->new_bytes > g->max_bytes || g->new_blocks > g->max_blocks);
+	const char *a = growth_first ? growth : leaks, *b = growth_first ? leaks : growth;
+	snprintf(out, cap, "heapblame: %s%s%s: %s", a, *a && *b ? "; " : "", b, g->fail ? "FAIL" : "PASS");
 }
 
 const struct blame_frame *gate_allocating_frame(const struct blame_module *m, const struct blame_site *s)

@@ -13,7 +13,12 @@
  *   3. with a baseline, the site counts only what it leaks beyond what the
  *      baseline allows it (baseline.h), bytes and blocks each;
  *   4. the verdict fails when the counted bytes exceed --max-bytes or the
- *      counted blocks exceed --max-blocks.
+ *      counted blocks exceed --max-blocks;
+ *   5. with --max-growth, it also fails when a module of the timeline is
+ *      classed growing (growth.h) at a rate above it. --kinds none turns
+ *      steps 1-4 off (nothing counts as leaked, unclassified blocks
+ *      neither), so that a soak test of a server killed at its end gates
+ *      on growth alone.
  * A module's blocks that belong to no known stack (their STACK record was
  * lost) form a site without frames, which only module: rules match.
  */
@@ -31,6 +36,9 @@
 
 struct gate_options {
 	unsigned kinds;                  /* leak_kind.h mask; unclassified is added */
+	int kinds_none;                  /* no leak counts at all, unclassified neither */
+	int have_max_growth;
+	double max_growth;               /* bytes per hour */
 	uint64_t max_bytes, max_blocks;  /* GATE_UNLIMITED: no limit */
 	struct supp_list *supp;          /* NULL: none; hit counts are filled in */
 	struct baseline *base;           /* NULL: none; its allowances are used up */
@@ -62,8 +70,19 @@ struct gate_module {
 	size_t counted_sites;            /* sites with new bytes or blocks */
 };
 
+/* A module growing faster than --max-growth: one line of the report's
+ * timeline. */
+struct gate_growth {
+	const struct blame_timeline_module *mod;
+};
+
 struct gate_result {
 	struct gate_module *mods;        /* counted modules first (most new bytes), then the rest */
+	struct gate_growth *growing;     /* fastest first */
+	size_t ngrowing;
+	int with_growth;                 /* --max-growth was given */
+	double max_growth;               /* bytes per hour */
+	int kinds_none;
 	size_t nmods;
 	size_t counted_mods;
 	unsigned kinds;                  /* counted kinds, unclassified included */

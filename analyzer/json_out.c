@@ -54,3 +54,13 @@ void json_out_frame(FILE *f, const struct blame_frame *fr)
 		fprintf(f, ", \"line\": null");
 	fprintf(f, ", \"offset\": %" PRIu64 "}", fr->offset);
 }
+
+void json_out_growth(FILE *f, const struct growth *g)
+{
+	fprintf(f, "{\"class\": \"%s\", \"bytes_per_hour\": %.0f, \"since_s\": ", growth_class_name(g->cls),
+		g->bytes_per_hour);
+	if (g->cls == GROWTH_GROWING)
+		fprintf(f, "%.3f}", g->since_s);
+	else
+		fprintf(f, "null}");
+}

@@ -29,4 +29,8 @@ void json_out_kinds(FILE *f, const struct leak_tally *t);
 /* A frame object as docs/report-json.md describes `frames[]`. */
 void json_out_frame(FILE *f, const struct blame_frame *fr);
 
+/* {"class": "growing", "bytes_per_hour": 3774873, "since_s": 1.002}: a
+ * growth (since_s is null but for a growing class). */
+void json_out_growth(FILE *f, const struct growth *g);
+
 #endif

@@ -20,7 +20,12 @@ struct report_options {
 	enum report_by by;
 	size_t top;
 	int color;
+	int sparklines;   /* a line of blocks per module's timeline: on a terminal */
 };
+
+/* "growing 3.52 MiB/h since 0:00:01", "plateau", "flat", "falling
+ * -1.20 MiB/h"; "" for unknown. */
+void report_growth_text(char *out, size_t cap, const struct growth *g);
 
 int report_text(FILE *f, const struct blame_report *r, const struct report_options *o);
 int report_json(FILE *f, const struct blame_report *r, const struct report_options *o);

@@ -43,10 +43,46 @@ void report_json_traces(FILE *f, const struct blame_report *r)
 	}
 }
 
+/* "window" and "timeline": the time a report covers and its modules' lines. */
+static void report_json_timeline(FILE *f, const struct blame_report *r)
+{
+	const struct blame_timeline *t = &r->timeline;
+	fprintf(f, "  \"timeline\": {\"t_s\": [");
+	for (size_t k = 0; k < t->n; k++)
+		fprintf(f, "%s%.3f", k ? ", " : "", t->t_s[k]);
+	fprintf(f, "],\n    \"modules\": [");
+	for (size_t i = 0; i < t->nmods; i++) {
+		const struct blame_timeline_module *m = &t->mods[i];
+		fprintf(f, "%s\n      {\"name\": ", i ? "," : "");
+		json_out_str(f, m->name);
+		fprintf(f, ", \"path\": ");
+		json_out_str(f, m->path);
+		fprintf(f, ", \"peak_bytes\": %.0f, \"growth\": ", m->peak);
+		json_out_growth(f, &m->growth);
+		fprintf(f, ",\n       \"bytes\": [");
+		for (size_t k = 0; k < t->n; k++)
+			fprintf(f, "%s%.0f", k ? ", " : "", m->bytes[k]);
+		fprintf(f, "]}");
+	}
+	fprintf(f, "%s]}", t->nmods ? "\n    " : "");
+}
+
+static void json_out_time(FILE *f, int has, double s)
+{
+	if (has)
+		fprintf(f, "%.3f", s);
+	else
+		fprintf(f, "null");
+}
+
 int report_json(FILE *f, const struct blame_report *r, const struct report_options *o)
 {
 	(void)o;
-	fprintf(f, "{\n  \"heapblame_report\": 2,\n  \"traces\": [");
+	fprintf(f, "{\n  \"heapblame_report\": 2,\n  \"window\": {\"at_s\": ");
+	json_out_time(f, r->has_at, r->at_s);
+	fprintf(f, ", \"since_s\": ");
+	json_out_time(f, r->has_since, r->since_s);
+	fprintf(f, "},\n  \"traces\": [");
 	report_json_traces(f, r);
 	fprintf(f,
 		"\n  ],\n  \"totals\": {\"outstanding_bytes\": %" PRIu64 ", \"outstanding_blocks\": %" PRIu64
@@ -68,8 +104,9 @@ int report_json(FILE *f, const struct blame_report *r, const struct report_optio
 		fprintf(f, ",\n     \"outstanding_bytes\": %" PRIu64 ", \"outstanding_blocks\": %" PRIu64 ", \"share\": %.6f",
 			m->bytes, m->blocks, r->bytes ? (double)m->bytes / (double)r->bytes : 0.0);
 		json_out_kinds(f, &m->kinds);
-		fprintf(f, ",");
-		fprintf(f, "\n     \"entry_points\": [");
+		fprintf(f, ",\n     \"growth\": ");
+		json_out_growth(f, &m->growth);
+		fprintf(f, ",\n     \"entry_points\": [");
 		for (size_t k = 0; k < m->nentries; k++) {
 			const struct blame_entry *e = &m->entries[k];
 			fprintf(f, "%s\n       {\"function\": ", k ? "," : "");
@@ -89,6 +126,8 @@ int report_json(FILE *f, const struct blame_report *r, const struct report_optio
 			fprintf(f, "%s\n       {\"bytes\": %" PRIu64 ", \"blocks\": %" PRIu64, k ? "," : "", s->bytes,
 				s->blocks);
 			json_out_kinds(f, &s->kinds);
+			fprintf(f, ", \"growth\": ");
+			json_out_growth(f, &s->growth);
 			fprintf(f, ", \"frames\": [");
 			for (size_t q = 0; q < s->nframes; q++) {
 				const struct blame_frame *fr = &s->frames[q];
@@ -128,6 +167,8 @@ int report_json(FILE *f, const struct blame_report *r, const struct report_optio
 		}
 		fprintf(f, "]}");
 	}
-	fprintf(f, "\n  ]\n}\n");
+	fprintf(f, "\n  ],\n");
+	report_json_timeline(f, r);
+	fprintf(f, "\n}\n");
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_units.h"
 #include "report.h"
 
 #define MAX_FRAMES_SHOWN 14
@@ -97,6 +98,72 @@ static void print_kinds(FILE *f, const struct leak_tally *t, const char *sep)
 	}
 }
 
+void report_growth_text(char *out, size_t cap, const struct growth *g)
+{
+	char rate[32], since[32];
+	cli_format_rate(rate, sizeof(rate), g->bytes_per_hour);
+	switch (g->cls) {
+	case GROWTH_GROWING:
+		cli_format_clock(since, sizeof(since), g->since_s);
+		snprintf(out, cap, "growing %s since %s", rate, since);
+		break;
+	case GROWTH_FALLING:
+		snprintf(out, cap, "falling %s", rate);
+		break;
+	case GROWTH_PLATEAU:
+	case GROWTH_FLAT:
+		snprintf(out, cap, "%s", growth_class_name(g->cls));
+		break;
+	default:
+		*out = 0;
+	}
+}
+
+/* "  growing 3.52 MiB/h since 0:00:01" after a module or site line */
+static void print_growth(FILE *f, const struct growth *g)
+{
+	char t[96];
+	report_growth_text(t, sizeof(t), g);
+	if (*t)
+		fprintf(f, "  %s", t);
+}
+
+/* The module's line of the timeline, or NULL. */
+static const struct blame_timeline_module *timeline_of(const struct blame_report *r, const struct blame_module *m)
+{
+	for (size_t i = 0; i < r->timeline.nmods; i++)
+		if (!strcmp(r->timeline.mods[i].path, m->path))
+			return &r->timeline.mods[i];
+	return NULL;
+}
+
+/* Eight levels of a block, bottom to top, as UTF-8. */
+static const char *const spark[] = {"\u2581", "\u2582", "\u2583", "\u2584",
+				    "\u2585", "\u2586", "\u2587", "\u2588"};
+#define SPARK_WIDTH 48
+
+/* "      ▁▂▃▅▆▇██ 0:00:10, peak 12.0 MiB": the timeline in one line, each
+ * cell the highest level of its stretch of points. */
+static void print_sparkline(FILE *f, const struct blame_report *r, const struct blame_timeline_module *t)
+{
+	size_t n = r->timeline.n;
+	if (!t || n < 2 || t->peak <= 0)
+		return;
+	size_t w = n < SPARK_WIDTH ? n : SPARK_WIDTH;
+	fprintf(f, "      ");
+	for (size_t c = 0; c < w; c++) {
+		double v = 0;
+		for (size_t k = c * n / w; k < (c + 1) * n / w; k++)
+			v = t->bytes[k] > v ? t->bytes[k] : v;
+		int lv = (int)(v / t->peak * 7.999);
+		fputs(spark[lv < 0 ? 0 : lv > 7 ? 7 : lv], f);
+	}
+	char sz[32], end[32];
+	report_size(sz, sizeof(sz), (uint64_t)t->peak);
+	cli_format_clock(end, sizeof(end), r->timeline.t_s[n - 1]);
+	fprintf(f, "  over %s, peak %s\n", end, sz);
+}
+
 static void print_site(FILE *f, const struct blame_site *s)
 {
 	char sz[32];
@@ -118,6 +185,7 @@ static void print_site(FILE *f, const struct blame_site *s)
 			fprintf(f, ")");
 		}
 	}
+	print_growth(f, &s->growth);
 	fputc('\n', f);
 	size_t n = s->nframes < MAX_FRAMES_SHOWN ? s->nframes : MAX_FRAMES_SHOWN;
 	for (size_t q = 0; q < n; q++)
@@ -140,8 +208,12 @@ static void header(FILE *f, const struct blame_report *r)
 {
 	char sz[32];
 	report_size(sz, sizeof(sz), r->bytes);
-	fprintf(f, "heapblame: %s in %" PRIu64 " block%s outstanding at the end of %zu trace%s", sz, r->blocks,
-		r->blocks == 1 ? "" : "s", r->ntraces, r->ntraces == 1 ? "" : "s");
+	char at[32], since[32];
+	cli_format_clock(at, sizeof(at), r->at_s);
+	cli_format_clock(since, sizeof(since), r->since_s);
+	fprintf(f, "heapblame: %s in %" PRIu64 " block%s%s%s outstanding %s%s of %zu trace%s", sz, r->blocks,
+		r->blocks == 1 ? "" : "s", r->has_since ? " allocated since " : "", r->has_since ? since : "",
+		r->has_at ? "at " : "at the end", r->has_at ? at : "", r->ntraces, r->ntraces == 1 ? "" : "s");
 	for (size_t i = 0; i < r->nprocs && i < 4; i++) {
 		fprintf(f, "%s%s pid %" PRIu64 " (%s)", i ? ", " : ": ", r->procs[i].program,
 			r->procs[i].pid, r->procs[i].end);
@@ -167,7 +239,10 @@ static void by_module(FILE *f, const struct blame_report *r, const struct report
 			fprintf(f, "  [no file: offsets only]");
 		else if (m->status == SYM_MISMATCH)
 			fprintf(f, "  [file is another build: offsets only]");
+		print_growth(f, &m->growth);
 		fprintf(f, "\n      %s\n", m->path);
+		if (o->sparklines)
+			print_sparkline(f, r, timeline_of(r, m));
 		if (classified(&m->kinds)) {
 			fprintf(f, "      ");
 			print_kinds(f, &m->kinds, ", ");
@@ -327,10 +402,33 @@ static void share(FILE *f, uint64_t part, uint64_t whole, int capital)
  * not be blamed as one (heapblame demo with few messages: store's 4 KiB
  * stdio buffer outweighs libmta's leak). Without any scan, what is
  * outstanding is all there is to blame. */
+/* "Growing: libgrow.so 3.52 MiB/h since 0:00:01, entered through
+ * grow_tick() from watchprog's main(). ": the start of the closing line
+ * when something grows. */
+static void growing(FILE *f, const struct blame_report *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->timeline.nmods; i++)
+		n += r->timeline.mods[i].growth.cls == GROWTH_GROWING;
+	if (!n)
+		return;
+	const struct blame_timeline_module *t = &r->timeline.mods[0]; /* the fastest: the timeline's order */
+	char g[96];
+	report_growth_text(g, sizeof(g), &t->growth);
+	fprintf(f, "Growing: %s %s", t->name, g + strlen("growing "));
+	for (size_t i = 0; i < r->nmods; i++)
+		if (!strcmp(r->mods[i].path, t->path))
+			print_entered(f, r->mods[i].nentries ? &r->mods[i].entries[0] : NULL);
+	if (n > 1)
+		fprintf(f, "; and %zu more module%s", n - 1, n > 2 ? "s" : "");
+	fprintf(f, ". ");
+}
+
 static void summary(FILE *f, const struct blame_report *r)
 {
 	char sz[32];
 	const struct blame_entry *e;
+	growing(f, r);
 	if (!r->nmods || !r->blocks) {
 		if (!r->filtered)
 			fprintf(f, "Nothing is outstanding: every traced allocation was freed.\n");

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <zstd.h>
 
 #include "heapblame/crc32c.h"
@@ -246,6 +247,23 @@ int trace_reader_next(struct trace_reader *r, struct trace_block *b)
 		return 1;
 	}
 	return 0;
+}
+
+uint64_t trace_reader_span(struct trace_reader *r)
+{
+	uint64_t start = r->offset, last = 0;
+	uint8_t h[HDR];
+	while (fread(h, 1, HDR, r->f) == HDR && header_valid(h)) {
+		uint64_t t = hb_le64(h + 40);
+		if (t > last)
+			last = t;
+		if (fseeko(r->f, (off_t)hb_le32(h + 16), SEEK_CUR) != 0)
+			break;
+	}
+	clearerr(r->f);
+	if (fseeko(r->f, (off_t)start, SEEK_SET) != 0)
+		r->ended = 1;
+	return last;
 }
 
 const struct trace_reader_stats *trace_reader_stats(const struct trace_reader *r)

@@ -59,6 +59,12 @@ int trace_reader_open(const char *path, struct trace_reader **out, trace_warn_fn
 /* Returns 1 with the next good block in *b, or 0 at the end of the trace. */
 int trace_reader_next(struct trace_reader *r, struct trace_block *b);
 
+/* The latest time (t_last_ns) of the blocks from here to the first damaged
+ * header, read from the headers alone (payloads are neither read nor
+ * checked), then back to where the reader was: how long the trace runs,
+ * for times counted from its end. */
+uint64_t trace_reader_span(struct trace_reader *r);
+
 const struct trace_reader_stats *trace_reader_stats(const struct trace_reader *r);
 void trace_reader_close(struct trace_reader *r);
 

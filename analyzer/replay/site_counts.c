@@ -1,6 +1,7 @@
 /*
- * site_counts.c - per-site addition of SITE, INHERIT and REACH records
- * (see site_counts.h).
+ * site_counts.c - per-site addition of SITE, INHERIT and REACH records,
+ * with the dirty list, the --at roll-back and the since window (see
+ * site_counts.h).
  */
 #include "site_counts.h"
 
@@ -35,6 +36,88 @@ static void claim(struct site_count *s, uint32_t module)
 	}
 }
 
+/* Before a site's first change in a flush: onto the dirty list, and its
+ * state saved for a cut. */
+static void touch(struct site_counts *c, struct site_count *s, uint64_t stack)
+{
+	if (s->touched == c->marks + 1)
+		return;
+	s->touched = c->marks + 1;
+	if (c->keep_saved)
+		s->saved = s->cur;
+	if (c->ndirty == c->dirty_cap) {
+		size_t cap = c->dirty_cap ? c->dirty_cap * 2 : 256;
+		uint32_t *d = realloc(c->dirty, cap * sizeof(*d));
+		if (!d) {
+			c->oom = 1;
+			return;
+		}
+		c->dirty = d;
+		c->dirty_cap = cap;
+	}
+	c->dirty[c->ndirty++] = (uint32_t)stack;
+}
+
+/* A group of epoch e into the since window, or aside while the window's
+ * start is not known yet. */
+static struct site_tally *window_of(struct site_counts *c, struct site_count *s, uint64_t e)
+{
+	if (!c->since_on || e < c->since_from)
+		return NULL;
+	if (c->since_fixed)
+		return &s->cur.since;
+	if (s->cur.pending_from != c->since_from) {
+		memset(&s->cur.pending, 0, sizeof(s->cur.pending));
+		s->cur.pending_from = c->since_from;
+	}
+	return &s->cur.pending;
+}
+
+void site_counts_since(struct site_counts *c, uint64_t since_ns)
+{
+	c->since_on = 1;
+	c->since_ns = since_ns;
+	c->since_from = 0;
+	c->since_fixed = 0;
+}
+
+void site_counts_mark(struct site_counts *c, uint64_t time_ns, uint64_t epoch)
+{
+	if (c->since_on && !c->since_fixed) {
+		if (time_ns < c->since_ns) {
+			if (epoch + 1 > c->since_from)
+				c->since_from = epoch + 1; /* epochs up to this one began before */
+		} else {
+			c->since_fixed = 1; /* since_from began at a flush at or after since_ns */
+		}
+	}
+	c->ndirty = 0;
+	c->marks++;
+}
+
+void site_counts_cut(struct site_counts *c)
+{
+	for (size_t i = 0; i < c->ndirty; i++) {
+		struct site_count *s = &c->by_stack[c->dirty[i]];
+		s->cur = s->saved;
+	}
+	c->ndirty = 0;
+}
+
+struct site_tally site_count_window(const struct site_counts *c, const struct site_count *s)
+{
+	if (!c->since_on)
+		return s->cur.total;
+	struct site_tally t = s->cur.since;
+	if (c->since_fixed && s->cur.pending_from == c->since_from) {
+		t.alloc_count += s->cur.pending.alloc_count;
+		t.alloc_bytes += s->cur.pending.alloc_bytes;
+		t.free_count += s->cur.pending.free_count;
+		t.free_bytes += s->cur.pending.free_bytes;
+	}
+	return t;
+}
+
 static int apply_site(struct site_counts *c, uint32_t module, const struct trace_record *r)
 {
 	struct rec_site rs;
@@ -44,19 +127,30 @@ static int apply_site(struct site_counts *c, uint32_t module, const struct trace
 	if (!s)
 		return -1;
 	claim(s, module);
+	touch(c, s, rs.stack);
 	const uint8_t *q = rs.alloc_at;
 	struct rec_group g;
 	for (uint64_t i = 0; i < rs.nalloc; i++) {
 		rec_next_group(&q, rs.end, &g); /* validated by the decoder */
-		s->alloc_count += g.count;
-		s->alloc_bytes += g.bytes;
+		s->cur.total.alloc_count += g.count;
+		s->cur.total.alloc_bytes += g.bytes;
+		struct site_tally *w = g.age <= c->epoch ? window_of(c, s, c->epoch - g.age) : NULL;
+		if (w) {
+			w->alloc_count += g.count;
+			w->alloc_bytes += g.bytes;
+		}
 		c->ev.alloc_events[g.kind < HB_ALLOC_KIND_COUNT ? g.kind : HB_ALLOC_KIND_COUNT] += g.count;
 	}
 	q = rs.free_at;
 	for (uint64_t i = 0; i < rs.nfree; i++) {
 		rec_next_group(&q, rs.end, &g);
-		s->free_count += g.count;
-		s->free_bytes += g.bytes;
+		s->cur.total.free_count += g.count;
+		s->cur.total.free_bytes += g.bytes;
+		struct site_tally *w = g.age <= c->epoch ? window_of(c, s, c->epoch - g.age) : NULL;
+		if (w) {
+			w->free_count += g.count;
+			w->free_bytes += g.bytes;
+		}
 		c->ev.free_events[g.kind < HB_FREE_KIND_COUNT ? g.kind : HB_FREE_KIND_COUNT] += g.count;
 	}
 	c->ev.sites++;
@@ -83,8 +177,9 @@ int site_counts_apply(struct site_counts *c, uint32_t module, const struct trace
 		if (!s)
 			return -1;
 		claim(s, module);
-		s->inherit_count += in.count;
-		s->inherit_bytes += in.bytes;
+		touch(c, s, in.stack);
+		s->cur.total.inherit_count += in.count;
+		s->cur.total.inherit_bytes += in.bytes;
 		c->ev.inherited_blocks += in.count;
 		return 0;
 	}
@@ -110,23 +205,23 @@ int site_counts_apply(struct site_counts *c, uint32_t module, const struct trace
 	}
 }
 
-void site_count_outstanding(const struct site_count *s, uint64_t *blocks, uint64_t *bytes, uint64_t *excess)
+void site_tally_outstanding(const struct site_tally *t, uint64_t *blocks, uint64_t *bytes, uint64_t *excess)
 {
-	uint64_t held = s->inherit_count + s->alloc_count, held_bytes = s->inherit_bytes + s->alloc_bytes;
-	*excess = s->free_count > held ? s->free_count - held : 0;
-	*blocks = s->free_count < held ? held - s->free_count : 0;
-	*bytes = s->free_bytes < held_bytes && *blocks ? held_bytes - s->free_bytes : 0;
+	uint64_t held = t->inherit_count + t->alloc_count, held_bytes = t->inherit_bytes + t->alloc_bytes;
+	*excess = t->free_count > held ? t->free_count - held : 0;
+	*blocks = t->free_count < held ? held - t->free_count : 0;
+	*bytes = t->free_bytes < held_bytes && *blocks ? held_bytes - t->free_bytes : 0;
 }
 
-void site_count_kinds(const struct site_count *s, int scanned, struct leak_tally *out, uint64_t *missing)
+int64_t site_tally_level(const struct site_tally *t)
 {
-	uint64_t blocks, bytes, excess;
-	site_count_outstanding(s, &blocks, &bytes, &excess);
-	memset(out, 0, sizeof(*out));
-	if (!scanned) {
-		leak_tally_add(out, LEAK_UNCLASSIFIED, bytes, blocks);
-		return;
-	}
+	return (int64_t)(t->inherit_bytes + t->alloc_bytes - t->free_bytes);
+}
+
+/* The site's whole outstanding blocks by kind, from REACH. */
+static void whole_kinds(const struct site_count *s, uint64_t blocks, uint64_t bytes, struct leak_tally *out,
+			uint64_t *missing)
+{
 	uint64_t left = blocks, left_bytes = bytes;
 	for (unsigned k = 0; k < HB_REACH_KIND_COUNT; k++) {
 		uint64_t n = s->reach_count[k] < left ? s->reach_count[k] : left;
@@ -144,8 +239,49 @@ void site_count_kinds(const struct site_count *s, int scanned, struct leak_tally
 	}
 }
 
+/* v * num / den without overflow for the sizes of real heaps */
+static uint64_t share(uint64_t v, uint64_t num, uint64_t den)
+{
+	return den ? (uint64_t)((unsigned __int128)v * num / den) : 0;
+}
+
+void site_count_kinds(const struct site_count *s, const struct site_tally *w, int scanned,
+		      struct leak_tally *out, uint64_t *missing)
+{
+	uint64_t blocks, bytes, excess;
+	site_tally_outstanding(w, &blocks, &bytes, &excess);
+	memset(out, 0, sizeof(*out));
+	if (!scanned) {
+		leak_tally_add(out, LEAK_UNCLASSIFIED, bytes, blocks);
+		return;
+	}
+	uint64_t all_blocks, all_bytes;
+	site_tally_outstanding(&s->cur.total, &all_blocks, &all_bytes, &excess);
+	if (blocks >= all_blocks) {
+		whole_kinds(s, blocks, bytes, out, missing);
+		return;
+	}
+	struct leak_tally whole = {0};
+	uint64_t ignored = 0;
+	whole_kinds(s, all_blocks, all_bytes, &whole, &ignored);
+	uint64_t given = 0, given_bytes = 0;
+	for (unsigned k = 0; k < LEAK_KIND_COUNT; k++) {
+		uint64_t n = share(whole.blocks[k], blocks, all_blocks), b = share(whole.bytes[k], bytes, all_bytes);
+		leak_tally_add(out, k, b, n);
+		given += n;
+		given_bytes += b;
+	}
+	/* what rounding left over goes to the worst kind the site has */
+	for (unsigned k = 0; k < LEAK_KIND_COUNT; k++)
+		if (whole.blocks[k]) {
+			leak_tally_add(out, k, bytes - given_bytes, blocks - given);
+			break;
+		}
+}
+
 void site_counts_free(struct site_counts *c)
 {
 	free(c->by_stack);
+	free(c->dirty);
 	memset(c, 0, sizeof(*c));
 }

@@ -23,12 +23,27 @@
 #include "leak_kind.h"
 #include "trace_reader.h"
 
-struct site_count {
-	uint32_t module;    /* the stream its records came in (0 until seen) */
-	int seen;
+/* What a site allocated, freed and inherited: blocks and requested bytes. */
+struct site_tally {
 	uint64_t alloc_count, alloc_bytes;
 	uint64_t free_count, free_bytes;
 	uint64_t inherit_count, inherit_bytes;
+};
+
+/* What an --at cut rolls a site back to (site_counts_cut). */
+struct site_state {
+	struct site_tally total;   /* every block of the site */
+	struct site_tally since;   /* a since window's blocks (site_counts_since) */
+	struct site_tally pending; /* of epoch pending_from, while the window's start is not yet passed */
+	uint64_t pending_from;
+};
+
+struct site_count {
+	uint32_t module;    /* the stream its records came in (0 until seen) */
+	int seen;
+	struct site_state cur;
+	struct site_state saved; /* cur before the first change since the last FLUSH mark */
+	uint64_t touched;        /* 1 + the FLUSH marks passed when it last changed */
 	uint64_t reach_count[HB_REACH_KIND_COUNT], reach_bytes[HB_REACH_KIND_COUNT];
 	uint64_t reach_unknown_count, reach_unknown_bytes; /* a kind this reader does not know */
 };
@@ -48,7 +63,41 @@ struct site_counts {
 				      * every events block starts a flush's records of its module with
 				      * an EPOCH record, or continues the previous block's) */
 	struct site_events ev;
+	/* the sites changed since the last FLUSH mark (site_counts_mark) */
+	uint32_t *dirty;
+	size_t ndirty, dirty_cap;
+	uint64_t marks;              /* FLUSH marks passed */
+	int keep_saved;              /* an --at cut may come: save sites before they change */
+	/* a since window (site_counts_since) */
+	int since_on, since_fixed;
+	uint64_t since_ns, since_from;
+	int oom;                     /* the dirty list could not grow: series may miss a point */
 };
+
+/* Windows. A since window counts, beside every block, the blocks
+ * allocated at or after since_ns (ns of the trace's clock): those of epochs
+ * that began at or after it. An epoch begins at a flush, so the window
+ * starts at the epoch after that of the last FLUSH mark before since_ns.
+ * Until a mark at or after since_ns is passed, the counts of the epoch that
+ * may turn out to be the first are kept aside (pending), and dropped when a
+ * later mark proves it began before. Blocks a fork child inherited are
+ * never in a window; a free group whose epoch the shim rounded down
+ * (blocks freed at 64 epochs of age or more) to before the window's start
+ * is not taken from it, so the window's count is high by at most those. */
+void site_counts_since(struct site_counts *c, uint64_t since_ns);
+
+/* A FLUSH mark at time_ns, with epoch: moves a since window's start, and
+ * empties the dirty list (read it first). */
+void site_counts_mark(struct site_counts *c, uint64_t time_ns, uint64_t epoch);
+
+/* Rolls every site changed since the last FLUSH mark back to its state at
+ * that mark (keep_saved must have been set before the first record): the
+ * state at the mark, for a cut between two flushes (--at). */
+void site_counts_cut(struct site_counts *c);
+
+/* The site's tally in the window: the since window's when one is set,
+ * else every block. */
+struct site_tally site_count_window(const struct site_counts *c, const struct site_count *s);
 
 /* The entry of stack id, made (zeroed) if new; NULL when the id is beyond
  * 2^32 or memory is short. */
@@ -61,12 +110,20 @@ int site_counts_apply(struct site_counts *c, uint32_t module, const struct trace
 
 /* A site's outstanding blocks and bytes; when frees exceed what the site
  * holds (damage, or losses), 0 and *excess says by how many blocks. */
-void site_count_outstanding(const struct site_count *s, uint64_t *blocks, uint64_t *bytes, uint64_t *excess);
+void site_tally_outstanding(const struct site_tally *t, uint64_t *blocks, uint64_t *bytes, uint64_t *excess);
 
-/* A site's outstanding blocks by leak kind: REACH counts when scanned (what
- * they do not cover is unclassified, and added to *missing), else all
- * unclassified. */
-void site_count_kinds(const struct site_count *s, int scanned, struct leak_tally *out, uint64_t *missing);
+/* Outstanding bytes of a tally, as a signed level for time series (frees
+ * beyond allocations, from damage, make it negative). */
+int64_t site_tally_level(const struct site_tally *t);
+
+/* A site's outstanding blocks (of window w, a part of its total) by leak
+ * kind: REACH counts when scanned (what they do not cover is unclassified,
+ * and added to *missing), else all unclassified. REACH counts a site's
+ * blocks, not a window's: when the window holds only some of them, each
+ * kind is given its share of the window's blocks and bytes (largest
+ * remainders, the worst kinds first), an estimate the report documents. */
+void site_count_kinds(const struct site_count *s, const struct site_tally *w, int scanned,
+		      struct leak_tally *out, uint64_t *missing);
 
 void site_counts_free(struct site_counts *c);
 

@@ -98,6 +98,7 @@ static int on_stack(struct tm_process *p, const struct trace_record *r)
 		s->depth++;
 	}
 	if (slots[rs.id]) { /* a redefinition (a fork child re-defines): keep the new one */
+		s->series = slots[rs.id]->series; /* the same site: its history goes on */
 		free(slots[rs.id]->frame_module);
 		free(slots[rs.id]->frame_offset);
 		free(slots[rs.id]);
@@ -109,9 +110,42 @@ static int on_stack(struct tm_process *p, const struct trace_record *r)
 struct load_ctx {
 	struct tm_process *p;
 	struct site_counts sites;
+	int stop;           /* a FLUSH mark after --at: read no further */
 	uint64_t lost_by_kind[HB_LOSS_KIND_COUNT + 1];
 	uint64_t malformed;
 };
+
+/* A FLUSH mark: the state is exact here. Past --at, roll the sites changed
+ * since the previous mark back and stop; else put every changed site's
+ * level on the grid. */
+static int on_flush(struct load_ctx *c, const struct trace_record *r)
+{
+	struct tm_process *p = c->p;
+	struct rec_flush f;
+	if (rec_decode_flush(r, &f) < 0)
+		return -1;
+	if (p->has_at && f.time_ns > p->at_ns) {
+		site_counts_cut(&c->sites);
+		p->cut = 1;
+		c->stop = 1;
+		return 0;
+	}
+	int coarsened;
+	uint32_t slot = ts_grid_add(&p->grid, f.time_ns, &coarsened);
+	if (coarsened)
+		for (size_t k = 0; k < p->nstacks; k++)
+			if (p->stacks[k])
+				ts_series_coarsen(&p->stacks[k]->series);
+	for (size_t i = 0; i < c->sites.ndirty; i++) {
+		uint32_t id = c->sites.dirty[i];
+		struct tm_stack *st = id < p->nstacks ? p->stacks[id] : NULL;
+		if (st && ts_series_put(&st->series, slot, site_tally_level(&c->sites.by_stack[id].cur.total)) < 0)
+			c->sites.oom = 1;
+	}
+	site_counts_mark(&c->sites, f.time_ns, f.epoch);
+	p->last_flush_ns = f.time_ns;
+	return 0;
+}
 
 static int on_meta(struct load_ctx *c, const struct trace_record *r)
 {
@@ -129,8 +163,11 @@ static int on_meta(struct load_ctx *c, const struct trace_record *r)
 		free(p->exe);
 		p->exe = strndup(rp.exe.s, rp.exe.len);
 		p->sample_bytes = rp.sample_bytes;
+		p->start_realtime_ns = rp.start_realtime_ns;
 		return 0;
 	}
+	case HB_REC_FLUSH:
+		return on_flush(c, r);
 	case HB_REC_MODULE:
 		return on_module(p, r);
 	case HB_REC_UNLOAD: {
@@ -215,12 +252,14 @@ static void tally(struct load_ctx *c, uint64_t id, const struct site_count *sc)
 {
 	struct tm_process *p = c->p;
 	uint64_t blocks, bytes, excess;
-	site_count_outstanding(sc, &blocks, &bytes, &excess);
+	struct site_tally all = sc->cur.total, w = site_count_window(&c->sites, sc);
+	site_tally_outstanding(&all, &blocks, &bytes, &excess);
 	p->unmatched_frees += excess;
+	site_tally_outstanding(&w, &blocks, &bytes, &excess);
 	if (!blocks)
 		return;
 	struct leak_tally kinds;
-	site_count_kinds(sc, tm_scanned(p), &kinds, &p->reach_missing);
+	site_count_kinds(sc, &w, tm_scanned(p), &kinds, &p->reach_missing);
 	p->out_bytes += bytes;
 	p->out_blocks += blocks;
 	leak_tally_merge(&p->kinds, &kinds);
@@ -238,7 +277,26 @@ static void tally(struct load_ctx *c, uint64_t id, const struct site_count *sc)
 
 static void process_free(struct tm_process *p);
 
-int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx, char *err, size_t errlen)
+/* The window's times for this trace: those from the end counted back from
+ * its last block's time. */
+static void resolve_window(struct tm_process *p, struct trace_reader *r, const struct tm_window *w)
+{
+	if (!w || (!w->has_at && !w->has_since))
+		return;
+	uint64_t end = (w->at_from_end && w->has_at) || (w->since_from_end && w->has_since) ? trace_reader_span(r)
+											     : 0;
+	if (w->has_at) {
+		p->has_at = 1;
+		p->at_ns = w->at_from_end ? (w->at_ns < end ? end - w->at_ns : 0) : w->at_ns;
+	}
+	if (w->has_since) {
+		p->has_since = 1;
+		p->since_ns = w->since_from_end ? (w->since_ns < end ? end - w->since_ns : 0) : w->since_ns;
+	}
+}
+
+int tm_load(struct tm_model *m, const char *path, const struct tm_window *w, trace_warn_fn warn, void *ctx,
+	    char *err, size_t errlen)
 {
 	struct trace_reader *r;
 	if (trace_reader_open(path, &r, warn, ctx, err, errlen) < 0)
@@ -256,16 +314,20 @@ int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx,
 	snprintf(p->end, sizeof(p->end), "none");
 	p->scan_status = TM_SCAN_NONE;
 	struct load_ctx c = {.p = p};
+	resolve_window(p, r, w);
+	c.sites.keep_saved = p->has_at;
+	if (p->has_since)
+		site_counts_since(&c.sites, p->since_ns);
 	struct trace_block b;
 	struct read_progress progress;
 	read_progress_start(&progress, path, trace_reader_stats(r)->file_size);
-	while (trace_reader_next(r, &b) == 1) {
+	while (!c.stop && trace_reader_next(r, &b) == 1) {
 		read_progress_update(&progress, b.file_offset + b.stored_size);
 		int meta = b.stream == HB_STREAM_META;
 		const uint8_t *q = b.data, *end = b.data + b.len;
 		struct trace_record rec;
-		int rc;
-		while ((rc = trace_record_next(&q, end, &rec)) == 1)
+		int rc = 0;
+		while (!c.stop && (rc = trace_record_next(&q, end, &rec)) == 1)
 			if ((meta ? on_meta(&c, &rec) : on_event(&c, b.stream, &rec)) < 0)
 				c.malformed++;
 		if (rc < 0)
@@ -325,6 +387,7 @@ static void process_free(struct tm_process *p)
 			free(p->modules[k].path);
 		for (size_t k = 0; k < p->nstacks; k++) {
 			if (p->stacks[k]) {
+				ts_series_free(&p->stacks[k]->series);
 				free(p->stacks[k]->frame_module);
 				free(p->stacks[k]->frame_offset);
 				free(p->stacks[k]);

@@ -10,6 +10,13 @@
  * Every outstanding block also gets a leak kind (leak_kind.h): its site's
  * REACH counts when the trace holds a SCAN with status done, else
  * unclassified.
+ *
+ * At every FLUSH mark the replay also records each changed site's
+ * outstanding bytes on the process's grid (time_series.h): the time series
+ * growth and the timeline are made of. A window (struct tm_window) limits
+ * what counts: --at stops at the last flush at or before a time (so the
+ * exit scan, after it, does not count), --since keeps only the blocks
+ * allocated from a time on (site_counts.h says how exactly).
  */
 #ifndef HB_TRACE_MODEL_H
 #define HB_TRACE_MODEL_H
@@ -18,6 +25,7 @@
 #include <stdint.h>
 
 #include "leak_kind.h"
+#include "time_series.h"
 #include "trace_reader.h"
 
 struct tm_module {
@@ -36,8 +44,19 @@ struct tm_stack {
 	uint32_t depth;
 	uint32_t *frame_module;
 	uint64_t *frame_offset; /* module-relative return addresses */
-	uint64_t out_bytes, out_blocks;
+	uint64_t out_bytes, out_blocks;  /* in the window (all of the trace without one) */
 	struct leak_tally kinds; /* the outstanding blocks by leak kind */
+	struct ts_series series; /* outstanding bytes over the process's grid (every block) */
+};
+
+/* What part of a trace to read. Times are ns of the trace's own clock
+ * (since its process started); a time "from the end" counts back from its
+ * last block's time (trace_reader_span). */
+struct tm_window {
+	int has_at, at_from_end;       /* the state at the last flush at or before at */
+	uint64_t at_ns;
+	int has_since, since_from_end; /* only blocks allocated at or after since */
+	uint64_t since_ns;
 };
 
 /* scan_status when the trace holds no SCAN record */
@@ -49,6 +68,12 @@ struct tm_process {
 	char *program;      /* the name it was started by (argv[0]'s base name) */
 	char *exe;          /* the executable's resolved path */
 	uint64_t sample_bytes;
+	uint64_t start_realtime_ns;
+	struct ts_grid grid;        /* the flushes read, as time_series.h keeps them */
+	uint64_t last_flush_ns;     /* the last FLUSH mark read (0: none) */
+	int cut;                    /* reading stopped at a flush after --at */
+	uint64_t at_ns, since_ns;   /* the window, resolved (has_at / has_since as asked) */
+	int has_at, has_since;
 	uint64_t sites;     /* SITE records read */
 	char end[96];       /* "exit 0", "signal 9", "none", ... */
 	struct tm_module *modules; /* indexed by module id */
@@ -79,7 +104,8 @@ struct tm_model {
  * warn; a trace without an END record is not warned about here (end is
  * "none"): report warns, check writes a note in its result. Returns 0, or -1 with a message in err when nothing usable could
  * be read (missing, not a trace, no readable block). */
-int tm_load(struct tm_model *m, const char *path, trace_warn_fn warn, void *ctx, char *err, size_t errlen);
+int tm_load(struct tm_model *m, const char *path, const struct tm_window *w, trace_warn_fn warn, void *ctx,
+	    char *err, size_t errlen);
 
 void tm_free(struct tm_model *m);
 

@@ -227,7 +227,7 @@ static struct tm_process *load(struct tm_model *m, const char *path)
 {
 	char err[512];
 	memset(m, 0, sizeof(*m));
-	ck_assert_msg(tm_load(m, path, NULL, NULL, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(tm_load(m, path, NULL, NULL, NULL, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(m->nprocs, 1);
 	return &m->procs[0];
 }
@@ -405,7 +405,7 @@ START_TEST(sampled_trace_is_refused_with_a_message)
 	struct tm_model m;
 	memset(&m, 0, sizeof(m));
 	char err[512] = "", warned[512] = "";
-	ck_assert_int_eq(tm_load(&m, path, warn_collect, warned, err, sizeof(err)), -1);
+	ck_assert_int_eq(tm_load(&m, path, NULL, warn_collect, warned, err, sizeof(err)), -1);
 	ck_assert_uint_eq(m.nprocs, 0);
 	ck_assert_msg(strstr(err, "sampled") && strstr(err, "4096") && strstr(err, path), "message: %s", err);
 	/* the same trace unsampled loads */
@@ -437,7 +437,7 @@ START_TEST(format_1_trace_is_refused_naming_its_version)
 	struct tm_model m;
 	memset(&m, 0, sizeof(m));
 	char err[512] = "";
-	ck_assert_int_eq(tm_load(&m, path, NULL, NULL, err, sizeof(err)), -1);
+	ck_assert_int_eq(tm_load(&m, path, NULL, NULL, NULL, err, sizeof(err)), -1);
 	ck_assert_uint_eq(m.nprocs, 0);
 	ck_assert_msg(strstr(err, "version 1") != NULL, "message: %s", err);
 	ck_assert_msg(strstr(err, path) != NULL, "message: %s", err);

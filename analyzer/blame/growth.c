@@ -6,8 +6,8 @@
  *      between the first and the last: unknown.
  *   2. The last phase is the last half of the series' time span. Its trend
  *      is the Theil-Sen slope: the median of the slopes between every pair
- *      of its points (at most 64 points, taken evenly, so at most 2,016
- *      pairs). A median ignores a burst or a few outliers that would tilt
+ *      of its points (at most 256 points, taken evenly, so at most 32,640
+ *      pairs, whose median a selection finds in linear time). A median ignores a burst or a few outliers that would tilt
  *      a least-squares line, and over whole periods of a sawtooth it finds
  *      the slope of the trend beneath the teeth.
  *   3. The scatter is the median absolute deviation of the last phase's
@@ -29,20 +29,46 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define PHASE_POINTS 64
+#define PHASE_POINTS 256
 #define HEAD_POINTS 128
 
-static int by_value(const void *a, const void *b)
+/* The k-th smallest of v[0..n) (Hoare's selection), reordering v. */
+static double select_kth(double *v, size_t n, size_t k)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	size_t lo = 0, hi = n - 1;
+	while (lo < hi) {
+		double pivot = v[lo + (hi - lo) / 2];
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				double x = v[i];
+				v[i] = v[j];
+				v[j] = x;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return v[k];
+	}
+	return v[k];
 }
 
 /* The median of v[0..n), reordering v. */
 static double median(double *v, size_t n)
 {
-	qsort(v, n, sizeof(*v), by_value);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	double hi = select_kth(v, n, n / 2);
+	return n % 2 ? hi : (select_kth(v, n, n / 2 - 1) + hi) / 2;
 }
 
 const char *growth_class_name(enum growth_class c)
@@ -83,13 +109,16 @@ struct growth growth_classify(const double *t, const double *y, size_t n)
 		pt[i] = t[j];
 		py[i] = y[j];
 	}
-	double slopes[PHASE_POINTS * (PHASE_POINTS - 1) / 2];
+	double *slopes = malloc(sizeof(*slopes) * (k * (k - 1) / 2 + 1));
+	if (!slopes)
+		return g; /* out of memory: unknown */
 	size_t ns = 0;
 	for (size_t i = 0; i < k; i++)
 		for (size_t j = i + 1; j < k; j++)
 			if (pt[j] > pt[i])
 				slopes[ns++] = (py[j] - py[i]) / (pt[j] - pt[i]);
 	double slope = ns ? median(slopes, ns) : 0;
+	free(slopes);
 	double work[PHASE_POINTS];
 	for (size_t i = 0; i < k; i++)
 		work[i] = py[i] - slope * pt[i];

@@ -21,6 +21,13 @@
  * records does not matter: a site's frees may come before its allocations
  * (a later flush, another block), and 2000 records shuffled give the same
  * counts as in order.
+ * Windows: a since window keeps the epochs that began at or after its
+ * start (from the FLUSH marks), drops a candidate epoch that a later mark
+ * shows began before, follows epochs longer than a flush, and is empty
+ * when it starts after the last mark; a cut rolls the sites changed since
+ * the last mark back (window counts too) and leaves the others; the dirty
+ * list names each changed site once per flush; a window holding part of a
+ * scanned site gets each kind's share.
  */
 #include <check.h>
 #include <stdint.h>
@@ -491,6 +498,165 @@ START_TEST(shuffled_records_give_the_same_counts)
 }
 END_TEST
 
+/* ---- windows ----------------------------------------------------------------- */
+
+/* One flush of a trace: the EPOCH record of its stream, then one SITE of
+ * stack 7 allocating n blocks of 100 B in the flush's epoch and freeing
+ * nf of the blocks of epoch free_epoch, then its FLUSH mark at t_ns. */
+static void flush(struct site_counts *c, uint64_t epoch, uint64_t t_ns, uint64_t n, uint64_t nf,
+		  uint64_t free_epoch)
+{
+	struct rec b;
+	apply_ok(c, 1, epoch_rec(&b, epoch));
+	struct grp a = {HB_ALLOC_MALLOC, 0, n, n * 100}, f = {HB_FREE_FREE, epoch - free_epoch, nf, nf * 100};
+	apply_ok(c, 1, site_rec(&b, 7, &a, n ? 1 : 0, &f, nf ? 1 : 0));
+	site_counts_mark(c, t_ns, epoch);
+}
+
+static uint64_t window_blocks(const struct site_counts *c, uint64_t stack)
+{
+	struct site_tally t = site_count_window(c, &c->by_stack[stack]);
+	uint64_t blocks, bytes, excess;
+	site_tally_outstanding(&t, &blocks, &bytes, &excess);
+	ck_assert_uint_eq(bytes, blocks * 100);
+	return blocks;
+}
+
+/* Flushes at 1 s, 2 s, ... each beginning the next epoch (epoch k at k s).
+ * --since 2.5 s: the last mark before it is 2 s (epoch 2), so the window
+ * holds epochs 3 on: the blocks of flushes 3, 4 and 5, less their frees;
+ * frees of older blocks do not touch it. */
+START_TEST(since_keeps_the_epochs_that_began_at_or_after_it)
+{
+	struct site_counts c = {0};
+	site_counts_since(&c, 2500000000ull);
+	for (uint64_t e = 1; e <= 5; e++)
+		flush(&c, e, e * 1000000000ull, 10 * e, e >= 2 ? 1 : 0, e >= 4 ? 3 : 1);
+	/* all: 10+20+30+40+50 = 150 allocated, 4 freed */
+	uint64_t blocks, bytes, excess;
+	site_tally_outstanding(&c.by_stack[7].cur.total, &blocks, &bytes, &excess);
+	ck_assert_uint_eq(blocks, 146);
+	/* window: epochs 3, 4, 5 = 30+40+50, less the frees of epoch-3 blocks in flushes 4 and 5 */
+	ck_assert_uint_eq(window_blocks(&c, 7), 118);
+	site_counts_free(&c);
+}
+END_TEST
+
+/* A window's first epoch is only known when a mark at or after its start
+ * is passed: counts of a candidate epoch are dropped when the next mark is
+ * still before the start, and kept when it is not. A window that starts
+ * after the last mark holds nothing. */
+START_TEST(since_drops_a_candidate_epoch_that_began_before)
+{
+	struct site_counts c = {0};
+	site_counts_since(&c, 3500000000ull);
+	for (uint64_t e = 1; e <= 3; e++)
+		flush(&c, e, e * 1000000000ull, 5, 0, e);
+	ck_assert_uint_eq(window_blocks(&c, 7), 0); /* not started yet */
+	flush(&c, 4, 4000000000ull, 5, 0, 4);
+	ck_assert_uint_eq(window_blocks(&c, 7), 5);  /* epoch 4 began at the flush of 4 s */
+	flush(&c, 5, 5000000000ull, 5, 0, 5);
+	ck_assert_uint_eq(window_blocks(&c, 7), 10);
+	site_counts_free(&c);
+
+	struct site_counts late = {0};
+	site_counts_since(&late, 60000000000ull);
+	for (uint64_t e = 1; e <= 3; e++)
+		flush(&late, e, e * 1000000000ull, 5, 0, e);
+	ck_assert_uint_eq(window_blocks(&late, 7), 0);
+	site_counts_free(&late);
+}
+END_TEST
+
+/* Epochs that do not advance at every flush (a 250 ms period with 1 s
+ * epochs): a mark before the start with the same epoch as the previous
+ * does not move the window. */
+START_TEST(since_follows_epochs_longer_than_a_flush)
+{
+	struct site_counts c = {0};
+	site_counts_since(&c, 1100000000ull);
+	uint64_t t = 0, e = 0;
+	for (int i = 1; i <= 12; i++) { /* marks every 250 ms, an epoch per 4 */
+		t += 250000000ull;
+		if (i % 4 == 0)
+			e++;
+		flush(&c, e ? e : 0, t, 1, 0, e);
+	}
+	/* marks before 1.1 s: 0.25 .. 1.0 s, the last of epoch 1; window = epochs 2 on,
+	 * allocated in flushes 8..12 (epoch 2 began at 2.0 s: flush 8) */
+	ck_assert_uint_eq(window_blocks(&c, 7), 5);
+	site_counts_free(&c);
+}
+END_TEST
+
+/* --at: a cut after the changes of an unfinished flush rolls every site
+ * they touched back to the last mark, the since window's counts with it;
+ * sites they did not touch keep their state. */
+START_TEST(cut_rolls_back_to_the_last_mark)
+{
+	struct site_counts c = {0};
+	c.keep_saved = 1;
+	site_counts_since(&c, 1500000000ull);
+	struct rec b;
+	flush(&c, 1, 1000000000ull, 3, 0, 1);
+	flush(&c, 2, 2000000000ull, 4, 1, 2);
+	struct grp a = {HB_ALLOC_MALLOC, 0, 50, 5000};
+	apply_ok(&c, 1, epoch_rec(&b, 3));
+	apply_ok(&c, 1, site_rec(&b, 7, &a, 1, NULL, 0));
+	apply_ok(&c, 1, site_rec(&b, 9, &a, 1, NULL, 0));
+	ck_assert_uint_eq(c.ndirty, 2);
+	site_counts_cut(&c);
+	uint64_t blocks, bytes, excess;
+	site_tally_outstanding(&c.by_stack[7].cur.total, &blocks, &bytes, &excess);
+	ck_assert_uint_eq(blocks, 6);
+	site_tally_outstanding(&c.by_stack[9].cur.total, &blocks, &bytes, &excess);
+	ck_assert_uint_eq(blocks, 0);
+	ck_assert_uint_eq(window_blocks(&c, 7), 3); /* epoch 2's 4, less the 1 freed */
+	site_counts_free(&c);
+}
+END_TEST
+
+/* The dirty list holds each site changed since the last mark once. */
+START_TEST(dirty_lists_each_changed_site_once)
+{
+	struct site_counts c = {0};
+	struct rec b;
+	struct grp a = {HB_ALLOC_MALLOC, 0, 1, 8};
+	for (int i = 0; i < 3; i++) {
+		apply_ok(&c, 1, site_rec(&b, 4, &a, 1, NULL, 0));
+		apply_ok(&c, 1, site_rec(&b, 600, &a, 1, NULL, 0));
+	}
+	ck_assert_uint_eq(c.ndirty, 2);
+	ck_assert_uint_eq(c.dirty[0], 4);
+	ck_assert_uint_eq(c.dirty[1], 600);
+	site_counts_mark(&c, 1, 0);
+	ck_assert_uint_eq(c.ndirty, 0);
+	apply_ok(&c, 1, site_rec(&b, 600, &a, 1, NULL, 0));
+	ck_assert_uint_eq(c.ndirty, 1);
+	site_counts_free(&c);
+}
+END_TEST
+
+/* A window holding part of a scanned site gets each kind's share. */
+START_TEST(window_kinds_are_shares_of_the_site)
+{
+	struct site_counts c = {0};
+	struct rec b;
+	struct grp a = {HB_ALLOC_MALLOC, 0, 100, 10000};
+	apply_ok(&c, 1, site_rec(&b, 3, &a, 1, NULL, 0));
+	apply_ok(&c, 1, reach_rec(&b, 3, HB_REACH_DEFINITE, 75, 7500));
+	apply_ok(&c, 1, reach_rec(&b, 3, HB_REACH_REACHABLE, 25, 2500));
+	struct site_tally w = {.alloc_count = 10, .alloc_bytes = 1000};
+	struct leak_tally t;
+	uint64_t missing = 0;
+	site_count_kinds(&c.by_stack[3], &w, 1, &t, &missing);
+	assert_tally(&t, LEAK_DEFINITE, 8, 750 + 0);
+	assert_tally(&t, LEAK_REACHABLE, 2, 250);
+	ck_assert_uint_eq(missing, 0);
+	site_counts_free(&c);
+}
+END_TEST
+
 static Suite *site_counts_suite(void)
 {
 	Suite *s = suite_create("site_counts");
@@ -505,6 +671,12 @@ static Suite *site_counts_suite(void)
 	tcase_add_test(tc, kinds_never_exceed_what_is_outstanding);
 	tcase_add_test(tc, frees_before_their_allocations_give_the_same_counts);
 	tcase_add_test(tc, shuffled_records_give_the_same_counts);
+	tcase_add_test(tc, since_keeps_the_epochs_that_began_at_or_after_it);
+	tcase_add_test(tc, since_drops_a_candidate_epoch_that_began_before);
+	tcase_add_test(tc, since_follows_epochs_longer_than_a_flush);
+	tcase_add_test(tc, cut_rolls_back_to_the_last_mark);
+	tcase_add_test(tc, dirty_lists_each_changed_site_once);
+	tcase_add_test(tc, window_kinds_are_shares_of_the_site);
 	suite_add_tcase(s, tc);
 	return s;
 }

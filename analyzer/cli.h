@@ -32,6 +32,7 @@ int cmd_dump(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /* The shim to preload: HEAPBLAME_SHIM, else next to this executable in the
  * build tree, else the installed copy. Returns 0 and the path, or -1. */

@@ -19,6 +19,7 @@ static void usage(FILE *out)
 		     "  report [OPTIONS] TRACE...      what is outstanding, by the module that allocated it\n"
 		     "  check [OPTIONS] TRACE...       fail (exit 1) when the traces leak over a budget\n"
 		     "  dump TRACE                     print a trace's records and totals\n"
+		     "  top PID|TRACE                  watch a running program's memory by module, live\n"
 		     "  demo [MESSAGES]                run the demo story: a library that leaks\n\n"
 		     "  heapblame COMMAND --help       options of one command\n"
 		     "  heapblame --version            version\n\n"
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "top") == 0)
+		return cmd_top(argc - 1, argv + 1);
 	if (strcmp(cmd, "demo") == 0)
 		return cmd_demo(argc - 1, argv + 1);
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {

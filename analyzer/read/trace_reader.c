@@ -31,6 +31,7 @@ struct trace_reader {
 	trace_warn_fn warn;
 	void *warn_ctx;
 	int ended;
+	int follow;      /* the file may still grow: a cut block is "not yet", not the end */
 };
 
 static void warnf(struct trace_reader *r, const char *fmt, ...)
@@ -164,15 +165,33 @@ static int resync(struct trace_reader *r, uint8_t *h, size_t have)
 	}
 }
 
+void trace_reader_follow(struct trace_reader *r)
+{
+	r->follow = 1;
+}
+
 int trace_reader_next(struct trace_reader *r, struct trace_block *b)
 {
 	uint8_t h[HDR];
+	if (r->follow) {
+		/* what was the end may have grown since: read on from the last
+		 * complete block */
+		clearerr(r->f);
+		if (fseeko(r->f, (off_t)r->offset, SEEK_SET) != 0)
+			return 0;
+		struct stat sb;
+		if (fstat(fileno(r->f), &sb) == 0)
+			r->st.file_size = (uint64_t)sb.st_size;
+	}
 	while (!r->ended) {
 		size_t n = fread(h, 1, HDR, r->f);
 		if (n == 0) {
-			r->ended = 1;
+			if (!r->follow)
+				r->ended = 1;
 			break;
 		}
+		if (n < HDR && r->follow)
+			break; /* the writer is inside this header: next time */
 		if (n < HDR) {
 			r->st.truncated_bytes += n;
 			warnf(r, "%s: trace ends inside a block header at offset %llu (%zu bytes ignored): the process "
@@ -197,6 +216,8 @@ int trace_reader_next(struct trace_reader *r, struct trace_block *b)
 			break;
 		}
 		size_t got = fread(r->stored, 1, stored, r->f);
+		if (got < stored && r->follow)
+			break; /* the rest of this block is not written yet */
 		r->offset += HDR + got;
 		if (got < stored) {
 			r->st.truncated_bytes += HDR + got;

@@ -56,7 +56,13 @@ typedef void (*trace_warn_fn)(void *ctx, const char *msg);
 int trace_reader_open(const char *path, struct trace_reader **out, trace_warn_fn warn, void *ctx, char *err,
 		      size_t errlen);
 
-/* Returns 1 with the next good block in *b, or 0 at the end of the trace. */
+/* Follow mode, for a trace its process is still writing (heapblame top):
+ * a block cut short by the end of the file is not there yet, and the next
+ * call reads on from the last complete block, past what was the end. */
+void trace_reader_follow(struct trace_reader *r);
+
+/* Returns 1 with the next good block in *b, or 0 at the end of the trace
+ * (in follow mode: of what is written so far). */
 int trace_reader_next(struct trace_reader *r, struct trace_block *b);
 
 /* The latest time (t_last_ns) of the blocks from here to the first damaged

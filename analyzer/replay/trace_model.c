@@ -295,17 +295,17 @@ static void resolve_window(struct tm_process *p, struct trace_reader *r, const s
 	}
 }
 
-int tm_load(struct tm_model *m, const char *path, const struct tm_window *w, trace_warn_fn warn, void *ctx,
-	    char *err, size_t errlen)
+/* A new process in m for path, its reader open. -1 with err. */
+static struct tm_process *process_open(struct tm_model *m, const char *path, struct trace_reader **r,
+				       trace_warn_fn warn, void *ctx, char *err, size_t errlen)
 {
-	struct trace_reader *r;
-	if (trace_reader_open(path, &r, warn, ctx, err, errlen) < 0)
-		return -1;
+	if (trace_reader_open(path, r, warn, ctx, err, errlen) < 0)
+		return NULL;
 	struct tm_process *procs = realloc(m->procs, (m->nprocs + 1) * sizeof(*procs));
 	if (!procs) {
 		snprintf(err, errlen, "out of memory");
-		trace_reader_close(r);
-		return -1;
+		trace_reader_close(*r);
+		return NULL;
 	}
 	m->procs = procs;
 	struct tm_process *p = &procs[m->nprocs];
@@ -313,40 +313,93 @@ int tm_load(struct tm_model *m, const char *path, const struct tm_window *w, tra
 	p->trace_path = strdup(path);
 	snprintf(p->end, sizeof(p->end), "none");
 	p->scan_status = TM_SCAN_NONE;
+	return p;
+}
+
+/* Replays every block r has to give now. Returns the blocks read. */
+static uint64_t read_blocks(struct load_ctx *c, struct trace_reader *r, struct read_progress *progress)
+{
+	struct trace_block b;
+	uint64_t n = 0;
+	while (!c->stop && trace_reader_next(r, &b) == 1) {
+		n++;
+		if (progress)
+			read_progress_update(progress, b.file_offset + b.stored_size);
+		int meta = b.stream == HB_STREAM_META;
+		const uint8_t *q = b.data, *end = b.data + b.len;
+		struct trace_record rec;
+		int rc = 0;
+		while (!c->stop && (rc = trace_record_next(&q, end, &rec)) == 1)
+			if ((meta ? on_meta(c, &rec) : on_event(c, b.stream, &rec)) < 0)
+				c->malformed++;
+		if (rc < 0)
+			c->malformed++;
+	}
+	const struct trace_reader_stats *st = trace_reader_stats(r);
+	c->p->damaged_blocks = st->damaged_blocks;
+	c->p->skipped_bytes = st->skipped_bytes;
+	c->p->truncated_bytes = st->truncated_bytes;
+	c->p->malformed = c->malformed;
+	return n;
+}
+
+/* The outstanding blocks, per stack and in all, from the site counts as
+ * they are now (again from zero, so that a followed trace can be tallied
+ * at every refresh). */
+static void snapshot(struct load_ctx *c)
+{
+	struct tm_process *p = c->p;
+	p->out_bytes = p->out_blocks = 0;
+	p->unknown_stack_bytes = p->unknown_stack_blocks = 0;
+	p->reach_missing = p->unmatched_frees = 0;
+	memset(&p->kinds, 0, sizeof(p->kinds));
+	memset(&p->unknown_stack_kinds, 0, sizeof(p->unknown_stack_kinds));
+	for (size_t k = 0; k < p->nstacks; k++)
+		if (p->stacks[k]) {
+			p->stacks[k]->out_bytes = p->stacks[k]->out_blocks = 0;
+			memset(&p->stacks[k]->kinds, 0, sizeof(p->stacks[k]->kinds));
+		}
+	for (size_t id = 0; id < c->sites.n; id++)
+		if (c->sites.by_stack[id].seen)
+			tally(c, id, &c->sites.by_stack[id]);
+	p->sites = c->sites.ev.sites;
+}
+
+/* Why a trace cannot be used, after reading it: none of it readable, or
+ * sampled. 0, or -1 with err. */
+static int refuse(const struct tm_process *p, uint64_t nblocks, const char *path, char *err, size_t errlen)
+{
+	if (nblocks == 0) {
+		snprintf(err, errlen, "%s: no readable block in the trace", path);
+		return -1;
+	}
+	if (p->sample_bytes) { /* trace_format.h: counts of a sampled trace are not totals */
+		snprintf(err, errlen, "%s: a sampled trace (one sample per %" PRIu64 " bytes), which this "
+			 "heapblame cannot estimate from", path, p->sample_bytes);
+		return -1;
+	}
+	return 0;
+}
+
+int tm_load(struct tm_model *m, const char *path, const struct tm_window *w, trace_warn_fn warn, void *ctx,
+	    char *err, size_t errlen)
+{
+	struct trace_reader *r;
+	struct tm_process *p = process_open(m, path, &r, warn, ctx, err, errlen);
+	if (!p)
+		return -1;
 	struct load_ctx c = {.p = p};
 	resolve_window(p, r, w);
 	c.sites.keep_saved = p->has_at;
 	if (p->has_since)
 		site_counts_since(&c.sites, p->since_ns);
-	struct trace_block b;
 	struct read_progress progress;
 	read_progress_start(&progress, path, trace_reader_stats(r)->file_size);
-	while (!c.stop && trace_reader_next(r, &b) == 1) {
-		read_progress_update(&progress, b.file_offset + b.stored_size);
-		int meta = b.stream == HB_STREAM_META;
-		const uint8_t *q = b.data, *end = b.data + b.len;
-		struct trace_record rec;
-		int rc = 0;
-		while (!c.stop && (rc = trace_record_next(&q, end, &rec)) == 1)
-			if ((meta ? on_meta(&c, &rec) : on_event(&c, b.stream, &rec)) < 0)
-				c.malformed++;
-		if (rc < 0)
-			c.malformed++;
-	}
+	read_blocks(&c, r, &progress);
 	read_progress_done(&progress);
-	const struct trace_reader_stats *st = trace_reader_stats(r);
-	uint64_t nblocks = st->blocks;
-	p->damaged_blocks = st->damaged_blocks;
-	p->skipped_bytes = st->skipped_bytes;
-	p->truncated_bytes = st->truncated_bytes;
-	p->malformed = c.malformed;
+	uint64_t nblocks = trace_reader_stats(r)->blocks;
 	trace_reader_close(r);
-	if (nblocks == 0 || p->sample_bytes) {
-		if (nblocks == 0)
-			snprintf(err, errlen, "%s: no readable block in the trace", path);
-		else /* trace_format.h: counts of a sampled trace are not totals */
-			snprintf(err, errlen, "%s: a sampled trace (one sample per %" PRIu64 " bytes), which this "
-				 "heapblame cannot estimate from", path, p->sample_bytes);
+	if (refuse(p, nblocks, path, err, errlen) < 0) {
 		site_counts_free(&c.sites);
 		process_free(p);
 		return -1;
@@ -356,10 +409,7 @@ int tm_load(struct tm_model *m, const char *path, const struct tm_window *w, tra
 		snprintf(msg, sizeof(msg), "%s: %" PRIu64 " malformed records skipped", path, c.malformed);
 		warn(ctx, msg);
 	}
-	for (size_t id = 0; id < c.sites.n; id++)
-		if (c.sites.by_stack[id].seen)
-			tally(&c, id, &c.sites.by_stack[id]);
-	p->sites = c.sites.ev.sites;
+	snapshot(&c);
 	site_counts_free(&c.sites);
 	if (p->reach_missing && warn) {
 		char msg[512];
@@ -379,6 +429,70 @@ int tm_load(struct tm_model *m, const char *path, const struct tm_window *w, tra
 	}
 	m->nprocs++;
 	return 0;
+}
+
+struct tm_follow {
+	struct tm_model model;
+	struct trace_reader *r;
+	struct load_ctx c;
+	char path[4096];
+};
+
+int tm_follow_open(const char *path, struct tm_follow **out, char *err, size_t errlen)
+{
+	struct tm_follow *f = calloc(1, sizeof(*f));
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	struct tm_process *p = process_open(&f->model, path, &f->r, NULL, NULL, err, errlen);
+	if (!p) {
+		free(f);
+		return -1;
+	}
+	f->model.nprocs = 1;
+	trace_reader_follow(f->r);
+	f->c.p = p;
+	if (tm_follow_poll(f, err, errlen) < 0) {
+		tm_follow_close(f);
+		return -1;
+	}
+	*out = f;
+	return 0;
+}
+
+int tm_follow_poll(struct tm_follow *f, char *err, size_t errlen)
+{
+	uint64_t n = read_blocks(&f->c, f->r, NULL);
+	/* no block yet is a process that has not flushed yet: wait for it */
+	uint64_t blocks = trace_reader_stats(f->r)->blocks;
+	if (blocks && refuse(f->c.p, blocks, f->path, err, errlen) < 0)
+		return -1;
+	if (n)
+		snapshot(&f->c);
+	return n > 0;
+}
+
+const struct tm_model *tm_follow_model(const struct tm_follow *f)
+{
+	return &f->model;
+}
+
+uint64_t tm_follow_offset(const struct tm_follow *f)
+{
+	const struct trace_reader_stats *st = trace_reader_stats(f->r);
+	return st->file_size;
+}
+
+void tm_follow_close(struct tm_follow *f)
+{
+	if (!f)
+		return;
+	trace_reader_close(f->r);
+	site_counts_free(&f->c.sites);
+	tm_free(&f->model);
+	free(f);
 }
 
 static void process_free(struct tm_process *p)

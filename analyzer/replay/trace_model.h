@@ -109,6 +109,27 @@ int tm_load(struct tm_model *m, const char *path, const struct tm_window *w, tra
 
 void tm_free(struct tm_model *m);
 
+/* A trace its process may still be writing, replayed as it grows
+ * (heapblame top): every poll reads only the complete blocks appended
+ * since the last one, then tallies the model's one process afresh, so
+ * that it reads as tm_load would have read the file at that moment. */
+struct tm_follow;
+
+/* Opens path and reads what it holds. 0, or -1 with err (as tm_load). */
+int tm_follow_open(const char *path, struct tm_follow **out, char *err, size_t errlen);
+
+/* Reads what was appended. 1 when something was, 0 when nothing, -1 with
+ * err when the trace cannot be used (sampled, nothing readable). */
+int tm_follow_poll(struct tm_follow *f, char *err, size_t errlen);
+
+/* The model: one process, valid until the next poll. */
+const struct tm_model *tm_follow_model(const struct tm_follow *f);
+
+/* The file's size at the last poll. */
+uint64_t tm_follow_offset(const struct tm_follow *f);
+
+void tm_follow_close(struct tm_follow *f);
+
 /* The scan status as `heapblame dump` names it: "done", "none" (no SCAN
  * record), "no_memory", "no_threads", "off", or "?" for a value this
  * reader does not know. */

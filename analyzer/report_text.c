@@ -402,9 +402,28 @@ static void share(FILE *f, uint64_t part, uint64_t whole, int capital)
  * not be blamed as one (heapblame demo with few messages: store's 4 KiB
  * stdio buffer outweighs libmta's leak). Without any scan, what is
  * outstanding is all there is to blame. */
+static const struct blame_module *top_module(const struct blame_report *r, unsigned mask,
+					     const struct blame_entry **entry);
+static int classified(const struct leak_tally *t);
+
+/* The module the rest of the closing sentence blames, with its entry
+ * point: the top leaker where a scan classified the blocks, else the
+ * module holding most. */
+static const struct blame_module *blamed_in_summary(const struct blame_report *r)
+{
+	const struct blame_entry *e;
+	const unsigned lost = LEAK_MASK(LEAK_DEFINITE) | LEAK_MASK(LEAK_INDIRECT);
+	if (!r->nmods || !r->blocks)
+		return NULL;
+	if (!classified(&r->kinds))
+		return &r->mods[0];
+	return leak_tally_blocks(&r->kinds, lost) ? top_module(r, lost, &e) : NULL;
+}
+
 /* "Growing: libgrow.so 3.52 MiB/h since 0:00:01, entered through
  * grow_tick() from watchprog's main(). ": the start of the closing line
- * when something grows. */
+ * when something grows (its entry point only when the rest of the line
+ * does not name it). */
 static void growing(FILE *f, const struct blame_report *r)
 {
 	size_t n = 0;
@@ -416,8 +435,9 @@ static void growing(FILE *f, const struct blame_report *r)
 	char g[96];
 	report_growth_text(g, sizeof(g), &t->growth);
 	fprintf(f, "Growing: %s %s", t->name, g + strlen("growing "));
+	const struct blame_module *named = blamed_in_summary(r);
 	for (size_t i = 0; i < r->nmods; i++)
-		if (!strcmp(r->mods[i].path, t->path))
+		if (!strcmp(r->mods[i].path, t->path) && &r->mods[i] != named)
 			print_entered(f, r->mods[i].nentries ? &r->mods[i].entries[0] : NULL);
 	if (n > 1)
 		fprintf(f, "; and %zu more module%s", n - 1, n > 2 ? "s" : "");

@@ -113,10 +113,17 @@ struct growth growth_classify(const double *t, const double *y, size_t n)
 	if (!slopes)
 		return g; /* out of memory: unknown */
 	size_t ns = 0;
+	long mk = 0; /* Mann-Kendall: rising pairs less falling pairs */
 	for (size_t i = 0; i < k; i++)
-		for (size_t j = i + 1; j < k; j++)
+		for (size_t j = i + 1; j < k; j++) {
+			mk += (py[j] > py[i]) - (py[j] < py[i]);
 			if (pt[j] > pt[i])
 				slopes[ns++] = (py[j] - py[i]) / (pt[j] - pt[i]);
+		}
+	/* its normal score, with continuity correction; ties not discounted
+	 * from the variance, which errs towards "no trend" */
+	double kd = (double)k, var = kd * (kd - 1) * (2 * kd + 5) / 18;
+	double z = mk ? ((double)mk - (mk > 0 ? 1 : -1)) / sqrt(var) : 0;
 	double slope = ns ? median(slopes, ns) : 0;
 	free(slopes);
 	double work[PHASE_POINTS];
@@ -131,7 +138,8 @@ struct growth growth_classify(const double *t, const double *y, size_t n)
 	double moved = slope * (t[n - 1] - pt[0]);
 	if (peak == 0) {
 		g.cls = GROWTH_FLAT;
-	} else if (fabs(moved) >= GROWTH_TREND_SHARE * peak && fabs(moved) >= GROWTH_TREND_NOISE * scatter) {
+	} else if (fabs(moved) >= GROWTH_TREND_SHARE * peak && fabs(moved) >= GROWTH_TREND_NOISE * scatter &&
+		   fabs(z) >= GROWTH_TREND_Z && (z > 0) == (moved > 0)) {
 		g.cls = moved > 0 ? GROWTH_GROWING : GROWTH_FALLING;
 	} else {
 		size_t head = n / 8 ? n / 8 : 1;

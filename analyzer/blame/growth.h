@@ -34,6 +34,7 @@ struct growth {
 #define GROWTH_MIN_SECONDS 5.0    /* a shorter series: unknown */
 #define GROWTH_TREND_SHARE 0.10   /* a trend moves the level by 10% of its peak over the last phase */
 #define GROWTH_TREND_NOISE 2.0    /* ... and by twice the scatter about the fit */
+#define GROWTH_TREND_Z 1.96       /* ... and rises persistently (Mann-Kendall, 5% two-sided) */
 #define GROWTH_RISE_SHARE 0.25    /* a plateau is 25% of the peak above where the series began */
 
 /* Classifies n points (t_s increasing, seconds; bytes). */

@@ -2,7 +2,7 @@
 # report_symbols.sh - post-mortem symbolization: --sysroot, --debug-dir,
 # a rebuilt library refused by its build-id, and a trace cut short.
 #
-# Usage: report_symbols.sh HEAPBLAME STORE LIBMTA OTHER_SO
+# Usage: report_symbols.sh HEAPBLAME STORE LIBMTA OTHER_SO LIBCACHE
 # Copies the demo (store + libmta.so) into a scratch "app" directory, traces
 # it there, then plays the other machine:
 #   - the app directory is moved under a sysroot: without --sysroot libmta
@@ -21,6 +21,7 @@ app=$HB_WORK/app
 mkdir -p "$app" "$HB_WORK/t"
 cp "$2" "$app/store"
 cp "$3" "$app/libmta.so"
+cp "$5" "$app/libcache.so" # store links it (and uses it only when asked to)
 other=$4
 # the copy of libmta.so, not the build tree's (store's RUNPATH names that)
 LD_LIBRARY_PATH="$app" hb_run "$HB_WORK/t" -- "$app/store" 5000

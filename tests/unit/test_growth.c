@@ -11,7 +11,8 @@
  * with a rate near 0, also when noisy; bursts about a steady level and a
  * constant are flat; a series freed steadily is falling at its rate; too
  * few points or too short a span is unknown; all zeros is flat; a single
- * burst at the end of a flat series (a spike, not a trend) is not growing.
+ * burst at the end of a flat series (a spike, not a trend), also in a
+ * ten-second run, is not growing, while a ten-second steady leak is.
  */
 #include <check.h>
 #include <math.h>
@@ -176,6 +177,24 @@ START_TEST(a_spike_at_the_end_is_not_growth)
 		y[i] = 1e6 + (i >= N - 3 ? 5e6 : 0);
 	struct growth g = growth_classify(t, y, N);
 	ck_assert_int_ne(g.cls, GROWTH_GROWING);
+	/* a short run whose one buffer comes at exit: 9 flushes of nothing,
+	 * then two exit flushes holding it */
+	double ts[11] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10.001}, ys[11] = {0};
+	ys[9] = ys[10] = 4096;
+	g = growth_classify(ts, ys, 11);
+	ck_assert_int_ne(g.cls, GROWTH_GROWING);
+}
+END_TEST
+
+/* ... while a short run's steady leak, over the same ten seconds, is. */
+START_TEST(a_short_steady_leak_is_growing)
+{
+	double ts[11], ys[11];
+	for (int i = 0; i < 10; i++)
+		ts[i] = i + 1, ys[i] = 3440.0 * (i + 1);
+	ts[10] = 10.001, ys[10] = ys[9];
+	struct growth g = growth_classify(ts, ys, 11);
+	ck_assert_int_eq(g.cls, GROWTH_GROWING);
 }
 END_TEST
 
@@ -193,6 +212,7 @@ static Suite *growth_suite(void)
 	tcase_add_test(tc, a_series_freed_steadily_is_falling);
 	tcase_add_test(tc, too_few_points_or_too_short_is_unknown);
 	tcase_add_test(tc, a_spike_at_the_end_is_not_growth);
+	tcase_add_test(tc, a_short_steady_leak_is_growing);
 	suite_add_tcase(s, tc);
 	return s;
 }

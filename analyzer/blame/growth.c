@@ -4,7 +4,9 @@
  * Steps, on the points of one series:
  *   1. Fewer than GROWTH_MIN_POINTS points, or less than GROWTH_MIN_SECONDS
  *      between the first and the last: unknown.
- *   2. The last phase is the last half of the series' time span. Its trend
+ *   2. The last phase is the last half of the series' time span; with
+ *      fewer than GROWTH_MIN_PHASE_POINTS points in it (the least with
+ *      which the trend test of step 5 can pass), unknown. Its trend
  *      is the Theil-Sen slope: the median of the slopes between every pair
  *      of its points (at most 256 points, taken evenly, so at most 32,640
  *      pairs, whose median a selection finds in linear time). A median ignores a burst or a few outliers that would tilt
@@ -97,9 +99,9 @@ struct growth growth_classify(const double *t, const double *y, size_t n)
 	size_t first = 0; /* of the last phase */
 	while (first < n && t[first] < t[n - 1] - span / 2)
 		first++;
-	if (n - first < 3)
-		first = n - 3;
 	size_t m = n - first;
+	if (m < GROWTH_MIN_PHASE_POINTS)
+		return g; /* too few to test a trend on: the trend test could not pass */
 
 	/* the phase's points, at most PHASE_POINTS of them, evenly */
 	double pt[PHASE_POINTS], py[PHASE_POINTS];

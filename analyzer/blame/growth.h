@@ -32,6 +32,7 @@ struct growth {
 /* The thresholds, documented in docs/growth.md. */
 #define GROWTH_MIN_POINTS 6       /* fewer points: unknown */
 #define GROWTH_MIN_SECONDS 5.0    /* a shorter series: unknown */
+#define GROWTH_MIN_PHASE_POINTS 5 /* fewer in the last half: unknown */
 #define GROWTH_TREND_SHARE 0.10   /* a trend moves the level by 10% of its peak over the last phase */
 #define GROWTH_TREND_NOISE 2.0    /* ... and by twice the scatter about the fit */
 #define GROWTH_TREND_Z 1.96       /* ... and rises persistently (Mann-Kendall, 5% two-sided) */

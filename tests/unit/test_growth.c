@@ -12,7 +12,8 @@
  * constant are flat; a series freed steadily is falling at its rate; too
  * few points or too short a span is unknown; all zeros is flat; a single
  * burst at the end of a flat series (a spike, not a trend), also in a
- * ten-second run, is not growing, while a ten-second steady leak is.
+ * ten-second run, is not growing, while a ten-second steady leak is (and
+ * six seconds of it, three points in the last half, are unknown).
  */
 #include <check.h>
 #include <math.h>
@@ -195,6 +196,9 @@ START_TEST(a_short_steady_leak_is_growing)
 	ts[10] = 10.001, ys[10] = ys[9];
 	struct growth g = growth_classify(ts, ys, 11);
 	ck_assert_int_eq(g.cls, GROWTH_GROWING);
+	/* six seconds of it leave 3 points in the last half: too few to tell */
+	g = growth_classify(ts, ys, 6);
+	ck_assert_int_eq(g.cls, GROWTH_UNKNOWN);
 }
 END_TEST
 

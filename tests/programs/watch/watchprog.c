@@ -8,9 +8,10 @@
  *   -g  libgrow.so's leak rate, default 1 MiB/s: a linear leak
  *   -c  libcache.so's capacity, default 8 MiB, filled evenly over the first
  *       CACHE_FILL_MS (3 s), then only looked up: a plateau
- *   -b  libburst.so's burst height, default 4 MiB: one burst per second, in
- *       [BURST_START_MS, BURST_START_MS + BURST_LENGTH_MS) of each second,
- *       freed whole at its end: flat, back to about 0 between bursts
+ *   -b  libburst.so's burst height, default 4 MiB: one burst every
+ *       BURST_PERIOD_MS (3 s), in [BURST_START_MS, BURST_START_MS +
+ *       BURST_LENGTH_MS) of each period, freed whole at its end: flat, back
+ *       to about 0 between bursts
  *   -t  the truth file (none without it)
  * BYTES may end in K, M or G (KiB, MiB, GiB); 0 leaves that library idle.
  *
@@ -32,13 +33,14 @@
  * with write(2) from a stack buffer (truth.h), never through stdio, whose
  * buffers would be blocks of this program's module.
  *
- * Why the bursts sit in the middle of each second: the shim flushes about
- * once a second from its start, which is a few milliseconds before main's
- * (its periodic flushes drift later by a flush's duration each time), and
- * the Watch timeline samples at flushes. A burst of one second's period
- * sampled once a second is seen at the same phase every time; placed away
- * from whole seconds, every periodic sample finds the burst over, and the
- * run ends between bursts, for any whole number of seconds.
+ * Why the bursts span every third whole second: the shim flushes about
+ * once a second from its start, a few milliseconds before main's (its
+ * periodic flushes drift later by a flush's duration each time), and the
+ * Watch timeline samples at flushes. A burst from 1.7 s to 2.3 s of every
+ * 3 s holds across the flush near 2 s, 5 s, 8 s: the timeline sees bursts
+ * rise and fall, a third of its points high, the rest about 0, so the
+ * classifier meets a series that jumps without a trend, and a 10 s run
+ * ends between bursts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,9 +58,9 @@
 #define TICK_MS 20
 #define LINE_MS 100 /* a truth line every LINE_MS / TICK_MS ticks */
 #define CACHE_FILL_MS 3000
-#define BURST_PERIOD_MS 1000
-#define BURST_START_MS 350
-#define BURST_LENGTH_MS 300
+#define BURST_PERIOD_MS 3000
+#define BURST_START_MS 1700
+#define BURST_LENGTH_MS 600
 
 #define NS_PER_MS 1000000ull
 #define NS_PER_S 1000000000ull

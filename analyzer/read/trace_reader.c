@@ -195,7 +195,7 @@ int trace_reader_next(struct trace_reader *r, struct trace_block *b)
 		if (n < HDR) {
 			r->st.truncated_bytes += n;
 			warnf(r, "%s: trace ends inside a block header at offset %llu (%zu bytes ignored): the process "
-				 "was killed or the disk filled; read up to the last complete block",
+				 "is still writing it, was killed, or the disk filled; read up to the last complete block",
 			      r->path, (unsigned long long)r->offset, n);
 			r->ended = 1;
 			break;
@@ -222,7 +222,7 @@ int trace_reader_next(struct trace_reader *r, struct trace_block *b)
 		if (got < stored) {
 			r->st.truncated_bytes += HDR + got;
 			warnf(r, "%s: trace ends inside block %u at offset %llu (%llu of %u payload bytes present): the "
-				 "process was killed or the disk filled; read up to the last complete block",
+				 "process is still writing it, was killed, or the disk filled; read up to the last complete block",
 			      r->path, hb_le32(h + 12), (unsigned long long)at, (unsigned long long)got, stored);
 			r->ended = 1;
 			break;

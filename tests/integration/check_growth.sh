@@ -17,7 +17,11 @@
 #     passing, and --kinds none alone passes too, though the trace leaks
 #     (a plain check fails on it);
 #   - without --max-growth the JSON's growth limit is null; --at shows in
-#     the JSON's window.
+#     the JSON's window;
+#   - notes: a window too short to tell growth (--at 4s) says that no
+#     module can fail --max-growth; a check --at a time says that the
+#     blocks then outstanding are unclassified (the scan comes at exit),
+#     and --kinds none says nothing of classes.
 source "$(dirname "${BASH_SOURCE[0]}")/checklib.sh"
 hb_setup "$1"
 prog=$(hb_prog "$2")
@@ -151,4 +155,13 @@ hb_step none "$HB" check --kinds none "$trace"
 assert_eq "--kinds none alone on a leaking trace: exit status" 0 "$HB_STEP_STATUS"
 hb_step plain "$HB" check "$trace"
 assert_eq "a plain check of the same trace: exit status" 1 "$HB_STEP_STATUS"
+
+# ---- notes --------------------------------------------------------------
+hb_step short "$HB" check --at 4s --kinds none --max-growth 1MiB/h "$trace"
+assert_eq "--at 4s: too short to tell growth, exit status" 0 "$HB_STEP_STATUS"
+assert_eq "--at 4s: says so" 1 "$(hb_count short.out '^the timeline spans [0-9.]+ s in [0-9]+ flushes, too short to tell growth .*: no module can fail --max-growth$')"
+assert_eq "--at 4s, --kinds none: no note on classification" 0 "$(hb_count short.out 'classified|END record')"
+hb_step at "$HB" check --at 4s "$trace"
+assert_eq "--at 4s: the blocks then count, unclassified" 1 \
+	"$(hb_count at.out 'is judged at its last flush at or before --at, before the exit-time scan: [0-9]+ blocks .* could not be classified: they count$')"
 hb_finish

@@ -170,8 +170,9 @@ static int build_module(struct gate_module *gm, const struct blame_module *m, co
 /* Fills gg for the timeline's module t: its module in the report (by
  * path: names may repeat), the site most to blame for the growth (the
  * fastest growing one; a module can grow while none of its sites is
- * classed growing, when each holds too few points, and then its largest
- * site stands for it), and the entry point of that site. */
+ * classed growing, when many sites each add a little that does not stand
+ * out from its own scatter, and then its largest site stands for it), and
+ * the entry point of that site. */
 static void growth_locate(struct gate_growth *gg, const struct blame_report *r, const struct blame_timeline_module *t)
 {
 	memset(gg, 0, sizeof(*gg));

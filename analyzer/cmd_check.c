@@ -75,18 +75,36 @@ static void no_scan_note(char *out, size_t cap, const struct tm_process *p)
 
 /* The note of a trace without an END record: what it means for the check.
  * A process killed before its first flush leaves a trace that holds
- * nothing, which would otherwise pass in silence. */
-static void no_end_note(char *out, size_t cap, const struct tm_process *p)
+ * nothing, which would otherwise pass in silence. With --kinds none no
+ * block counts, so whether they could be classified is not said: a soak
+ * test's server is killed at its end as a rule, and its notes must not
+ * say that its blocks count. Returns 0, or -1 when there is nothing to
+ * say. */
+static int no_end_note(char *out, size_t cap, const struct tm_process *p, int kinds_none)
 {
 	const char *head = "has no END record: the process was killed or is still running";
 	uint64_t nu = p->kinds.blocks[LEAK_UNCLASSIFIED];
 	char sz[32];
 	report_size(sz, sizeof(sz), p->kinds.bytes[LEAK_UNCLASSIFIED]);
+	if (p->cut) {
+		/* not an END missing: --at stopped before it */
+		if (kinds_none || !nu)
+			return -1;
+		snprintf(out, cap,
+			 "%s is judged at its last flush at or before --at, before the exit-time scan: %" PRIu64
+			 " block%s (%s) outstanding then could not be classified: they count",
+			 p->trace_path, nu, nu == 1 ? "" : "s", sz);
+		return 0;
+	}
 	if (!p->out_blocks)
 		snprintf(out, cap,
 			 "%s %s, and nothing was outstanding at its last flush (a process killed before its first "
-			 "flush leaves none of its allocations in the trace): its leaks could not be checked",
-			 p->trace_path, head);
+			 "flush leaves none of its allocations in the trace): %s could not be checked",
+			 p->trace_path, head, kinds_none ? "it" : "its leaks");
+	else if (kinds_none && nu)
+		snprintf(out, cap, "%s %s; outstanding memory is as of its last flush", p->trace_path, head);
+	else if (kinds_none)
+		return -1;
 	else if (nu)
 		snprintf(out, cap,
 			 "%s %s; outstanding memory is as of its last flush, and %" PRIu64 " block%s (%s) could "
@@ -97,6 +115,7 @@ static void no_end_note(char *out, size_t cap, const struct tm_process *p)
 			 "%s has no END record, but its exit-time scan is in it: the trace was cut after the scan (the "
 			 "process was killed while exiting, or the file was truncated); its blocks keep their kinds",
 			 p->trace_path);
+	return 0;
 }
 
 /* The notes of a check: one sentence each, malloc'd. */
@@ -129,19 +148,23 @@ static void notes_free(struct notes *l)
 }
 
 /* Notes about the traces. Every format carries them; none changes the
- * verdict (docs/check.md). */
-static void trace_notes(const struct tm_model *m, struct notes *l)
+ * verdict (docs/check.md). With --kinds none, only what bears on growth:
+ * a trace cut short, not how its blocks were classified. */
+static void trace_notes(const struct tm_model *m, struct notes *l, int kinds_none)
 {
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct tm_process *p = &m->procs[i];
 		char msg[1200];
 		if (!strncmp(p->end, "exec ", 5))
 			continue; /* replaced by exec: nothing of it counts */
-		if (!strcmp(p->end, "none"))
-			no_end_note(msg, sizeof(msg), p);
-		else if (!p->out_blocks)
+		if (!strcmp(p->end, "none")) {
+			if (no_end_note(msg, sizeof(msg), p, kinds_none) == 0)
+				note_add(l, msg);
 			continue;
-		else if (!tm_scanned(p))
+		}
+		if (!p->out_blocks || kinds_none)
+			continue;
+		if (!tm_scanned(p))
 			no_scan_note(msg, sizeof(msg), p);
 		else if (p->reach_missing)
 			snprintf(msg, sizeof(msg),
@@ -152,6 +175,22 @@ static void trace_notes(const struct tm_model *m, struct notes *l)
 			continue;
 		note_add(l, msg);
 	}
+}
+
+/* With --max-growth, a timeline too short to class (growth.h) fails no
+ * module: a soak test cut short would pass in silence, so it is said. */
+static void growth_note(const struct blame_report *r, struct notes *l)
+{
+	const struct blame_timeline *t = &r->timeline;
+	double span = t->n ? t->t_s[t->n - 1] - t->t_s[0] : 0;
+	if (t->n >= GROWTH_MIN_POINTS && span >= GROWTH_MIN_SECONDS)
+		return;
+	char msg[320];
+	snprintf(msg, sizeof(msg),
+		 "the timeline spans %.1f s in %zu flush%s, too short to tell growth (it takes at least %d flushes "
+		 "over %.0f s): no module can fail --max-growth",
+		 span, t->n, t->n == 1 ? "" : "es", GROWTH_MIN_POINTS, GROWTH_MIN_SECONDS);
+	note_add(l, msg);
 }
 
 /* symbol_problems' callback: a note, and at once a warning on stderr when
@@ -295,7 +334,9 @@ int check_execute(const struct check_options *o, struct check_inputs *in, char *
 		goto out;
 	}
 	have_gate = 1;
-	trace_notes(&model, &notes);
+	trace_notes(&model, &notes, o->kinds_none);
+	if (o->have_max_growth)
+		growth_note(&rep, &notes);
 	/* a module rebuilt since the trace: report warns, and so must the gate,
 	 * whose suppressions and baseline then stop matching */
 	struct symbol_note_ctx snc = {&notes, text && !o->output};

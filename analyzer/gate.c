@@ -8,6 +8,12 @@
  * bytes, so an allowance covers as many whole sites as it can, and what is
  * left over is counted on the largest ones; the order is total (ties are
  * broken by position), so the result is deterministic.
+ *
+ * The growth step reads the report's timeline, which lists growing modules
+ * fastest first, so the modules over --max-growth come out in that order;
+ * each is tied back to its module, site and entry point in the report
+ * when it still holds memory at the end, so that every format can say
+ * where the growth comes in.
  */
 #include "gate.h"
 
@@ -161,6 +167,34 @@ static int build_module(struct gate_module *gm, const struct blame_module *m, co
 	return 0;
 }
 
+/* Fills gg for the timeline's module t: its module in the report (by
+ * path: names may repeat), the site most to blame for the growth (the
+ * fastest growing one; a module can grow while none of its sites is
+ * classed growing, when many sites each add a little that does not stand
+ * out from its own scatter, and then its largest site stands for it), and
+ * the entry point of that site. */
+static void growth_locate(struct gate_growth *gg, const struct blame_report *r, const struct blame_timeline_module *t)
+{
+	memset(gg, 0, sizeof(*gg));
+	gg->mod = t;
+	for (size_t i = 0; i < r->nmods && !gg->rmod; i++)
+		if (r->mods[i].path && t->path && !strcmp(r->mods[i].path, t->path))
+			gg->rmod = &r->mods[i];
+	if (!gg->rmod || !gg->rmod->nsites)
+		return;
+	const struct blame_module *m = gg->rmod;
+	for (size_t i = 0; i < m->nsites; i++) {
+		const struct growth *x = &m->sites[i].growth;
+		if (x->cls == GROWTH_GROWING && (!gg->site || x->bytes_per_hour > gg->site->growth.bytes_per_hour))
+			gg->site = &m->sites[i];
+	}
+	if (!gg->site)
+		gg->site = &m->sites[0]; /* the largest: the report's order */
+	for (size_t i = 0; gg->site->entry && i < m->nentries && !gg->entry; i++)
+		if (m->entries[i].function && !strcmp(m->entries[i].function, gg->site->entry))
+			gg->entry = &m->entries[i];
+}
+
 int gate_build(struct gate_result *g, const struct blame_report *r, const struct gate_options *o)
 {
 	memset(g, 0, sizeof(*g));
@@ -210,7 +244,7 @@ int gate_build(struct gate_result *g, const struct blame_report *r, const struct
 			return -1;
 		for (size_t i = 0; i < t->nmods; i++)
 			if (t->mods[i].growth.cls == GROWTH_GROWING && t->mods[i].growth.bytes_per_hour > o->max_growth)
-				g->growing[g->ngrowing++].mod = &t->mods[i];
+				growth_locate(&g->growing[g->ngrowing++], r, &t->mods[i]);
 		g->fail |= g->ngrowing > 0;
 	}
 	return 0;
@@ -242,6 +276,40 @@ void gate_budget(const struct gate_result *g, char *out, size_t cap)
 		snprintf(out, cap, "%s and %s", b, k);
 }
 
+void gate_growth_text(const struct gate_result *g, const struct gate_growth *gg, char *out, size_t cap)
+{
+	char what[96], limit[32];
+	report_growth_text(what, sizeof(what), &gg->mod->growth);
+	cli_format_rate(limit, sizeof(limit), g->max_growth);
+	snprintf(out, cap, "%s (limit %s)", what, limit);
+}
+
+/* "f()" for f, "f(int)" as it is */
+static const char *call_suffix(const char *fn)
+{
+	return fn[0] && fn[strlen(fn) - 1] == ')' ? "" : "()";
+}
+
+void gate_growth_entered(const struct gate_growth *gg, char *out, size_t cap)
+{
+	const struct blame_entry *e = gg->entry;
+	const char *fn = e ? e->function : gg->site ? gg->site->entry : NULL;
+	if (!fn) {
+		if (cap)
+			*out = 0;
+		return;
+	}
+	int n = snprintf(out, cap, "entered through %s%s%s", e && e->exported ? "its exported function " : "", fn,
+			 call_suffix(fn));
+	if (n < 0 || (size_t)n >= cap || !e || !e->caller_module)
+		return;
+	if (e->caller_function)
+		snprintf(out + n, cap - (size_t)n, " from %s's %s%s", e->caller_module, e->caller_function,
+			 call_suffix(e->caller_function));
+	else
+		snprintf(out + n, cap - (size_t)n, " from %s's code", e->caller_module);
+}
+
 void gate_verdict(const struct gate_result *g, char *out, size_t cap)
 {
 	char sz[32], budget[96], leaks[256] = "", growth[256] = "";
@@ -257,6 +325,11 @@ void gate_verdict(const struct gate_result *g, char *out, size_t cap)
 		cli_format_rate(rate, sizeof(rate), g->max_growth);
 		snprintf(growth, sizeof(growth), "%zu module%s growing faster than %s", g->ngrowing,
 			 g->ngrowing == 1 ? "" : "s", rate);
+	}
+	if (!*leaks && !*growth) {
+		/* --kinds none without --max-growth */
+		snprintf(out, cap, "heapblame: nothing checked (no leak kinds counted, no --max-growth): PASS");
+		return;
 	}
 	/* what fails leads */
 	int growth_first = g->ngrowing && !(g->new_bytes > g->max_bytes || g->new_blocks > g->max_blocks);

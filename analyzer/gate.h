@@ -71,9 +71,14 @@ struct gate_module {
 };
 
 /* A module growing faster than --max-growth: one line of the report's
- * timeline. */
+ * timeline, and where its growth comes from when the module still holds
+ * memory at the end (a module whose memory was all freed again has a line
+ * of the timeline but no module in the report). */
 struct gate_growth {
 	const struct blame_timeline_module *mod;
+	const struct blame_module *rmod;  /* the report's module of the same path, or NULL */
+	const struct blame_site *site;    /* rmod's fastest growing site, else its largest; NULL without rmod */
+	const struct blame_entry *entry;  /* rmod's entry point that site came through, or NULL */
 };
 
 struct gate_result {
@@ -103,6 +108,14 @@ void gate_free(struct gate_result *g);
 /* The closing sentence, without newline: "heapblame: 4.10 KiB in 3 blocks
  * leaked in 1 module (budget 0): FAIL". */
 void gate_verdict(const struct gate_result *g, char *out, size_t cap);
+
+/* "growing 3.52 MiB/h since 0:00:01 (limit 100 KiB/h)": a module over
+ * --max-growth, as every format says it. */
+void gate_growth_text(const struct gate_result *g, const struct gate_growth *gg, char *out, size_t cap);
+
+/* "entered through main() from libc.so.6's __libc_start_call_main()":
+ * the entry point its growth came through; "" when unknown. */
+void gate_growth_entered(const struct gate_growth *gg, char *out, size_t cap);
 
 /* "0", "1.00 KiB", "10 blocks", "1.00 KiB and 10 blocks": the budget. */
 void gate_budget(const struct gate_result *g, char *out, size_t cap);

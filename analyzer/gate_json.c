@@ -4,7 +4,9 @@
  * the report's schema, fields are only ever added within a version. Sites
  * are listed when they leaked (counted kinds), whether they were counted,
  * suppressed or allowed by the baseline, each saying which; frames are
- * the report's frame objects.
+ * the report's frame objects. "growth" lists the modules growing faster
+ * than --max-growth (none without it), and "window" the --at and --since
+ * the traces were read with, as in the report.
  */
 #include <inttypes.h>
 
@@ -55,6 +57,38 @@ static void site_json(FILE *f, const struct gate_site *gs, const struct supp_lis
 	fprintf(f, "]}");
 }
 
+/* "growth": the limit, and the modules over it, fastest first. */
+static void growth_json(FILE *f, const struct gate_result *g)
+{
+	fprintf(f, "  \"growth\": {\"max_bytes_per_hour\": ");
+	if (g->with_growth)
+		fprintf(f, "%.0f", g->max_growth);
+	else
+		fprintf(f, "null");
+	fprintf(f, ", \"modules\": [");
+	for (size_t i = 0; i < g->ngrowing; i++) {
+		const struct gate_growth *gg = &g->growing[i];
+		const struct growth *x = &gg->mod->growth;
+		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+		json_out_str(f, gg->mod->name);
+		fprintf(f, ", \"path\": ");
+		json_out_str(f, gg->mod->path);
+		fprintf(f, ", \"class\": \"%s\", \"bytes_per_hour\": %.0f, \"since_s\": %.3f, \"entry\": ",
+			growth_class_name(x->cls), x->bytes_per_hour, x->since_s);
+		json_out_str(f, gg->entry ? gg->entry->function : gg->site ? gg->site->entry : NULL);
+		fprintf(f, "}");
+	}
+	fprintf(f, "%s]},\n", g->ngrowing ? "\n  " : "");
+}
+
+static void time_field(FILE *f, const char *name, int has, double s)
+{
+	if (has)
+		fprintf(f, "\"%s\": %.3f", name, s);
+	else
+		fprintf(f, "\"%s\": null", name);
+}
+
 int gate_json(FILE *f, const struct gate_result *g, const struct gate_render *o)
 {
 	const struct blame_report *r = g->report;
@@ -77,6 +111,12 @@ int gate_json(FILE *f, const struct gate_result *g, const struct gate_render *o)
 		g->leaked_blocks);
 	fprintf(f, "  \"suppressed\": {\"bytes\": %" PRIu64 ", \"blocks\": %" PRIu64 "},\n", g->suppressed_bytes,
 		g->suppressed_blocks);
+	growth_json(f, g);
+	fprintf(f, "  \"window\": {");
+	time_field(f, "at_s", r->has_at, r->at_s);
+	fprintf(f, ", ");
+	time_field(f, "since_s", r->has_since, r->since_s);
+	fprintf(f, "},\n");
 	fprintf(f, "  \"baseline\": ");
 	if (g->with_baseline) {
 		fprintf(f, "{\"path\": ");

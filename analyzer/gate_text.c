@@ -1,13 +1,16 @@
 /*
  * gate_text.c - `heapblame check` for people and CI logs: what was
  * counted, module by module with its top sites, what was not counted and
- * why (suppressed, in the baseline, kinds not counted), and, always as the
- * last line, the verdict in one sentence (gate_verdict), so that a log's
- * tail says PASS or FAIL and why.
+ * why (suppressed, in the baseline, kinds not counted), with --max-growth
+ * the modules growing faster than it, and, always as the last line, the
+ * verdict in one sentence (gate_verdict), so that a log's tail says PASS
+ * or FAIL and why. With --kinds none nothing is counted as leaked, so the
+ * leak part says only that, once, and claims no leak and no budget.
  */
 #include <inttypes.h>
 #include <string.h>
 
+#include "cli_units.h"
 #include "gate.h"
 #include "report.h"
 
@@ -112,14 +115,54 @@ void gate_text_suppressions(FILE *f, const struct supp_list *l)
 	fputc('\n', f);
 }
 
+/* "libgrow.so  growing 3.52 MiB/h since 0:00:01 (limit 100 KiB/h)", its
+ * path, and where the growth comes in: the entry point and the allocating
+ * line of its fastest growing site. */
+static void print_growing(FILE *f, const struct gate_result *g, const struct gate_growth *gg)
+{
+	char what[160], entered[512];
+	gate_growth_text(g, gg, what, sizeof(what));
+	fprintf(f, "%s  %s\n      %s\n", gg->mod->name, what, gg->mod->path);
+	gate_growth_entered(gg, entered, sizeof(entered));
+	if (*entered)
+		fprintf(f, "      %s\n", entered);
+	if (gg->site && gg->site->nframes) {
+		const struct blame_frame *a = gate_allocating_frame(gg->rmod, gg->site);
+		if (a)
+			report_text_frame(f, a);
+	}
+	if (!gg->rmod)
+		fprintf(f, "      (nothing of it outstanding at the end: no site to show)\n");
+	fputc('\n', f);
+}
+
+/* The window of --at and --since, as the header's tail: "" without them. */
+static void window_text(const struct blame_report *r, char *out, size_t cap)
+{
+	char at[32], since[32];
+	cli_format_clock(at, sizeof(at), r->at_s);
+	cli_format_clock(since, sizeof(since), r->since_s);
+	snprintf(out, cap, "%s%s%s%s", r->has_at ? ", at " : "", r->has_at ? at : "",
+		 r->has_since ? ", blocks allocated since " : "", r->has_since ? since : "");
+}
+
 int gate_text(FILE *f, const struct gate_result *g, const struct gate_render *o)
 {
-	char kinds[96];
+	char kinds[96], window[96];
 	leak_kinds_format(g->kinds, kinds, sizeof(kinds));
-	fprintf(f, "heapblame check: %zu trace%s; counted: %s\n", o->ntraces, o->ntraces == 1 ? "" : "s", kinds);
+	window_text(g->report, window, sizeof(window));
+	fprintf(f, "heapblame check: %zu trace%s%s; %s%s\n", o->ntraces, o->ntraces == 1 ? "" : "s", window,
+		g->kinds_none ? "leak counts off (--kinds none)" : "counted: ", g->kinds_none ? "" : kinds);
 	for (size_t i = 0; i < o->nnotes; i++)
 		fprintf(f, "%s\n", o->notes[i]);
 	fputc('\n', f);
+	if (g->ngrowing) {
+		char limit[32];
+		cli_format_rate(limit, sizeof(limit), g->max_growth);
+		fprintf(f, "growing faster than %s:\n\n", limit);
+		for (size_t i = 0; i < g->ngrowing; i++)
+			print_growing(f, g, &g->growing[i]);
+	}
 	for (size_t i = 0; i < g->nmods && i < g->counted_mods; i++)
 		print_module(f, &g->mods[i], g->kinds, o->top);
 	if (o->print_suppressions && o->supp && o->supp->n)
@@ -140,7 +183,13 @@ int gate_text(FILE *f, const struct gate_result *g, const struct gate_render *o)
 			plural(g->baseline_blocks), o->baseline_path ? o->baseline_path : "");
 	}
 	const struct leak_tally *all = &g->report->kinds;
-	for (unsigned k = 0; k < LEAK_KIND_COUNT; k++) {
+	if (g->kinds_none && g->report->blocks) {
+		/* said without a kind: none was looked at */
+		report_size(sz, sizeof(sz), g->report->bytes);
+		fprintf(f, "not counted: %s in %" PRIu64 " block%s outstanding\n", sz, g->report->blocks,
+			plural(g->report->blocks));
+	}
+	for (unsigned k = 0; !g->kinds_none && k < LEAK_KIND_COUNT; k++) {
 		if ((g->kinds & LEAK_MASK(k)) || !all->blocks[k])
 			continue;
 		report_size(sz, sizeof(sz), all->bytes[k]);

@@ -14,6 +14,13 @@
  * suite's <system-out>. With no module at all, one passing test case says
  * so, since some readers treat an empty suite as an error.
  *
+ * With --max-growth, each module growing faster than it is one failing
+ * <testcase> of classname "heapblame.growth", named after the module, its
+ * message saying the rate, since when and the limit, and its text the
+ * frames of its fastest growing site; when none is, one passing test case
+ * "growth" says so. With --kinds none no leak is counted, so no module is
+ * a leak test: one skipped test case "leaks" says why instead.
+ *
  * XML 1.0 cannot carry most control characters, and the file says UTF-8:
  * text is escaped, control characters become '?', and so does every byte
  * that is not part of a well-formed UTF-8 sequence (paths and symbols are
@@ -23,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_units.h"
 #include "gate.h"
 #include "report.h"
 
@@ -216,38 +224,106 @@ static int testcase(FILE *f, const struct gate_result *g, const struct gate_modu
 	return 0;
 }
 
+/* Writes the failing testcase of a module over --max-growth. Returns -1
+ * out of memory. */
+static int growth_testcase(FILE *f, const struct gate_result *g, const struct gate_growth *gg)
+{
+	char what[160], entered[512];
+	gate_growth_text(g, gg, what, sizeof(what));
+	gate_growth_entered(gg, entered, sizeof(entered));
+	char *body = NULL;
+	size_t bodylen = 0;
+	FILE *bf = open_memstream(&body, &bodylen);
+	if (!bf)
+		return -1;
+	fprintf(bf, "%s\n", gg->mod->path);
+	if (gg->site) {
+		char sg[96];
+		report_growth_text(sg, sizeof(sg), &gg->site->growth);
+		fprintf(bf, "%s site%s%s:\n", gg->site->growth.cls == GROWTH_GROWING ? "fastest growing" : "largest",
+			*sg ? ", " : "", sg);
+		for (size_t q = 0; q < gg->site->nframes; q++)
+			report_text_frame(bf, &gg->site->frames[q]);
+	} else {
+		fprintf(bf, "nothing of it outstanding at the end: no site to show\n");
+	}
+	if (fclose(bf) != 0) {
+		free(body);
+		return -1;
+	}
+	fprintf(f, "    <testcase name=\"");
+	xml_str(f, gg->mod->name);
+	fprintf(f, "\" classname=\"heapblame.growth\" time=\"0\">\n      <failure type=\"growth\" message=\"");
+	xml_str(f, gg->mod->name);
+	fprintf(f, ": ");
+	xml_str(f, what);
+	if (*entered) {
+		fprintf(f, ", ");
+		xml_str(f, entered);
+	}
+	fprintf(f, "\">");
+	xml_body(f, body, bodylen);
+	fprintf(f, "</failure>\n    </testcase>\n");
+	free(body);
+	return 0;
+}
+
 int report_junit(FILE *f, const struct gate_result *g, const struct gate_render *o)
 {
-	size_t failures = 0, tests = g->nmods ? g->nmods : 1;
-	for (size_t i = 0; i < g->nmods; i++)
+	/* with --kinds none, one skipped "leaks" case stands for the modules */
+	size_t leak_tests = g->kinds_none ? 1 : g->nmods ? g->nmods : 1;
+	size_t growth_tests = !g->with_growth ? 0 : g->ngrowing ? g->ngrowing : 1;
+	size_t failures = g->ngrowing, tests = leak_tests + growth_tests, skipped = g->kinds_none;
+	for (size_t i = 0; !g->kinds_none && i < g->nmods; i++)
 		failures += g->fail && (g->mods[i].new_bytes || g->mods[i].new_blocks);
-	char kinds[96], budget[96], verdict[256];
+	char kinds[96], budget[96], verdict[256], limit[32];
 	leak_kinds_format(g->kinds, kinds, sizeof(kinds));
 	gate_budget(g, budget, sizeof(budget));
 	gate_verdict(g, verdict, sizeof(verdict));
+	cli_format_rate(limit, sizeof(limit), g->max_growth);
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	fprintf(f, "<testsuites name=\"heapblame check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"0\">\n",
 		tests, failures);
-	fprintf(f, "  <testsuite name=\"heapblame check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" "
+	fprintf(f, "  <testsuite name=\"heapblame check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
 		   "time=\"0\">\n",
-		tests, failures);
+		tests, failures, skipped);
 	fprintf(f, "    <properties>\n      <property name=\"verdict\" value=\"%s\"/>\n", g->fail ? "FAIL" : "PASS");
 	fprintf(f, "      <property name=\"kinds\" value=\"");
-	xml_str(f, kinds);
-	fprintf(f, "\"/>\n      <property name=\"budget\" value=\"");
-	xml_str(f, budget);
+	xml_str(f, g->kinds_none ? "none" : kinds);
 	fprintf(f, "\"/>\n");
+	if (!g->kinds_none) {
+		fprintf(f, "      <property name=\"budget\" value=\"");
+		xml_str(f, budget);
+		fprintf(f, "\"/>\n");
+	}
+	if (g->with_growth) {
+		fprintf(f, "      <property name=\"max_growth\" value=\"");
+		xml_str(f, limit);
+		fprintf(f, "\"/>\n");
+	}
 	for (size_t i = 0; i < o->ntraces; i++) {
 		fprintf(f, "      <property name=\"trace\" value=\"");
 		xml_str(f, o->traces[i]);
 		fprintf(f, "\"/>\n");
 	}
 	fprintf(f, "    </properties>\n");
-	for (size_t i = 0; i < g->nmods; i++)
+	for (size_t i = 0; !g->kinds_none && i < g->nmods; i++)
 		if (testcase(f, g, &g->mods[i], o) < 0)
 			return -1;
-	if (!g->nmods)
+	if (g->kinds_none)
+		fprintf(f, "    <testcase name=\"leaks\" classname=\"heapblame.leaks\" time=\"0\">\n"
+			   "      <skipped message=\"leak counts off (--kinds none)\"/>\n    </testcase>\n");
+	else if (!g->nmods)
 		fprintf(f, "    <testcase name=\"no outstanding memory\" classname=\"heapblame.leaks\" time=\"0\"/>\n");
+	for (size_t i = 0; i < g->ngrowing; i++)
+		if (growth_testcase(f, g, &g->growing[i]) < 0)
+			return -1;
+	if (g->with_growth && !g->ngrowing) {
+		fprintf(f, "    <testcase name=\"growth\" classname=\"heapblame.growth\" time=\"0\">\n"
+			   "      <system-out>no module growing faster than ");
+		xml_str(f, limit);
+		fprintf(f, "</system-out>\n    </testcase>\n");
+	}
 	fprintf(f, "    <system-out>");
 	for (size_t i = 0; i < o->nnotes; i++) {
 		xml_str(f, o->notes[i]);

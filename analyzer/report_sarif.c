@@ -29,6 +29,15 @@
  * means nothing to a reader; a stack frame then says FILE:LINE in its
  * message. A site with no usable line is located at its module's file,
  * line 1, and says so in its message.
+ *
+ * Growth: a fifth rule, heapblame/growth, and with --max-growth one
+ * result (level "error") per module growing faster than the limit, its
+ * message naming the module, its rate, since when and the limit. It is
+ * placed at the source line of the module's fastest growing site (chosen
+ * by gate_source_frame as above) when the module is in the report; else
+ * at the module (a logical location of kind "module", and its file, line
+ * 1, since code scanning shows only results with a physical location).
+ * Its fingerprint hashes the module's name only: one alert per module.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -64,6 +73,14 @@ static const struct rule rules[] = {
 	 "includes reachable."},
 };
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
+
+/* The growth rule comes after the leak rules: ruleIndex NRULES. */
+static const char growth_id[] = "heapblame/growth", growth_name[] = "Growth",
+		  growth_short[] = "Memory growing faster than the limit",
+		  growth_full[] = "A module's outstanding memory rises steadily over the trace, faster than "
+				  "check --max-growth allows: a leak of a long-running program that a check at "
+				  "its end may not see (a server killed at the end of a soak test, a cache that "
+				  "never evicts).";
 
 static size_t rule_of(const struct gate_site *gs, unsigned mask)
 {
@@ -232,6 +249,52 @@ static int result(FILE *f, const struct gate_result *g, const struct gate_module
 	return 0;
 }
 
+/* The result of a module over --max-growth. Returns 0, or -1 out of
+ * memory. */
+static int growth_result(FILE *f, const struct gate_result *g, const struct gate_growth *gg,
+			 const struct gate_render *o, int first)
+{
+	const struct blame_timeline_module *t = gg->mod;
+	const struct blame_frame *src = gg->rmod ? gate_source_frame(gg->rmod, gg->site, o->source_root) : NULL;
+	const struct blame_frame *a = src && src->function ? src
+				      : gg->rmod	  ? gate_allocating_frame(gg->rmod, gg->site)
+							  : NULL;
+	char what[160], entered[512], msg[1024];
+	gate_growth_text(g, gg, what, sizeof(what));
+	gate_growth_entered(gg, entered, sizeof(entered));
+	snprintf(msg, sizeof(msg), "%s is %s%s%s%s%s%s.", t->name, what, *entered ? ", " : "", entered,
+		 a && a->function ? "; its fastest growing site allocates in " : "", a && a->function ? a->function : "",
+		 a && a->function ? parens(a->function) : "");
+	fprintf(f, "%s\n        {\"ruleId\": \"%s\", \"ruleIndex\": %zu, \"level\": \"error\",\n         \"message\": {\"text\": ",
+		first ? "" : ",", growth_id, NRULES);
+	json_out_str(f, msg);
+	fprintf(f, "},\n         \"locations\": [{");
+	int placed = src && physical(f, src->dir, src->file, src->line, o->source_root);
+	if (placed && a && a->function) {
+		fprintf(f, ", \"logicalLocations\": [{\"fullyQualifiedName\": ");
+		json_out_str(f, a->function);
+		fprintf(f, ", \"kind\": \"function\"}]");
+	} else if (!placed) {
+		if (t->path && physical(f, NULL, t->path, 1, o->source_root))
+			fprintf(f, ", ");
+		fprintf(f, "\"logicalLocations\": [{\"name\": ");
+		json_out_str(f, t->name);
+		fprintf(f, ", \"fullyQualifiedName\": ");
+		json_out_str(f, t->path ? t->path : t->name);
+		fprintf(f, ", \"kind\": \"module\"}]");
+	}
+	fprintf(f, "}],\n");
+	uint64_t h = fnv1a(fnv1a(0xcbf29ce484222325ull, "growth"), t->name);
+	fprintf(f, "         \"partialFingerprints\": {\"heapblameGrowth/v1\": \"%016" PRIx64 "\"},\n", h);
+	fprintf(f, "         \"properties\": {\"module\": ");
+	json_out_str(f, t->name);
+	fprintf(f, ", \"modulePath\": ");
+	json_out_str(f, t->path);
+	fprintf(f, ", \"class\": \"%s\", \"bytesPerHour\": %.0f, \"sinceS\": %.3f, \"maxBytesPerHour\": %.0f}}",
+		growth_class_name(t->growth.cls), t->growth.bytes_per_hour, t->growth.since_s, g->max_growth);
+	return 0;
+}
+
 int report_sarif(FILE *f, const struct gate_result *g, const struct gate_render *o)
 {
 	fprintf(f, "{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"version\": \"2.1.0\",\n");
@@ -251,6 +314,16 @@ int report_sarif(FILE *f, const struct gate_result *g, const struct gate_render 
 			   "\"leak\"]}}",
 			r->kind == LEAK_REACHABLE ? "note" : "error");
 	}
+	/* listed with or without --max-growth: the tool's rules stay one set */
+	fprintf(f, ",\n        {\"id\": \"%s\", \"name\": \"%s\", \"shortDescription\": {\"text\": ", growth_id,
+		growth_name);
+	json_out_str(f, growth_short);
+	fprintf(f, "}, \"fullDescription\": {\"text\": ");
+	json_out_str(f, growth_full);
+	fprintf(f, "}, \"help\": {\"text\": ");
+	json_out_str(f, growth_full);
+	fprintf(f, "}, \"defaultConfiguration\": {\"level\": \"error\"}, \"properties\": {\"tags\": "
+		   "[\"memory\", \"growth\"]}}");
 	fprintf(f, "]}},\n");
 	if (o->source_root) {
 		fprintf(f, "      \"originalUriBaseIds\": {\"%%SRCROOT%%\": {\"uri\": ");
@@ -269,6 +342,11 @@ int report_sarif(FILE *f, const struct gate_result *g, const struct gate_render 
 				return -1;
 			first = 0;
 		}
+	}
+	for (size_t i = 0; i < g->ngrowing; i++) {
+		if (growth_result(f, g, &g->growing[i], o, first) < 0)
+			return -1;
+		first = 0;
 	}
 	fprintf(f, "%s],\n      \"invocations\": [{\"executionSuccessful\": true, \"toolExecutionNotifications\": [",
 		first ? "" : "\n      ");

@@ -2,7 +2,7 @@
 # check_recipes.sh - the recipes of README.md and docs/check.md work as
 # written.
 #
-# Usage: check_recipes.sh HEAPBLAME GATE_PROG SOURCE_ROOT
+# Usage: check_recipes.sh HEAPBLAME GATE_PROG SOURCE_ROOT GROWER
 # Each recipe is cut out of the documentation (the first code block after a
 # line that holds a marker phrase) and run by bash, unchanged, in a scratch
 # directory where `heapblame` is this build's command (on PATH) and the
@@ -19,13 +19,19 @@
 #     they fail and still writes it, and passes on a clean run; the upload
 #     step runs after a failed step, guarded by the file's existence;
 #   - README's GitLab job: its script fails on a leak and writes the JUnit
-#     file.
+#     file;
+#   - README's soak test: a server (grower, tests/programs/grower.c, which
+#     leaks about 700 MiB/h), run in the background, killed with SIGTERM
+#     after the load (a sleep), fails the growth gate (status 1) with
+#     grower named as growing, though leak counts are off; with 200 ms
+#     flushes (HEAPBLAME_INTERVAL_MS), so that 6 s make a timeline.
 # Also: `-o DIR/` cannot be made where a file is in the way (status 2, the
 # reason named), and an empty baseline file says "empty file".
 source "$(dirname "${BASH_SOURCE[0]}")/checklib.sh"
 hb_setup "$1"
 prog=$(hb_prog "$2")
 root=$(realpath "$3")
+grower=$(hb_prog "$4")
 readme=$root/README.md
 checkmd=$root/docs/check.md
 [[ -f $readme && -f $checkmd ]] || hb_error "no README.md or docs/check.md under $root"
@@ -157,6 +163,20 @@ printf 'leak:no_such_function_anywhere\n' >ci/leaks.supp
 hb_step gitlab_leak bash -ec "$gl"
 assert_eq "GitLab job: fails on a leak" 1 "$HB_STEP_STATUS"
 assert_eq "GitLab job: writes the JUnit file" 1 "$(grep -c '<testsuites ' heapblame-junit.xml || true)"
+
+# ---- README: the soak test ---------------------------------------------
+r=$(recipe "$readme" "### Gate a soak test on growth")
+printf '%s\n' "$r" | sed 's/^/   soak recipe| /'
+[[ $r == *"heapblame run"*"--max-growth"* ]] || hb_error "README's soak test recipe not found"
+work soak
+printf '#!/bin/sh\nexec %q 60\n' "$grower" >build/server
+printf '#!/bin/sh\nexec sleep 6\n' >build/load-test
+chmod +x build/server build/load-test
+HEAPBLAME_INTERVAL_MS=200 hb_step soak bash -ec "$r"
+assert_eq "soak recipe: fails on growth" 1 "$HB_STEP_STATUS"
+assert_eq "soak recipe: names the growing module" 1 \
+	"$(hb_count soak.out '^grower  growing [0-9.]+ MiB/h since [0-9:]+ \(limit 1\.00 MiB/h\)$')"
+assert_eq "soak recipe: the verdict" "heapblame: 1 module growing faster than 1.00 MiB/h: FAIL" "$(hb_last_line soak)"
 
 # ---- what the recipes rely on, when it goes wrong ----------------------
 cd "$HB_WORK"

@@ -8,6 +8,9 @@
 #   - `top --batch 2 -d 1 PID` prints two snapshots of the running process,
 #     the second later than the first, each with a row for libmta.so and
 #     libcache.so, and one header line per snapshot saying "running";
+#   - `report --format json TRACE` and `check` read the trace mid-run, up to
+#     its last flush: end "none", both libraries outstanding, a timeline,
+#     and the warning that says so;
 #   - `top --batch 1 TRACE` (the trace file, still being written) gives the
 #     same rows;
 #   - under tmux (a real terminal: a pseudo-terminal of 160 x 40), `top -d 1
@@ -46,6 +49,18 @@ assert_eq "top by pid: a libcache.so row in each" 2 "$(hb_count bypid.out '^libc
 clocks=$(sed -nE 's/^heapblame top - .* - (0:00:[0-9]+), .*/\1/p' "$HB_WORK/bypid.out" | tr '\n' ' ')
 assert_eq "top by pid: the second snapshot is later ($clocks)" 1 \
 	"$(awk -v c="$clocks" 'BEGIN { split(c, a, " "); split(a[1], x, ":"); split(a[2], y, ":"); print (y[3] > x[3]) ? 1 : 0 }')"
+
+# report and check read a running program's trace up to its last flush
+hb_step midreport "$HB" report --format json "$trace"
+assert_eq "report mid-run: exit status" 0 "$HB_STEP_STATUS"
+assert_eq "report mid-run: the trace's end is none (still running)" none \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["traces"][0]["end"])' "$HB_WORK/midreport.out")"
+assert_eq "report mid-run: libmta.so and libcache.so are outstanding, with a timeline" "libcache.so libmta.so yes" \
+	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(" ".join(sorted(m["name"] for m in d["modules"] if m["name"].startswith("lib"))), "yes" if len(d["timeline"]["t_s"]) >= 2 else "no")' "$HB_WORK/midreport.out")"
+assert_eq "report mid-run: a warning says outstanding is as of the last flush" 1 \
+	"$(hb_count midreport.err 'outstanding means outstanding at its last flush')"
+hb_step midcheck "$HB" check --kinds none --max-growth 1GiB/h "$trace"
+assert_eq "check mid-run, nothing over 1 GiB/h: exit status 0" 0 "$HB_STEP_STATUS"
 
 hb_step bytrace "$HB" top --batch 1 "$trace"
 assert_eq "top by trace: exit status" 0 "$HB_STEP_STATUS"

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cache.h"
+#include "customer_cache.h"
 #include "mta.h"
 
 static unsigned long customers;
@@ -31,7 +31,7 @@ static int deliver_message(unsigned long i)
 	if (!line)
 		return -1;
 	snprintf(line, 256, "Subject: order %lu\n\nYour order %lu has shipped.", i, i);
-	const char *address = customers ? cache_customer(i % customers) : "customer@example.org";
+	const char *address = customers ? customer_cache_get(i % customers) : "customer@example.org";
 	if (!address) {
 		free(line);
 		return -1;

@@ -1,5 +1,5 @@
 /*
- * cache.c - libcache.so, the demo's customer cache, beside libmta.so.
+ * customer_cache.c - libcache.so, the demo's customer cache, beside libmta.so.
  *
  * Every message looks its customer up here. The first lookup of a
  * customer builds a record and keeps it; later ones hit. There are
@@ -8,7 +8,7 @@
  * and is still reachable at exit. heapblame calls it a plateau, beside
  * libmta.so's leak, which keeps growing for as long as messages come.
  */
-#include "cache.h"
+#include "customer_cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +22,7 @@ struct customer {
 
 static struct customer *table[CACHE_CUSTOMERS];
 
-const char *cache_customer(unsigned long id)
+const char *customer_cache_get(unsigned long id)
 {
 	struct customer **slot = &table[id % CACHE_CUSTOMERS];
 	if (!*slot || (*slot)->id != id) {

@@ -640,6 +640,7 @@ static int build_timeline(struct builder *b)
 		struct blame_timeline_module *out = &t->mods[t->nmods++];
 		out->path = tm->path;
 		out->name = base_name(tm->path);
+		memcpy(out->build_id, tm->build_id, sizeof(out->build_id));
 		out->bytes = tm->steps;
 		tm->steps = NULL; /* now the report's */
 		out->peak = peak;
@@ -765,6 +766,22 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 	free(b.tl);
 	tl_axis_free(b.axis);
 	return b.oom ? -1 : 0;
+}
+
+const struct blame_module *blame_module_of_line(const struct blame_report *r, const struct blame_timeline_module *t)
+{
+	for (size_t i = 0; i < r->nmods; i++)
+		if (!strcmp(r->mods[i].path, t->path) && !strcmp(r->mods[i].build_id, t->build_id))
+			return &r->mods[i];
+	return NULL;
+}
+
+const struct blame_timeline_module *blame_line_of_module(const struct blame_report *r, const struct blame_module *m)
+{
+	for (size_t i = 0; i < r->timeline.nmods; i++)
+		if (!strcmp(r->timeline.mods[i].path, m->path) && !strcmp(r->timeline.mods[i].build_id, m->build_id))
+			return &r->timeline.mods[i];
+	return NULL;
 }
 
 void blame_free(struct blame_report *r)

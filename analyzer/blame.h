@@ -81,6 +81,7 @@ struct blame_module {
  * (bursts), with its growth class. */
 struct blame_timeline_module {
 	const char *name, *path;
+	char build_id[129];          /* hex, as blame_module's: path and build-id name a module */
 	double *bytes;               /* timeline.n levels */
 	double peak;
 	struct growth growth;
@@ -136,6 +137,13 @@ struct blame_options {
 	uint64_t min_bytes;     /* drop sites and modules below */
 	size_t top;             /* sites kept per module (0: all) */
 };
+
+/* The module of r->mods that is timeline module t (same path and
+ * build-id), or NULL. */
+const struct blame_module *blame_module_of_line(const struct blame_report *r, const struct blame_timeline_module *t);
+
+/* The timeline's line of module m, or NULL. */
+const struct blame_timeline_module *blame_line_of_module(const struct blame_report *r, const struct blame_module *m);
 
 /* Builds the report. Returns 0 or -1 (out of memory). */
 int blame_build(struct blame_report *r, const struct tm_model *m, struct symbolizer *s,

@@ -143,10 +143,17 @@ void cli_format_clock(char *out, unsigned long cap, double s)
 		s = 0;
 	unsigned long long t = (unsigned long long)llround(s);
 	unsigned long long d = t / 86400, h = t / 3600 % 24, m = t / 60 % 60, sec = t % 60;
+	/* tenths where they matter: "--at 0.5s" is not "at 0:00:01" */
+	char frac[8] = "";
+	if (fabs(s - (double)t) >= 0.05 && s < 600) {
+		t = (unsigned long long)floor(s);
+		sec = t % 60;
+		snprintf(frac, sizeof(frac), ".%d", (int)((s - (double)t) * 10 + 0.5) % 10);
+	}
 	if (d)
-		snprintf(out, cap, "%llud %llu:%02llu:%02llu", d, h, m, sec);
+		snprintf(out, cap, "%llud %llu:%02llu:%02llu%s", d, h, m, sec, frac);
 	else
-		snprintf(out, cap, "%llu:%02llu:%02llu", h, m, sec);
+		snprintf(out, cap, "%llu:%02llu:%02llu%s", h, m, sec, frac);
 }
 
 void cli_format_rate(char *out, unsigned long cap, double bph)

@@ -26,7 +26,8 @@ int cli_parse_rate(const char *opt, const char *s, double *bytes_per_hour);
 /* Sets w's --at (which 1) or --since (which 0) from TIME. 0 or -1. */
 int cli_window_set(struct tm_window *w, int which, const char *opt, const char *s);
 
-/* "0:00:04", "1:02:03", "3d 4:05:06": seconds as a clock reads. */
+/* "0:00:04", "1:02:03", "3d 4:05:06": seconds as a clock reads; with
+ * tenths ("0:00:00.5") below ten minutes when they are not 0. */
 void cli_format_clock(char *out, unsigned long cap, double s);
 
 /* "720 MiB/h", "-3.2 KiB/h", "0 B/h". */

@@ -168,7 +168,7 @@ static int build_module(struct gate_module *gm, const struct blame_module *m, co
 }
 
 /* Fills gg for the timeline's module t: its module in the report (by
- * path: names may repeat), the site most to blame for the growth (the
+ * path and build-id: names may repeat), the site most to blame for the growth (the
  * fastest growing one; a module can grow while none of its sites is
  * classed growing, when many sites each add a little that does not stand
  * out from its own scatter, and then its largest site stands for it), and
@@ -177,9 +177,7 @@ static void growth_locate(struct gate_growth *gg, const struct blame_report *r, 
 {
 	memset(gg, 0, sizeof(*gg));
 	gg->mod = t;
-	for (size_t i = 0; i < r->nmods && !gg->rmod; i++)
-		if (r->mods[i].path && t->path && !strcmp(r->mods[i].path, t->path))
-			gg->rmod = &r->mods[i];
+	gg->rmod = blame_module_of_line(r, t);
 	if (!gg->rmod || !gg->rmod->nsites)
 		return;
 	const struct blame_module *m = gg->rmod;

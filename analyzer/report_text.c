@@ -128,15 +128,6 @@ static void print_growth(FILE *f, const struct growth *g)
 		fprintf(f, "  %s", t);
 }
 
-/* The module's line of the timeline, or NULL. */
-static const struct blame_timeline_module *timeline_of(const struct blame_report *r, const struct blame_module *m)
-{
-	for (size_t i = 0; i < r->timeline.nmods; i++)
-		if (!strcmp(r->timeline.mods[i].path, m->path))
-			return &r->timeline.mods[i];
-	return NULL;
-}
-
 /* Eight levels of a block, bottom to top, as UTF-8. */
 static const char *const spark[] = {"\u2581", "\u2582", "\u2583", "\u2584",
 				    "\u2585", "\u2586", "\u2587", "\u2588"};
@@ -242,7 +233,7 @@ static void by_module(FILE *f, const struct blame_report *r, const struct report
 		print_growth(f, &m->growth);
 		fprintf(f, "\n      %s\n", m->path);
 		if (o->sparklines)
-			print_sparkline(f, r, timeline_of(r, m));
+			print_sparkline(f, r, blame_line_of_module(r, m));
 		if (classified(&m->kinds)) {
 			fprintf(f, "      ");
 			print_kinds(f, &m->kinds, ", ");
@@ -435,10 +426,9 @@ static void growing(FILE *f, const struct blame_report *r)
 	char g[96];
 	report_growth_text(g, sizeof(g), &t->growth);
 	fprintf(f, "Growing: %s %s", t->name, g + strlen("growing "));
-	const struct blame_module *named = blamed_in_summary(r);
-	for (size_t i = 0; i < r->nmods; i++)
-		if (!strcmp(r->mods[i].path, t->path) && &r->mods[i] != named)
-			print_entered(f, r->mods[i].nentries ? &r->mods[i].entries[0] : NULL);
+	const struct blame_module *named = blamed_in_summary(r), *gm = blame_module_of_line(r, t);
+	if (gm && gm != named)
+		print_entered(f, gm->nentries ? &gm->entries[0] : NULL);
 	if (n > 1)
 		fprintf(f, "; and %zu more module%s", n - 1, n > 2 ? "s" : "");
 	fprintf(f, ". ");

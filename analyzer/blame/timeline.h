@@ -7,7 +7,9 @@
  * trace's grid, so every value is exact; with several (a forking server's
  * workers, many hosts) it is TS_SLOTS points evenly spaced, in wall-clock
  * time, from the earliest process start to the latest last flush, and each
- * process's levels are read at the last flush at or before each point.
+ * process's levels are read at the last flush at or before each point, and
+ * a process that ended holds nothing after its last flush (a forking
+ * server's short-lived workers do not pile up as growth).
  * Sums are made by adding each series' steps at the report point where
  * they take effect and summing up once: O(points of the series), not
  * O(series x axis).
@@ -24,6 +26,7 @@
 struct tl_axis {
 	size_t n;                  /* points */
 	size_t nprocs;
+	uint32_t *gone;            /* per process: the first point after it ended (n: it did not, or the axis ends) */
 	double t_s[TS_SLOTS];      /* seconds since the earliest process started */
 	uint32_t *first[1];        /* per process: slot -> the first point at or after it (n: none) */
 };

@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,16 +76,18 @@ static int trace_of_pid(const char *pid, char *out, size_t cap, char *err, size_
 			continue;
 		char link[PATH_MAX];
 		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
-		ssize_t n = readlink(link, out, cap - 1);
-		if (n <= 0 || out[0] != '/')
+		/* only regular files: reading the program's terminal, a FIFO or
+		 * /dev/ptmx would wait, or steal its input */
+		struct stat st;
+		if (stat(link, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
-		out[n] = 0;
-		FILE *f = fopen(link, "rb"); /* the fd's file, even if its name was removed */
-		if (!f)
+		int fd = open(link, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
 			continue;
 		unsigned char magic[8];
-		found = fread(magic, 1, 8, f) == 8 && memcmp(magic, HB_FILE_MAGIC, 8) == 0;
-		fclose(f);
+		found = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, magic, 8) == 8 &&
+			memcmp(magic, HB_FILE_MAGIC, 8) == 0;
+		close(fd);
 		if (found)
 			snprintf(out, cap, "%s", link); /* read through /proc: works if the file was moved */
 	}

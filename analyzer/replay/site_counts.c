@@ -81,6 +81,18 @@ void site_counts_since(struct site_counts *c, uint64_t since_ns)
 	c->since_fixed = 0;
 }
 
+void site_counts_start(struct site_counts *c, uint64_t first_epoch)
+{
+	if (!c->since_on || c->since_fixed)
+		return;
+	if (c->since_ns == 0) { /* the window is the whole trace's own blocks */
+		c->since_from = first_epoch;
+		c->since_fixed = 1;
+	} else if (first_epoch + 1 > c->since_from) {
+		c->since_from = first_epoch + 1; /* the first epoch began at 0, before since_ns */
+	}
+}
+
 void site_counts_mark(struct site_counts *c, uint64_t time_ns, uint64_t epoch)
 {
 	if (c->since_on && !c->since_fixed) {

@@ -86,6 +86,11 @@ struct site_counts {
  * is not taken from it, so the window's count is high by at most those. */
 void site_counts_since(struct site_counts *c, uint64_t since_ns);
 
+/* The trace's start: its first epoch (PROCESS.first_epoch) begins at time
+ * 0, which is a mark for a since window: at or after a window that starts
+ * at 0, before any later one. */
+void site_counts_start(struct site_counts *c, uint64_t first_epoch);
+
 /* A FLUSH mark at time_ns, with epoch: moves a since window's start, and
  * empties the dirty list (read it first). */
 void site_counts_mark(struct site_counts *c, uint64_t time_ns, uint64_t epoch);

@@ -111,6 +111,8 @@ struct load_ctx {
 	struct tm_process *p;
 	struct site_counts sites;
 	int stop;           /* a FLUSH mark after --at: read no further */
+	int scan_after_mark;  /* a SCAN was read since the last FLUSH mark */
+	int64_t scan_before;  /* the scan status before it */
 	uint64_t lost_by_kind[HB_LOSS_KIND_COUNT + 1];
 	uint64_t malformed;
 };
@@ -126,6 +128,8 @@ static int on_flush(struct load_ctx *c, const struct trace_record *r)
 		return -1;
 	if (p->has_at && f.time_ns > p->at_ns) {
 		site_counts_cut(&c->sites);
+		if (c->scan_after_mark) /* the exit scan belongs to the flush cut off */
+			p->scan_status = c->scan_before;
 		p->cut = 1;
 		c->stop = 1;
 		return 0;
@@ -143,6 +147,7 @@ static int on_flush(struct load_ctx *c, const struct trace_record *r)
 			c->sites.oom = 1;
 	}
 	site_counts_mark(&c->sites, f.time_ns, f.epoch);
+	c->scan_after_mark = 0;
 	p->last_flush_ns = f.time_ns;
 	return 0;
 }
@@ -164,6 +169,7 @@ static int on_meta(struct load_ctx *c, const struct trace_record *r)
 		p->exe = strndup(rp.exe.s, rp.exe.len);
 		p->sample_bytes = rp.sample_bytes;
 		p->start_realtime_ns = rp.start_realtime_ns;
+		site_counts_start(&c->sites, rp.first_epoch);
 		return 0;
 	}
 	case HB_REC_FLUSH:
@@ -212,6 +218,9 @@ static int on_meta(struct load_ctx *c, const struct trace_record *r)
 		struct rec_scan sc;
 		if (rec_decode_scan(r, &sc) < 0)
 			return -1;
+		if (!c->scan_after_mark)
+			c->scan_before = p->scan_status;
+		c->scan_after_mark = 1;
 		p->scan_status = sc.status > INT64_MAX ? INT64_MAX : (int64_t)sc.status;
 		p->scan_ns = sc.duration_ns;
 		return 0;

@@ -39,7 +39,7 @@ trace=$(hb_gate_trace t)
 hb_step text "$HB" check --kinds none --max-growth 100KiB/h "$trace"
 assert_eq "text: exit status (growing faster than the limit)" 1 "$HB_STEP_STATUS"
 assert_eq "text: the module growing, with the limit" 1 \
-	"$(hb_count text.out '^grower  growing [0-9.]+ MiB/h since 0:00:0[0-9] \(limit 100 KiB/h\)$')"
+	"$(hb_count text.out '^grower  growing [0-9.]+ MiB/h since 0:00:0[0-9](\.[0-9])? \(limit 100 KiB/h\)$')"
 assert_eq "text: its entry point" 1 "$(hb_count text.out '^      entered through main\(\)')"
 assert_eq "text: leak counts off, said once" 1 "$(hb_count text.out 'leak counts off \(--kinds none\)')"
 assert_eq "text: no leak claimed" 0 "$(hb_count text.out 'leaked|budget|definite')"

@@ -175,7 +175,7 @@ chmod +x build/server build/load-test
 HEAPBLAME_INTERVAL_MS=200 hb_step soak bash -ec "$r"
 assert_eq "soak recipe: fails on growth" 1 "$HB_STEP_STATUS"
 assert_eq "soak recipe: names the growing module" 1 \
-	"$(hb_count soak.out '^grower  growing [0-9.]+ MiB/h since [0-9:]+ \(limit 1\.00 MiB/h\)$')"
+	"$(hb_count soak.out '^grower  growing [0-9.]+ MiB/h since [0-9:.]+ \(limit 1\.00 MiB/h\)$')"
 assert_eq "soak recipe: the verdict" "heapblame: 1 module growing faster than 1.00 MiB/h: FAIL" "$(hb_last_line soak)"
 
 # ---- what the recipes rely on, when it goes wrong ----------------------

@@ -13,6 +13,9 @@
 #     and the warning that says so;
 #   - `top --batch 1 TRACE` (the trace file, still being written) gives the
 #     same rows;
+#   - `top --batch 1 PID` of a program whose stdin is a terminal (a second
+#     store, started in tmux) finds its trace without reading that
+#     terminal;
 #   - under tmux (a real terminal: a pseudo-terminal of 160 x 40), `top -d 1
 #     PID` draws its table in place, says "q quits", redraws (its clock
 #     moves), and quits on the key q (send-keys), restoring the terminal;
@@ -94,6 +97,27 @@ for _ in $(seq 30); do
 done
 assert_eq "tmux: q quits top, with exit status 0" 1 "$quit"
 tmux kill-session -t "$session" 2>/dev/null || true
+
+# a program whose standard input is a terminal, as most are: looking for
+# its trace must not read from that terminal (it would wait for a key, and
+# take it from the program)
+tty_session=hbtty$$
+mkdir -p "$HB_WORK/tty"
+tmux new-session -d -s "$tty_session" -x 120 -y 20 "$HB run -q -o $HB_WORK/tty -- $store 3000 6 100"
+tty_trace=""
+for _ in $(seq 100); do
+	tty_trace=$(ls "$HB_WORK"/tty/*.hbt 2>/dev/null | head -n 1 || true)
+	[[ -n $tty_trace ]] && break
+	sleep 0.1
+done
+[[ -n $tty_trace ]] || hb_error "the store on a terminal wrote no trace"
+tty_pid=$(basename "$tty_trace" .hbt)
+tty_pid=${tty_pid##*.}
+sleep 1.5
+hb_step ttypid timeout 10 "$HB" top --batch 1 "$tty_pid"
+assert_eq "top of a program reading a terminal: found its trace without waiting (exit 0)" 0 "$HB_STEP_STATUS"
+assert_eq "top of a program reading a terminal: its snapshot" 1 "$(hb_count ttypid.out "^heapblame top - store pid $tty_pid ")"
+tmux kill-session -t "$tty_session" 2>/dev/null || true
 
 wait "$runner"
 assert_eq "store under heapblame run: exit status" 0 "$?"

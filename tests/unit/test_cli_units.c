@@ -85,8 +85,14 @@ END_TEST
 START_TEST(clocks_and_rates_read_as_people_write_them)
 {
 	char b[64];
-	cli_format_clock(b, sizeof(b), 4.4);
+	cli_format_clock(b, sizeof(b), 4.001);
 	ck_assert_str_eq(b, "0:00:04");
+	cli_format_clock(b, sizeof(b), 4.4);
+	ck_assert_str_eq(b, "0:00:04.4");
+	cli_format_clock(b, sizeof(b), 0.5);
+	ck_assert_str_eq(b, "0:00:00.5");
+	cli_format_clock(b, sizeof(b), 59.96);
+	ck_assert_str_eq(b, "0:01:00");
 	cli_format_clock(b, sizeof(b), 3723);
 	ck_assert_str_eq(b, "1:02:03");
 	cli_format_clock(b, sizeof(b), 2 * 86400 + 61);

@@ -69,13 +69,10 @@ static const struct blame_report *make_report(void)
 	module.bytes = 65536 + 4096;
 	module.blocks = 17;
 	module.growth = sites[1].growth;
-	lines[0] = (struct blame_timeline_module){"libgrow.so", "/lib/libgrow.so", NULL, 70000, module.growth};
-	lines[1] = (struct blame_timeline_module){"libburst.so", "/lib/libburst.so", NULL, 9000,
-						  {GROWTH_GROWING, 1 * MIB_H, 2}};
-	lines[2] = (struct blame_timeline_module){"libslow.so", "/lib/libslow.so", NULL, 500,
-						  {GROWTH_GROWING, 50 * KIB_H, 0}};
-	lines[3] = (struct blame_timeline_module){"libcache.so", "/lib/libcache.so", NULL, 800000,
-						  {GROWTH_PLATEAU, 5 * MIB_H, 0}};
+	lines[0] = (struct blame_timeline_module){.name = "libgrow.so", .path = "/lib/libgrow.so", .peak = 70000, .growth = module.growth};
+	lines[1] = (struct blame_timeline_module){.name = "libburst.so", .path = "/lib/libburst.so", .peak = 9000, .growth = (struct growth){GROWTH_GROWING, 1 * MIB_H, 2}};
+	lines[2] = (struct blame_timeline_module){.name = "libslow.so", .path = "/lib/libslow.so", .peak = 500, .growth = (struct growth){GROWTH_GROWING, 50 * KIB_H, 0}};
+	lines[3] = (struct blame_timeline_module){.name = "libcache.so", .path = "/lib/libcache.so", .peak = 800000, .growth = (struct growth){GROWTH_PLATEAU, 5 * MIB_H, 0}};
 	report.mods = &module;
 	report.nmods = 1;
 	report.kinds = module.kinds;

@@ -22,7 +22,7 @@
  * (a later flush, another block), and 2000 records shuffled give the same
  * counts as in order.
  * Windows: a since window keeps the epochs that began at or after its
- * start (from the FLUSH marks), drops a candidate epoch that a later mark
+ * start (from the FLUSH marks and the trace's start), drops a candidate epoch that a later mark
  * shows began before, follows epochs longer than a flush, and is empty
  * when it starts after the last mark; a cut rolls the sites changed since
  * the last mark back (window counts too) and leaves the others; the dirty
@@ -568,6 +568,37 @@ START_TEST(since_drops_a_candidate_epoch_that_began_before)
 }
 END_TEST
 
+/* The trace's start is a mark: a window starting before the first flush
+ * leaves out the first epoch (it began at 0, before the window), one
+ * starting at 0 keeps the trace's own blocks from its first epoch on and
+ * never a fork child's inherited ones (epochs before its first), nor
+ * their frees. */
+START_TEST(since_counts_the_start_as_a_mark)
+{
+	struct site_counts c = {0};
+	site_counts_since(&c, 500000000ull);
+	site_counts_start(&c, 0);
+	flush(&c, 1, 1000000000ull, 5, 0, 1); /* allocations of epoch 0 reported at the first flush */
+	struct rec b;
+	apply_ok(&c, 1, epoch_rec(&b, 1));
+	struct grp a = {HB_ALLOC_MALLOC, 1, 7, 700};
+	apply_ok(&c, 1, site_rec(&b, 7, &a, 1, NULL, 0)); /* epoch 0: before the window */
+	flush(&c, 2, 2000000000ull, 3, 0, 2);
+	ck_assert_uint_eq(window_blocks(&c, 7), 8); /* epochs 1 and 2 */
+	site_counts_free(&c);
+
+	struct site_counts child = {0};
+	site_counts_since(&child, 0);
+	site_counts_start(&child, 40); /* a fork child: epochs before 40 are its parent's */
+	apply_ok(&child, 1, epoch_rec(&b, 41));
+	struct grp own = {HB_ALLOC_MALLOC, 1, 10, 1000}, inherited = {HB_FREE_FREE, 11, 50, 5000};
+	apply_ok(&child, 1, site_rec(&b, 7, &own, 1, &inherited, 1));
+	site_counts_mark(&child, 1000000000ull, 41);
+	ck_assert_uint_eq(window_blocks(&child, 7), 10);
+	site_counts_free(&child);
+}
+END_TEST
+
 /* Epochs that do not advance at every flush (a 250 ms period with 1 s
  * epochs): a mark before the start with the same epoch as the previous
  * does not move the window. */
@@ -674,6 +705,7 @@ static Suite *site_counts_suite(void)
 	tcase_add_test(tc, since_keeps_the_epochs_that_began_at_or_after_it);
 	tcase_add_test(tc, since_drops_a_candidate_epoch_that_began_before);
 	tcase_add_test(tc, since_follows_epochs_longer_than_a_flush);
+	tcase_add_test(tc, since_counts_the_start_as_a_mark);
 	tcase_add_test(tc, cut_rolls_back_to_the_last_mark);
 	tcase_add_test(tc, dirty_lists_each_changed_site_once);
 	tcase_add_test(tc, window_kinds_are_shares_of_the_site);

@@ -33,7 +33,8 @@ static void usage(FILE *out)
 		"shim's exit-time scan ran, outstanding memory is shown by leak kind: definite,\n"
 		"indirect, reachable ('heapblame check' gates on them).\n\n"
 		"  -f, --format FORMAT    text (default), json (docs/report-json.md), folded (flame\n"
-		"                         graphs), pprof (profile.proto, for pprof)\n"
+		"                         graphs), pprof (profile.proto, for pprof), svg (the\n"
+		"                         timeline as a picture: docs/report-html.md)\n"
 		"  -b, --by GROUP         text grouping: module (default), entry, site, function\n"
 		"  -n, --top N            sites (and entry points in text) shown per module (default 5;\n"
 		"                         0: all)\n"
@@ -108,8 +109,8 @@ int cmd_report(int argc, char **argv)
 		case 'f':
 			format = optarg;
 			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "folded") &&
-			    strcmp(format, "pprof")) {
-				cli_error("--format: '%s' is not one of text, json, folded, pprof", optarg);
+			    strcmp(format, "pprof") && strcmp(format, "svg")) {
+				cli_error("--format: '%s' is not one of text, json, folded, pprof, svg", optarg);
 				goto out;
 			}
 			break;
@@ -244,6 +245,13 @@ int cmd_report(int argc, char **argv)
 			goto out;
 		}
 		if (report_pprof(out, &rep, &ro) < 0) {
+			cli_error("out of memory");
+			goto out;
+		}
+	}
+	else if (!strcmp(format, "svg")) {
+		/* text, so a terminal may have it too (as json) */
+		if (report_svg(out, &rep, &ro) < 0) {
 			cli_error("out of memory");
 			goto out;
 		}

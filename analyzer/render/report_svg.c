@@ -92,11 +92,14 @@ static void stroke(FILE *f, const struct svg_style *s)
 }
 
 /* A byte axis: nsteps steps of step bytes from 0, the top at or above the
- * peak; step is 1, 2 or 5 times a power of ten of the unit the peak is
- * written in (B, KiB, MiB, GiB, TiB), so that ticks read 0, 10, 20, 30 KiB. */
+ * peak; step is 1, 2, 2.5 or 5 times a power of ten of the unit the peak
+ * is written in (B, KiB, MiB, GiB, TiB), so that ticks read 0, 20, 40 KiB
+ * or 0, 250, 500 KiB. Of the steps that need at most SVG_MAX_BYTE_STEPS,
+ * the one with the lowest top (the line fills most of its row), and of
+ * equal tops the one with more ticks. */
 struct byte_axis {
 	double step;
-	int nsteps, unit, decimals;
+	int nsteps, unit;
 };
 
 /* At most this many steps: 3 keeps the labels of a 56 px row apart. */
@@ -114,21 +117,41 @@ static void byte_axis(double peak, struct byte_axis *a)
 		u++;
 	double v = peak / unit_bytes[u]; /* [1, 1024) */
 	double p = pow(10, floor(log10(v / SVG_MAX_BYTE_STEPS)));
-	static const double mult[] = {1, 2, 5, 10, 20};
-	double s = p;
+	static const double mult[] = {1, 2, 2.5, 5, 10, 20, 25, 50};
+	double best = 0, best_top = 0;
+	int best_n = 0;
 	for (size_t k = 0; k < sizeof(mult) / sizeof(mult[0]); k++) {
-		s = p * mult[k];
-		if (u == 0 && s < 1)
+		double s = p * mult[k];
+		if (u == 0 && s != floor(s))
 			continue; /* no fractions of a byte */
-		if (ceil(v / s - 1e-9) <= SVG_MAX_BYTE_STEPS)
-			break;
+		int n = (int)ceil(v / s - 1e-9);
+		if (n < 1)
+			n = 1;
+		if (n > SVG_MAX_BYTE_STEPS)
+			continue;
+		double top = n * s;
+		if (!best_n || top < best_top - 1e-9 || (fabs(top - best_top) <= 1e-9 && n > best_n))
+			best = s, best_top = top, best_n = n;
 	}
-	a->step = s * unit_bytes[u];
-	a->nsteps = (int)ceil(v / s - 1e-9);
-	if (a->nsteps < 1)
-		a->nsteps = 1;
+	a->step = best * unit_bytes[u];
+	a->nsteps = best_n;
 	a->unit = u;
-	a->decimals = s >= 1 ? 0 : s >= 0.1 ? 1 : 2;
+}
+
+/* "250 KiB", "1.5 MiB", "0.25 GiB": a tick value without trailing zeros. */
+static void tick_label(char *out, size_t cap, double v, int unit)
+{
+	snprintf(out, cap, "%.2f", v);
+	char *dot = strchr(out, '.');
+	if (dot) {
+		char *e = out + strlen(out) - 1;
+		while (e > dot && *e == '0')
+			*e-- = 0;
+		if (e == dot)
+			*e = 0;
+	}
+	size_t n = strlen(out);
+	snprintf(out + n, cap - n, " %s", unit_name[unit]);
 }
 
 /* A time axis step, in seconds: the smallest round one that puts at most
@@ -175,7 +198,7 @@ static void draw_row(FILE *f, const struct svg_frame *fr, const struct svg_row *
 	struct byte_axis ax;
 	byte_axis(row->peak, &ax);
 	double bottom = top + SVG_ROW_H, ymax = ax.step * ax.nsteps;
-	fprintf(f, "<g>\n");
+	fprintf(f, "<g class=\"module-row %s\">\n", growth_class_name(row->growth.cls));
 	/* the scale: a rule and a label per step */
 	for (int k = 0; k <= ax.nsteps; k++) {
 		double y = bottom - (double)k / ax.nsteps * SVG_ROW_H;
@@ -183,10 +206,10 @@ static void draw_row(FILE *f, const struct svg_frame *fr, const struct svg_row *
 			SVG_PLOT_X0, y, SVG_PLOT_X1, y, k ? "#e6e6e6" : "#9e9e9e");
 		fprintf(f, "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" fill=\"#666\" text-anchor=\"end\">", SVG_PLOT_X0 - 6,
 			y + 3.5);
+		char label[32] = "0";
 		if (k)
-			fprintf(f, "%.*f %s", ax.decimals, k * ax.step / unit_bytes[ax.unit], unit_name[ax.unit]);
-		else
-			fprintf(f, "0");
+			tick_label(label, sizeof(label), k * ax.step / unit_bytes[ax.unit], ax.unit);
+		fputs(label, f);
 		fprintf(f, "</text>\n");
 	}
 	/* the area under the line, then the line */
@@ -216,8 +239,10 @@ static void draw_row(FILE *f, const struct svg_frame *fr, const struct svg_row *
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1\" "
 			   "stroke-dasharray=\"2 2\"/>",
 			x, top - 4, x, bottom, st->color);
-		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"1.5\"/>", x,
-			y, st->color);
+		fprintf(f,
+			"<circle class=\"growth-start\" cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" stroke=\"#fff\" "
+			"stroke-width=\"1.5\"/>",
+			x, y, st->color);
 		int right = x > SVG_PLOT_X1 - 140;
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"%s\" text-anchor=\"%s\">rise began %s</text>\n",
 			right ? x - 5 : x + 5, top - 6, st->color, right ? "end" : "start", since);

@@ -771,7 +771,7 @@ int report_html(FILE *f, const struct blame_report *r, const struct report_optio
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-	      "script-src 'unsafe-inline'; img-src data:\">\n"
+	      "script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'\">\n"
 	      "<meta name=\"generator\" content=\"heapblame " HB_VERSION "\">\n<title>heapblame report",
 	      f);
 	if (r->nprocs) {

@@ -227,7 +227,17 @@ mkdir -p "$weird"
 cp "$store" "$(dirname "$store")/libmta.so" "$(dirname "$store")/libcache.so" "$weird/"
 prog="st<o>&re"$'\xfe'
 ln -s store "$weird/$prog"
+# meson's LD_LIBRARY_PATH (the build's examples/) would come before the
+# copy's RUNPATH ($ORIGIN) and load the libraries from the build tree
+HB_RUN_WRAP=(env -u LD_LIBRARY_PATH)
 hb_run "$HB_WORK/w" -- "$weird/$prog" 300 0 10
+unset HB_RUN_WRAP
+assert_eq "escaping: the copy's libraries are the ones loaded" "$weird/libcache.so $weird/libmta.so" \
+	"$("$HB" report --format json "$(ls "$HB_WORK"/w/*.hbt)" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+paths = sorted(m["path"] for m in r["modules"] if m["name"].startswith("lib"))
+sys.stdout.buffer.write(b" ".join(p.encode("latin-1") for p in paths))  # \u00XX: the bytes')"
 wtrace=$(ls "$HB_WORK"/w/*.hbt)
 "$HB" report --format svg "$wtrace" >"$HB_WORK/w.svg"
 "$HB" report --format html "$wtrace" >"$HB_WORK/w.html"

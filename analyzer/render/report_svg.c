@@ -318,13 +318,18 @@ static void draw(FILE *f, const struct blame_report *r, const struct svg_frame *
 	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", SVG_WIDTH, height);
 	fprintf(f, "<text x=\"16\" y=\"26\" font-size=\"16\" font-weight=\"bold\" fill=\"#1a1a1a\">Outstanding heap by "
 		   "module over time</text>\n");
-	char end[32], total[32];
+	char end[32], total[32], at[32], since[32];
+	const char *origin = r->ntraces > 1 ? "the first process started" : "the process started";
 	cli_format_clock(end, sizeof(end), fr->n ? fr->t_s[fr->n - 1] : 0);
+	cli_format_clock(at, sizeof(at), r->at_s);
+	cli_format_clock(since, sizeof(since), r->since_s);
 	report_size(total, sizeof(total), r->bytes);
+	/* as the text report's first line says it */
 	fprintf(f,
-		"<text x=\"16\" y=\"46\" font-size=\"11.5\" fill=\"#555\">%s outstanding at %s of %zu trace%s; each "
-		"row on its own scale from 0; time since the process started</text>\n",
-		total, r->has_at ? "--at" : "the end", r->ntraces, r->ntraces == 1 ? "" : "s");
+		"<text x=\"16\" y=\"46\" font-size=\"11.5\" fill=\"#555\">%s%s%s outstanding %s%s of %zu trace%s; "
+		"each row on its own scale from 0; time since %s</text>\n",
+		total, r->has_since ? " allocated since " : "", r->has_since ? since : "", r->has_at ? "at " : "at the end",
+		r->has_at ? at : "", r->ntraces, r->ntraces == 1 ? "" : "s", origin);
 	if (!nrows) {
 		fprintf(f, "<text x=\"16\" y=\"%d\" font-size=\"13\" fill=\"#333\">No timeline: no module held memory at "
 			   "any flush of the trace.</text>\n</svg>\n",
@@ -348,9 +353,9 @@ static void draw(FILE *f, const struct blame_report *r, const struct svg_frame *
 	fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#777\" stroke-width=\"1\"/>\n",
 		SVG_PLOT_X0, axis_y, SVG_PLOT_X1, axis_y);
 	fprintf(f,
-		"<text x=\"%d\" y=\"%.1f\" font-size=\"11\" fill=\"#555\" text-anchor=\"middle\">time since the "
-		"process started (h:mm:ss), %s in all</text>\n",
-		(SVG_PLOT_X0 + SVG_PLOT_X1) / 2, axis_y + 35, end);
+		"<text x=\"%d\" y=\"%.1f\" font-size=\"11\" fill=\"#555\" text-anchor=\"middle\">time since %s "
+		"(h:mm:ss), %s in all</text>\n",
+		(SVG_PLOT_X0 + SVG_PLOT_X1) / 2, axis_y + 35, origin, end);
 	for (size_t i = 0; i < nrows; i++)
 		draw_row(f, fr, &rows[i], SVG_TOP + i * (double)(SVG_ROW_H + SVG_ROW_GAP));
 	fprintf(f, "</svg>\n");

@@ -45,7 +45,9 @@
 #include "report.h"
 
 /* More rows than this make a picture nobody reads at a glance: twelve
- * rows of 80 px are about one screen; the rest are summed. */
+ * rows of 86 px, with the title and the axis, are about one screen; the
+ * rest are summed (but a thirteenth module is drawn rather than an
+ * "others" row of one). */
 #define SVG_MAX_ROWS 12
 #define SVG_WIDTH 960
 #define SVG_ROW_H 56     /* a row's plot height */
@@ -53,7 +55,7 @@
 #define SVG_PLOT_X0 356  /* left of the plots: the label column and the tick labels */
 #define SVG_PLOT_X1 (SVG_WIDTH - 28)
 #define SVG_TOP 92       /* the first row's top: title, subtitle and key above */
-#define SVG_NAME_MAX 34  /* characters of a module name shown; all of it in its tooltip */
+#define SVG_NAME_MAX 34  /* bytes of a module name shown, at most; all of it in its tooltip */
 #define SVG_FONT "DejaVu Sans, Helvetica, Arial, sans-serif"
 
 struct svg_row {
@@ -258,7 +260,10 @@ static void draw_row(FILE *f, const struct svg_frame *fr, const struct svg_row *
 	if (row->nmerged)
 		fprintf(f, "others (%zu modules)", row->nmerged);
 	else if (len > SVG_NAME_MAX) {
-		markup_escape_xmln(f, row->name, SVG_NAME_MAX - 1);
+		size_t cut = SVG_NAME_MAX - 1;
+		while (cut && ((unsigned char)row->name[cut] & 0xc0) == 0x80)
+			cut--; /* not inside a UTF-8 character */
+		markup_escape_xmln(f, row->name, cut);
 		fputs("\u2026", f);
 	} else {
 		markup_escape_xml(f, row->name);

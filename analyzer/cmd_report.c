@@ -33,10 +33,12 @@ static void usage(FILE *out)
 		"shim's exit-time scan ran, outstanding memory is shown by leak kind: definite,\n"
 		"indirect, reachable ('heapblame check' gates on them).\n\n"
 		"  -f, --format FORMAT    text (default), json (docs/report-json.md), folded (flame\n"
-		"                         graphs), pprof (profile.proto, for pprof)\n"
+		"                         graphs), pprof (profile.proto, for pprof), svg (the\n"
+		"                         timeline as a picture), html (one self-contained page:\n"
+		"                         timeline, modules, sites, flame graph; docs/report-html.md)\n"
 		"  -b, --by GROUP         text grouping: module (default), entry, site, function\n"
 		"  -n, --top N            sites (and entry points in text) shown per module (default 5;\n"
-		"                         0: all)\n"
+		"                         0: all; html's flame graph always has every site)\n"
 		"  -m, --module GLOB      only modules whose name or path matches GLOB\n"
 		"      --min-bytes N      leave out modules and sites holding fewer bytes\n"
 		"      --at TIME          the state at TIME: at the last flush at or before it\n"
@@ -108,8 +110,8 @@ int cmd_report(int argc, char **argv)
 		case 'f':
 			format = optarg;
 			if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "folded") &&
-			    strcmp(format, "pprof")) {
-				cli_error("--format: '%s' is not one of text, json, folded, pprof", optarg);
+			    strcmp(format, "pprof") && strcmp(format, "svg") && strcmp(format, "html")) {
+				cli_error("--format: '%s' is not one of text, json, folded, pprof, svg, html", optarg);
 				goto out;
 			}
 			break;
@@ -191,8 +193,8 @@ int cmd_report(int argc, char **argv)
 				 "outstanding means outstanding at its last flush",
 				 argv[i]);
 	}
-	if (!strcmp(format, "pprof") || !strcmp(format, "folded"))
-		bo.top = 0; /* profiles carry every site */
+	if (!strcmp(format, "pprof") || !strcmp(format, "folded") || !strcmp(format, "html"))
+		bo.top = 0; /* profiles and html's flame graph carry every site (html lists --top) */
 	/* libdw asks the debuginfod servers in DEBUGINFOD_URLS for debug files it
 	 * cannot find: a network fetch, so only when asked */
 	if (!debuginfod)
@@ -244,6 +246,13 @@ int cmd_report(int argc, char **argv)
 			goto out;
 		}
 		if (report_pprof(out, &rep, &ro) < 0) {
+			cli_error("out of memory");
+			goto out;
+		}
+	}
+	else if (!strcmp(format, "svg") || !strcmp(format, "html")) {
+		/* text, so a terminal may have it too (as json) */
+		if ((!strcmp(format, "svg") ? report_svg : report_html)(out, &rep, &ro) < 0) {
 			cli_error("out of memory");
 			goto out;
 		}

@@ -33,6 +33,14 @@ int report_json(FILE *f, const struct blame_report *r, const struct report_optio
 void report_json_traces(FILE *f, const struct blame_report *r);
 int report_folded(FILE *f, const struct blame_report *r, const struct report_options *o);
 int report_pprof(FILE *f, const struct blame_report *r, const struct report_options *o);
+/* A standalone SVG of the timeline (render/report_svg.c) and one
+ * self-contained HTML page of the whole report (render/report_html.c).
+ * Both return 0, or -ENOMEM. */
+int report_svg(FILE *f, const struct blame_report *r, const struct report_options *o);
+int report_html(FILE *f, const struct blame_report *r, const struct report_options *o);
+/* The timeline drawing alone: an <svg> element, with its xmlns only when
+ * standalone (the HTML report inlines it without). 0 or -ENOMEM. */
+int report_svg_timeline(FILE *f, const struct blame_report *r, int standalone);
 
 /* One frame as the text report prints it: function, file:line, module,
  * indented for a site (also used by `check`'s text output). */

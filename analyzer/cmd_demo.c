@@ -9,7 +9,9 @@
  * demo runs store for about ten seconds under `heapblame run` into a
  * scratch directory and prints `heapblame report` of the trace, which
  * shows libmta.so growing, at its rate, entered via mta_submit() from
- * store's deliver_message(), and libcache.so as a plateau: a cache. The programs are the ones built from
+ * store's deliver_message(), and libcache.so as a plateau: a cache. It
+ * also writes the report as one HTML page (the timeline, the module table,
+ * a flame graph) next to the trace, and says where it is. The programs are the ones built from
  * examples/ (next to this command in the build tree, or installed under
  * libexec/heapblame).
  *
@@ -160,10 +162,20 @@ int cmd_demo(int argc, char **argv)
 		remove_dir(dir);
 		return rc;
 	}
+	char page[PATH_MAX + 64];
+	snprintf(page, sizeof(page), "%s/report.html", dir);
 	if (rc == 0) {
 		printf("\n$ heapblame report %s\n", trace);
 		char *report[] = {"heapblame", "report", trace, NULL};
 		rc = self(report);
+	}
+	if (rc == 0) {
+		printf("\n$ heapblame report --format html -o %s %s\n", page, trace);
+		char *html[] = {"heapblame", "report", "--format", "html", "-o", page, trace, NULL};
+		rc = self(html);
+		if (rc == 0)
+			printf("The same report as one page, with the timeline and a flame graph: open %s in a browser.\n",
+			       page);
 	}
 	printf("\nThe trace is kept in %s/ (try 'heapblame check %s'; remove the directory when done).\n", dir,
 	       trace);

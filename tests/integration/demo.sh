@@ -9,8 +9,9 @@
 # plateau; its closing sentence leads with the growth and blames libmta.so
 # entered through mta_submit(); the `heapblame report` command it prints
 # names a trace that still exists when the demo is over, so running that
-# command again gives the same report; the last line says where the trace
-# is kept.
+# command again gives the same report; it writes the report as an HTML page
+# beside the trace and says where; the last line says where the trace is
+# kept.
 source "$(dirname "${BASH_SOURCE[0]}")/checklib.sh"
 hb_setup "$1"
 export TMPDIR=$HB_WORK
@@ -25,7 +26,7 @@ assert_eq "demo: libmta.so's rate is its leak's, within 25% of 12.1 MiB/h ($rate
 	"$(awk -v r="${rate:-0}" 'BEGIN { print (r >= 9.1 && r <= 15.1) ? 1 : 0 }')"
 assert_eq "demo: the closing sentence leads with the growth" 1 \
 	"$(hb_count demo.out '^Growing: libmta\.so [0-9.]+ MiB/h since 0:00:0[0-3](\.[0-9])?\. Leaked at exit')"
-trace=$(sed -n 's/^\$ heapblame report //p' "$HB_WORK/demo.out")
+trace=$(sed -nE 's|^\$ heapblame report (/[^ ]*)$|\1|p' "$HB_WORK/demo.out")
 assert_eq "demo: the report command names a trace that is kept" 1 "$([[ -f $trace ]] && echo 1 || echo 0)"
 assert_eq "demo: the trace is in the scratch directory under TMPDIR" "$HB_WORK" "$(dirname "$(dirname "$trace")")"
 assert_eq "demo: the closing sentence blames libmta.so" 1 \
@@ -33,8 +34,13 @@ assert_eq "demo: the closing sentence blames libmta.so" 1 \
 assert_eq "demo: the last line says where the trace is" \
 	"The trace is kept in $(dirname "$trace")/ (try 'heapblame check $trace'; remove the directory when done)." \
 	"$(hb_last_line demo)"
+page=$(dirname "$trace")/report.html
+assert_eq "demo: it wrote the HTML page and said where" 1 \
+	"$(hb_count demo.out "^The same report as one page, with the timeline and a flame graph: open $page in a browser\.$")"
+assert_eq "demo: the page holds libmta.so, growing" 1 \
+	"$([[ -s $page ]] && grep -q 'libmta\.so' "$page" && grep -q 'growing' "$page" && echo 1 || echo 0)"
 hb_step again "$HB" report "$trace"
 assert_eq "the printed report command works after the demo" 0 "$HB_STEP_STATUS"
-assert_eq "and gives the demo's report" "$(sed -n '/^\$ heapblame report /,$p' "$HB_WORK/demo.out" | sed '1d;$d' | sed '$d')" \
+assert_eq "and gives the demo's report" "$(sed -n '/^\$ heapblame report \//,/^\$ heapblame report --format html/p' "$HB_WORK/demo.out" | sed '1d;$d' | sed '$d')" \
 	"$(cat "$HB_WORK/again.out")"
 hb_finish

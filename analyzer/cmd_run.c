@@ -4,9 +4,12 @@
  *
  * It prepends the shim to LD_PRELOAD, turns the options into the
  * HEAPBLAME_* variables the shim reads (the same ones a bare LD_PRELOAD
- * user sets), runs the command, and passes its exit status through (128+N
- * when it died of signal N, as shells report it; 127 when it could not be
- * started). Signals sent to `heapblame run` itself with kill(1) are
+ * user sets), runs the command, and passes its exit status through (127
+ * when it could not be started). When the program died of a signal, run
+ * writes its messages, then dies of the same signal (default disposition,
+ * no core file of its own), as a transparent wrapper does: a shell prints
+ * "Terminated", Python's subprocess sees -15; 128+N is only returned when
+ * the signal cannot end run. Signals sent to `heapblame run` itself with kill(1) are
  * forwarded to the program, so a CI job's timeout stops the program and
  * the shim flushes; a terminal's Ctrl-C reaches the program directly.
  *
@@ -35,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,7 +83,8 @@ static void usage(FILE *out)
 		HB_DEFAULT_SIGNALS);
 	check_options_help(out, 1);
 	fprintf(out,
-		"\nExit status: the program's own; 128+N if it died of signal N; 127 if it was not\n"
+		"\nExit status: the program's own; if it died of a signal, run dies of the same\n"
+		"signal after its messages (128+N where that cannot end run); 127 if it was not\n"
 		"found, 126 if it could not be executed; 2 on a usage error. With --check, when\n"
 		"the program exited 0: 0 within budget, 1 leaks over budget, 2 no trace or an\n"
 		"unusable one; when it failed, its status (said first on stderr), and when it\n"
@@ -242,11 +247,12 @@ static void say_program_failed(int status)
 /* Runs cmd under the shim with ro and returns its exit status as the file
  * comment says (2 for a setup failure, said on stderr); the traces written
  * are added to traces. *not_started is set when the program could not be
- * executed at all (said on stderr; status 127 or 126). With check, a
+ * executed at all (said on stderr; status 127 or 126); *died_of is the
+ * signal the program died of, or 0. With check, a
  * program that failed is said to have failed before the traces are
  * listed. */
 static int run_traced(const struct run_options *ro, char **cmd, struct trace_list *traces, int check,
-		      int *not_started)
+		      int *not_started, int *died_of)
 {
 	char shim[4096];
 	if (shim_locate(shim, sizeof(shim)) < 0) {
@@ -383,6 +389,7 @@ static int run_traced(const struct run_options *ro, char **cmd, struct trace_lis
 	 * what this process does next (the check's symbolizer) */
 	unsetenv("LD_PRELOAD");
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+	*died_of = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	if (check && !*not_started)
 		say_program_failed(status);
 
@@ -410,8 +417,29 @@ static int run_traced(const struct run_options *ro, char **cmd, struct trace_lis
 	return code;
 }
 
+/* Dies of signo as the program did, after everything run had to say.
+ * No core file: it would be run's, not the program's (which wrote its
+ * own, if its limits allowed). Returns only if signo cannot end run. */
+static void die_like(int signo)
+{
+	fflush(NULL);
+	struct rlimit no_core = {0, 0};
+	setrlimit(RLIMIT_CORE, &no_core);
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(signo, &dfl, NULL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, signo);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(signo);
+}
+
 int cmd_run(int argc, char **argv)
 {
+	int died_of = 0; /* the signal the program died of */
 	enum { OPT_NO_FOLLOW = 256, OPT_SIGNALS, OPT_CHECK };
 	static const struct option run_opts[] = {
 		{"output", required_argument, NULL, 'o'},   {"depth", required_argument, NULL, 'd'},
@@ -517,7 +545,7 @@ int cmd_run(int argc, char **argv)
 	if (check && (have_inputs = 1, check_inputs_load(&inputs, &co)) != 0)
 		goto out;
 	int not_started = 0;
-	int code = run_traced(&ro, argv + optind, &traces, check, &not_started);
+	int code = run_traced(&ro, argv + optind, &traces, check, &not_started, &died_of);
 	if (!check || not_started || (code == HB_EXIT_USAGE && !traces.n)) {
 		/* a program that never ran has nothing to check: its error said it */
 		status = code;
@@ -541,5 +569,7 @@ out:
 		check_inputs_free(&inputs);
 	trace_list_free(&traces);
 	check_options_free(&co);
+	if (died_of && status == 128 + died_of)
+		die_like(died_of); /* the program's death is run's */
 	return status;
 }

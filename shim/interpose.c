@@ -581,8 +581,20 @@ HB_EXPORT void _Exit(int status)
  * inside libc, where the interposed exit() does not see it. */
 static int (*real_main)(int, char **, char **);
 
+/* Every exit() learns its status here, also the calls libc makes from
+ * inside (error(), error_at_line(), main's return), which the interposed
+ * exit() never sees. Registered as main starts, after libc registered the
+ * loader's destructors, so that it runs before them (handlers run last
+ * registered first), and so before the shim's destructor writes the END. */
+static void note_exit_status(int status, void *arg)
+{
+	(void)arg;
+	hb.exit_status = status & 0xff;
+}
+
 static int hb_main(int argc, char **argv, char **envp)
 {
+	on_exit(note_exit_status, NULL);
 	int r = real_main(argc, argv, envp);
 	hb.exit_status = r & 0xff;
 	return r;

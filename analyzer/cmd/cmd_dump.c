@@ -370,7 +370,7 @@ static void print_totals(struct dump *d)
 		if (!sc->seen)
 			continue;
 		uint64_t blocks, bytes, over;
-		site_tally_outstanding(&sc->cur.total, &blocks, &bytes, &over);
+		site_tally_outstanding(&sc->total, &blocks, &bytes, &over);
 		excess += over;
 		live_blocks += blocks;
 		live_bytes += bytes;
@@ -380,7 +380,7 @@ static void print_totals(struct dump *d)
 			mt->live_bytes += bytes;
 		}
 		struct leak_tally k;
-		site_count_kinds(sc, &sc->cur.total, d->scan_status == HB_SCAN_DONE, &k, &missing);
+		site_count_kinds(sc, &sc->total, d->scan_status == HB_SCAN_DONE, &k, &missing);
 		leak_tally_merge(&kinds, &k);
 	}
 	uint64_t realloc_calls = a[HB_ALLOC_REALLOC] + f[HB_FREE_REALLOC_ZERO];

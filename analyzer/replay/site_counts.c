@@ -18,6 +18,13 @@ struct site_count *site_counts_at(struct site_counts *c, uint64_t stack)
 		size_t n = c->n ? c->n : 256;
 		while (n <= stack)
 			n *= 2;
+		if (c->windows) {
+			struct site_window *w = realloc(c->win, n * sizeof(*w));
+			if (!w)
+				return NULL;
+			memset(w + c->n, 0, (n - c->n) * sizeof(*w));
+			c->win = w;
+		}
 		struct site_count *a = realloc(c->by_stack, n * sizeof(*a));
 		if (!a)
 			return NULL;
@@ -43,8 +50,11 @@ static void touch(struct site_counts *c, struct site_count *s, uint64_t stack)
 	if (s->touched == c->marks + 1)
 		return;
 	s->touched = c->marks + 1;
-	if (c->keep_saved)
-		s->saved = s->cur;
+	if (c->keep_saved) {
+		struct site_window *w = &c->win[stack];
+		w->saved = w->cur;
+		w->saved_total = s->total;
+	}
 	if (c->ndirty == c->dirty_cap) {
 		size_t cap = c->dirty_cap ? c->dirty_cap * 2 : 256;
 		uint32_t *d = realloc(c->dirty, cap * sizeof(*d));
@@ -58,23 +68,40 @@ static void touch(struct site_counts *c, struct site_count *s, uint64_t stack)
 	c->dirty[c->ndirty++] = (uint32_t)stack;
 }
 
-/* A group of epoch e into the since window, or aside while the window's
- * start is not known yet. */
-static struct site_tally *window_of(struct site_counts *c, struct site_count *s, uint64_t e)
+/* A group of epoch e of site stack into the since window, or aside while
+ * the window's start is not known yet. */
+static struct site_tally *window_of(struct site_counts *c, uint64_t stack, uint64_t e)
 {
 	if (!c->since_on || e < c->since_from)
 		return NULL;
+	struct site_window_part *w = &c->win[stack].cur;
 	if (c->since_fixed)
-		return &s->cur.since;
-	if (s->cur.pending_from != c->since_from) {
-		memset(&s->cur.pending, 0, sizeof(s->cur.pending));
-		s->cur.pending_from = c->since_from;
+		return &w->since;
+	if (w->pending_from != c->since_from) {
+		memset(&w->pending, 0, sizeof(w->pending));
+		w->pending_from = c->since_from;
 	}
-	return &s->cur.pending;
+	return &w->pending;
+}
+
+void site_counts_windows(struct site_counts *c, int keep_saved)
+{
+	if (!c->windows && c->n) { /* sites made before: give them their parts */
+		c->win = calloc(c->n, sizeof(*c->win));
+		if (!c->win) {
+			c->oom = 1;
+			return;
+		}
+	}
+	c->windows = 1;
+	c->keep_saved |= keep_saved;
 }
 
 void site_counts_since(struct site_counts *c, uint64_t since_ns)
 {
+	site_counts_windows(c, 0);
+	if (!c->windows)
+		return; /* out of memory (c->oom): no window */
 	c->since_on = 1;
 	c->since_ns = since_ns;
 	c->since_from = 0;
@@ -109,9 +136,10 @@ void site_counts_mark(struct site_counts *c, uint64_t time_ns, uint64_t epoch)
 
 void site_counts_cut(struct site_counts *c)
 {
-	for (size_t i = 0; i < c->ndirty; i++) {
-		struct site_count *s = &c->by_stack[c->dirty[i]];
-		s->cur = s->saved;
+	for (size_t i = 0; c->keep_saved && i < c->ndirty; i++) {
+		struct site_window *w = &c->win[c->dirty[i]];
+		w->cur = w->saved;
+		c->by_stack[c->dirty[i]].total = w->saved_total;
 	}
 	c->ndirty = 0;
 }
@@ -119,13 +147,14 @@ void site_counts_cut(struct site_counts *c)
 struct site_tally site_count_window(const struct site_counts *c, const struct site_count *s)
 {
 	if (!c->since_on)
-		return s->cur.total;
-	struct site_tally t = s->cur.since;
-	if (c->since_fixed && s->cur.pending_from == c->since_from) {
-		t.alloc_count += s->cur.pending.alloc_count;
-		t.alloc_bytes += s->cur.pending.alloc_bytes;
-		t.free_count += s->cur.pending.free_count;
-		t.free_bytes += s->cur.pending.free_bytes;
+		return s->total;
+	const struct site_window_part *w = &c->win[s - c->by_stack].cur;
+	struct site_tally t = w->since;
+	if (c->since_fixed && w->pending_from == c->since_from) {
+		t.alloc_count += w->pending.alloc_count;
+		t.alloc_bytes += w->pending.alloc_bytes;
+		t.free_count += w->pending.free_count;
+		t.free_bytes += w->pending.free_bytes;
 	}
 	return t;
 }
@@ -144,9 +173,9 @@ static int apply_site(struct site_counts *c, uint32_t module, const struct trace
 	struct rec_group g;
 	for (uint64_t i = 0; i < rs.nalloc; i++) {
 		rec_next_group(&q, rs.end, &g); /* validated by the decoder */
-		s->cur.total.alloc_count += g.count;
-		s->cur.total.alloc_bytes += g.bytes;
-		struct site_tally *w = g.age <= c->epoch ? window_of(c, s, c->epoch - g.age) : NULL;
+		s->total.alloc_count += g.count;
+		s->total.alloc_bytes += g.bytes;
+		struct site_tally *w = g.age <= c->epoch ? window_of(c, rs.stack, c->epoch - g.age) : NULL;
 		if (w) {
 			w->alloc_count += g.count;
 			w->alloc_bytes += g.bytes;
@@ -156,9 +185,9 @@ static int apply_site(struct site_counts *c, uint32_t module, const struct trace
 	q = rs.free_at;
 	for (uint64_t i = 0; i < rs.nfree; i++) {
 		rec_next_group(&q, rs.end, &g);
-		s->cur.total.free_count += g.count;
-		s->cur.total.free_bytes += g.bytes;
-		struct site_tally *w = g.age <= c->epoch ? window_of(c, s, c->epoch - g.age) : NULL;
+		s->total.free_count += g.count;
+		s->total.free_bytes += g.bytes;
+		struct site_tally *w = g.age <= c->epoch ? window_of(c, rs.stack, c->epoch - g.age) : NULL;
 		if (w) {
 			w->free_count += g.count;
 			w->free_bytes += g.bytes;
@@ -190,8 +219,8 @@ int site_counts_apply(struct site_counts *c, uint32_t module, const struct trace
 			return -1;
 		claim(s, module);
 		touch(c, s, in.stack);
-		s->cur.total.inherit_count += in.count;
-		s->cur.total.inherit_bytes += in.bytes;
+		s->total.inherit_count += in.count;
+		s->total.inherit_bytes += in.bytes;
 		c->ev.inherited_blocks += in.count;
 		return 0;
 	}
@@ -268,7 +297,7 @@ void site_count_kinds(const struct site_count *s, const struct site_tally *w, in
 		return;
 	}
 	uint64_t all_blocks, all_bytes;
-	site_tally_outstanding(&s->cur.total, &all_blocks, &all_bytes, &excess);
+	site_tally_outstanding(&s->total, &all_blocks, &all_bytes, &excess);
 	if (blocks >= all_blocks) {
 		whole_kinds(s, blocks, bytes, out, missing);
 		return;
@@ -294,6 +323,7 @@ void site_count_kinds(const struct site_count *s, const struct site_tally *w, in
 void site_counts_free(struct site_counts *c)
 {
 	free(c->by_stack);
+	free(c->win);
 	free(c->dirty);
 	memset(c, 0, sizeof(*c));
 }

@@ -30,22 +30,28 @@ struct site_tally {
 	uint64_t inherit_count, inherit_bytes;
 };
 
-/* What an --at cut rolls a site back to (site_counts_cut). */
-struct site_state {
-	struct site_tally total;   /* every block of the site */
+struct site_count {
+	uint32_t module;    /* the stream its records came in (0 until seen) */
+	int seen;
+	struct site_tally total; /* every block of the site */
+	uint64_t touched;        /* 1 + the FLUSH marks passed when it last changed */
+	uint64_t reach_count[HB_REACH_KIND_COUNT], reach_bytes[HB_REACH_KIND_COUNT];
+	uint64_t reach_unknown_count, reach_unknown_bytes; /* a kind this reader does not know */
+};
+
+/* A site's part of a window, kept beside it only when a window is asked
+ * for (site_counts_windows), so that a plain replay costs no more per
+ * site than it needs. */
+struct site_window_part {
 	struct site_tally since;   /* a since window's blocks (site_counts_since) */
 	struct site_tally pending; /* of epoch pending_from, while the window's start is not yet passed */
 	uint64_t pending_from;
 };
 
-struct site_count {
-	uint32_t module;    /* the stream its records came in (0 until seen) */
-	int seen;
-	struct site_state cur;
-	struct site_state saved; /* cur before the first change since the last FLUSH mark */
-	uint64_t touched;        /* 1 + the FLUSH marks passed when it last changed */
-	uint64_t reach_count[HB_REACH_KIND_COUNT], reach_bytes[HB_REACH_KIND_COUNT];
-	uint64_t reach_unknown_count, reach_unknown_bytes; /* a kind this reader does not know */
+struct site_window {
+	struct site_window_part cur;
+	struct site_window_part saved; /* for --at: before the first change since the last FLUSH mark */
+	struct site_tally saved_total;
 };
 
 /* Totals by entry point, for `dump`. */
@@ -58,6 +64,7 @@ struct site_events {
 
 struct site_counts {
 	struct site_count *by_stack; /* indexed by stack id */
+	struct site_window *win;     /* the same, with windows on (NULL without) */
 	size_t n;
 	uint64_t epoch;              /* the stream's reference epoch (one stream at a time is enough:
 				      * every events block starts a flush's records of its module with
@@ -67,12 +74,17 @@ struct site_counts {
 	uint32_t *dirty;
 	size_t ndirty, dirty_cap;
 	uint64_t marks;              /* FLUSH marks passed */
+	int windows;                 /* win is kept (site_counts_windows) */
 	int keep_saved;              /* an --at cut may come: save sites before they change */
 	/* a since window (site_counts_since) */
 	int since_on, since_fixed;
 	uint64_t since_ns, since_from;
 	int oom;                     /* the dirty list could not grow: series may miss a point */
 };
+
+/* Turns windows on, before any record: keep_saved for an --at cut, a
+ * since window, or both (out of memory: c->oom, and they stay off). */
+void site_counts_windows(struct site_counts *c, int keep_saved);
 
 /* Windows. A since window counts, beside every block, the blocks
  * allocated at or after since_ns (ns of the trace's clock): those of epochs

@@ -143,7 +143,7 @@ static int on_flush(struct load_ctx *c, const struct trace_record *r)
 	for (size_t i = 0; i < c->sites.ndirty; i++) {
 		uint32_t id = c->sites.dirty[i];
 		struct tm_stack *st = id < p->nstacks ? p->stacks[id] : NULL;
-		if (st && ts_series_put(&st->series, slot, site_tally_level(&c->sites.by_stack[id].cur.total)) < 0)
+		if (st && ts_series_put(&st->series, slot, site_tally_level(&c->sites.by_stack[id].total)) < 0)
 			c->sites.oom = 1;
 	}
 	site_counts_mark(&c->sites, f.time_ns, f.epoch);
@@ -261,7 +261,7 @@ static void tally(struct load_ctx *c, uint64_t id, const struct site_count *sc)
 {
 	struct tm_process *p = c->p;
 	uint64_t blocks, bytes, excess;
-	struct site_tally all = sc->cur.total, w = site_count_window(&c->sites, sc);
+	struct site_tally all = sc->total, w = site_count_window(&c->sites, sc);
 	site_tally_outstanding(&all, &blocks, &bytes, &excess);
 	p->unmatched_frees += excess;
 	site_tally_outstanding(&w, &blocks, &bytes, &excess);
@@ -399,7 +399,8 @@ int tm_load(struct tm_model *m, const char *path, const struct tm_window *w, tra
 		return -1;
 	struct load_ctx c = {.p = p};
 	resolve_window(p, r, w);
-	c.sites.keep_saved = p->has_at;
+	if (p->has_at)
+		site_counts_windows(&c.sites, 1);
 	if (p->has_since)
 		site_counts_since(&c.sites, p->since_ns);
 	struct read_progress progress;

@@ -134,19 +134,19 @@ START_TEST(entries_start_zeroed_and_survive_growth)
 	struct site_count *s = site_counts_at(&c, 5);
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(s->seen, 0);
-	ck_assert_uint_eq(s->cur.total.alloc_count, 0);
+	ck_assert_uint_eq(s->total.alloc_count, 0);
 	ck_assert_uint_ge(c.n, 6);
-	s->cur.total.alloc_count = 42;
+	s->total.alloc_count = 42;
 	/* far beyond the first array: it grows, the old entry stays */
 	struct site_count *far = site_counts_at(&c, 100000);
 	ck_assert_ptr_nonnull(far);
 	ck_assert_uint_gt(c.n, 100000);
-	ck_assert_uint_eq(far->cur.total.alloc_count, 0);
+	ck_assert_uint_eq(far->total.alloc_count, 0);
 	ck_assert_int_eq(far->seen, 0);
-	ck_assert_uint_eq(site_counts_at(&c, 5)->cur.total.alloc_count, 42);
+	ck_assert_uint_eq(site_counts_at(&c, 5)->total.alloc_count, 42);
 	for (size_t i = 0; i < c.n; i++)
 		if (i != 5)
-			ck_assert_uint_eq(c.by_stack[i].cur.total.alloc_count, 0);
+			ck_assert_uint_eq(c.by_stack[i].total.alloc_count, 0);
 	/* ids are 32 bits */
 	ck_assert_ptr_null(site_counts_at(&c, 1ull << 32));
 	ck_assert_ptr_null(site_counts_at(&c, UINT64_MAX));
@@ -169,10 +169,10 @@ START_TEST(site_adds_its_groups_to_the_site_and_the_totals)
 	struct site_count *s = site_counts_at(&c, 9);
 	ck_assert_int_eq(s->seen, 1);
 	ck_assert_uint_eq(s->module, 4);
-	ck_assert_uint_eq(s->cur.total.alloc_count, 13);
-	ck_assert_uint_eq(s->cur.total.alloc_bytes, 30 + 200 + 4096 + 70);
-	ck_assert_uint_eq(s->cur.total.free_count, 4);
-	ck_assert_uint_eq(s->cur.total.free_bytes, 121);
+	ck_assert_uint_eq(s->total.alloc_count, 13);
+	ck_assert_uint_eq(s->total.alloc_bytes, 30 + 200 + 4096 + 70);
+	ck_assert_uint_eq(s->total.free_count, 4);
+	ck_assert_uint_eq(s->total.free_bytes, 121);
 	ck_assert_uint_eq(c.ev.sites, 1);
 	ck_assert_uint_eq(c.ev.alloc_events[HB_ALLOC_MALLOC], 3);
 	ck_assert_uint_eq(c.ev.alloc_events[HB_ALLOC_CALLOC], 2);
@@ -185,7 +185,7 @@ START_TEST(site_adds_its_groups_to_the_site_and_the_totals)
 	 * move the site (its module is the first stream's) */
 	apply_ok(&c, 6, site_rec(&b, 9, a, 1, NULL, 0));
 	ck_assert_uint_eq(s->module, 4);
-	ck_assert_uint_eq(s->cur.total.alloc_count, 16);
+	ck_assert_uint_eq(s->total.alloc_count, 16);
 	ck_assert_uint_eq(c.ev.sites, 2);
 	/* an empty SITE is a site seen */
 	apply_ok(&c, 2, site_rec(&b, 11, NULL, 0, NULL, 0));
@@ -194,7 +194,7 @@ START_TEST(site_adds_its_groups_to_the_site_and_the_totals)
 	ck_assert_uint_eq(c.ev.sites, 3);
 	/* stack 0 (no module) is a site like any */
 	apply_ok(&c, 0, site_rec(&b, 0, a, 1, NULL, 0));
-	ck_assert_uint_eq(site_counts_at(&c, 0)->cur.total.alloc_count, 3);
+	ck_assert_uint_eq(site_counts_at(&c, 0)->total.alloc_count, 3);
 	ck_assert_int_eq(site_counts_at(&c, 0)->seen, 1);
 	site_counts_free(&c);
 }
@@ -209,8 +209,8 @@ START_TEST(inherit_reach_and_epoch_apply)
 	struct site_count *s = site_counts_at(&c, 7);
 	ck_assert_int_eq(s->seen, 1);
 	ck_assert_uint_eq(s->module, 3);
-	ck_assert_uint_eq(s->cur.total.inherit_count, 6);
-	ck_assert_uint_eq(s->cur.total.inherit_bytes, 508);
+	ck_assert_uint_eq(s->total.inherit_count, 6);
+	ck_assert_uint_eq(s->total.inherit_bytes, 508);
 	ck_assert_uint_eq(c.ev.inherited_blocks, 6);
 	ck_assert_uint_eq(c.ev.sites, 0); /* not SITE records */
 	apply_ok(&c, 3, reach_rec(&b, 7, HB_REACH_DEFINITE, 2, 20));
@@ -304,12 +304,12 @@ static struct site_count sc_of(uint64_t inherit, uint64_t alloc, uint64_t freed,
 	struct site_count s;
 	memset(&s, 0, sizeof(s));
 	s.seen = 1;
-	s.cur.total.inherit_count = inherit;
-	s.cur.total.inherit_bytes = inherit_b;
-	s.cur.total.alloc_count = alloc;
-	s.cur.total.alloc_bytes = alloc_b;
-	s.cur.total.free_count = freed;
-	s.cur.total.free_bytes = free_b;
+	s.total.inherit_count = inherit;
+	s.total.inherit_bytes = inherit_b;
+	s.total.alloc_count = alloc;
+	s.total.alloc_bytes = alloc_b;
+	s.total.free_count = freed;
+	s.total.free_bytes = free_b;
 	return s;
 }
 
@@ -335,7 +335,7 @@ START_TEST(outstanding_is_inherit_plus_alloc_minus_free)
 		struct site_count s = sc_of(cases[i].in, cases[i].al, cases[i].fr, cases[i].in_b, cases[i].al_b,
 					    cases[i].fr_b);
 		uint64_t blocks = 77, bytes = 77, excess = 77;
-		site_tally_outstanding(&s.cur.total, &blocks, &bytes, &excess);
+		site_tally_outstanding(&s.total, &blocks, &bytes, &excess);
 		ck_assert_msg(blocks == cases[i].blocks && bytes == cases[i].bytes && excess == cases[i].excess,
 			      "case %zu: %llu blocks %llu bytes %llu excess", i, (unsigned long long)blocks,
 			      (unsigned long long)bytes, (unsigned long long)excess);
@@ -350,7 +350,7 @@ START_TEST(kinds_split_by_reach_the_rest_unclassified_and_missing)
 	struct leak_tally t;
 	uint64_t missing = 5; /* added to, not set */
 	/* unscanned: all unclassified, nothing missing */
-	site_count_kinds(&s, &s.cur.total, 0, &t, &missing);
+	site_count_kinds(&s, &s.total, 0, &t, &missing);
 	assert_tally(&t, LEAK_UNCLASSIFIED, 10, 100);
 	assert_tally(&t, LEAK_DEFINITE, 0, 0);
 	ck_assert_uint_eq(missing, 5);
@@ -361,11 +361,11 @@ START_TEST(kinds_split_by_reach_the_rest_unclassified_and_missing)
 	s.reach_bytes[HB_REACH_INDIRECT] = 10;
 	s.reach_count[HB_REACH_REACHABLE] = 2;
 	s.reach_bytes[HB_REACH_REACHABLE] = 20;
-	site_count_kinds(&s, &s.cur.total, 0, &t, &missing);
+	site_count_kinds(&s, &s.total, 0, &t, &missing);
 	assert_tally(&t, LEAK_UNCLASSIFIED, 10, 100);
 	ck_assert_uint_eq(missing, 5);
 	/* scanned: split, 3 blocks in no REACH record: unclassified, missing */
-	site_count_kinds(&s, &s.cur.total, 1, &t, &missing);
+	site_count_kinds(&s, &s.total, 1, &t, &missing);
 	assert_tally(&t, LEAK_DEFINITE, 4, 40);
 	assert_tally(&t, LEAK_INDIRECT, 1, 10);
 	assert_tally(&t, LEAK_REACHABLE, 2, 20);
@@ -376,7 +376,7 @@ START_TEST(kinds_split_by_reach_the_rest_unclassified_and_missing)
 	s.reach_unknown_count = 2;
 	s.reach_unknown_bytes = 20;
 	missing = 0;
-	site_count_kinds(&s, &s.cur.total, 1, &t, &missing);
+	site_count_kinds(&s, &s.total, 1, &t, &missing);
 	assert_tally(&t, LEAK_UNCLASSIFIED, 3, 30);
 	ck_assert_uint_eq(missing, 1);
 	/* fully covered: nothing unclassified, nothing missing */
@@ -384,7 +384,7 @@ START_TEST(kinds_split_by_reach_the_rest_unclassified_and_missing)
 	s.reach_bytes[HB_REACH_REACHABLE] = 50;
 	s.reach_unknown_count = s.reach_unknown_bytes = 0;
 	missing = 0;
-	site_count_kinds(&s, &s.cur.total, 1, &t, &missing);
+	site_count_kinds(&s, &s.total, 1, &t, &missing);
 	assert_tally(&t, LEAK_REACHABLE, 5, 50);
 	assert_tally(&t, LEAK_UNCLASSIFIED, 0, 0);
 	ck_assert_uint_eq(missing, 0);
@@ -406,7 +406,7 @@ START_TEST(kinds_never_exceed_what_is_outstanding)
 	s.reach_bytes[HB_REACH_REACHABLE] = 40;
 	struct leak_tally t;
 	uint64_t missing = 0;
-	site_count_kinds(&s, &s.cur.total, 1, &t, &missing);
+	site_count_kinds(&s, &s.total, 1, &t, &missing);
 	assert_tally(&t, LEAK_DEFINITE, 3, 30);
 	assert_tally(&t, LEAK_REACHABLE, 0, 0);
 	assert_tally(&t, LEAK_UNCLASSIFIED, 0, 0);
@@ -414,7 +414,7 @@ START_TEST(kinds_never_exceed_what_is_outstanding)
 	/* nothing outstanding: nothing of any kind */
 	struct site_count z = sc_of(0, 5, 5, 0, 50, 50);
 	z.reach_count[HB_REACH_DEFINITE] = 1;
-	site_count_kinds(&z, &z.cur.total, 1, &t, &missing);
+	site_count_kinds(&z, &z.total, 1, &t, &missing);
 	for (unsigned k = 0; k < LEAK_KIND_COUNT; k++)
 		assert_tally(&t, k, 0, 0);
 	ck_assert_uint_eq(missing, 0);
@@ -437,13 +437,13 @@ START_TEST(frees_before_their_allocations_give_the_same_counts)
 	apply_ok(&reversed, 2, site_rec(&b, 5, NULL, 0, f, 1));
 	uint64_t blocks, bytes, excess;
 	/* in between, the reversed reader sees frees it cannot match yet */
-	site_tally_outstanding(&site_counts_at(&reversed, 5)->cur.total, &blocks, &bytes, &excess);
+	site_tally_outstanding(&site_counts_at(&reversed, 5)->total, &blocks, &bytes, &excess);
 	ck_assert_uint_eq(blocks, 0);
 	ck_assert_uint_eq(excess, 7);
 	apply_ok(&reversed, 2, site_rec(&b, 5, a, 1, NULL, 0));
 	struct site_counts *both[2] = {&in_order, &reversed};
 	for (int i = 0; i < 2; i++) {
-		site_tally_outstanding(&site_counts_at(both[i], 5)->cur.total, &blocks, &bytes, &excess);
+		site_tally_outstanding(&site_counts_at(both[i], 5)->total, &blocks, &bytes, &excess);
 		ck_assert_uint_eq(blocks, 3);
 		ck_assert_uint_eq(bytes, 300);
 		ck_assert_uint_eq(excess, 0);
@@ -534,7 +534,7 @@ START_TEST(since_keeps_the_epochs_that_began_at_or_after_it)
 		flush(&c, e, e * 1000000000ull, 10 * e, e >= 2 ? 1 : 0, e >= 4 ? 3 : 1);
 	/* all: 10+20+30+40+50 = 150 allocated, 4 freed */
 	uint64_t blocks, bytes, excess;
-	site_tally_outstanding(&c.by_stack[7].cur.total, &blocks, &bytes, &excess);
+	site_tally_outstanding(&c.by_stack[7].total, &blocks, &bytes, &excess);
 	ck_assert_uint_eq(blocks, 146);
 	/* window: epochs 3, 4, 5 = 30+40+50, less the frees of epoch-3 blocks in flushes 4 and 5 */
 	ck_assert_uint_eq(window_blocks(&c, 7), 118);
@@ -626,7 +626,7 @@ END_TEST
 START_TEST(cut_rolls_back_to_the_last_mark)
 {
 	struct site_counts c = {0};
-	c.keep_saved = 1;
+	site_counts_windows(&c, 1);
 	site_counts_since(&c, 1500000000ull);
 	struct rec b;
 	flush(&c, 1, 1000000000ull, 3, 0, 1);
@@ -638,9 +638,9 @@ START_TEST(cut_rolls_back_to_the_last_mark)
 	ck_assert_uint_eq(c.ndirty, 2);
 	site_counts_cut(&c);
 	uint64_t blocks, bytes, excess;
-	site_tally_outstanding(&c.by_stack[7].cur.total, &blocks, &bytes, &excess);
+	site_tally_outstanding(&c.by_stack[7].total, &blocks, &bytes, &excess);
 	ck_assert_uint_eq(blocks, 6);
-	site_tally_outstanding(&c.by_stack[9].cur.total, &blocks, &bytes, &excess);
+	site_tally_outstanding(&c.by_stack[9].total, &blocks, &bytes, &excess);
 	ck_assert_uint_eq(blocks, 0);
 	ck_assert_uint_eq(window_blocks(&c, 7), 3); /* epoch 2's 4, less the 1 freed */
 	site_counts_free(&c);

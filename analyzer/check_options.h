@@ -39,6 +39,7 @@ enum check_option_id {
 	CHECK_OPT_MAX_GROWTH,
 	CHECK_OPT_AT,
 	CHECK_OPT_SINCE,
+	CHECK_OPT_END_, /* not an option: the ids above are those below it */
 };
 
 struct check_options {

@@ -519,7 +519,7 @@ int cmd_run(int argc, char **argv)
 			status = 0;
 			goto out;
 		default:
-			if (c >= CHECK_OPT_MAX_BYTES && c <= CHECK_OPT_DEBUGINFOD) {
+			if (c >= CHECK_OPT_MAX_BYTES && c < CHECK_OPT_END_) {
 				if (check_options_set(&co, c, optarg) < 0)
 					goto out;
 				check_opt = opts[idx].name;

@@ -18,6 +18,8 @@
 #     (a plain check fails on it);
 #   - without --max-growth the JSON's growth limit is null; --at shows in
 #     the JSON's window;
+#   - `run --check` takes check's growth options too: --kinds none
+#     --max-growth 100KiB/h under run fails (1) on the same program;
 #   - notes: a window too short to tell growth (--at 4s) says that no
 #     module can fail --max-growth; a check --at a time says that the
 #     blocks then outstanding are unclassified (the scan comes at exit),
@@ -164,4 +166,8 @@ assert_eq "--at 4s, --kinds none: no note on classification" 0 "$(hb_count short
 hb_step at "$HB" check --at 4s "$trace"
 assert_eq "--at 4s: the blocks then count, unclassified" 1 \
 	"$(hb_count at.out 'is judged at its last flush at or before --at, before the exit-time scan: [0-9]+ blocks .* could not be classified: they count$')"
+# ---- under run ------------------------------------------------------------
+hb_step underrun "$HB" run -q -i 200 --check --kinds none --max-growth 100KiB/h -o "$HB_WORK/u/" -- "$prog"
+assert_eq "run --check --kinds none --max-growth: exit status 1" 1 "$HB_STEP_STATUS"
+assert_eq "run --check: the verdict names the growth" 1 "$(hb_count underrun.out '^heapblame: 1 module growing faster than 100 KiB/h: FAIL$')"
 hb_finish

@@ -123,13 +123,21 @@ static void hex(char *out, const uint8_t *b, size_t n)
 	out[2 * n] = '\0';
 }
 
+/* What names a module across traces: its path and build-id (hex), or
+ * "[unknown]" for blocks of no module. */
+static const char *module_key(const struct tm_module *tm, char id[129])
+{
+	id[0] = 0;
+	if (tm)
+		hex(id, tm->build_id, tm->build_id_len);
+	return tm ? tm->path : "[unknown]";
+}
+
 static struct blame_module *module_for(struct builder *b, const struct tm_module *tm)
 {
 	struct blame_report *r = b->r;
-	const char *path = tm ? tm->path : "[unknown]";
-	char id[129] = "";
-	if (tm)
-		hex(id, tm->build_id, tm->build_id_len);
+	char id[129];
+	const char *path = module_key(tm, id);
 	for (size_t i = 0; i < r->nmods; i++)
 		if (strcmp(r->mods[i].path, path) == 0 && strcmp(r->mods[i].build_id, id) == 0)
 			return &r->mods[i];
@@ -356,10 +364,8 @@ static int module_wanted(const struct blame_options *opt, const struct tm_module
 /* The timeline's line of module tm, made if new; NULL out of memory. */
 static struct timeline_module *timeline_module_for(struct builder *b, const struct tm_module *tm)
 {
-	const char *path = tm ? tm->path : "[unknown]";
-	char id[129] = "";
-	if (tm)
-		hex(id, tm->build_id, tm->build_id_len);
+	char id[129];
+	const char *path = module_key(tm, id);
 	for (size_t i = 0; i < b->ntl; i++)
 		if (strcmp(b->tl[i].path, path) == 0 && strcmp(b->tl[i].build_id, id) == 0)
 			return &b->tl[i];

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "report.h"
 #include "trace_model.h"
 
 /* A number (digits, one optional point) at *p; advances *p. -1 if none. */
@@ -158,16 +159,8 @@ void cli_format_clock(char *out, unsigned long cap, double s)
 
 void cli_format_rate(char *out, unsigned long cap, double bph)
 {
-	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	double v = fabs(bph);
-	unsigned u = 0;
-	while (v >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
-		v /= 1024;
-		u++;
-	}
-	const char *sign = bph < 0 && v >= 0.05 ? "-" : "";
-	if (u == 0)
-		snprintf(out, cap, "%s%.0f B/h", sign, v);
-	else
-		snprintf(out, cap, "%s%.*f %s/h", sign, v < 10 ? 2 : v < 100 ? 1 : 0, v, unit[u]);
+	char size[32];
+	uint64_t b = (uint64_t)llround(fabs(bph));
+	report_size(size, sizeof(size), b);
+	snprintf(out, cap, "%s%s/h", bph < 0 && b ? "-" : "", size);
 }

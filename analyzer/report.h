@@ -46,6 +46,11 @@ int report_svg_timeline(FILE *f, const struct blame_report *r, int standalone);
  * indented for a site (also used by `check`'s text output). */
 void report_text_frame(FILE *f, const struct blame_frame *fr);
 
+/* A timeline line as WIDTH cells (at most one per point) of eight block
+ * heights, each the highest level of its stretch of points over the line's
+ * peak; nothing for fewer than two points or a line that held nothing. */
+void report_sparkline(FILE *f, const struct blame_timeline *t, const struct blame_timeline_module *m, size_t width);
+
 /* "1.2 MiB", "512 B": binary units, 3 significant digits. */
 void report_size(char *out, size_t cap, uint64_t bytes);
 

@@ -133,22 +133,30 @@ static const char *const spark[] = {"\u2581", "\u2582", "\u2583", "\u2584",
 				    "\u2585", "\u2586", "\u2587", "\u2588"};
 #define SPARK_WIDTH 48
 
-/* "      ▁▂▃▅▆▇██ 0:00:10, peak 12.0 MiB": the timeline in one line, each
- * cell the highest level of its stretch of points. */
+void report_sparkline(FILE *f, const struct blame_timeline *t, const struct blame_timeline_module *m, size_t width)
+{
+	size_t n = t->n;
+	if (n < 2 || m->peak <= 0)
+		return;
+	size_t w = n < width ? n : width;
+	for (size_t c = 0; c < w; c++) {
+		double v = 0;
+		for (size_t k = c * n / w; k < (c + 1) * n / w; k++)
+			v = m->bytes[k] > v ? m->bytes[k] : v;
+		int lv = (int)(v / m->peak * 7.999);
+		fputs(spark[lv < 0 ? 0 : lv > 7 ? 7 : lv], f);
+	}
+}
+
+/* "      ▁▂▃▅▆▇██  over 0:00:10, peak 12.0 MiB": a module's timeline in
+ * one line. */
 static void print_sparkline(FILE *f, const struct blame_report *r, const struct blame_timeline_module *t)
 {
 	size_t n = r->timeline.n;
 	if (!t || n < 2 || t->peak <= 0)
 		return;
-	size_t w = n < SPARK_WIDTH ? n : SPARK_WIDTH;
 	fprintf(f, "      ");
-	for (size_t c = 0; c < w; c++) {
-		double v = 0;
-		for (size_t k = c * n / w; k < (c + 1) * n / w; k++)
-			v = t->bytes[k] > v ? t->bytes[k] : v;
-		int lv = (int)(v / t->peak * 7.999);
-		fputs(spark[lv < 0 ? 0 : lv > 7 ? 7 : lv], f);
-	}
+	report_sparkline(f, &r->timeline, t, SPARK_WIDTH);
 	char sz[32], end[32];
 	report_size(sz, sizeof(sz), (uint64_t)t->peak);
 	cli_format_clock(end, sizeof(end), r->timeline.t_s[n - 1]);

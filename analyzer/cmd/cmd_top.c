@@ -209,25 +209,6 @@ static double rate_over(const struct blame_timeline *t, const double *bytes, dou
 	return (bytes[t->n - 1] - level_at(t, bytes, t0)) / (t1 - t0) * 3600;
 }
 
-static const char *const spark[] = {"\u2581", "\u2582", "\u2583", "\u2584",
-				    "\u2585", "\u2586", "\u2587", "\u2588"};
-
-static void sparkline(FILE *f, const struct blame_timeline *t, const struct blame_timeline_module *m, size_t w)
-{
-	size_t n = t->n;
-	if (n < 2 || m->peak <= 0)
-		return;
-	if (w > n)
-		w = n;
-	for (size_t c = 0; c < w; c++) {
-		double v = 0;
-		for (size_t k = c * n / w; k < (c + 1) * n / w; k++)
-			v = m->bytes[k] > v ? m->bytes[k] : v;
-		int lv = (int)(v / m->peak * 7.999);
-		fputs(spark[lv < 0 ? 0 : lv > 7 ? 7 : lv], f);
-	}
-}
-
 static void signed_rate(char *out, size_t cap, double bph) /* cap >= 40 */
 {
 	char r[32];
@@ -275,7 +256,7 @@ static int draw(FILE *f, const struct tm_model *m, struct symbolizer *sym, const
 		fprintf(f, "%-24.24s %11s  %-8s %13s %13s  ", tm->name, out, growth_class_name(tm->growth.cls), last,
 			run);
 		if (tty)
-			sparkline(f, t, tm, 32);
+			report_sparkline(f, t, tm, 32);
 		else if (tm->growth.cls == GROWTH_GROWING)
 			cli_format_clock(since, sizeof(since), tm->growth.since_s), fputs(since, f);
 		fputc('\n', f);

@@ -274,6 +274,24 @@ const struct hb_module *hb_module_map_find(const struct hb_module_map *m, uintpt
 	return NULL;
 }
 
+const struct hb_module *hb_module_map_by_id(const struct hb_module_map *m, uint32_t id)
+{
+	for (const struct hb_module *mod = m->modules; mod; mod = mod->next)
+		if (mod->id == id)
+			return mod;
+	return NULL;
+}
+
+int hb_module_contains(const struct hb_module *mod, uintptr_t addr)
+{
+	for (uint32_t i = 0; i < mod->nseg; i++) {
+		uintptr_t start = mod->bias + mod->seg[i].vaddr;
+		if (addr >= start && addr - start < mod->seg[i].memsz)
+			return 1;
+	}
+	return 0;
+}
+
 void hb_module_map_foreach(struct hb_module_map *m, void (*fn)(void *ctx, const struct hb_module *mod), void *ctx)
 {
 	for (struct hb_module *mod = m->modules; mod; mod = mod->next)

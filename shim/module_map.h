@@ -86,6 +86,14 @@ int hb_module_map_refresh(struct hb_module_map *m, int force);
 /* Returns the loaded module holding addr, or NULL. */
 const struct hb_module *hb_module_map_find(const struct hb_module_map *m, uintptr_t addr);
 
+/* Returns the module with that id, loaded or unloaded, or NULL. A walk of
+ * every module ever seen: for rare paths (a fork child's definitions). */
+const struct hb_module *hb_module_map_by_id(const struct hb_module_map *m, uint32_t id);
+
+/* Whether addr lies in one of mod's segments at its load bias, whether or
+ * not mod is still loaded. */
+int hb_module_contains(const struct hb_module *mod, uintptr_t addr);
+
 /* Calls fn for every module ever seen, oldest first is not promised. */
 void hb_module_map_foreach(struct hb_module_map *m, void (*fn)(void *ctx, const struct hb_module *mod),
 			   void *ctx);

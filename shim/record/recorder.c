@@ -136,10 +136,24 @@ static void emit_module_def(void *ctx, const struct hb_module *m)
 		on_module_unloaded(ctx, m);
 }
 
+/* A fork child defines again every stack its parent interned, with the map
+ * it has now: a module unloaded since a stack was interned is in no range
+ * of it, and another may be mapped where it was. The stack's own (blamed)
+ * module was loaded when the stack was interned, and nothing else can have
+ * been at its addresses then, so a frame inside its segments is its frame
+ * whatever the map says now (other frames in unloaded modules stay
+ * unknown: a plugin called from another unloaded plugin). */
 static void emit_stack_def(void *ctx, const struct hb_stack_entry *e)
 {
 	(void)ctx;
 	map_frames(e->frames, e->depth);
+	const struct hb_module *own = hb_module_map_by_id(&hb.modules, e->module);
+	if (own && !own->loaded)
+		for (unsigned i = 0; i < e->depth; i++)
+			if (hb_module_contains(own, e->frames[i] - 1)) {
+				frame_module[i] = own->id;
+				frame_offset[i] = e->frames[i] - own->bias;
+			}
 	hb_spin_lock(&hb.meta_lock);
 	hb_enc_stack(&hb.meta, e->id, e->module, e->depth, frame_module, frame_offset);
 	hb_spin_unlock(&hb.meta_lock);

@@ -31,7 +31,8 @@
 #     than zmalloc (stdio buffers, getaddrinfo).
 # The server and `heapblame run` run in a process group of their own
 # (timeout(1)'s), bounded at 30 s; on any exit of this script (a failure, a
-# signal, meson's timeout) that group is killed, so no server is left behind.
+# signal, meson's timeout) that group is killed, so no server is left behind
+# (server_lib.sh).
 # Wall time: about 2 s on a 2-core machine.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 command -v redis-server >/dev/null ||
@@ -48,62 +49,14 @@ HSETS=5      # HSET hash <100 fields f:J> <values of 30 x 'h'> each
 PER=100
 RUN_BOUND=30 # seconds: the server's whole life under heapblame run
 
-group=""     # timeout(1)'s pid = the process group of run and server
-# shellcheck disable=SC2317 # reached through the EXIT trap
-redis_cleanup() {
-	local st=$?
-	set +e # under errexit, the (exit "$st") below would end the trap early
-	if [[ -n $group ]] && kill -0 "$group" 2>/dev/null; then
-		# TERM first: redis shuts down (nothing to save) and run reaps it
-		kill -TERM -- "-$group" 2>/dev/null
-		for _ in $(seq 30); do
-			kill -0 "$group" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL -- "-$group" 2>/dev/null
-		wait "$group" 2>/dev/null
-	fi
-	(exit "$st") # hb_cleanup exits with $?
-	hb_cleanup
-}
-trap redis_cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-trap 'exit 129' HUP
+SRV_BOUND=$RUN_BOUND
+source "$(dirname "${BASH_SOURCE[0]}")/server_lib.sh"
+cli() { timeout 10 redis-cli -h 127.0.0.1 -p "$SRV_PORT" "$@"; }
+redis_ready() { [[ $(timeout 10 redis-cli -h 127.0.0.1 -p "$1" PING) == PONG ]]; }
 
-cli() { timeout 10 redis-cli -h 127.0.0.1 -p "$port" "$@"; }
-
-out=$HB_WORK/traces
-run_out=$HB_WORK/run.out
-run_err=$HB_WORK/run.err
-port=""
-up=0
-for attempt in 1 2 3; do
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	rm -rf "$out"
-	t0=$(hb_now_us)
-	timeout -k 2 "$RUN_BOUND" "$HB" run -o "$out/" -- redis-server --bind 127.0.0.1 --port "$port" \
-		--save '' --appendonly no --enable-debug-command yes --daemonize no --dir "$HB_WORK" \
-		>"$run_out" 2>"$run_err" </dev/null &
-	group=$!
-	for _ in $(seq 100); do
-		if [[ $(cli PING 2>/dev/null) == PONG ]]; then
-			up=1
-			break
-		fi
-		kill -0 "$group" 2>/dev/null || break
-		sleep 0.1
-	done
-	((up)) && break
-	kill -KILL -- "-$group" 2>/dev/null || true
-	wait "$group" 2>/dev/null || true
-	group=""
-	echo "attempt $attempt: no server on port $port"
-	sed 's/^/   | /' "$run_out" "$run_err" | tail -5
-	grep -q "Address already in use" "$run_out" "$run_err" || break
-done
-((up)) || hb_error "redis-server did not answer PING on 127.0.0.1:$port"
-echo "== server up on 127.0.0.1:$port after $((($(hb_now_us) - t0) / 1000)) ms"
+out=$SRV_OUT
+srv_start redis_ready : -- redis-server --bind 127.0.0.1 --port @PORT@ \
+	--save '' --appendonly no --enable-debug-command yes --daemonize no --dir "$HB_WORK"
 
 pid=$(cli INFO server | tr -d '\r' | sed -n 's/^process_id://p')
 assert_eq "DEBUG POPULATE $N" OK "$(cli DEBUG POPULATE "$N")"
@@ -134,24 +87,8 @@ used=$(cli INFO memory | tr -d '\r' | sed -n 's/^used_memory://p')
 echo "redis pid $pid, used_memory $used"
 cli SHUTDOWN NOSAVE >/dev/null 2>&1 || true
 
-ended=0
-for _ in $(seq 200); do
-	if ! kill -0 "$group" 2>/dev/null; then
-		ended=1
-		break
-	fi
-	sleep 0.1
-done
-assert_eq "heapblame run ended within 20 s of SHUTDOWN" 1 "$ended"
-((ended)) || hb_finish
-set +e
-wait "$group"
-status=$?
-set -e
-group=""
-echo "== heapblame run -o $out/ -- redis-server ... (exit status $status, $((($(hb_now_us) - t0) / 1000)) ms)"
-tail -n 3 "$run_out" | sed 's/^/   stdout| /'
-sed 's/^/   stderr| /' "$run_err"
+srv_wait_end 20 || hb_finish
+status=$SRV_STATUS
 assert_eq "run exit status" 0 "$status"
 
 mapfile -t traces < <(find "$out" -maxdepth 1 -type f -name '*.hbt')

@@ -55,7 +55,8 @@ srv_free_port() {
 # -o $SRV_OUT/` in the background and polls READY (a command, run with the
 # port as its argument) every 0.1 s for up to 10 s. Each literal @PORT@ in
 # ARGS is replaced by the port; PREPARE (a command, or `:`) is run with the
-# port first (to write a configuration file). Up to 3 attempts, each on a
+# port first, after $SRV_OUT was removed (to write a configuration file, or
+# make $SRV_OUT with other permissions: run's `-o DIR/` makes it otherwise). Up to 3 attempts, each on a
 # new port, another one only if the port was taken meanwhile ("Address
 # already in use"). Errors out (hb_error) if no attempt came up.
 srv_start() {
@@ -68,8 +69,8 @@ srv_start() {
 		for a in "$@"; do
 			args+=("${a//@PORT@/$SRV_PORT}")
 		done
-		"$prepare" "$SRV_PORT"
 		rm -rf "$SRV_OUT"
+		"$prepare" "$SRV_PORT"
 		SRV_T0=$(hb_now_us)
 		timeout -k 2 "$SRV_BOUND" "$HB" run -o "$SRV_OUT/" -- "${args[@]}" \
 			>"$SRV_RUN_OUT" 2>"$SRV_RUN_ERR" </dev/null &

@@ -443,6 +443,35 @@ START_TEST(dlopen_and_dlclose_are_seen)
 }
 END_TEST
 
+/* A fork child's definitions name an unloaded module's frames after it
+ * (recorder.c): the module is still found by its id, and still holds the
+ * addresses it held, although find no longer returns it for them. */
+START_TEST(unloaded_module_is_found_by_id_and_holds_its_addresses)
+{
+	struct events ev = {0};
+	struct hb_module_map *m = map_new(NULL, 0, &ev);
+	void *h = dlopen(HBUNIT_DLMOD_PATH, RTLD_NOW | RTLD_LOCAL);
+	ck_assert_msg(h != NULL, "dlopen: %s", dlerror());
+	uintptr_t addr = (uintptr_t)dlsym(h, "hbunit_dlmod_answer");
+	ck_assert_uint_ne(addr, 0);
+	ck_assert_int_eq(refresh(m, 0), 1);
+	const struct hb_module *mod = hb_module_map_find(m, addr);
+	ck_assert_ptr_nonnull(mod);
+	ck_assert_int_eq(hb_module_contains(mod, addr), 1);
+	ck_assert_int_eq(hb_module_contains(mod, (uintptr_t)&local_function), 0);
+	uint32_t id = mod->id;
+
+	ck_assert_int_eq(dlclose(h), 0);
+	ck_assert_int_eq(refresh(m, 0), 1);
+	ck_assert_ptr_null(hb_module_map_find(m, addr));
+	ck_assert_ptr_eq(hb_module_map_by_id(m, id), mod);
+	ck_assert_uint_eq(mod->loaded, 0);
+	ck_assert_int_eq(hb_module_contains(mod, addr), 1);
+	ck_assert_ptr_null(hb_module_map_by_id(m, 0));
+	ck_assert_ptr_null(hb_module_map_by_id(m, UINT32_MAX));
+}
+END_TEST
+
 START_TEST(reload_gets_a_new_id)
 {
 	struct events ev = {0};
@@ -582,6 +611,7 @@ static Suite *module_map_suite(void)
 	tcase_add_test(tc, refresh_inside_loader_callback);
 	tcase_add_test(tc, self_address_marks_its_module);
 	tcase_add_test(tc, dlopen_and_dlclose_are_seen);
+	tcase_add_test(tc, unloaded_module_is_found_by_id_and_holds_its_addresses);
 	tcase_add_test(tc, reload_gets_a_new_id);
 	tcase_add_test(tc, glob_matches_star_and_question);
 	tcase_add_test(tc, glob_star_matches_a_literal_star);

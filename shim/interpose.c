@@ -553,10 +553,15 @@ HB_EXPORT void quick_exit(int status)
 	_exit(status);
 }
 
+/* _exit and _Exit end the process as exit does, only without its
+ * handlers: the outstanding blocks are scanned as at exit (dash, for one,
+ * always ends so). A vfork child, or a clone(CLONE_VM) child, has another
+ * pid than the one the shim knows: it shares its parent's memory and
+ * must neither scan nor write, and ends untraced. */
 static void exit_now(int status)
 {
 	if (hb.state == HB_ACTIVE && getpid() == hb.pid)
-		hb_finish(HB_END__EXIT, status & 0xff, 0);
+		hb_finish(HB_END__EXIT, status & 0xff, 1);
 }
 
 HB_EXPORT void _exit(int status)

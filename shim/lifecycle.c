@@ -10,11 +10,13 @@
  *
  * The end: the shim's destructor flushes, and registers a last exit handler
  * (not tied to this library, so it runs after every library destructor) that
- * collects the remaining counters and writes END; _exit and _Exit flush too,
- * and so do the signals named in HEAPBLAME_SIGNALS when their disposition was
- * the default (interpose.c keeps those handlers invisible: the host still
- * sees, and may set, SIG_DFL). An exec flushes and marks the trace; the new image, which
- * inherits LD_PRELOAD, traces itself into its own file.
+ * scans the outstanding blocks, collects the remaining counters and writes
+ * END. _exit, _Exit and quick_exit scan and write END too (not in a vfork
+ * child, which shares its parent's memory). The signals named in
+ * HEAPBLAME_SIGNALS flush and write END when their disposition was the
+ * default (interpose.c keeps those handlers invisible: the host still sees,
+ * and may set, SIG_DFL). An exec flushes and marks the trace; the new image,
+ * which inherits LD_PRELOAD, traces itself into its own file.
  *
  * fork: the prepare handler flushes and takes every lock, so the child's
  * copies are consistent. At its first allocator call the child starts a new
@@ -581,9 +583,11 @@ static void report_unwind_check(void)
 	hb_say(line, NULL, NULL);
 }
 
+/* quick_exit ends the process as _exit does (after the at_quick_exit
+ * handlers): its blocks are scanned too. */
 static void quick_exit_flush(void)
 {
-	hb_finish(HB_END_EXIT, hb.exit_status, 0);
+	hb_finish(HB_END_EXIT, hb.exit_status, 1);
 }
 
 static void late_exit(void *arg)

@@ -497,7 +497,7 @@ int hb_sigaction_real(int sig, const struct sigaction *act, struct sigaction *ol
 
 static int ours(int sig)
 {
-	return sig > 0 && sig < 64 && (__atomic_load_n(&hb.signals_held, __ATOMIC_ACQUIRE) & (1ull << sig));
+	return hb_signal_held(sig);
 }
 
 static void release(int sig)

@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "heapblame/signal_names.h"
 #include "leak_scan.h"
 #include "output_path.h"
 #include "shim.h"
@@ -299,6 +300,21 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 	flush_and_die(sig);
 }
 
+int hb_signal_held(int sig)
+{
+	if (sig <= 0 || sig >= 64 || !(__atomic_load_n(&hb.signals_held, __ATOMIC_ACQUIRE) & (1ull << sig)))
+		return 0;
+	/* A disposition set past the interposed sigaction (sigset, bsd_signal,
+	 * a raw rt_sigaction from a runtime) replaced the shim's handler: the
+	 * signal is the host's from then on, and a query must see its handler. */
+	struct sigaction now;
+	if (hb_sigaction_real(sig, NULL, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
+	    now.sa_sigaction == on_fatal_signal)
+		return 1;
+	__atomic_and_fetch(&hb.signals_held, ~(1ull << sig), __ATOMIC_ACQ_REL);
+	return 0;
+}
+
 void hb_take_pending_signal(void)
 {
 	int sig = hb.pending_signal;
@@ -307,10 +323,19 @@ void hb_take_pending_signal(void)
 		flush_and_die(sig);
 }
 
+/* By default (HEAPBLAME_SIGNALS=fatal) every signal whose default action
+ * ends the process: whatever ends it, SIGPIPE from `| head` as much as
+ * SIGTERM, the trace must end too. A handler over a default disposition
+ * changes nothing the program can see: the signal still ends the process
+ * (flush_and_die), no system call is interrupted by it (the process is
+ * gone), sigwait and signalfd still take it when it is blocked, and a
+ * query still says SIG_DFL (interpose.c). Signals whose default is to be
+ * ignored or to stop never get one; glibc's own (32, 33) are never named
+ * (signal_names.h), and are skipped here again for safety. */
 static void install_signal_handlers(void)
 {
 	for (int sig = 1; sig < 64; sig++) {
-		if (!(hb.cfg.signals & (1ull << sig)))
+		if (!(hb.cfg.signals & (1ull << sig)) || !hb_signal_nameable(sig))
 			continue;
 		struct sigaction old;
 		if (hb_sigaction_real(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))

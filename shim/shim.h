@@ -215,6 +215,11 @@ void hb_disable(const char *why, int err) HB_HIDDEN;
  * have interrupted the loader, and not exec, which leaves no leak). */
 void hb_finish(unsigned end_reason, int64_t status, int scan) HB_HIDDEN;
 
+/* lifecycle.c: whether the shim's flush handler is on signal sig (the
+ * host sees SIG_DFL there); 0 also when the host replaced it without the
+ * interposed sigaction. */
+int hb_signal_held(int sig) HB_HIDDEN;
+
 /* interpose.c: the real sigaction, past the shim's own interposer. */
 int hb_sigaction_real(int sig, const struct sigaction *act, struct sigaction *old) HB_HIDDEN;
 

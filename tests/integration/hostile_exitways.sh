@@ -16,7 +16,9 @@
 #                 -c true` passes (dash ends with _exit: its outstanding
 #                 blocks were unclassified, and counted, before the scan)
 #   sigpipe       status 141 (killed by SIGPIPE) bare and under the shim,
-#                 end `signal 13`, `scan: none`
+#                 end `signal 13`, `scan: none`; and `yes | head -1` with
+#                 yes traced: the pipeline's statuses are those of the bare
+#                 one (141 0), and yes's trace ends with `signal 13`
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/hostile_lib.sh"
 hb_setup "$1"
@@ -68,6 +70,19 @@ sigpipe)
 	assert_eq "bare exit status (128 + SIGPIPE)" 141 "$HB_BARE_STATUS"
 	assert_eq "end" "signal 13" "$(hb_total end)"
 	assert_eq "scan" "none" "$(hb_total scan)"
+	yes=$(command -v yes) || hb_error "yes(1) not found"
+	set +e
+	bare_pipe=$(trap - PIPE; "$yes" | head -1; echo "status ${PIPESTATUS[*]}")
+	mkdir -p "$HB_WORK/yes"
+	traced_pipe=$(trap - PIPE; "$HB" run -q -o "$HB_WORK/yes" -- "$yes" | head -1; echo "status ${PIPESTATUS[*]}")
+	set -e
+	assert_eq "yes | head -1: bare" "$(printf 'y\nstatus 141 0')" "$bare_pipe"
+	assert_eq "yes | head -1: traced as bare" "$bare_pipe" "$traced_pipe"
+	ytrace=$(find "$HB_WORK/yes" -name '*.hbt')
+	assert_eq "yes: trace files" 1 "$(wc -l <<<"$ytrace")"
+	hb_dump "$ytrace"
+	assert_dump_clean
+	assert_eq "yes: end" "signal 13" "$(hb_total end)"
 	;;
 *)
 	hb_error "unknown mode $mode"

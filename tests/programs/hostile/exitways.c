@@ -12,11 +12,15 @@
  *   _Exit     _Exit(7)
  *   sigpipe   writes to a pipe whose reading end it closed, with SIGPIPE
  *             at its default: killed by SIGPIPE (as `yes | head -1`)
+ *   racing    RACERS threads and main call exit(7) at the same instant
+ *             (glibc before 2.41 lets them all run the exit handlers; the
+ *             first to finish them ends the process)
  *
  * Usage: exitways MODE
  * Output: `TRUTH mode=MODE leaks=LEAKS leak_size=LEAK_SIZE held_size=HELD_SIZE`.
  * Exit status 7, or death by SIGPIPE; 2 on a bad MODE.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,7 @@
 #define LEAKS 12
 #define LEAK_SIZE 3001
 #define HELD_SIZE 3002
+#define RACERS 4
 
 static void *volatile held; /* the reachable block */
 
@@ -62,12 +67,34 @@ static void exitways_sigpipe(void)
 	hb_die("write to a closed pipe returned instead of raising SIGPIPE");
 }
 
+static pthread_barrier_t start_line;
+
+static void *exitways_racer(void *arg)
+{
+	(void)arg;
+	pthread_barrier_wait(&start_line);
+	exit(7);
+}
+
+/* Every racer and main leave the barrier together and call exit(7). */
+static void exitways_racing(void)
+{
+	pthread_t t;
+	pthread_barrier_init(&start_line, NULL, RACERS + 1);
+	for (int i = 0; i < RACERS; i++)
+		if (pthread_create(&t, NULL, exitways_racer, NULL) != 0)
+			hb_die("pthread_create failed");
+	pthread_barrier_wait(&start_line);
+	exit(7);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
-	int known = strcmp(mode, "_exit") == 0 || strcmp(mode, "_Exit") == 0 || strcmp(mode, "sigpipe") == 0;
+	int known = strcmp(mode, "_exit") == 0 || strcmp(mode, "_Exit") == 0 || strcmp(mode, "sigpipe") == 0 ||
+		    strcmp(mode, "racing") == 0;
 	if (!known) {
-		hb_say("usage: exitways _exit|_Exit|sigpipe");
+		hb_say("usage: exitways _exit|_Exit|sigpipe|racing");
 		return 2;
 	}
 	held = malloc(HELD_SIZE);
@@ -78,6 +105,8 @@ int main(int argc, char **argv)
 		_exit(7);
 	if (strcmp(mode, "_Exit") == 0)
 		_Exit(7);
+	if (strcmp(mode, "racing") == 0)
+		exitways_racing();
 	exitways_sigpipe();
 	return 0;
 }

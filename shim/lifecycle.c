@@ -660,6 +660,7 @@ __attribute__((constructor)) static void hb_constructor(void)
 		hb_say("these settings did not parse, their defaults are used: ", hb.cfg.bad_names, NULL);
 	warn_if_bypassed();
 	hb_module_map_refresh(&hb.modules, 0);
+	hb_leak_scan_setup();
 	if (open_trace() == 0) {
 		if (hb_writer_start() < 0)
 			hb_say("cannot start the writer thread; the trace is written at exit only", NULL, NULL);

@@ -317,11 +317,22 @@ static void set_status(struct hb_leak_scan *out, unsigned status)
 		out->info.status = status;
 }
 
-void hb_leak_scan_prepare(void)
+void hb_leak_scan_setup(void)
 {
-	hb_module_map_refresh(&hb.modules, 0);
 	find_pthread_size();
 	allocator_addr = (uintptr_t)dlsym(RTLD_NEXT, "malloc");
+}
+
+void hb_leak_scan_prepare(void)
+{
+	/* A fork child must not ask the loader: another thread of its parent
+	 * may have held the loader's lock at the fork, and the child inherits
+	 * it held for good (its exit() would hang in the loader's destructors
+	 * anyway, but its _exit must not). The map was brought up to date at
+	 * the fork (atfork_prepare), and the child's own new stacks have added
+	 * their modules since (recorder.c, without the loader's lock). */
+	if (!(hb.process_flags & HB_PROC_FORKED))
+		hb_module_map_refresh(&hb.modules, 0);
 }
 
 void hb_leak_scan_run(struct hb_leak_scan *out)

@@ -29,8 +29,14 @@ struct hb_leak_scan {
 	int valid;                   /* info holds a result to write */
 };
 
-/* Asks the loader what the scan will need (the module list, glibc's
- * sizes). The caller holds no shim lock: the loader's lock comes first. */
+/* Looks up, once at start, what the scan needs from the loader that does
+ * not change (glibc's thread descriptor size, the real malloc), so that a
+ * fork child never has to ask. The caller holds no shim lock. */
+void hb_leak_scan_setup(void);
+
+/* Brings the module list up to date for the scan, except in a fork child
+ * (whose loader lock may be held for good). The caller holds no shim
+ * lock: the loader's lock comes first. */
 void hb_leak_scan_prepare(void);
 
 /* Runs the scan, after hb_leak_scan_prepare. The caller holds

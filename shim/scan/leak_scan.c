@@ -370,6 +370,11 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 	 * counters): each shard's memory goes as soon as its blocks are copied */
 	for (unsigned k = 0; k < HB_LIVE_SHARDS; k++)
 		hb_live_table_consume_shard(&hb.live, k, add_block, &lc);
+	/* From here the trace's heap is what the scan saw: a block another
+	 * thread allocates after this (a detached thread running on while the
+	 * process exits) is not recorded, and a free after it finds nothing,
+	 * so no block is left outstanding without a kind. */
+	hb_live_table_seal(&hb.live);
 	if (lc.full) { /* cannot happen: every shard is held since the count */
 		set_status(out, HB_SCAN_NO_MEMORY);
 		goto unlock_all;
@@ -413,6 +418,11 @@ unlock_all:
 	hb_live_table_unlock_all(&hb.live);
 	hb_mem_unmap(loader, nmods);
 	pthread_mutex_unlock(&hb.modules.lock);
+	/* a thread stopped between a change of the table and its count (a
+	 * block it just freed, so not scanned) counts it now: the final flush
+	 * must see that count, or the block would stay outstanding, unclassified */
+	if (stopped && out->info.status == HB_SCAN_DONE)
+		hb_tb_registry_wait_counted(&hb.registry, hb_tls.tb, 250ull * 1000000ull);
 	if (out->info.status != HB_SCAN_DONE) {
 		hb_reach_release(&out->graph);
 		out->info.blocks = out->info.bytes = 0;

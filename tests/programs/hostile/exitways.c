@@ -15,12 +15,17 @@
  *   racing    RACERS threads and main call exit(7) at the same instant
  *             (glibc before 2.41 lets them all run the exit handlers; the
  *             first to finish them ends the process)
+ *   latealloc LATE_THREADS detached threads allocate (and free) blocks of
+ *             LATE_SIZE bytes without a pause, each holding its last
+ *             LATE_RING in a global ring, while main calls exit(7): they
+ *             go on through the scan and the END
  *
  * Usage: exitways MODE
  * Output: `TRUTH mode=MODE leaks=LEAKS leak_size=LEAK_SIZE held_size=HELD_SIZE`.
  * Exit status 7, or death by SIGPIPE; 2 on a bad MODE.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +37,9 @@
 #define LEAK_SIZE 3001
 #define HELD_SIZE 3002
 #define RACERS 4
+#define LATE_SIZE 3003
+#define LATE_THREADS 1
+#define LATE_RING 16
 
 static void *volatile held; /* the reachable block */
 
@@ -67,6 +75,37 @@ static void exitways_sigpipe(void)
 	hb_die("write to a closed pipe returned instead of raising SIGPIPE");
 }
 
+static void *volatile late_ring[LATE_THREADS][LATE_RING];
+static int late_started;
+
+static void *exitways_late_allocator(void *arg)
+{
+	void *volatile *ring = late_ring[(uintptr_t)arg];
+	for (unsigned long i = 0;; i++) {
+		void *old = ring[i % LATE_RING];
+		ring[i % LATE_RING] = malloc(LATE_SIZE);
+		free(old);
+		if (i == LATE_RING)
+			__atomic_add_fetch(&late_started, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/* Starts the late allocators and waits until their rings are full. */
+static void exitways_latealloc(void)
+{
+	pthread_t t;
+	pthread_attr_t detached;
+	pthread_attr_init(&detached);
+	pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED);
+	for (uintptr_t i = 0; i < LATE_THREADS; i++)
+		if (pthread_create(&t, &detached, exitways_late_allocator, (void *)i) != 0)
+			hb_die("pthread_create failed");
+	while (__atomic_load_n(&late_started, __ATOMIC_ACQUIRE) < LATE_THREADS)
+		hostile_sleep_ms(1);
+	exit(7);
+}
+
 static pthread_barrier_t start_line;
 
 static void *exitways_racer(void *arg)
@@ -92,9 +131,9 @@ int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
 	int known = strcmp(mode, "_exit") == 0 || strcmp(mode, "_Exit") == 0 || strcmp(mode, "sigpipe") == 0 ||
-		    strcmp(mode, "racing") == 0;
+		    strcmp(mode, "racing") == 0 || strcmp(mode, "latealloc") == 0;
 	if (!known) {
-		hb_say("usage: exitways _exit|_Exit|sigpipe|racing");
+		hb_say("usage: exitways _exit|_Exit|sigpipe|racing|latealloc");
 		return 2;
 	}
 	held = malloc(HELD_SIZE);
@@ -107,6 +146,8 @@ int main(int argc, char **argv)
 		_Exit(7);
 	if (strcmp(mode, "racing") == 0)
 		exitways_racing();
+	if (strcmp(mode, "latealloc") == 0)
+		exitways_latealloc();
 	exitways_sigpipe();
 	return 0;
 }

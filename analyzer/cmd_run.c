@@ -75,12 +75,13 @@ static void usage(FILE *out)
 		"                            never blamed; repeatable; globs allowed (libglib*)\n"
 		"      --no-follow           do not trace fork children or exec'd programs\n"
 		"      --signals LIST        signals that flush the trace before the program dies\n"
-		"                            of them (default %s; 'none')\n"
+		"                            of them: names or numbers, comma-separated; 'fatal'\n"
+		"                            (default: every signal whose default action ends the\n"
+		"                            process, PIPE and the real-time ones included); 'none'\n"
 		"  -q, --quiet               do not print where the traces went\n"
 		"      --check               then gate the traces as 'heapblame check' does\n"
 		"  -h, --help                show this help\n\n"
-		"Check options (with --check; see 'heapblame check --help'):\n",
-		HB_DEFAULT_SIGNALS);
+		"Check options (with --check; see 'heapblame check --help'):\n");
 	check_options_help(out, 1);
 	fprintf(out,
 		"\nExit status: the program's own; if it died of a signal, run dies of the same\n"
@@ -501,7 +502,7 @@ int cmd_run(int argc, char **argv)
 		case OPT_SIGNALS: {
 			uint64_t m;
 			if (hb_parse_signal_list(optarg, &m) < 0) {
-				cli_error("--signals: '%s' is not a list of catchable signals (e.g. TERM,INT or none)",
+				cli_error("--signals: '%s' is not a list of catchable signals (e.g. TERM,INT, fatal or none)",
 					  optarg);
 				goto out;
 			}

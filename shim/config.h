@@ -14,7 +14,9 @@
  *   HEAPBLAME_FOLLOW       0: do not trace fork children or exec'd programs
  *   HEAPBLAME_SIGNALS      signals that flush the trace before the process
  *                          dies of them: names or numbers, comma-separated,
- *                          or "none"; default TERM,INT,HUP,QUIT,ABRT,SEGV,BUS,FPE,ILL
+ *                          "fatal" (every signal whose default action ends
+ *                          the process: signal_names.h), or "none";
+ *                          default fatal
  *   HEAPBLAME_ZSTD_LEVEL   zstd level of trace blocks, 1..19, default 3
  *   HEAPBLAME_UNWIND       fast (default), libunwind, or verify (both, and
  *                          a count of differences on stderr at exit)

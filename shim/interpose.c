@@ -497,7 +497,7 @@ int hb_sigaction_real(int sig, const struct sigaction *act, struct sigaction *ol
 
 static int ours(int sig)
 {
-	return sig > 0 && sig < 64 && (__atomic_load_n(&hb.signals_held, __ATOMIC_ACQUIRE) & (1ull << sig));
+	return hb_signal_held(sig);
 }
 
 static void release(int sig)
@@ -534,10 +534,42 @@ HB_EXPORT sighandler_t signal(int sig, sighandler_t handler)
 
 /* ---------- process end -------------------------------------------------- */
 
+/* Two threads that call exit() at once (undefined by POSIX, allowed by
+ * glibc before 2.41) both run the exit handlers, and the first to be done
+ * with them ends the process: the other may be halfway through the
+ * shim's scan or END. So the first exit claims the process's end (exit(),
+ * main's return, or note_exit_status for an exit glibc makes from
+ * inside), and its handlers write the END as usual; any later exit() from
+ * another thread writes the END itself (scan, flush) before it enters
+ * libc's exit, under the flush lock, so whichever thread ends the process
+ * ends it after the END. Neither waits for the other beyond the flush
+ * lock: a first exit blocked in a handler (joining the second) cannot hang
+ * the second. Not covered: a first exit glibc makes from inside (error())
+ * before note_exit_status has run, raced by an exit() that then claims. */
+static pid_t exit_claimant;
+
+/* Claims the process's end for this thread; returns 1 when another thread
+ * claimed it first. */
+static int exit_claimed_by_other(void)
+{
+	pid_t me = (pid_t)syscall(SYS_gettid), first = 0;
+	if (__atomic_compare_exchange_n(&exit_claimant, &first, me, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return 0;
+	return first != me;
+}
+
+/* A later exit while another thread's is under way: the END now. */
+static void exit_concurrently(int status)
+{
+	if (exit_claimed_by_other() && hb.state == HB_ACTIVE && getpid() == hb.pid)
+		hb_finish(HB_END_EXIT, status & 0xff, 1);
+}
+
 HB_EXPORT void exit(int status)
 {
 	hb_should_trace();
 	hb.exit_status = status & 0xff;
+	exit_concurrently(status);
 	real.exit_(status);
 	__builtin_unreachable();
 }
@@ -553,10 +585,15 @@ HB_EXPORT void quick_exit(int status)
 	_exit(status);
 }
 
+/* _exit and _Exit end the process as exit does, only without its
+ * handlers: the outstanding blocks are scanned as at exit (dash, for one,
+ * always ends so). A vfork child, or a clone(CLONE_VM) child, has another
+ * pid than the one the shim knows: it shares its parent's memory and
+ * must neither scan nor write, and ends untraced. */
 static void exit_now(int status)
 {
 	if (hb.state == HB_ACTIVE && getpid() == hb.pid)
-		hb_finish(HB_END__EXIT, status & 0xff, 0);
+		hb_finish(HB_END__EXIT, status & 0xff, 1);
 }
 
 HB_EXPORT void _exit(int status)
@@ -590,6 +627,7 @@ static void note_exit_status(int status, void *arg)
 {
 	(void)arg;
 	hb.exit_status = status & 0xff;
+	exit_claimed_by_other(); /* a concurrent exit() from now on writes END itself */
 }
 
 static int hb_main(int argc, char **argv, char **envp)
@@ -597,6 +635,7 @@ static int hb_main(int argc, char **argv, char **envp)
 	on_exit(note_exit_status, NULL);
 	int r = real_main(argc, argv, envp);
 	hb.exit_status = r & 0xff;
+	exit_concurrently(r); /* libc calls exit(r) next */
 	return r;
 }
 

@@ -10,11 +10,13 @@
  *
  * The end: the shim's destructor flushes, and registers a last exit handler
  * (not tied to this library, so it runs after every library destructor) that
- * collects the remaining counters and writes END; _exit and _Exit flush too,
- * and so do the signals named in HEAPBLAME_SIGNALS when their disposition was
- * the default (interpose.c keeps those handlers invisible: the host still
- * sees, and may set, SIG_DFL). An exec flushes and marks the trace; the new image, which
- * inherits LD_PRELOAD, traces itself into its own file.
+ * scans the outstanding blocks, collects the remaining counters and writes
+ * END. _exit, _Exit and quick_exit scan and write END too (not in a vfork
+ * child, which shares its parent's memory). The signals named in
+ * HEAPBLAME_SIGNALS flush and write END when their disposition was the
+ * default (interpose.c keeps those handlers invisible: the host still sees,
+ * and may set, SIG_DFL). An exec flushes and marks the trace; the new image,
+ * which inherits LD_PRELOAD, traces itself into its own file.
  *
  * fork: the prepare handler flushes and takes every lock, so the child's
  * copies are consistent. At its first allocator call the child starts a new
@@ -45,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "heapblame/signal_names.h"
 #include "leak_scan.h"
 #include "output_path.h"
 #include "shim.h"
@@ -297,6 +300,21 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 	flush_and_die(sig);
 }
 
+int hb_signal_held(int sig)
+{
+	if (sig <= 0 || sig >= 64 || !(__atomic_load_n(&hb.signals_held, __ATOMIC_ACQUIRE) & (1ull << sig)))
+		return 0;
+	/* A disposition set past the interposed sigaction (sigset, bsd_signal,
+	 * a raw rt_sigaction from a runtime) replaced the shim's handler: the
+	 * signal is the host's from then on, and a query must see its handler. */
+	struct sigaction now;
+	if (hb_sigaction_real(sig, NULL, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
+	    now.sa_sigaction == on_fatal_signal)
+		return 1;
+	__atomic_and_fetch(&hb.signals_held, ~(1ull << sig), __ATOMIC_ACQ_REL);
+	return 0;
+}
+
 void hb_take_pending_signal(void)
 {
 	int sig = hb.pending_signal;
@@ -305,10 +323,19 @@ void hb_take_pending_signal(void)
 		flush_and_die(sig);
 }
 
+/* By default (HEAPBLAME_SIGNALS=fatal) every signal whose default action
+ * ends the process: whatever ends it, SIGPIPE from `| head` as much as
+ * SIGTERM, the trace must end too. A handler over a default disposition
+ * changes nothing the program can see: the signal still ends the process
+ * (flush_and_die), no system call is interrupted by it (the process is
+ * gone), sigwait and signalfd still take it when it is blocked, and a
+ * query still says SIG_DFL (interpose.c). Signals whose default is to be
+ * ignored or to stop never get one; glibc's own (32, 33) are never named
+ * (signal_names.h), and are skipped here again for safety. */
 static void install_signal_handlers(void)
 {
 	for (int sig = 1; sig < 64; sig++) {
-		if (!(hb.cfg.signals & (1ull << sig)))
+		if (!(hb.cfg.signals & (1ull << sig)) || !hb_signal_nameable(sig))
 			continue;
 		struct sigaction old;
 		if (hb_sigaction_real(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
@@ -581,9 +608,11 @@ static void report_unwind_check(void)
 	hb_say(line, NULL, NULL);
 }
 
+/* quick_exit ends the process as _exit does (after the at_quick_exit
+ * handlers): its blocks are scanned too. */
 static void quick_exit_flush(void)
 {
-	hb_finish(HB_END_EXIT, hb.exit_status, 0);
+	hb_finish(HB_END_EXIT, hb.exit_status, 1);
 }
 
 static void late_exit(void *arg)
@@ -631,6 +660,7 @@ __attribute__((constructor)) static void hb_constructor(void)
 		hb_say("these settings did not parse, their defaults are used: ", hb.cfg.bad_names, NULL);
 	warn_if_bypassed();
 	hb_module_map_refresh(&hb.modules, 0);
+	hb_leak_scan_setup();
 	if (open_trace() == 0) {
 		if (hb_writer_start() < 0)
 			hb_say("cannot start the writer thread; the trace is written at exit only", NULL, NULL);

@@ -209,9 +209,16 @@ void hb_child_tick(void) HB_HIDDEN;
 void hb_exec_failed(int err) HB_HIDDEN;
 void hb_before_exec(const char *path) HB_HIDDEN;
 void hb_disable(const char *why, int err) HB_HIDDEN;
-/* The final flush and END. scan: run the leak scan first (a normal exit;
- * not _exit, quick_exit or a signal, as with LeakSanitizer). */
+/* The final flush and END. scan: run the leak scan first (every process
+ * end that runs the shim's code outside a signal handler: exit, main's
+ * return, _exit, _Exit, quick_exit; not a fatal signal, whose handler may
+ * have interrupted the loader, and not exec, which leaves no leak). */
 void hb_finish(unsigned end_reason, int64_t status, int scan) HB_HIDDEN;
+
+/* lifecycle.c: whether the shim's flush handler is on signal sig (the
+ * host sees SIG_DFL there); 0 also when the host replaced it without the
+ * interposed sigaction. */
+int hb_signal_held(int sig) HB_HIDDEN;
 
 /* interpose.c: the real sigaction, past the shim's own interposer. */
 int hb_sigaction_real(int sig, const struct sigaction *act, struct sigaction *old) HB_HIDDEN;

@@ -189,6 +189,10 @@ int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec,
 	int ret = 0;
 	replaced->addr = 0;
 	hb_spin_lock(&s->lock);
+	if (__atomic_load_n(&t->sealed, __ATOMIC_RELAXED)) { /* written under every shard lock */
+		hb_spin_unlock(&s->lock);
+		return -ESHUTDOWN;
+	}
 	/* a block the shim never saw freed: the old record goes, whatever table
 	 * holds it (a block of 4 GiB and a small one may share an address) */
 	if (s->nbig && big_remove(s, rec->addr, replaced))
@@ -295,6 +299,11 @@ void hb_live_table_foreach(struct hb_live_table *t, void (*fn)(void *ctx, const 
 {
 	for (unsigned k = 0; k < HB_LIVE_SHARDS; k++)
 		hb_live_table_foreach_in(t, k, fn, ctx);
+}
+
+void hb_live_table_seal(struct hb_live_table *t)
+{
+	__atomic_store_n(&t->sealed, 1, __ATOMIC_RELAXED);
 }
 
 void hb_live_table_lock_all(struct hb_live_table *t)

@@ -77,6 +77,7 @@ struct hb_live_shard {
 
 struct hb_live_table {
 	struct hb_live_shard shard[HB_LIVE_SHARDS];
+	int sealed; /* hb_live_table_seal: no insert any more */
 };
 
 /* The table starts zeroed (static storage is enough); no init call needed. */
@@ -85,7 +86,8 @@ struct hb_live_table {
  * did not see), the old record is copied to *replaced and 1 returned.
  * Returns 0 on a plain insert, -ENOMEM when the shard cannot grow; then
  * rec is not in the table, and replaced->addr is not 0 if an old record was
- * taken out all the same (its end must still be counted).
+ * taken out all the same (its end must still be counted). Returns
+ * -ESHUTDOWN, inserting nothing, once the table is sealed.
  * Thread-safe; never calls malloc. */
 int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec, struct hb_live_rec *replaced);
 
@@ -152,6 +154,12 @@ void hb_live_table_consume_shard(struct hb_live_table *t, unsigned k,
 void hb_live_table_foreach(struct hb_live_table *t, void (*fn)(void *ctx, const struct hb_live_rec *r), void *ctx);
 
 void hb_live_table_lock_all(struct hb_live_table *t);
+/* Refuses every later insert (-ESHUTDOWN): the exit scan has taken the
+ * table's blocks, and what is allocated after it is not part of the trace
+ * (leak_scan.h). The caller holds every shard lock (lock_all), so an
+ * insert either came before the seal, and its block was scanned, or is
+ * refused: nothing in between. For good; there is no unseal. */
+void hb_live_table_seal(struct hb_live_table *t);
 void hb_live_table_unlock_all(struct hb_live_table *t);
 
 #endif

@@ -255,6 +255,25 @@ static void count_event(struct hb_tls *t, const struct hb_count_key *key, uint64
 	pthread_mutex_unlock(&hb.orphan_lock);
 }
 
+/* A live-table change and its count, seen as one by the exit scan: the
+ * scan stops the threads and takes the table, then waits for every change
+ * it saw to be counted (hb_tb_registry_wait_counted) before the final
+ * flush. change_begin goes before the insert or remove, change_end after
+ * the count; NULL (no buffer) is allowed to both. */
+static inline struct hb_thread_buffer *change_begin(struct hb_tls *t)
+{
+	struct hb_thread_buffer *tb = own_buffer(t);
+	if (tb) /* published by the shard lock's release, which the scan acquires */
+		__atomic_store_n(&tb->changing, 1, __ATOMIC_RELAXED);
+	return tb;
+}
+
+static inline void change_end(struct hb_thread_buffer *tb)
+{
+	if (tb)
+		__atomic_store_n(&tb->changing, 0, __ATOMIC_RELEASE);
+}
+
 static void end_block(struct hb_tls *t, const struct hb_live_rec *r, unsigned fkind)
 {
 	uint64_t now = __atomic_load_n(&hb.epoch, __ATOMIC_RELAXED);
@@ -335,6 +354,7 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 	if (HB_UNLIKELY(hb.child_deferred))
 		hb_child_tick();
 	t->busy = 1;
+	struct hb_thread_buffer *changing = NULL;
 	hb_live_table_prefetch(&hb.live, (uintptr_t)p);
 	unsigned max = hb.cfg.depth + 8;
 	uintptr_t ips[max];
@@ -356,7 +376,10 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 	struct hb_live_rec r = {.addr = (uintptr_t)p, .size = size, .stack = st->id,
 				.epoch = (uint32_t)epoch & HB_LIVE_EPOCH_MASK};
 	struct hb_live_rec old;
+	changing = change_begin(t);
 	int rc = hb_live_table_insert(&hb.live, &r, &old);
+	if (HB_UNLIKELY(rc == -ESHUTDOWN))
+		goto out; /* after the exit scan: not part of the trace (leak_scan.h) */
 	if (HB_UNLIKELY(rc != 0)) {
 		if (rc > 0 || old.addr)
 			end_block(t, &old, HB_FREE_FREE); /* its free went unseen */
@@ -369,6 +392,7 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 				   .dir = HB_COUNT_ALLOC};
 	count_event(t, &key, size);
 out:
+	change_end(changing);
 	errno = saved;
 	hb_unbusy(t);
 }
@@ -379,9 +403,11 @@ int hb_record_free(void *p, unsigned fkind)
 	int saved = errno;
 	t->busy = 1;
 	struct hb_live_rec r;
+	struct hb_thread_buffer *changing = change_begin(t);
 	int found = hb_live_table_remove(&hb.live, (uintptr_t)p, &r);
 	if (found)
 		end_block(t, &r, fkind);
+	change_end(changing);
 	errno = saved;
 	hb_unbusy(t);
 	return found;
@@ -395,8 +421,10 @@ void hb_record_free_release(void *p, void (*release)(void *))
 		hb_child_tick();
 	t->busy = 1;
 	struct hb_live_rec r;
+	struct hb_thread_buffer *changing = change_begin(t);
 	if (hb_live_table_remove_release(&hb.live, (uintptr_t)p, &r, release))
 		end_block(t, &r, HB_FREE_FREE);
+	change_end(changing);
 	errno = saved;
 	hb_unbusy(t);
 }
@@ -405,7 +433,12 @@ int hb_record_detach(void *p, struct hb_live_rec *out)
 {
 	int saved = errno;
 	hb_tls.busy = 1;
+	/* a block taken out for a realloc is changing until it is ended
+	 * (hb_record_end) or put back (hb_record_reattach) */
+	struct hb_thread_buffer *changing = change_begin(&hb_tls);
 	int found = hb_live_table_remove(&hb.live, (uintptr_t)p, out);
+	if (!found)
+		change_end(changing);
 	hb_tls.busy = 0;
 	errno = saved;
 	return found;
@@ -416,8 +449,10 @@ void hb_record_reattach(const struct hb_live_rec *r)
 	int saved = errno;
 	hb_tls.busy = 1;
 	struct hb_live_rec old;
-	if (hb_live_table_insert(&hb.live, r, &old) < 0)
+	int rc = hb_live_table_insert(&hb.live, r, &old);
+	if (rc < 0 && rc != -ESHUTDOWN)
 		hb_count_losses(HB_LOSS_NO_TABLE_SPACE, 1, r->size);
+	change_end(hb_tls.tb);
 	hb_tls.busy = 0;
 	errno = saved;
 }
@@ -427,6 +462,7 @@ void hb_record_end(const struct hb_live_rec *r, unsigned fkind)
 	int saved = errno;
 	hb_tls.busy = 1;
 	end_block(&hb_tls, r, fkind);
+	change_end(hb_tls.tb);
 	hb_tls.busy = 0;
 	errno = saved;
 }

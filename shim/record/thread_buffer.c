@@ -8,7 +8,9 @@
  */
 #include "thread_buffer.h"
 
+#include <sched.h>
 #include <string.h>
+#include <time.h>
 
 #include "shim_mem.h"
 #include "spinlock.h"
@@ -24,6 +26,7 @@ static void reset(struct hb_thread_buffer *tb)
 	tb->head = tb->tail = tb->cached_tail = 0;
 	hb_owner_lock_init(&tb->counter_lock);
 	tb->counters_used = 0;
+	tb->changing = 0;
 	memset(tb->counters, 0, sizeof(tb->counters));
 	tb->retired = 0;
 	tb->tid = 0;
@@ -226,6 +229,29 @@ void hb_tb_registry_reap(struct hb_tb_registry *r, int (*dead)(pid_t tid))
 		if (tb->in_use && tid && !__atomic_load_n(&tb->retired, __ATOMIC_ACQUIRE) && dead(tid))
 			hb_tb_retire(tb);
 	}
+}
+
+unsigned hb_tb_registry_wait_counted(struct hb_tb_registry *r, const struct hb_thread_buffer *self,
+				     uint64_t max_ns)
+{
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	unsigned left = 0;
+	for (struct hb_thread_buffer *tb = __atomic_load_n(&r->all, __ATOMIC_ACQUIRE); tb; tb = tb->next) {
+		if (tb == self || !tb->in_use)
+			continue;
+		while (__atomic_load_n(&tb->changing, __ATOMIC_ACQUIRE)) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			uint64_t spent = (uint64_t)(now.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)now.tv_nsec -
+					 (uint64_t)t0.tv_nsec;
+			if (spent >= max_ns) {
+				left++;
+				break;
+			}
+			sched_yield();
+		}
+	}
+	return left;
 }
 
 void hb_tb_registry_recycle(struct hb_tb_registry *r)

@@ -90,6 +90,9 @@ struct hb_thread_buffer {
 	uint64_t cached_tail;
 	struct hb_owner_lock counter_lock; /* guards counters and counters_used */
 	uint32_t counters_used;
+	/* 1 from the owner's live-table change (insert, remove) until that
+	 * event is counted: hb_tb_registry_wait_counted. Owner stores only. */
+	int changing;
 	/* writer's cache line */
 	uint64_t tail __attribute__((aligned(64)));
 	/* registry, written rarely */
@@ -162,6 +165,18 @@ unsigned hb_tb_counters_take(struct hb_thread_buffer *tb, void (*fn)(void *ctx, 
  * last flush: then it is read anyway). Returns the buffers visited. */
 unsigned hb_tb_registry_take_counters(struct hb_tb_registry *r,
 				      void (*fn)(void *ctx, const struct hb_counter_slot *s), void *ctx, int force);
+
+/* After the exit scan, which stopped the threads and took the live table:
+ * waits until no owner but `self` is between a live-table change and its
+ * count (`changing`), so that the final flush counts every change the
+ * scan saw, and a block freed just before the scan is not left
+ * outstanding (with no kind) by a free counted too late. An owner seen
+ * not changing once is done with the change it was in. Waits at most
+ * max_ns in all (an owner may be waiting for ring space, which the writer
+ * cannot give while the flush lock is held). Returns the buffers still
+ * changing at the end (0: every change is counted). Never calls malloc. */
+unsigned hb_tb_registry_wait_counted(struct hb_tb_registry *r, const struct hb_thread_buffer *self,
+				     uint64_t max_ns);
 
 /* Writer: recycles retired buffers that are fully drained. */
 void hb_tb_registry_recycle(struct hb_tb_registry *r);

@@ -317,11 +317,22 @@ static void set_status(struct hb_leak_scan *out, unsigned status)
 		out->info.status = status;
 }
 
-void hb_leak_scan_prepare(void)
+void hb_leak_scan_setup(void)
 {
-	hb_module_map_refresh(&hb.modules, 0);
 	find_pthread_size();
 	allocator_addr = (uintptr_t)dlsym(RTLD_NEXT, "malloc");
+}
+
+void hb_leak_scan_prepare(void)
+{
+	/* A fork child must not ask the loader: another thread of its parent
+	 * may have held the loader's lock at the fork, and the child inherits
+	 * it held for good (its exit() would hang in the loader's destructors
+	 * anyway, but its _exit must not). The map was brought up to date at
+	 * the fork (atfork_prepare), and the child's own new stacks have added
+	 * their modules since (recorder.c, without the loader's lock). */
+	if (!(hb.process_flags & HB_PROC_FORKED))
+		hb_module_map_refresh(&hb.modules, 0);
 }
 
 void hb_leak_scan_run(struct hb_leak_scan *out)
@@ -359,6 +370,11 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 	 * counters): each shard's memory goes as soon as its blocks are copied */
 	for (unsigned k = 0; k < HB_LIVE_SHARDS; k++)
 		hb_live_table_consume_shard(&hb.live, k, add_block, &lc);
+	/* From here the trace's heap is what the scan saw: a block another
+	 * thread allocates after this (a detached thread running on while the
+	 * process exits) is not recorded, and a free after it finds nothing,
+	 * so no block is left outstanding without a kind. */
+	hb_live_table_seal(&hb.live);
 	if (lc.full) { /* cannot happen: every shard is held since the count */
 		set_status(out, HB_SCAN_NO_MEMORY);
 		goto unlock_all;
@@ -402,6 +418,11 @@ unlock_all:
 	hb_live_table_unlock_all(&hb.live);
 	hb_mem_unmap(loader, nmods);
 	pthread_mutex_unlock(&hb.modules.lock);
+	/* a thread stopped between a change of the table and its count (a
+	 * block it just freed, so not scanned) counts it now: the final flush
+	 * must see that count, or the block would stay outstanding, unclassified */
+	if (stopped && out->info.status == HB_SCAN_DONE)
+		hb_tb_registry_wait_counted(&hb.registry, hb_tls.tb, 250ull * 1000000ull);
 	if (out->info.status != HB_SCAN_DONE) {
 		hb_reach_release(&out->graph);
 		out->info.blocks = out->info.bytes = 0;

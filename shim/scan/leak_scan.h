@@ -16,6 +16,19 @@
  * the host; where ptrace is refused the scan is not made (status
  * HB_SCAN_NO_THREADS) rather than call a block on an unread stack a leak.
  * A single-threaded process (the shim's writer aside) needs no stop.
+ *
+ * The scan ends the trace's heap: it takes the live table's blocks and
+ * seals the table (hb_live_table_seal), so that what other threads
+ * allocate after it, while the exiting thread writes the END, is not
+ * recorded, and their frees after it are not either. Without that, a
+ * detached thread that went on allocating left a block or two
+ * outstanding with no kind ("unclassified"), some runs and not others,
+ * and check's verdict flipped. The trace says what the process held at
+ * the scan, as memcheck and LeakSanitizer report the heap they scanned.
+ * The other way round, a block a thread took out of the table just before
+ * the scan (a free) is counted before the final flush: the scan waits, at
+ * most 250 ms, until every thread has counted the change it was making
+ * when it was stopped (hb_tb_registry_wait_counted).
  */
 #ifndef HB_LEAK_SCAN_H
 #define HB_LEAK_SCAN_H
@@ -29,8 +42,14 @@ struct hb_leak_scan {
 	int valid;                   /* info holds a result to write */
 };
 
-/* Asks the loader what the scan will need (the module list, glibc's
- * sizes). The caller holds no shim lock: the loader's lock comes first. */
+/* Looks up, once at start, what the scan needs from the loader that does
+ * not change (glibc's thread descriptor size, the real malloc), so that a
+ * fork child never has to ask. The caller holds no shim lock. */
+void hb_leak_scan_setup(void);
+
+/* Brings the module list up to date for the scan, except in a fork child
+ * (whose loader lock may be held for good). The caller holds no shim
+ * lock: the loader's lock comes first. */
 void hb_leak_scan_prepare(void);
 
 /* Runs the scan, after hb_leak_scan_prepare. The caller holds

@@ -223,42 +223,131 @@ static void attach_one(void *ctx, pid_t tid)
 	read_regs(s);
 }
 
-/* A thread stopped inside epoll_wait comes out of it with EINTR: unlike
- * poll or nanosleep, the kernel does not restart it after a ptrace stop
- * when no signal was delivered. Do what the kernel does for those: point
- * the thread back at its system call instruction, to run the call again
- * (its timeout starts afresh, which a wait is allowed to overrun). */
-static void restart_interrupted_wait(const struct hb_stopped_thread *s)
+/* Linux ends some blocking calls with EINTR after any stop, a ptrace stop
+ * included, even when no handler runs (signal(7), "Interruption of system
+ * calls and library functions by stop signals"), where poll, nanosleep,
+ * futex or read are restarted by the kernel unseen. A program that
+ * installs no handler may rightly treat EINTR from them as impossible.
+ * These are the calls (x86-64 numbers) that end with a bare EINTR, and
+ * that, having returned EINTR, did nothing, so that running them again is
+ * what the kernel itself does for a restartable call:
+ *   epoll_wait, epoll_pwait, epoll_pwait2; io_getevents, io_pgetevents;
+ *   rt_sigtimedwait (sigtimedwait, sigwaitinfo); semop, semtimedop;
+ *   msgrcv, msgsnd; the socket calls that wait with SO_RCVTIMEO or
+ *   SO_SNDTIMEO set: accept, accept4, recvfrom, recvmsg, recvmmsg, sendto,
+ *   sendmsg, sendmmsg.
+ * Not rewound, and so left failing with EINTR when the stop interrupts
+ * them: connect (its attempt goes on in the kernel: a second call would
+ * say EALREADY), close (the descriptor is gone whatever it returns), and
+ * calls not listed. A rewound call starts its timeout afresh: a wait with
+ * a timeout may end later than asked, by up to that timeout, once (the
+ * scan stops each thread once). On other architectures than x86-64 no
+ * call is rewound (world_stop.h). */
+static int eintr_after_stop(long nr)
+{
+#if defined(__x86_64__)
+	switch (nr) {
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+#ifdef SYS_epoll_pwait2
+	case SYS_epoll_pwait2:
+#endif
+	case SYS_io_getevents:
+#ifdef SYS_io_pgetevents
+	case SYS_io_pgetevents:
+#endif
+	case SYS_rt_sigtimedwait:
+	case SYS_semop:
+	case SYS_semtimedop:
+	case SYS_msgrcv:
+	case SYS_msgsnd:
+	case SYS_accept:
+	case SYS_accept4:
+	case SYS_recvfrom:
+	case SYS_recvmsg:
+	case SYS_recvmmsg:
+	case SYS_sendto:
+	case SYS_sendmsg:
+	case SYS_sendmmsg:
+		return 1;
+	}
+#endif
+	(void)nr;
+	return 0;
+}
+
+/* Parses the hex mask after `key` in a /proc status text; 0 if absent. */
+static uint64_t status_mask(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	if (!p)
+		return 0;
+	p += strlen(key);
+	while (*p == '\t' || *p == ' ')
+		p++;
+	uint64_t v = 0;
+	for (;; p++) {
+		unsigned d = *p >= '0' && *p <= '9' ? (unsigned)(*p - '0') : *p >= 'a' && *p <= 'f' ? (unsigned)(*p - 'a' + 10) : 16;
+		if (d == 16)
+			return v;
+		v = v << 4 | d;
+	}
+}
+
+/* Whether a signal the thread does not block waits for it (its own queue
+ * or the process's): that signal interrupts the call anyway, with EINTR,
+ * as without the shim. When unsure, says yes (the call is left alone). */
+static int signal_waiting(pid_t pid, pid_t tid)
+{
+	char path[80] = "/proc/", buf[2048];
+	char *p = put_uint(path + 6, (unsigned long)pid);
+	strcpy(p, "/task/");
+	strcpy(put_uint(p + 6, (unsigned long)tid), "/status");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	ssize_t r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return 1;
+	buf[r] = '\0';
+	if (!strstr(buf, "SigBlk:"))
+		return 1;
+	uint64_t pending = status_mask(buf, "\nSigPnd:") | status_mask(buf, "\nShdPnd:");
+	return (pending & ~status_mask(buf, "\nSigBlk:")) != 0;
+}
+
+/* A thread whose call the stop ended with EINTR (eintr_after_stop) is
+ * pointed back at its system call instruction, to run the call again, as
+ * the kernel does for -ERESTARTNOINTR. Not when the EINTR is a signal's:
+ * one the thread was stopped on its way to (given back on detach), or one
+ * waiting for it. */
+static void restart_interrupted_call(const struct hb_stopped_thread *s, pid_t pid)
 {
 #if defined(__x86_64__)
 	if (s->sig)
-		return; /* a signal is delivered on detach: EINTR is then right */
+		return;
 	struct user_regs_struct r;
 	struct iovec io = {&r, sizeof(r)};
 	if (ptrace(PTRACE_GETREGSET, s->tid, (void *)NT_PRSTATUS, &io) != 0)
 		return;
-	long nr = (long)r.orig_rax;
-	int waits = nr == SYS_epoll_wait || nr == SYS_epoll_pwait
-#ifdef SYS_epoll_pwait2
-		    || nr == SYS_epoll_pwait2
-#endif
-		;
-	if (!waits || (long)r.rax != -EINTR)
+	if ((long)r.rax != -EINTR || !eintr_after_stop((long)r.orig_rax) || signal_waiting(pid, s->tid))
 		return;
 	r.rax = r.orig_rax;
 	r.rip -= 2; /* the syscall instruction is 2 bytes */
 	ptrace(PTRACE_SETREGSET, s->tid, (void *)NT_PRSTATUS, &io);
 #else
 	(void)s;
+	(void)pid;
 #endif
 }
 
-static void detach_all(struct hb_world *w)
+static void detach_all(struct hb_world *w, pid_t pid)
 {
 	for (size_t i = 0; i < w->n; i++) {
 		if (w->t[i].tid <= 0)
 			continue;
-		restart_interrupted_wait(&w->t[i]);
+		restart_interrupted_call(&w->t[i], pid);
 		ptrace(PTRACE_DETACH, w->t[i].tid, NULL, (void *)(uintptr_t)w->t[i].sig);
 	}
 }
@@ -283,13 +372,13 @@ static int tracer_main(void *arg)
 			break;
 	}
 	if (w->failed) {
-		detach_all(w);
+		detach_all(w, pid);
 		set_phase(w, 4);
 		return 0;
 	}
 	set_phase(w, 2);
 	wait_phase(w, 3, 3600L * 1000);
-	detach_all(w);
+	detach_all(w, pid);
 	set_phase(w, 4);
 	return 0;
 }

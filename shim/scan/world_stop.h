@@ -6,8 +6,13 @@
  * tracer task (clone with CLONE_VM, not a thread of the process) seizes and
  * interrupts each thread, reads its registers, and holds it until the scan
  * is over. Unlike a signal, a ptrace stop is invisible to the host: no
- * handler runs, no system call fails with EINTR, sigwait and signalfd see
- * nothing, and a thread that blocks every signal is stopped all the same.
+ * handler runs, sigwait and signalfd see nothing, and a thread that blocks
+ * every signal is stopped all the same. The kernel restarts most calls a
+ * stop interrupts; those it ends with EINTR even without a handler
+ * (epoll_wait, io_getevents, sigtimedwait, semop, socket calls with a
+ * timeout...: world_stop.c lists them) are rewound to run again before
+ * the thread goes on, on x86-64; on other architectures they fail with
+ * EINTR, as after a SIGSTOP and SIGCONT.
  *
  * The tracer lists /proc/PID/task until a round finds no new thread, so a
  * thread created by another before that one stopped is caught too. Where

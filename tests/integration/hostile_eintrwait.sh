@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# hostile_eintrwait.sh - threads asleep in poll, nanosleep or epoll_wait, in
-# a program without signal handlers, sleep on through the exit-time scan.
+# hostile_eintrwait.sh - threads asleep in poll, nanosleep, epoll_wait,
+# io_getevents, sigtimedwait or recv with a timeout, in a program without
+# signal handlers, sleep on through the exit-time scan.
 #
 # Usage: hostile_eintrwait.sh HEAPBLAME EINTRWAIT CALLS ROUNDS
 # tests/programs/hostile/eintrwait CALLS starts one worker per call in
-# CALLS (poll, nanosleep, epoll_wait) that waits forever and treats any
+# CALLS (poll, nanosleep, epoll_wait, io_getevents, sigtimedwait,
+# recv_timeo) that waits forever and treats any
 # failure, EINTR included, as fatal (a line on stderr, exit status 9);
 # main leaks 20000 blocks and returns. The scan that stops the workers must
 # be invisible to them. It was timing-dependent (the worker has to run

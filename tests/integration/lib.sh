@@ -229,8 +229,11 @@ hb_allocs_of_size() {
 # hb_reach_of_size SIZE: the kinds (one per line, "kind=count") of the
 # REACH records of the sites that allocated blocks of exactly SIZE bytes.
 hb_reach_of_size() {
+	# two passes over the dump: a final flush writes its REACH records
+	# before the SITE records of the same flush
 	awk -v size="$1" '
-		/^SITE / {
+		FNR == 1 { pass++ }
+		pass == 1 && /^SITE / {
 			a = $0; sub(/.* allocs=\[/, "", a); sub(/\].*/, "", a)
 			n = split(a, g, ",")
 			for (i = 1; i <= n; i++) {
@@ -238,10 +241,10 @@ hb_reach_of_size() {
 				if (v[1] > 0 && v[2] == v[1] * size) { s = $3; sub("stack=", "", s); want[s] = 1 }
 			}
 		}
-		/^REACH / {
+		pass == 2 && /^REACH / {
 			s = $3; sub("stack=", "", s)
 			if (s in want) { k = $4; c = $5; sub("kind=", "", k); sub("count=", "", c); print k "=" c }
-		}' "$HB_DUMP"
+		}' "$HB_DUMP" "$HB_DUMP"
 }
 
 hb_total() {

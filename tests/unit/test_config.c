@@ -6,9 +6,11 @@
  * table of variables. Checked: the documented defaults with an empty
  * environment; every HEAPBLAME_* variable parsed at both ends of its range;
  * every out-of-range or malformed value counted once in `bad` with the
- * default kept; and the signal lists ("TERM,INT", "SIGTERM", "15", "none")
- * accepted with their exact masks while uncatchable or unknown signals
- * ("KILL", "FOO", SIGSTOP's number...) are rejected without touching *mask.
+ * default kept; and the signal lists ("TERM,INT", "SIGTERM", "15", "none",
+ * "fatal", the default: every signal whose default action ends the process)
+ * accepted with their exact masks while uncatchable, unknown or glibc's own
+ * signals ("KILL", "FOO", SIGSTOP's number, 32, 33...) are rejected without
+ * touching *mask.
  */
 #include <check.h>
 #include <signal.h>
@@ -19,9 +21,16 @@
 #include "config.h"
 
 #define BIT(sig) (1ull << (sig))
-#define DEFAULT_SIGNAL_MASK                                                                            \
-	(BIT(SIGTERM) | BIT(SIGINT) | BIT(SIGHUP) | BIT(SIGQUIT) | BIT(SIGABRT) | BIT(SIGSEGV) |      \
-	 BIT(SIGBUS) | BIT(SIGFPE) | BIT(SIGILL))
+/* signal(7): every signal whose default action is Term or Core, written
+ * out here apart from signal_names.h's own table */
+#define CLASSIC_FATAL_MASK                                                                             \
+	(BIT(SIGHUP) | BIT(SIGINT) | BIT(SIGQUIT) | BIT(SIGILL) | BIT(SIGTRAP) | BIT(SIGABRT) | BIT(SIGBUS) | \
+	 BIT(SIGFPE) | BIT(SIGUSR1) | BIT(SIGSEGV) | BIT(SIGUSR2) | BIT(SIGPIPE) | BIT(SIGALRM) |            \
+	 BIT(SIGTERM) | BIT(SIGSTKFLT) | BIT(SIGXCPU) | BIT(SIGXFSZ) | BIT(SIGVTALRM) | BIT(SIGPROF) |      \
+	 BIT(SIGIO) | BIT(SIGPWR) | BIT(SIGSYS))
+/* and the real-time signals glibc leaves to programs, SIGRTMIN .. 63 */
+#define RT_MASK (~0ull << SIGRTMIN & ~BIT(0))
+#define DEFAULT_SIGNAL_MASK (CLASSIC_FATAL_MASK | RT_MASK)
 
 /* The fake environment: NULL-terminated name/value pairs. */
 static const char *const *fake_env;
@@ -218,7 +227,7 @@ END_TEST
 
 START_TEST(signal_lists_are_accepted)
 {
-	static const struct {
+	const struct { /* not static: SIGRTMIN is a call */
 		const char *s;
 		uint64_t mask;
 	} ok[] = {
@@ -238,7 +247,15 @@ START_TEST(signal_lists_are_accepted)
 			 BIT(SIGTRAP)},
 		{"63", BIT(63)},
 		{"TERM,TERM", BIT(SIGTERM)},
-		{"TERM,INT,HUP,QUIT,ABRT,SEGV,BUS,FPE,ILL", DEFAULT_SIGNAL_MASK},
+		{"TERM,INT,HUP,QUIT,ABRT,SEGV,BUS,FPE,ILL",
+		 BIT(SIGTERM) | BIT(SIGINT) | BIT(SIGHUP) | BIT(SIGQUIT) | BIT(SIGABRT) | BIT(SIGSEGV) | BIT(SIGBUS) |
+			 BIT(SIGFPE) | BIT(SIGILL)},
+		{"fatal", DEFAULT_SIGNAL_MASK},
+		{"FATAL", DEFAULT_SIGNAL_MASK},
+		{"fatal,TERM", DEFAULT_SIGNAL_MASK},
+		{"PIPE,fatal", DEFAULT_SIGNAL_MASK},
+		{"STKFLT,VTALRM,PROF,IO,POLL,PWR", BIT(SIGSTKFLT) | BIT(SIGVTALRM) | BIT(SIGPROF) | BIT(SIGIO) | BIT(SIGPWR)},
+		{"34", BIT(34)},
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		uint64_t m = 0xabcdef;
@@ -254,6 +271,8 @@ START_TEST(uncatchable_and_unknown_signals_are_rejected)
 	static const char *const bad[] = {
 		"KILL", "FOO", "SIGKILL", "STOP", "SIGSTOP", "9", "19", "0", "64", "100", "TERM,FOO", "TERM,KILL",
 		",TERM", "TERM,,INT", "SIG", "1x", "-15", "SIG15x",
+		/* glibc's own: SIGCANCEL and SIGSETXID */
+		"32", "33", "TERM,32", "SIGfatal", "fatal2",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint64_t m = 0xabcdef;

@@ -22,7 +22,9 @@
  * threads inserting and removing disjoint sets end with exact counts;
  * foreach and foreach_in visit every record once, packed and side table;
  * consume_shard hands over one shard's records once and gives its memory
- * back, leaving the other shards as they were.
+ * back, leaving the other shards as they were; a sealed table refuses
+ * every insert (packed or side table, into an empty or a full shard) with
+ * -ESHUTDOWN and changes nothing, while removes still work.
  *
  * To aim records at one shard and one home slot the test uses the
  * header's own placement helpers: shard = top 8 bits of hb_live_hash(addr),
@@ -30,6 +32,7 @@
  * starts with 64 slots and grows to 96, 144, 216, ...
  */
 #include <check.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1002,6 +1005,38 @@ START_TEST(consume_shard_hands_over_every_record_and_frees_the_shard)
 }
 END_TEST
 
+START_TEST(sealed_table_refuses_every_insert)
+{
+	/* the exit scan seals the table after taking its blocks: an allocation
+	 * after that must not enter it, whatever shard or table it goes to */
+	struct hb_live_table *t = table_new();
+	struct hb_live_rec out;
+	struct hb_live_rec kept = rec_of(0x40000, 24, 3, 1);
+	ck_assert_int_eq(hb_live_table_insert(t, &kept, &out), 0);
+	uint64_t mapped = hb_live_table_mapped(t);
+	hb_live_table_lock_all(t);
+	hb_live_table_seal(t);
+	hb_live_table_unlock_all(t);
+	const struct hb_live_rec late[] = {
+		rec_of(0x50000, 24, 4, 2),             /* packed, an empty shard */
+		rec_of(0x40000 + 1, 24, 4, 2),         /* side table: odd address */
+		rec_of(0x60000, (1ull << 32) + 5, 4, 2), /* side table: 4 GiB and more */
+		rec_of(0x40000, 48, 5, 2),             /* the address already there */
+	};
+	for (size_t i = 0; i < sizeof(late) / sizeof(late[0]); i++) {
+		out.addr = 0xdead;
+		ck_assert_int_eq(hb_live_table_insert(t, &late[i], &out), -ESHUTDOWN);
+		ck_assert_uint_eq(out.addr, 0); /* nothing was replaced */
+	}
+	ck_assert_uint_eq(hb_live_table_count(t), 1);
+	ck_assert_uint_eq(hb_live_table_mapped(t), mapped);
+	ck_assert_int_eq(hb_live_table_remove(t, kept.addr, &out), 1);
+	assert_rec_eq(&out, &kept);
+	ck_assert_uint_eq(hb_live_table_count(t), 0);
+	table_free(t);
+}
+END_TEST
+
 START_TEST(prefetch_is_harmless_on_any_table)
 {
 	struct hb_live_table *t = table_new();
@@ -1145,6 +1180,7 @@ static Suite *live_table_suite(void)
 	tcase_add_test(tc, foreach_visits_every_record_once_packed_and_side);
 	tcase_add_test(tc, consume_shard_hands_over_every_record_and_frees_the_shard);
 	tcase_add_test(tc, prefetch_is_harmless_on_any_table);
+	tcase_add_test(tc, sealed_table_refuses_every_insert);
 	tcase_add_test(tc, concurrent_inserts_and_removes_keep_exact_counts);
 	tcase_add_test(tc, unaligned_address_does_not_replace_its_aligned_neighbour);
 	suite_add_tcase(s, tc);

@@ -22,13 +22,17 @@
  * recycled only once its ring is drained and its counters are taken
  * (including counters made after a take), then handed to the next acquire,
  * clean; the buffer of a thread that is gone is reaped; a fork child keeps
- * only its own buffer, emptied.
+ * only its own buffer, emptied; wait_counted returns at once when no owner
+ * is changing, waits for one that stops changing (another thread clears
+ * its flag 20 ms later), ignores the caller's own buffer, and gives up on
+ * one that never stops after its bound, saying how many.
  */
 #include <check.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "heapblame/trace_format.h"
 #include "thread_buffer.h"
@@ -938,6 +942,49 @@ START_TEST(atfork_child_keeps_only_the_caller)
 }
 END_TEST
 
+static void *stop_changing_later(void *arg)
+{
+	struct hb_thread_buffer *tb = arg;
+	struct timespec ms20 = {0, 20 * 1000000L};
+	nanosleep(&ms20, NULL);
+	__atomic_store_n(&tb->changing, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+START_TEST(wait_counted_waits_for_changes_in_flight)
+{
+	struct hb_tb_registry reg;
+	struct hb_thread_buffer *self = buffer_new(&reg), *other = hb_tb_acquire(&reg);
+	ck_assert_ptr_nonnull(other);
+	ck_assert_uint_eq(hb_tb_registry_wait_counted(&reg, self, 1000000000ull), 0);
+	/* the caller's own flag does not count: it is the one waiting */
+	self->changing = 1;
+	ck_assert_uint_eq(hb_tb_registry_wait_counted(&reg, self, 1000000000ull), 0);
+	/* another owner that finishes its change in 20 ms is waited for */
+	other->changing = 1;
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, stop_changing_later, other), 0);
+	uint64_t t0 = mono_ns();
+	ck_assert_uint_eq(hb_tb_registry_wait_counted(&reg, self, 5000000000ull), 0);
+	ck_assert_uint_ge(mono_ns() - t0, 15000000ull);
+	pthread_join(t, NULL);
+	/* one that never finishes: given up on after the bound */
+	other->changing = 1;
+	t0 = mono_ns();
+	ck_assert_uint_eq(hb_tb_registry_wait_counted(&reg, self, 30000000ull), 1);
+	uint64_t spent = mono_ns() - t0;
+	ck_assert_uint_ge(spent, 30000000ull);
+	ck_assert_uint_lt(spent, 2000000000ull);
+}
+END_TEST
+
 static Suite *thread_buffer_suite(void)
 {
 	Suite *s = suite_create("thread_buffer");
@@ -963,6 +1010,7 @@ static Suite *thread_buffer_suite(void)
 	tcase_add_test(tc, buffer_of_gone_thread_is_reaped);
 	tcase_add_test(tc, live_buffer_is_not_recycled);
 	tcase_add_test(tc, atfork_child_keeps_only_the_caller);
+	tcase_add_test(tc, wait_counted_waits_for_changes_in_flight);
 	suite_add_tcase(s, tc);
 	return s;
 }

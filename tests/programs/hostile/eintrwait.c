@@ -1,6 +1,7 @@
 /*
- * eintrwait.c - threads asleep in poll, nanosleep and epoll_wait, in a
- * program without signal handlers, while main exits with leaks.
+ * eintrwait.c - threads asleep in poll, nanosleep, epoll_wait and the
+ * other blocking calls a stop may end with EINTR, in a program without
+ * signal handlers, while main exits with leaks.
  *
  * poll(), nanosleep() and epoll_wait() fail with EINTR when a signal
  * handler runs in their thread, and SA_RESTART never restarts them. A
@@ -11,11 +12,20 @@
  * timing-dependent, since the worker has to run before the process is
  * gone; the longer the scan, the likelier).
  *
+ * Linux makes more calls fail so after a stop, even with no handler
+ * (signal(7), "Interruption of system calls and library functions by stop
+ * signals"): epoll_wait, io_getevents, sigtimedwait, and socket calls
+ * with a timeout (SO_RCVTIMEO). A ptrace stop is one such stop.
+ *
  * Usage: eintrwait [CALLS [BLOCKS]]
- * CALLS is a comma-separated list of poll, nanosleep and epoll_wait
- * (default: all three), BLOCKS a count (default 20000). One worker per
- * call waits forever: poll on no descriptor without a timeout, nanosleep
- * for an hour, epoll_wait on an empty set without a timeout. Any return is
+ * CALLS is a comma-separated list of poll, nanosleep, epoll_wait,
+ * io_getevents, sigtimedwait and recv_timeo (default: poll, nanosleep,
+ * epoll_wait), BLOCKS a count (default 20000). One worker per call waits
+ * forever: poll on no descriptor without a timeout, nanosleep for an
+ * hour, epoll_wait on an empty set without a timeout, io_getevents on an
+ * empty AIO context without a timeout, sigtimedwait for a SIGUSR2 that
+ * only its thread blocks and nobody sends, for an hour, recv on a socket
+ * pair nobody writes to with SO_RCVTIMEO an hour. Any return is
  * fatal: `worker: CALL failed: STRERROR` on stderr, exit status 9. Main
  * waits until every worker is at its call, leaks BLOCKS blocks of 24 bytes
  * (a scan with work to do) and returns 0.
@@ -25,11 +35,17 @@
  * Exit status 0, or 9 when a worker's call returned (or 0 with the line on
  * stderr, when main's exit came first).
  */
+#include <linux/aio_abi.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "hostile.h"
 
@@ -79,6 +95,44 @@ static void *eintrwait_epoll(void *arg)
 	return NULL;
 }
 
+static void *eintrwait_io_getevents(void *arg)
+{
+	aio_context_t ctx = *(aio_context_t *)arg;
+	struct io_event ev;
+	__atomic_add_fetch(&ready, 1, __ATOMIC_RELEASE);
+	for (;;) /* glibc has no wrapper (libaio's is a system call too) */
+		if (syscall(SYS_io_getevents, ctx, 1L, 1L, &ev, NULL) < 0)
+			eintrwait_fatal("io_getevents");
+	return NULL;
+}
+
+static void *eintrwait_sigtimedwait(void *arg)
+{
+	(void)arg;
+	sigset_t usr2;
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &usr2, NULL);
+	__atomic_add_fetch(&ready, 1, __ATOMIC_RELEASE);
+	for (;;) {
+		struct timespec hour = {3600, 0};
+		if (sigtimedwait(&usr2, NULL, &hour) < 0)
+			eintrwait_fatal("sigtimedwait");
+	}
+	return NULL;
+}
+
+static void *eintrwait_recv_timeo(void *arg)
+{
+	int fd = *(int *)arg;
+	char byte;
+	__atomic_add_fetch(&ready, 1, __ATOMIC_RELEASE);
+	for (;;)
+		if (recv(fd, &byte, 1, 0) <= 0)
+			eintrwait_fatal("recv_timeo");
+	return NULL;
+}
+
 /* Whether `name` is an item of the comma-separated list `list`. */
 static int eintrwait_listed(const char *list, const char *name)
 {
@@ -95,6 +149,8 @@ int main(int argc, char **argv)
 {
 	static struct hb_ledger led;
 	static int ep;
+	static aio_context_t aio;
+	static int pair[2];
 	const char *calls = argc > 1 ? argv[1] : "poll,nanosleep,epoll_wait";
 	long blocks = argc > 2 ? atol(argv[2]) : 20000;
 	int workers = 0;
@@ -109,6 +165,22 @@ int main(int argc, char **argv)
 		workers++;
 	if (eintrwait_listed(calls, "epoll_wait") && pthread_create(&t, NULL, eintrwait_epoll, &ep) == 0)
 		workers++;
+	if (eintrwait_listed(calls, "io_getevents")) {
+		if (syscall(SYS_io_setup, 1, &aio) != 0)
+			hb_die("io_setup failed");
+		if (pthread_create(&t, NULL, eintrwait_io_getevents, &aio) == 0)
+			workers++;
+	}
+	if (eintrwait_listed(calls, "sigtimedwait") && pthread_create(&t, NULL, eintrwait_sigtimedwait, NULL) == 0)
+		workers++;
+	if (eintrwait_listed(calls, "recv_timeo")) {
+		struct timeval hour = {3600, 0};
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0 ||
+		    setsockopt(pair[0], SOL_SOCKET, SO_RCVTIMEO, &hour, sizeof(hour)) != 0)
+			hb_die("socketpair or SO_RCVTIMEO failed");
+		if (pthread_create(&t, NULL, eintrwait_recv_timeo, &pair[0]) == 0)
+			workers++;
+	}
 	if (workers == 0)
 		hb_die("no worker started for calls '%s'", calls);
 	while (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) < workers)

@@ -78,6 +78,8 @@ struct pending_site {
 	const char *entry;
 	struct raw_frame *raw;
 	size_t nraw;
+	size_t blamed_raw;  /* raw[blamed_raw]: the blamed frame */
+	long entry_raw;     /* raw[entry_raw]: the entry point's frame, or -1 when unknown */
 	uint64_t key;   /* hash of the raw frames */
 	struct member *mem;
 	size_t nmem;
@@ -223,8 +225,8 @@ static void add_member(struct builder *b, struct pending_site *ps, const struct 
 	ps->mem[ps->nmem++] = (struct member){b->proc, &st->series};
 }
 
-static void add_site(struct builder *b, size_t mi, struct raw_frame *raw, size_t n, const char *entry,
-		     const struct tm_stack *st)
+static void add_site(struct builder *b, size_t mi, struct raw_frame *raw, size_t n, size_t blamed_raw,
+		     long entry_raw, const char *entry, const struct tm_stack *st)
 {
 	uint64_t bytes = st->out_bytes, blocks = st->out_blocks;
 	struct module_state *ms = &b->ms[mi];
@@ -273,7 +275,8 @@ static void add_site(struct builder *b, size_t mi, struct raw_frame *raw, size_t
 		ms->idx = ni;
 		ms->mask = nm - 1;
 	}
-	ms->pend[ms->npend] = (struct pending_site){bytes, blocks, st->kinds, entry, raw, n, h, NULL, 0};
+	ms->pend[ms->npend] = (struct pending_site){bytes, blocks, st->kinds, entry, raw, n, blamed_raw, entry_raw,
+						    h, NULL, 0};
 	add_member(b, &ms->pend[ms->npend], st);
 	size_t k = h & ms->mask;
 	while (ms->idx[k])
@@ -447,15 +450,20 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 		b->oom = 1;
 		return;
 	}
-	size_t nraw = 0;
+	size_t nraw = 0, blamed_raw = 0;
+	long entry_raw = -1;
 	for (uint32_t i = 0; i < st->depth; i++) {
+		if (i == blamed)
+			blamed_raw = nraw;
 		if (is_shim(p, st->frame_module[i]))
 			continue;
+		if (i == j)
+			entry_raw = (long)nraw;
 		const struct tm_module *fm = tm_module_of(p, st->frame_module[i]);
 		raw[nraw++] = (struct raw_frame){fm ? base_name(fm->path) : NULL, fm ? fm->path : NULL,
 						 fm ? sym_of(b, p, st->frame_module[i]) : NULL, st->frame_offset[i]};
 	}
-	add_site(b, mi, raw, nraw, entry_fn, st);
+	add_site(b, mi, raw, nraw, blamed_raw, entry_raw, entry_fn, st);
 }
 
 /* Symbolizes a pending site into s: every frame, inlined ones expanded,
@@ -464,12 +472,15 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
  * out of memory. */
 static int expand(const struct pending_site *ps, struct blame_site *s)
 {
-	size_t cap = ps->nraw * 2 + 1, nf = 0;
+	size_t cap = ps->nraw * 2 + 1, nf = 0, blamed = 0;
+	long entry = -1;
 	struct blame_frame *frames = malloc(cap * sizeof(*frames));
 	if (!frames)
 		return -1;
 	for (size_t i = 0; i < ps->nraw; i++) {
 		const struct raw_frame *rf = &ps->raw[i];
+		if (i == ps->blamed_raw)
+			blamed = nf;
 		struct sym_frame sf[SYM_MAX_INLINE];
 		int k = frames_at(rf->sm, rf->offset, sf);
 		if (nf + (size_t)(k ? k : 1) > cap) {
@@ -483,16 +494,19 @@ static int expand(const struct pending_site *ps, struct blame_site *s)
 		}
 		if (!k) {
 			frames[nf++] = (struct blame_frame){rf->module, rf->module_path, NULL, NULL, NULL, 0, 0, rf->offset};
-			continue;
+		} else {
+			for (int q = 0; q < k; q++)
+				frames[nf++] = (struct blame_frame){rf->module, rf->module_path, sf[q].function, sf[q].file,
+								    sf[q].dir, sf[q].line, sf[q].inlined, rf->offset};
 		}
-		for (int q = 0; q < k; q++)
-			frames[nf++] = (struct blame_frame){rf->module, rf->module_path, sf[q].function, sf[q].file,
-							    sf[q].dir, sf[q].line, sf[q].inlined, rf->offset};
+		if ((long)i == ps->entry_raw)
+			entry = (long)nf - 1; /* the physical frame: the last of its expansion */
 	}
 	uint64_t h = 0x9E3779B97F4A7C15ull;
 	for (size_t i = 0; i < nf; i++)
 		h = mix(h ^ frames[i].offset ^ ((uint64_t)frames[i].inlined << 63));
-	*s = (struct blame_site){ps->bytes, ps->blocks, ps->kinds, ps->entry, frames, nf, h, {GROWTH_UNKNOWN, 0, 0}};
+	*s = (struct blame_site){ps->bytes, ps->blocks, ps->kinds, ps->entry, frames, nf, blamed, entry, h,
+				 {GROWTH_UNKNOWN, 0, 0}};
 	return 0;
 }
 

@@ -48,6 +48,8 @@ struct blame_site {
 	const char *entry;       /* the entry point's function (NULL when unknown) */
 	struct blame_frame *frames;
 	size_t nframes;
+	size_t blamed;           /* frames[blamed]: the first frame of the blamed module's code (0 if none) */
+	long entry_frame;        /* frames[entry_frame]: the entry point's physical frame, or -1 when unknown */
 	uint64_t hash;
 	struct growth growth;    /* of its outstanding bytes over the timeline */
 };

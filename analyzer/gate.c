@@ -337,12 +337,10 @@ void gate_verdict(const struct gate_result *g, char *out, size_t cap)
 
 const struct blame_frame *gate_allocating_frame(const struct blame_module *m, const struct blame_site *s)
 {
+	(void)m;
 	if (!s || !s->nframes)
 		return NULL;
-	for (size_t i = 0; i < s->nframes; i++)
-		if (s->frames[i].module && strcmp(s->frames[i].module, m->name) == 0)
-			return &s->frames[i];
-	return &s->frames[0];
+	return &s->frames[s->blamed < s->nframes ? s->blamed : 0];
 }
 
 /* Whether fr has a line in a file with an absolute path; under root too

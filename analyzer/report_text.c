@@ -289,13 +289,12 @@ static void by_site(FILE *f, const struct blame_report *r, const struct report_o
 	}
 }
 
-/* The allocating function of a site: its first frame in the blamed module. */
+/* The allocating function of a site: its blamed frame's. */
 static const char *allocating_function(const struct blame_module *m, const struct blame_site *s)
 {
-	for (size_t q = 0; q < s->nframes; q++)
-		if (s->frames[q].module && strcmp(s->frames[q].module, m->name) == 0)
-			return s->frames[q].function ? s->frames[q].function : "?";
-	return "?";
+	(void)m;
+	const struct blame_frame *fr = s->blamed < s->nframes ? &s->frames[s->blamed] : NULL;
+	return fr && fr->function ? fr->function : "?";
 }
 
 static void by_function(FILE *f, const struct blame_report *r, const struct report_options *o)

@@ -443,24 +443,6 @@ static void entries_table(FILE *f, const struct blame_module *m, size_t top)
 	fputs("</tbody>\n</table></div>\n", f);
 }
 
-/* The frame that is the site's entry point: the outermost of the run of
- * frames in the blamed module that starts at its first frame there (the
- * blamed frame; the allocator wrappers' frames come before it, in other
- * modules: *blamed is its index). -1 (and *blamed 0) if none. */
-static long entry_frame(const struct blame_module *m, const struct blame_site *s, size_t *blamed)
-{
-	size_t q = 0;
-	*blamed = 0;
-	while (q < s->nframes && !(s->frames[q].module && !strcmp(s->frames[q].module, m->name)))
-		q++;
-	if (q == s->nframes)
-		return -1;
-	*blamed = q;
-	while (q + 1 < s->nframes && s->frames[q + 1].module && !strcmp(s->frames[q + 1].module, m->name))
-		q++;
-	return (long)q;
-}
-
 /* Rows for frames [from, to): the blamed module's highlighted, the
  * allocator wrappers' before them muted. */
 static void frame_rows(FILE *f, const struct blame_module *m, const struct blame_site *s, size_t from, size_t to,
@@ -544,8 +526,10 @@ static void site_block(FILE *f, const struct blame_module *m, const struct blame
 			fprintf(f, " <span class=\"growth-note\">%s</span>", strchr(g, ' ') + 1);
 	}
 	fputs("</summary>\n", f);
-	size_t blamed;
-	long entry = entry_frame(m, s, &blamed);
+	/* the blamed frame (the allocator wrappers' come before it) and the
+	 * entry point's (-1: unknown), as blame.c found them */
+	size_t blamed = s->blamed;
+	long entry = s->entry_frame;
 	size_t shown = s->nframes < HTML_FRAMES_SHOWN ? s->nframes : HTML_FRAMES_SHOWN;
 	frames_table(f, m, s, 0, shown, entry, blamed);
 	if (s->nframes > shown) {

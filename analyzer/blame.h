@@ -6,7 +6,10 @@
  *   - the blamed module is the module of its first frame outside allocator
  *     wrappers (libc, libstdc++, libc_malloc_debug, the shim, and the
  *     --wrapper names), so strdup's or operator new's allocations go to
- *     their caller's module;
+ *     their caller's module; a frame in an allocator wrapper *function*
+ *     (xmalloc, g_malloc, PyMem_Malloc: wrapper_functions.h, and the
+ *     --wrapper-function names), or in the code of its library that leads
+ *     to it, counts as the allocator too, whatever its module;
  *   - the entry point is the outermost frame of the run of frames inside the
  *     blamed module that starts at the blamed frame: the function through
  *     which control came into that module; whether it is exported (in the
@@ -49,6 +52,8 @@ struct blame_site {
 	struct blame_frame *frames;
 	size_t nframes;
 	size_t blamed;           /* frames[blamed]: the first frame of the blamed module's code (0 if none) */
+	const char *wrapper;     /* the wrapper function its blamed frame called (NULL: none, or a module's) */
+	const char *wrapper_module; /* that function's module */
 	long entry_frame;        /* frames[entry_frame]: the entry point's physical frame, or -1 when unknown */
 	uint64_t hash;
 	struct growth growth;    /* of its outstanding bytes over the timeline */
@@ -135,6 +140,8 @@ struct blame_report {
 struct blame_options {
 	const char **wrappers;  /* extra wrapper names or globs */
 	size_t nwrappers;
+	const char **wrapper_functions; /* extra wrapper function names or globs */
+	size_t nwrapper_functions;
 	const char *module_glob; /* keep only modules whose name or path matches */
 	uint64_t min_bytes;     /* drop sites and modules below */
 	size_t top;             /* sites kept per module (0: all) */

@@ -128,6 +128,10 @@ int report_json(FILE *f, const struct blame_report *r, const struct report_optio
 			json_out_kinds(f, &s->kinds);
 			fprintf(f, ", \"growth\": ");
 			json_out_growth(f, &s->growth);
+			fprintf(f, ", \"blamed_frame\": %zu, \"wrapper\": ", s->blamed);
+			json_out_str(f, s->wrapper);
+			fprintf(f, ", \"wrapper_module\": ");
+			json_out_str(f, s->wrapper_module);
 			fprintf(f, ", \"frames\": [");
 			for (size_t q = 0; q < s->nframes; q++) {
 				const struct blame_frame *fr = &s->frames[q];

@@ -185,6 +185,11 @@ static void print_site(FILE *f, const struct blame_site *s)
 		}
 	}
 	print_growth(f, &s->growth);
+	/* its frames before the blamed one may be in the blamed module's
+	 * code too (libbfd's xstrdup, called by as): say which were the
+	 * allocator's */
+	if (s->wrapper)
+		fprintf(f, "  via %s in %s", call(s->wrapper), s->wrapper_module ? s->wrapper_module : "?");
 	fputc('\n', f);
 	size_t n = s->nframes < MAX_FRAMES_SHOWN ? s->nframes : MAX_FRAMES_SHOWN;
 	for (size_t q = 0; q < n; q++)

@@ -363,7 +363,8 @@ static void module_table(FILE *f, const struct blame_report *r)
 		return;
 	}
 	fputs("<p class=\"muted\">The module of an allocation is the module of its first frame outside allocator "
-	      "wrappers (libc, libstdc++, the shim, <code>--wrapper</code>). Click a column to sort.</p>\n",
+	      "wrappers (libc, libstdc++, the shim, <code>--wrapper</code>; xmalloc, g_malloc and the other "
+	      "wrapper functions, <code>--wrapper-function</code>). Click a column to sort.</p>\n",
 	      f);
 	fputs("<div class=\"table-wrap\"><table class=\"modules sortable\">\n<thead><tr><th>Module</th>"
 	      "<th class=\"num\">Outstanding</th><th class=\"num\">Blocks</th><th class=\"num\">Share</th>",
@@ -450,7 +451,9 @@ static void frame_rows(FILE *f, const struct blame_module *m, const struct blame
 {
 	for (size_t q = from; q < to; q++) {
 		const struct blame_frame *fr = &s->frames[q];
-		int own = fr->module && !strcmp(fr->module, m->name);
+		/* a wrapper function of the blamed module (libbfd's xmalloc)
+		 * comes before the blamed frame: the allocator's, not its own */
+		int own = q >= blamed && fr->module && !strcmp(fr->module, m->name);
 		fprintf(f, "<tr%s><td class=\"n\">%zu</td><td title=\"", own ? " class=\"own\"" : q < blamed ? " class=\"lib\"" : "",
 			q);
 		if (fr->function)

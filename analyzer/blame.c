@@ -80,6 +80,7 @@ struct site_blame {
 	long entry_raw;     /* raw[entry_raw]: the entry point's frame, or -1 when unknown */
 	const char *entry;  /* the entry point's function */
 	const char *wrapper, *wrapper_module; /* the wrapper function called, or NULL */
+	uint32_t cut_at;    /* the stack was cut at this many frames (0: whole) */
 };
 
 struct pending_site {
@@ -297,12 +298,13 @@ static int str_eq(const char *a, const char *b)
 }
 
 static void add_entry(struct builder *b, size_t mi, const char *fn, int exported, const char *cmod,
-		      const char *cfn, const struct tm_stack *st)
+		      const char *cfn, uint32_t cut_at, const struct tm_stack *st)
 {
 	struct blame_module *m = &b->r->mods[mi];
 	for (size_t i = 0; i < m->nentries; i++) {
 		struct blame_entry *e = &m->entries[i];
-		if (str_eq(e->function, fn) && str_eq(e->caller_module, cmod) && str_eq(e->caller_function, cfn)) {
+		if (str_eq(e->function, fn) && str_eq(e->caller_module, cmod) && str_eq(e->caller_function, cfn) &&
+		    e->cut_at == cut_at) {
 			e->bytes += st->out_bytes;
 			e->blocks += st->out_blocks;
 			leak_tally_merge(&e->kinds, &st->kinds);
@@ -320,7 +322,7 @@ static void add_entry(struct builder *b, size_t mi, const char *fn, int exported
 		b->ms[mi].entrycap = cap;
 	}
 	m->entries[m->nentries++] =
-		(struct blame_entry){fn, exported, cmod, cfn, st->out_bytes, st->out_blocks, st->kinds};
+		(struct blame_entry){fn, exported, cmod, cfn, st->out_bytes, st->out_blocks, st->kinds, cut_at};
 }
 
 static void add_process_module(struct blame_process *bp, const struct blame_module *m, uint64_t bytes,
@@ -501,7 +503,11 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 		j++;
 	const char *entry_fn = NULL, *caller_mod = NULL, *caller_fn = NULL, *linkage = NULL;
 	int exported = 0;
-	struct sym_module *sm = st->depth ? sym_of(b, p, st->frame_module[j]) : NULL;
+	/* a run that reaches the end of a cut stack goes on beyond it: its
+	 * outermost frame recorded is not the entry point, which the trace
+	 * cannot name */
+	uint32_t cut_at = st->cut && st->depth && j + 1 == st->depth ? st->depth : 0;
+	struct sym_module *sm = st->depth && !cut_at ? sym_of(b, p, st->frame_module[j]) : NULL;
 	if (sm && sym_function(sm, st->frame_offset[j], &entry_fn, &linkage) && tm)
 		exported = sym_is_exported(sym_module_get(b->sym, tm->path, tm->build_id, tm->build_id_len), linkage);
 	uint32_t ci = j + 1;
@@ -514,7 +520,7 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 		if (frames_at(sym_of(b, p, st->frame_module[ci]), st->frame_offset[ci], sf))
 			caller_fn = sf[0].function; /* the innermost: an inlined caller by its own name */
 	}
-	add_entry(b, mi, entry_fn, exported, caller_mod, caller_fn, st);
+	add_entry(b, mi, entry_fn, exported, caller_mod, caller_fn, cut_at, st);
 
 	/* the site: every frame but the shim's, as recorded */
 	struct raw_frame *raw = malloc(((size_t)st->depth + 1) * sizeof(*raw));
@@ -523,7 +529,7 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 		return;
 	}
 	size_t nraw = 0;
-	struct site_blame at = {0, -1, entry_fn, NULL, NULL};
+	struct site_blame at = {0, -1, entry_fn, NULL, NULL, st->cut ? st->depth : 0};
 	if (bl->via >= 0) {
 		const struct tm_module *wm = tm_module_of(p, st->frame_module[bl->via]);
 		at.wrapper = bl->via_fn;
@@ -534,7 +540,7 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 			at.blamed_raw = nraw;
 		if (is_shim(p, st->frame_module[i]))
 			continue;
-		if (i == j)
+		if (i == j && !cut_at)
 			at.entry_raw = (long)nraw;
 		const struct tm_module *fm = tm_module_of(p, st->frame_module[i]);
 		raw[nraw++] = (struct raw_frame){fm ? base_name(fm->path) : NULL, fm ? fm->path : NULL,
@@ -583,7 +589,7 @@ static int expand(const struct pending_site *ps, struct blame_site *s)
 	for (size_t i = 0; i < nf; i++)
 		h = mix(h ^ frames[i].offset ^ ((uint64_t)frames[i].inlined << 63));
 	*s = (struct blame_site){ps->bytes, ps->blocks, ps->kinds, ps->at.entry, frames, nf, blamed,
-				 ps->at.wrapper, ps->at.wrapper_module, entry, h, {GROWTH_UNKNOWN, 0, 0}};
+				 ps->at.wrapper, ps->at.wrapper_module, entry, ps->at.cut_at, h, {GROWTH_UNKNOWN, 0, 0}};
 	return 0;
 }
 

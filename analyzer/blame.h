@@ -13,7 +13,9 @@
  *   - the entry point is the outermost frame of the run of frames inside the
  *     blamed module that starts at the blamed frame: the function through
  *     which control came into that module; whether it is exported (in the
- *     module's .dynsym), and the module and function that called it;
+ *     module's .dynsym), and the module and function that called it; when
+ *     that run reaches the end of a stack cut at the depth limit, the entry
+ *     point lies beyond what was recorded, and is unknown (cut_at);
  *   - the site is the whole symbolized stack, inlined frames included
  *     (symbolized only for the sites the report keeps: blame.c).
  * Modules, entry points and sites merge across processes by module path and
@@ -55,6 +57,7 @@ struct blame_site {
 	const char *wrapper;     /* the wrapper function its blamed frame called (NULL: none, or a module's) */
 	const char *wrapper_module; /* that function's module */
 	long entry_frame;        /* frames[entry_frame]: the entry point's physical frame, or -1 when unknown */
+	uint32_t cut_at;         /* its stack was cut at this many frames, the depth limit (0: whole) */
 	uint64_t hash;
 	struct growth growth;    /* of its outstanding bytes over the timeline */
 };
@@ -62,10 +65,11 @@ struct blame_site {
 struct blame_entry {
 	const char *function;        /* NULL when unknown */
 	int exported;
-	const char *caller_module;   /* NULL: the stack ends there */
+	const char *caller_module;   /* NULL: the stack ends there (or was cut) */
 	const char *caller_function;
 	uint64_t bytes, blocks;
 	struct leak_tally kinds;
+	uint32_t cut_at;             /* not 0: unknown, beyond a stack cut at this many frames */
 };
 
 struct blame_module {

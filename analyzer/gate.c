@@ -292,6 +292,12 @@ void gate_growth_entered(const struct gate_growth *gg, char *out, size_t cap)
 {
 	const struct blame_entry *e = gg->entry;
 	const char *fn = e ? e->function : gg->site ? gg->site->entry : NULL;
+	if (e && e->cut_at) {
+		char cut[160];
+		report_cut_text(cut, sizeof(cut), e->cut_at);
+		snprintf(out, cap, "entered through a function beyond the frames recorded (%s)", cut);
+		return;
+	}
 	if (!fn) {
 		if (cap)
 			*out = 0;

@@ -14,7 +14,8 @@
  * a wrapper function (by name: wrapper_functions.h) and its library's
  * frames that lead to it are the allocator's, whatever the module, and
  * the blame goes to the wrapper's caller; the wrapper is named on the
- * site; the internals looked through are few and in one module.
+ * site; the internals looked through are few and in one module. A stack
+ * cut at the depth limit inside the blamed module has no entry point.
  */
 #include <check.h>
 #include <link.h>
@@ -376,6 +377,41 @@ START_TEST(the_builtin_list_names_the_well_known_wrappers)
 }
 END_TEST
 
+/* ---------- stacks cut at the depth limit -------------------------------- */
+
+START_TEST(a_cut_stack_names_no_entry_point_it_cannot_know)
+{
+	build_three();
+	one.cut = 1; /* leaf <- mid <- top, and more frames not recorded */
+	struct blame_report r;
+	const struct blame_site *site;
+	struct symbolizer *s = report_one(&r, NULL, 0, NULL, 0, &site);
+	ck_assert_uint_eq(site->cut_at, 3);
+	ck_assert_int_eq(site->entry_frame, -1);
+	ck_assert_ptr_null(site->entry);
+	ck_assert_uint_eq(r.mods[0].nentries, 1);
+	const struct blame_entry *e = &r.mods[0].entries[0];
+	ck_assert_uint_eq(e->cut_at, 3);
+	ck_assert_ptr_null(e->function); /* not top: its caller may be in the module too */
+	ck_assert_ptr_null(e->caller_module);
+	report_free(&r, s);
+
+	/* cut, but the module's run ends inside the frames recorded: known */
+	build(all_different);
+	uint32_t mod[] = {1, 1, 2};
+	uint64_t off[] = {offset_of(leaf, 1), offset_of(mid, 6), 0x1234};
+	build_one(3, mod, off);
+	one.cut = 1;
+	s = report_one(&r, NULL, 0, NULL, 0, &site);
+	ck_assert_uint_eq(site->cut_at, 3);
+	ck_assert_int_eq(site->entry_frame, 1);
+	ck_assert_uint_eq(r.mods[0].entries[0].cut_at, 0);
+	ck_assert_str_eq(r.mods[0].entries[0].function, "mid");
+	ck_assert_str_eq(r.mods[0].entries[0].caller_module, "libother.so");
+	report_free(&r, s);
+}
+END_TEST
+
 static Suite *blame_suite(void)
 {
 	Suite *s = suite_create("blame");
@@ -391,6 +427,9 @@ static Suite *blame_suite(void)
 	tcase_add_test(w, internals_are_few_frames_of_one_module);
 	tcase_add_test(w, the_builtin_list_names_the_well_known_wrappers);
 	suite_add_tcase(s, w);
+	TCase *c = tcase_create("cut stacks");
+	tcase_add_test(c, a_cut_stack_names_no_entry_point_it_cannot_know);
+	suite_add_tcase(s, c);
 	return s;
 }
 

@@ -30,7 +30,8 @@ site's blamed frame (the first one outside the wrappers) lies in the module
 it is listed under, and is its blamed_frame; when a module's sites are all listed, the entry points
 recomputed from the sites' frames (the outermost frame of the run of frames in
 the module that starts at the blamed frame: its physical function, and the
-module and innermost function of the next frame out, shim frames skipped)
+module and innermost function of the next frame out, shim frames skipped;
+unknown when the run reaches the end of a truncated site's frames)
 are exactly the reported ones, bytes and blocks included; processes[] add up
 to the totals, each process to its modules.
 """
@@ -92,9 +93,10 @@ def blamed_index(frames, wrappers=(), functions=()):
     return None
 
 
-def entry_of(frames, wrappers=(), functions=()):
+def entry_of(frames, wrappers=(), functions=(), truncated=False):
     """(module, function, caller_module, caller_function) of a site, computed
-    from its frames as the schema defines them."""
+    from its frames as the schema defines them; all None but the module when
+    the run in the module reaches the end of a truncated stack."""
     i = blamed_index(frames, wrappers, functions)
     if i is None:
         return None
@@ -102,6 +104,8 @@ def entry_of(frames, wrappers=(), functions=()):
     j = i
     while j + 1 < len(frames) and frames[j + 1]["module"] == mod:
         j += 1
+    if truncated and j + 1 == len(frames):
+        return (mod, None, None, None)
     # frames[j] is the outermost entry of the run: the physical function
     # (inlined frames come before the physical frame that holds them).
     k = j + 1
@@ -165,7 +169,7 @@ def invariants(wrappers=(), functions=()):
             check("%s: sites' blocks add up" % n, m["outstanding_blocks"], sum(s["blocks"] for s in m["sites"]))
             want = {}
             for s in m["sites"]:
-                e = entry_of(s["frames"], wrappers, functions)
+                e = entry_of(s["frames"], wrappers, functions, s["truncated"])
                 if e is None:
                     continue
                 key = e[1:]

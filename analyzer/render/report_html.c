@@ -426,6 +426,10 @@ static void entries_table(FILE *f, const struct blame_module *m, size_t top)
 		fputs("<tr><td><code>", f);
 		call(f, e->function);
 		fputs("</code>", f);
+		if (e->cut_at) /* unknown: beyond the frames recorded */
+			fprintf(f, " <span class=\"tag\" title=\"a larger heapblame run --depth names it\">stack cut at %u "
+				   "frames</span>",
+				e->cut_at);
 		if (e->exported)
 			fputs(" <span class=\"tag exp\" title=\"in the module's dynamic symbol table\">exported</span>", f);
 		fputs("</td><td>", f);

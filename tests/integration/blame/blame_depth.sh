@@ -9,7 +9,8 @@
 #     cut (dump: flags=cut); the report's deep site is truncated, its entry
 #     point unknown (function and caller null, truncated true; text "entry
 #     point unknown (the stack was cut at 16 frames ... --depth"), and the
-#     closing sentence names no function descend or main for it; the
+#     closing sentence names no function descend or main for it (html:
+#     the entry point is tagged "stack cut at 16 frames"); the
 #     shallow site keeps its entry point, main from libc.so.6;
 #   - recorded with --depth 128: nothing is truncated, and both leaks are
 #     entered via main from libc.so.6.
@@ -55,6 +56,9 @@ else:
     want = [main + (deep[0] + shallow[0], deep[1] + shallow[1])]
 check("entry points", want, ent)
 PY
+	hb_report "$HB_WORK/d$depth.html" --format html -- "$trace"
+	assert_eq "depth $depth: html tags the unknown entry point" "$([[ $cut == yes ]] && echo yes || echo no)" \
+		"$(grep -q "stack cut at $depth frames</span>" "$HB_WORK/d$depth.html" && echo yes || echo no)"
 	hb_report "$HB_WORK/d$depth.txt" -- "$trace"
 	local unknown closing
 	unknown=$(grep -c 'entry point unknown (the stack was cut at '"$depth"' frames, the --depth' "$HB_WORK/d$depth.txt" || true)

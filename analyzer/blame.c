@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "heapblame/wrappers.h"
+#include "wrapper_functions.h"
 
 int blame_glob(const char *pat, const char *s)
 {
@@ -72,10 +73,20 @@ struct member {
 	const struct ts_series *series;
 };
 
+/* Where in its raw frames a site is blamed: the same for every stack of
+ * the site, since it depends on the frames alone. */
+struct site_blame {
+	size_t blamed_raw;  /* raw[blamed_raw]: the blamed frame */
+	long entry_raw;     /* raw[entry_raw]: the entry point's frame, or -1 when unknown */
+	const char *entry;  /* the entry point's function */
+	const char *wrapper, *wrapper_module; /* the wrapper function called, or NULL */
+	uint32_t cut_at;    /* the stack was cut at this many frames (0: whole) */
+};
+
 struct pending_site {
 	uint64_t bytes, blocks;
 	struct leak_tally kinds;
-	const char *entry;
+	struct site_blame at;
 	struct raw_frame *raw;
 	size_t nraw;
 	uint64_t key;   /* hash of the raw frames */
@@ -223,7 +234,7 @@ static void add_member(struct builder *b, struct pending_site *ps, const struct 
 	ps->mem[ps->nmem++] = (struct member){b->proc, &st->series};
 }
 
-static void add_site(struct builder *b, size_t mi, struct raw_frame *raw, size_t n, const char *entry,
+static void add_site(struct builder *b, size_t mi, struct raw_frame *raw, size_t n, const struct site_blame *at,
 		     const struct tm_stack *st)
 {
 	uint64_t bytes = st->out_bytes, blocks = st->out_blocks;
@@ -273,7 +284,7 @@ static void add_site(struct builder *b, size_t mi, struct raw_frame *raw, size_t
 		ms->idx = ni;
 		ms->mask = nm - 1;
 	}
-	ms->pend[ms->npend] = (struct pending_site){bytes, blocks, st->kinds, entry, raw, n, h, NULL, 0};
+	ms->pend[ms->npend] = (struct pending_site){bytes, blocks, st->kinds, *at, raw, n, h, NULL, 0};
 	add_member(b, &ms->pend[ms->npend], st);
 	size_t k = h & ms->mask;
 	while (ms->idx[k])
@@ -287,12 +298,13 @@ static int str_eq(const char *a, const char *b)
 }
 
 static void add_entry(struct builder *b, size_t mi, const char *fn, int exported, const char *cmod,
-		      const char *cfn, const struct tm_stack *st)
+		      const char *cfn, uint32_t cut_at, const struct tm_stack *st)
 {
 	struct blame_module *m = &b->r->mods[mi];
 	for (size_t i = 0; i < m->nentries; i++) {
 		struct blame_entry *e = &m->entries[i];
-		if (str_eq(e->function, fn) && str_eq(e->caller_module, cmod) && str_eq(e->caller_function, cfn)) {
+		if (str_eq(e->function, fn) && str_eq(e->caller_module, cmod) && str_eq(e->caller_function, cfn) &&
+		    e->cut_at == cut_at) {
 			e->bytes += st->out_bytes;
 			e->blocks += st->out_blocks;
 			leak_tally_merge(&e->kinds, &st->kinds);
@@ -310,7 +322,7 @@ static void add_entry(struct builder *b, size_t mi, const char *fn, int exported
 		b->ms[mi].entrycap = cap;
 	}
 	m->entries[m->nentries++] =
-		(struct blame_entry){fn, exported, cmod, cfn, st->out_bytes, st->out_blocks, st->kinds};
+		(struct blame_entry){fn, exported, cmod, cfn, st->out_bytes, st->out_blocks, st->kinds, cut_at};
 }
 
 static void add_process_module(struct blame_process *bp, const struct blame_module *m, uint64_t bytes,
@@ -339,19 +351,81 @@ static int is_shim(const struct tm_process *p, uint32_t mid)
 	return m && blame_glob("libheapblame.so*", base_name(m->path));
 }
 
-/* Blames one stack: its module, its entry point (named from the symbol
- * table; its caller, who may be inlined, with DWARF) and its site, whose
- * frames stay raw until the site is known to be shown. */
-/* The frame a stack is blamed on: its first outside allocator wrappers (0
- * when there is none). */
-static uint32_t blamed_frame(const struct tm_process *p, const struct tm_stack *st, const uint8_t *wrapper)
+/* The frame a stack is blamed on and the wrapper function it called. */
+struct blamed {
+	uint32_t frame;     /* the first frame outside allocator wrappers (0 when there is none) */
+	long via;           /* the outermost wrapper function's frame it called, or -1 */
+	const char *via_fn; /* that function's name */
+};
+
+/* How far into the code of a library its internals may lie from one of
+ * its wrapper functions: sqlite3_malloc reaches malloc three frames in
+ * (sqlite3Malloc, mallocWithAlarm, sqlite3MemMalloc). Looking further
+ * would take for the wrapper's internals the code of a hook the wrapper
+ * called back, whose allocations are its own. */
+#define WRAPPER_INTERNALS_MAX 8
+
+/* Whether frame i of st is in a wrapper function (the physical function
+ * at its return address, by name); *fn gets the name. */
+static int in_wrapper_function(struct builder *b, const struct tm_process *p, const struct tm_stack *st, uint32_t i,
+			       const char **fn)
 {
-	for (uint32_t i = 0; i < st->depth; i++) {
-		uint32_t mid = st->frame_module[i];
-		if (tm_module_of(p, mid) && !wrapper[mid])
-			return i;
+	const char *linkage = NULL;
+	struct sym_module *sm = sym_of(b, p, st->frame_module[i]);
+	*fn = NULL;
+	return sm && sym_function(sm, st->frame_offset[i], fn, &linkage) &&
+	       wrapper_function_match(b->opt->wrapper_functions, b->opt->nwrapper_functions, *fn, linkage);
+}
+
+/* Whether frame i lies in no module or in a wrapper module. */
+static int in_wrapper_module(const struct tm_process *p, const struct tm_stack *st, uint32_t i, const uint8_t *wrapper)
+{
+	uint32_t mid = st->frame_module[i];
+	return !tm_module_of(p, mid) || wrapper[mid];
+}
+
+/* The frame a stack is blamed on: from frame 0 outward, frames in wrapper
+ * modules (libc's strdup) and in wrapper functions (xmalloc) are the
+ * allocator's; so are the first frames of a library that lead, within
+ * WRAPPER_INTERNALS_MAX frames of its code, to one of its wrapper
+ * functions (sqlite3MemMalloc under sqlite3_malloc). The first frame
+ * after them is blamed; when there is none, the outermost wrapper
+ * function's frame, else frame 0. */
+static struct blamed blamed_frame(struct builder *b, const struct tm_process *p, const struct tm_stack *st,
+				  const uint8_t *wrapper)
+{
+	struct blamed r = {0, -1, NULL};
+	uint32_t i = 0;
+	const char *fn;
+	while (i < st->depth && in_wrapper_module(p, st, i, wrapper))
+		i++;
+	/* a wrapper's internals: its library's frames that lead to it */
+	for (uint32_t k = i, seen = 0; k < st->depth && seen < WRAPPER_INTERNALS_MAX; k++) {
+		if (in_wrapper_module(p, st, k, wrapper))
+			continue;
+		if (st->frame_module[k] != st->frame_module[i])
+			break;
+		if (in_wrapper_function(b, p, st, k, &fn)) {
+			i = k; /* the loop below passes it */
+			break;
+		}
+		seen++;
 	}
-	return 0;
+	/* the wrappers themselves, and the wrappers they were called by */
+	while (i < st->depth) {
+		if (in_wrapper_module(p, st, i, wrapper)) {
+			i++;
+		} else if (in_wrapper_function(b, p, st, i, &fn)) {
+			r.via = i;
+			r.via_fn = fn;
+			i++;
+		} else {
+			r.frame = i;
+			return r;
+		}
+	}
+	r.frame = r.via >= 0 ? (uint32_t)r.via : 0;
+	return r;
 }
 
 /* Whether --module keeps the module (NULL: blocks of no module). */
@@ -389,9 +463,9 @@ static struct timeline_module *timeline_module_for(struct builder *b, const stru
 
 /* A stack's series into its module's line of the timeline. */
 static void timeline_stack(struct builder *b, const struct tm_process *p, const struct tm_stack *st,
-			   const uint8_t *wrapper)
+			   const struct blamed *bl)
 {
-	const struct tm_module *tm = st->depth ? tm_module_of(p, st->frame_module[blamed_frame(p, st, wrapper)]) : NULL;
+	const struct tm_module *tm = st->depth ? tm_module_of(p, st->frame_module[bl->frame]) : NULL;
 	if (!module_wanted(b->opt, tm))
 		return;
 	struct timeline_module *t = timeline_module_for(b, tm);
@@ -402,10 +476,13 @@ static void timeline_stack(struct builder *b, const struct tm_process *p, const 
 	tl_add_steps(b->axis, b->proc, &st->series, t->steps);
 }
 
+/* Blames one stack: its module, its entry point (named from the symbol
+ * table; its caller, who may be inlined, with DWARF) and its site, whose
+ * frames stay raw until the site is known to be shown. */
 static void blame_stack(struct builder *b, const struct tm_process *p, struct blame_process *bp,
-			const struct tm_stack *st, const uint8_t *wrapper)
+			const struct tm_stack *st, const struct blamed *bl)
 {
-	uint32_t blamed = blamed_frame(p, st, wrapper);
+	uint32_t blamed = bl->frame;
 	const struct tm_module *tm = st->depth ? tm_module_of(p, st->frame_module[blamed]) : NULL;
 	if (!module_wanted(b->opt, tm))
 		return;
@@ -426,7 +503,11 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 		j++;
 	const char *entry_fn = NULL, *caller_mod = NULL, *caller_fn = NULL, *linkage = NULL;
 	int exported = 0;
-	struct sym_module *sm = st->depth ? sym_of(b, p, st->frame_module[j]) : NULL;
+	/* a run that reaches the end of a cut stack goes on beyond it: its
+	 * outermost frame recorded is not the entry point, which the trace
+	 * cannot name */
+	uint32_t cut_at = st->cut && st->depth && j + 1 == st->depth ? st->depth : 0;
+	struct sym_module *sm = st->depth && !cut_at ? sym_of(b, p, st->frame_module[j]) : NULL;
 	if (sm && sym_function(sm, st->frame_offset[j], &entry_fn, &linkage) && tm)
 		exported = sym_is_exported(sym_module_get(b->sym, tm->path, tm->build_id, tm->build_id_len), linkage);
 	uint32_t ci = j + 1;
@@ -439,7 +520,7 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 		if (frames_at(sym_of(b, p, st->frame_module[ci]), st->frame_offset[ci], sf))
 			caller_fn = sf[0].function; /* the innermost: an inlined caller by its own name */
 	}
-	add_entry(b, mi, entry_fn, exported, caller_mod, caller_fn, st);
+	add_entry(b, mi, entry_fn, exported, caller_mod, caller_fn, cut_at, st);
 
 	/* the site: every frame but the shim's, as recorded */
 	struct raw_frame *raw = malloc(((size_t)st->depth + 1) * sizeof(*raw));
@@ -448,14 +529,24 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 		return;
 	}
 	size_t nraw = 0;
+	struct site_blame at = {0, -1, entry_fn, NULL, NULL, st->cut ? st->depth : 0};
+	if (bl->via >= 0) {
+		const struct tm_module *wm = tm_module_of(p, st->frame_module[bl->via]);
+		at.wrapper = bl->via_fn;
+		at.wrapper_module = wm ? base_name(wm->path) : NULL;
+	}
 	for (uint32_t i = 0; i < st->depth; i++) {
+		if (i == blamed)
+			at.blamed_raw = nraw;
 		if (is_shim(p, st->frame_module[i]))
 			continue;
+		if (i == j && !cut_at)
+			at.entry_raw = (long)nraw;
 		const struct tm_module *fm = tm_module_of(p, st->frame_module[i]);
 		raw[nraw++] = (struct raw_frame){fm ? base_name(fm->path) : NULL, fm ? fm->path : NULL,
 						 fm ? sym_of(b, p, st->frame_module[i]) : NULL, st->frame_offset[i]};
 	}
-	add_site(b, mi, raw, nraw, entry_fn, st);
+	add_site(b, mi, raw, nraw, &at, st);
 }
 
 /* Symbolizes a pending site into s: every frame, inlined ones expanded,
@@ -464,12 +555,15 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
  * out of memory. */
 static int expand(const struct pending_site *ps, struct blame_site *s)
 {
-	size_t cap = ps->nraw * 2 + 1, nf = 0;
+	size_t cap = ps->nraw * 2 + 1, nf = 0, blamed = 0;
+	long entry = -1;
 	struct blame_frame *frames = malloc(cap * sizeof(*frames));
 	if (!frames)
 		return -1;
 	for (size_t i = 0; i < ps->nraw; i++) {
 		const struct raw_frame *rf = &ps->raw[i];
+		if (i == ps->at.blamed_raw)
+			blamed = nf;
 		struct sym_frame sf[SYM_MAX_INLINE];
 		int k = frames_at(rf->sm, rf->offset, sf);
 		if (nf + (size_t)(k ? k : 1) > cap) {
@@ -483,16 +577,19 @@ static int expand(const struct pending_site *ps, struct blame_site *s)
 		}
 		if (!k) {
 			frames[nf++] = (struct blame_frame){rf->module, rf->module_path, NULL, NULL, NULL, 0, 0, rf->offset};
-			continue;
+		} else {
+			for (int q = 0; q < k; q++)
+				frames[nf++] = (struct blame_frame){rf->module, rf->module_path, sf[q].function, sf[q].file,
+								    sf[q].dir, sf[q].line, sf[q].inlined, rf->offset};
 		}
-		for (int q = 0; q < k; q++)
-			frames[nf++] = (struct blame_frame){rf->module, rf->module_path, sf[q].function, sf[q].file,
-							    sf[q].dir, sf[q].line, sf[q].inlined, rf->offset};
+		if ((long)i == ps->at.entry_raw)
+			entry = (long)nf - 1; /* the physical frame: the last of its expansion */
 	}
 	uint64_t h = 0x9E3779B97F4A7C15ull;
 	for (size_t i = 0; i < nf; i++)
 		h = mix(h ^ frames[i].offset ^ ((uint64_t)frames[i].inlined << 63));
-	*s = (struct blame_site){ps->bytes, ps->blocks, ps->kinds, ps->entry, frames, nf, h, {GROWTH_UNKNOWN, 0, 0}};
+	*s = (struct blame_site){ps->bytes, ps->blocks, ps->kinds, ps->at.entry, frames, nf, blamed,
+				 ps->at.wrapper, ps->at.wrapper_module, entry, ps->at.cut_at, h, {GROWTH_UNKNOWN, 0, 0}};
 	return 0;
 }
 
@@ -708,10 +805,14 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 			wrapper[k] = p->modules[k].defined && blame_is_wrapper(p->modules[k].path, opt);
 		b.proc = pi;
 		for (size_t k = 0; k < p->nstacks; k++) {
-			if (p->stacks[k] && p->stacks[k]->out_blocks)
-				blame_stack(&b, p, bp, p->stacks[k], wrapper);
-			if (p->stacks[k] && p->stacks[k]->series.n)
-				timeline_stack(&b, p, p->stacks[k], wrapper);
+			const struct tm_stack *st = p->stacks[k];
+			if (!st || (!st->out_blocks && !st->series.n))
+				continue;
+			struct blamed bl = blamed_frame(&b, p, st, wrapper);
+			if (st->out_blocks)
+				blame_stack(&b, p, bp, st, &bl);
+			if (st->series.n)
+				timeline_stack(&b, p, st, &bl);
 		}
 		free(wrapper);
 		free(b.psym);

@@ -6,11 +6,16 @@
  *   - the blamed module is the module of its first frame outside allocator
  *     wrappers (libc, libstdc++, libc_malloc_debug, the shim, and the
  *     --wrapper names), so strdup's or operator new's allocations go to
- *     their caller's module;
+ *     their caller's module; a frame in an allocator wrapper *function*
+ *     (xmalloc, g_malloc, PyMem_Malloc: wrapper_functions.h, and the
+ *     --wrapper-function names), or in the code of its library that leads
+ *     to it, counts as the allocator too, whatever its module;
  *   - the entry point is the outermost frame of the run of frames inside the
  *     blamed module that starts at the blamed frame: the function through
  *     which control came into that module; whether it is exported (in the
- *     module's .dynsym), and the module and function that called it;
+ *     module's .dynsym), and the module and function that called it; when
+ *     that run reaches the end of a stack cut at the depth limit, the entry
+ *     point lies beyond what was recorded, and is unknown (cut_at);
  *   - the site is the whole symbolized stack, inlined frames included
  *     (symbolized only for the sites the report keeps: blame.c).
  * Modules, entry points and sites merge across processes by module path and
@@ -48,6 +53,11 @@ struct blame_site {
 	const char *entry;       /* the entry point's function (NULL when unknown) */
 	struct blame_frame *frames;
 	size_t nframes;
+	size_t blamed;           /* frames[blamed]: the first frame of the blamed module's code (0 if none) */
+	const char *wrapper;     /* the wrapper function its blamed frame called (NULL: none, or a module's) */
+	const char *wrapper_module; /* that function's module */
+	long entry_frame;        /* frames[entry_frame]: the entry point's physical frame, or -1 when unknown */
+	uint32_t cut_at;         /* its stack was cut at this many frames, the depth limit (0: whole) */
 	uint64_t hash;
 	struct growth growth;    /* of its outstanding bytes over the timeline */
 };
@@ -55,10 +65,11 @@ struct blame_site {
 struct blame_entry {
 	const char *function;        /* NULL when unknown */
 	int exported;
-	const char *caller_module;   /* NULL: the stack ends there */
+	const char *caller_module;   /* NULL: the stack ends there (or was cut) */
 	const char *caller_function;
 	uint64_t bytes, blocks;
 	struct leak_tally kinds;
+	uint32_t cut_at;             /* not 0: unknown, beyond a stack cut at this many frames */
 };
 
 struct blame_module {
@@ -133,6 +144,8 @@ struct blame_report {
 struct blame_options {
 	const char **wrappers;  /* extra wrapper names or globs */
 	size_t nwrappers;
+	const char **wrapper_functions; /* extra wrapper function names or globs */
+	size_t nwrapper_functions;
 	const char *module_glob; /* keep only modules whose name or path matches */
 	uint64_t min_bytes;     /* drop sites and modules below */
 	size_t top;             /* sites kept per module (0: all) */

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "cli_units.h"
 #include "leak_kind.h"
+#include "wrapper_functions.h"
 
 const struct option check_options_long[] = {
 	{"max-bytes", required_argument, NULL, CHECK_OPT_MAX_BYTES},
@@ -23,6 +24,7 @@ const struct option check_options_long[] = {
 	{"output", required_argument, NULL, CHECK_OPT_OUTPUT},
 	{"top", required_argument, NULL, CHECK_OPT_TOP},
 	{"wrapper", required_argument, NULL, CHECK_OPT_WRAPPER},
+	{"wrapper-function", required_argument, NULL, CHECK_OPT_WRAPPER_FUNCTION},
 	{"source-root", required_argument, NULL, CHECK_OPT_SOURCE_ROOT},
 	{"sysroot", required_argument, NULL, CHECK_OPT_SYSROOT},
 	{"debug-dir", required_argument, NULL, CHECK_OPT_DEBUG_DIR},
@@ -43,6 +45,7 @@ const struct option check_options_under_run[] = {
 	{"format", required_argument, NULL, CHECK_OPT_FORMAT},
 	{"check-output", required_argument, NULL, CHECK_OPT_OUTPUT},
 	{"top", required_argument, NULL, CHECK_OPT_TOP},
+	{"wrapper-function", required_argument, NULL, CHECK_OPT_WRAPPER_FUNCTION},
 	{"source-root", required_argument, NULL, CHECK_OPT_SOURCE_ROOT},
 	{"sysroot", required_argument, NULL, CHECK_OPT_SYSROOT},
 	{"debug-dir", required_argument, NULL, CHECK_OPT_DEBUG_DIR},
@@ -61,7 +64,9 @@ int check_options_init(struct check_options *o, int argc)
 	o->top = 5;
 	o->supp_files = calloc((size_t)argc + 1, sizeof(*o->supp_files));
 	o->wrappers = calloc((size_t)argc + 1, sizeof(*o->wrappers));
-	if (!o->supp_files || !o->wrappers) {
+	o->wrapper_functions = calloc((size_t)argc + 1, sizeof(*o->wrapper_functions));
+	if (!o->supp_files || !o->wrappers || !o->wrapper_functions ||
+	    wrapper_functions_add_env(&o->wrapper_functions, &o->nwrapper_functions, (size_t)argc + 1) < 0) {
 		check_options_free(o);
 		cli_error("out of memory");
 		return -1;
@@ -73,8 +78,10 @@ void check_options_free(struct check_options *o)
 {
 	free(o->supp_files);
 	free(o->wrappers);
+	free(o->wrapper_functions);
 	o->supp_files = NULL;
 	o->wrappers = NULL;
+	o->wrapper_functions = NULL;
 }
 
 static int parse_count(const char *opt, const char *s, uint64_t *out)
@@ -152,6 +159,9 @@ int check_options_set(struct check_options *o, int id, const char *arg)
 	case CHECK_OPT_WRAPPER:
 		o->wrappers[o->nwrappers++] = arg;
 		return 0;
+	case CHECK_OPT_WRAPPER_FUNCTION:
+		o->wrapper_functions[o->nwrapper_functions++] = arg;
+		return 0;
 	case CHECK_OPT_SOURCE_ROOT:
 		o->source_root = arg;
 		return 0;
@@ -205,6 +215,11 @@ void check_options_help(FILE *out, int under_run)
 			"                           0: all)\n"
 			"  -w, --wrapper NAME       a module that wraps the allocator: never blamed;\n"
 			"                           repeatable\n");
+	fprintf(out,
+		"      --wrapper-function NAME  a function (a glob) that wraps the allocator: its\n"
+		"                           caller is blamed; repeatable (also\n"
+		"                           HEAPBLAME_WRAPPER_FUNCTIONS; xmalloc, g_malloc, ...\n"
+		"                           always are)\n");
 	fprintf(out,
 		"      --source-root DIR    the project's sources (default: the current directory):\n"
 		"                           junit and sarif place each leak at its first frame\n"

@@ -39,6 +39,7 @@ enum check_option_id {
 	CHECK_OPT_MAX_GROWTH,
 	CHECK_OPT_AT,
 	CHECK_OPT_SINCE,
+	CHECK_OPT_WRAPPER_FUNCTION,
 	CHECK_OPT_END_, /* not an option: the ids above are those below it */
 };
 
@@ -59,6 +60,8 @@ struct check_options {
 	size_t top;
 	const char **wrappers;
 	size_t nwrappers;
+	const char **wrapper_functions;  /* HEAPBLAME_WRAPPER_FUNCTIONS's, then --wrapper-function's */
+	size_t nwrapper_functions;
 	const char *source_root, *sysroot, *debug_dir;
 	int debuginfod;
 };
@@ -68,7 +71,8 @@ struct check_options {
 extern const struct option check_options_long[];
 extern const struct option check_options_under_run[];
 
-/* Defaults; room for up to argc repeated options. Returns 0 or -1 (out of
+/* Defaults (the wrapper functions HEAPBLAME_WRAPPER_FUNCTIONS names among
+ * them); room for up to argc repeated options. Returns 0 or -1 (out of
  * memory, said on stderr). */
 int check_options_init(struct check_options *o, int argc);
 void check_options_free(struct check_options *o);

@@ -313,7 +313,11 @@ int check_execute(const struct check_options *o, struct check_inputs *in, char *
 	if (!o->debuginfod)
 		unsetenv("DEBUGINFOD_URLS");
 	sym = sym_new(o->sysroot, o->debug_dir);
-	struct blame_options bo = {.wrappers = o->wrappers, .nwrappers = o->nwrappers, .top = 0};
+	struct blame_options bo = {.wrappers = o->wrappers,
+				   .nwrappers = o->nwrappers,
+				   .wrapper_functions = o->wrapper_functions,
+				   .nwrapper_functions = o->nwrapper_functions,
+				   .top = 0};
 	if (!sym || blame_build(&rep, &model, sym, &bo) < 0) {
 		cli_error("out of memory");
 		goto out;

@@ -22,6 +22,7 @@
 #include "report.h"
 #include "symbol_problems.h"
 #include "trace_model.h"
+#include "wrapper_functions.h"
 
 static void usage(FILE *out)
 {
@@ -48,6 +49,10 @@ static void usage(FILE *out)
 		"                         1h30m; from the end when negative: -10m\n"
 		"  -w, --wrapper NAME     treat module NAME as an allocator wrapper (repeatable;\n"
 		"                         libc, libstdc++ and the shim always are)\n"
+		"      --wrapper-function NAME  treat function NAME (a glob) as an allocator\n"
+		"                         wrapper: its caller is blamed (repeatable; also\n"
+		"                         HEAPBLAME_WRAPPER_FUNCTIONS; xmalloc, g_malloc,\n"
+		"                         PyMem_Malloc, sqlite3_malloc, ... always are)\n"
 		"      --sysroot DIR      look for modules under DIR (traces from another machine)\n"
 		"      --debug-dir DIR    look for separate debug files in DIR/.build-id/\n"
 		"      --debuginfod       fetch missing debug files from the servers in\n"
@@ -74,12 +79,14 @@ static int parse_u64(const char *opt, const char *s, uint64_t *out)
 
 int cmd_report(int argc, char **argv)
 {
-	enum { OPT_MIN_BYTES = 256, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_COLOR, OPT_DEBUGINFOD, OPT_AT, OPT_SINCE };
+	enum { OPT_MIN_BYTES = 256, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_COLOR, OPT_DEBUGINFOD, OPT_AT, OPT_SINCE,
+	       OPT_WRAPPER_FUNCTION };
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, 'f'},   {"by", required_argument, NULL, 'b'},
 		{"top", required_argument, NULL, 'n'},      {"module", required_argument, NULL, 'm'},
 		{"min-bytes", required_argument, NULL, OPT_MIN_BYTES},
 		{"wrapper", required_argument, NULL, 'w'},  {"sysroot", required_argument, NULL, OPT_SYSROOT},
+		{"wrapper-function", required_argument, NULL, OPT_WRAPPER_FUNCTION},
 		{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
 		{"output", required_argument, NULL, 'o'},   {"color", required_argument, NULL, OPT_COLOR},
 		{"debuginfod", no_argument, NULL, OPT_DEBUGINFOD},
@@ -90,6 +97,7 @@ int cmd_report(int argc, char **argv)
 	struct blame_options bo = {.top = 5};
 	struct report_options ro = {.by = REPORT_BY_MODULE, .top = 5};
 	const char **wrappers = calloc((size_t)argc + 1, sizeof(*wrappers));
+	const char **wfuncs = calloc((size_t)argc + 1, sizeof(*wfuncs));
 	int status = HB_EXIT_USAGE;
 	struct tm_model model = {0};
 	struct symbolizer *sym = NULL;
@@ -97,7 +105,9 @@ int cmd_report(int argc, char **argv)
 	int have_rep = 0;
 	int debuginfod = 0;
 	FILE *out = stdout;
-	if (!wrappers) {
+	if (!wrappers || !wfuncs) {
+		free(wrappers);
+		free(wfuncs);
 		cli_error("out of memory");
 		return HB_EXIT_USAGE;
 	}
@@ -145,6 +155,9 @@ int cmd_report(int argc, char **argv)
 		case 'w':
 			wrappers[bo.nwrappers++] = optarg;
 			break;
+		case OPT_WRAPPER_FUNCTION:
+			wfuncs[bo.nwrapper_functions++] = optarg;
+			break;
 		case OPT_SYSROOT:
 			sysroot = optarg;
 			break;
@@ -182,6 +195,11 @@ int cmd_report(int argc, char **argv)
 		cli_error("report: no trace given (usage: heapblame report [OPTIONS] TRACE...)");
 		goto out;
 	}
+	if (wrapper_functions_add_env(&wfuncs, &bo.nwrapper_functions, 0) < 0) {
+		cli_error("out of memory");
+		goto out;
+	}
+	bo.wrapper_functions = wfuncs;
 	for (int i = optind; i < argc; i++) {
 		char err[4200];
 		if (tm_load(&model, argv[i], &window, cli_warn_cb, NULL, err, sizeof(err)) < 0) {
@@ -272,5 +290,6 @@ out:
 	sym_free(sym);
 	tm_free(&model);
 	free(wrappers);
+	free(wfuncs);
 	return status;
 }

@@ -292,6 +292,12 @@ void gate_growth_entered(const struct gate_growth *gg, char *out, size_t cap)
 {
 	const struct blame_entry *e = gg->entry;
 	const char *fn = e ? e->function : gg->site ? gg->site->entry : NULL;
+	if (e && e->cut_at) {
+		char cut[160];
+		report_cut_text(cut, sizeof(cut), e->cut_at);
+		snprintf(out, cap, "entered through a function beyond the frames recorded (%s)", cut);
+		return;
+	}
 	if (!fn) {
 		if (cap)
 			*out = 0;
@@ -337,12 +343,10 @@ void gate_verdict(const struct gate_result *g, char *out, size_t cap)
 
 const struct blame_frame *gate_allocating_frame(const struct blame_module *m, const struct blame_site *s)
 {
+	(void)m;
 	if (!s || !s->nframes)
 		return NULL;
-	for (size_t i = 0; i < s->nframes; i++)
-		if (s->frames[i].module && strcmp(s->frames[i].module, m->name) == 0)
-			return &s->frames[i];
-	return &s->frames[0];
+	return &s->frames[s->blamed < s->nframes ? s->blamed : 0];
 }
 
 /* Whether fr has a line in a file with an absolute path; under root too

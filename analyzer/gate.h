@@ -120,8 +120,8 @@ void gate_growth_entered(const struct gate_growth *gg, char *out, size_t cap);
 /* "0", "1.00 KiB", "10 blocks", "1.00 KiB and 10 blocks": the budget. */
 void gate_budget(const struct gate_result *g, char *out, size_t cap);
 
-/* The site's allocating frame: its first frame in the blamed module (else
- * its first frame); NULL for a site without frames. */
+/* The site's allocating frame: its blamed frame (blame.h), the first
+ * outside the allocator wrappers; NULL for a site without frames. */
 const struct blame_frame *gate_allocating_frame(const struct blame_module *m, const struct blame_site *s);
 
 /* The site's source line, where a report or a code-scanning alert points:

@@ -54,4 +54,9 @@ void report_sparkline(FILE *f, const struct blame_timeline *t, const struct blam
 /* "1.2 MiB", "512 B": binary units, 3 significant digits. */
 void report_size(char *out, size_t cap, uint64_t bytes);
 
+/* "the stack was cut at 64 frames, the --depth it was recorded with: a
+ * larger one, up to 256, names its entry point", for an entry point beyond
+ * a stack cut at cut_at frames. The trace cannot say how much larger. */
+void report_cut_text(char *out, size_t cap, uint32_t cut_at);
+
 #endif

@@ -115,6 +115,7 @@ int report_json(FILE *f, const struct blame_report *r, const struct report_optio
 			json_out_str(f, e->caller_module);
 			fprintf(f, ", \"caller_function\": ");
 			json_out_str(f, e->caller_function);
+			fprintf(f, ", \"truncated\": %s", e->cut_at ? "true" : "false");
 			fprintf(f, ", \"bytes\": %" PRIu64 ", \"blocks\": %" PRIu64, e->bytes, e->blocks);
 			json_out_kinds(f, &e->kinds);
 			fprintf(f, "}");
@@ -128,6 +129,11 @@ int report_json(FILE *f, const struct blame_report *r, const struct report_optio
 			json_out_kinds(f, &s->kinds);
 			fprintf(f, ", \"growth\": ");
 			json_out_growth(f, &s->growth);
+			fprintf(f, ", \"truncated\": %s, \"blamed_frame\": %zu, \"wrapper\": ", s->cut_at ? "true" : "false",
+				s->blamed);
+			json_out_str(f, s->wrapper);
+			fprintf(f, ", \"wrapper_module\": ");
+			json_out_str(f, s->wrapper_module);
 			fprintf(f, ", \"frames\": [");
 			for (size_t q = 0; q < s->nframes; q++) {
 				const struct blame_frame *fr = &s->frames[q];

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli_units.h"
+#include "heapblame/trace_format.h"
 #include "report.h"
 
 #define MAX_FRAMES_SHOWN 14
@@ -32,6 +33,17 @@ void report_size(char *out, size_t cap, uint64_t bytes)
 		snprintf(out, cap, "%" PRIu64 " B", bytes);
 	else
 		snprintf(out, cap, v >= 100 ? "%.0f %s" : v >= 10 ? "%.1f %s" : "%.2f %s", v, unit[u]);
+}
+
+void report_cut_text(char *out, size_t cap, uint32_t cut_at)
+{
+	if (cut_at >= HB_DEPTH_LIMIT)
+		snprintf(out, cap, "the stack was cut at %u frames, the most --depth keeps", cut_at);
+	else
+		snprintf(out, cap,
+			 "the stack was cut at %u frames, the --depth it was recorded with: a larger one, up to %u, "
+			 "names its entry point",
+			 cut_at, HB_DEPTH_LIMIT);
 }
 
 /* "f()" for a C name; a demangled C++ name already ends with its
@@ -185,6 +197,13 @@ static void print_site(FILE *f, const struct blame_site *s)
 		}
 	}
 	print_growth(f, &s->growth);
+	/* its frames before the blamed one may be in the blamed module's
+	 * code too (libbfd's xstrdup, called by as): say which were the
+	 * allocator's */
+	if (s->wrapper)
+		fprintf(f, "  via %s in %s", call(s->wrapper), s->wrapper_module ? s->wrapper_module : "?");
+	if (s->cut_at)
+		fprintf(f, "  [stack cut at %u frames]", s->cut_at);
 	fputc('\n', f);
 	size_t n = s->nframes < MAX_FRAMES_SHOWN ? s->nframes : MAX_FRAMES_SHOWN;
 	for (size_t q = 0; q < n; q++)
@@ -195,9 +214,14 @@ static void print_site(FILE *f, const struct blame_site *s)
 
 static void print_entry(FILE *f, const struct blame_entry *e)
 {
-	char sz[32];
+	char sz[32], cut[160];
 	report_size(sz, sizeof(sz), e->bytes);
-	fprintf(f, "      entered via %s%s", call(e->function), e->exported ? " [exported]" : "");
+	if (e->cut_at) {
+		report_cut_text(cut, sizeof(cut), e->cut_at);
+		fprintf(f, "      entry point unknown (%s)", cut);
+	} else {
+		fprintf(f, "      entered via %s%s", call(e->function), e->exported ? " [exported]" : "");
+	}
 	if (e->caller_module)
 		fprintf(f, " from %s: %s", e->caller_module, call(e->caller_function));
 	fprintf(f, "   %s in %" PRIu64 " block%s\n", sz, e->blocks, e->blocks == 1 ? "" : "s");
@@ -270,8 +294,12 @@ static void by_entry(FILE *f, const struct blame_report *r, const struct report_
 			const struct blame_entry *e = &m->entries[k];
 			char sz[32];
 			report_size(sz, sizeof(sz), e->bytes);
-			fprintf(f, "%10s %8" PRIu64 "  %s%-16s%s %s%s", sz, e->blocks, bold(o), m->name, plain(o),
-				call(e->function), e->exported ? " [exported]" : "");
+			if (e->cut_at)
+				fprintf(f, "%10s %8" PRIu64 "  %s%-16s%s ? (stack cut at %u frames)", sz, e->blocks, bold(o),
+					m->name, plain(o), e->cut_at);
+			else
+				fprintf(f, "%10s %8" PRIu64 "  %s%-16s%s %s%s", sz, e->blocks, bold(o), m->name, plain(o),
+					call(e->function), e->exported ? " [exported]" : "");
 			if (e->caller_module)
 				fprintf(f, " from %s: %s", e->caller_module, call(e->caller_function));
 			fputc('\n', f);
@@ -289,13 +317,12 @@ static void by_site(FILE *f, const struct blame_report *r, const struct report_o
 	}
 }
 
-/* The allocating function of a site: its first frame in the blamed module. */
+/* The allocating function of a site: its blamed frame's. */
 static const char *allocating_function(const struct blame_module *m, const struct blame_site *s)
 {
-	for (size_t q = 0; q < s->nframes; q++)
-		if (s->frames[q].module && strcmp(s->frames[q].module, m->name) == 0)
-			return s->frames[q].function ? s->frames[q].function : "?";
-	return "?";
+	(void)m;
+	const struct blame_frame *fr = s->blamed < s->nframes ? &s->frames[s->blamed] : NULL;
+	return fr && fr->function ? fr->function : "?";
 }
 
 static void by_function(FILE *f, const struct blame_report *r, const struct report_options *o)
@@ -351,6 +378,12 @@ static void reachability(FILE *f, const struct blame_report *r)
  * the module through e. */
 static void print_entered(FILE *f, const struct blame_entry *e)
 {
+	if (e && e->cut_at) {
+		char cut[160];
+		report_cut_text(cut, sizeof(cut), e->cut_at);
+		fprintf(f, ", entered through a function beyond the frames recorded (%s)", cut);
+		return;
+	}
 	if (!e || !e->function)
 		return;
 	fprintf(f, ", entered through %s%s", e->exported ? "its exported function " : "", call(e->function));

@@ -170,6 +170,8 @@ static void on_meta(struct dump *d, const struct trace_record *r)
 					break;
 				printf("%s%" PRIu64 ":0x%" PRIx64, i ? "," : "", m, off);
 			}
+			if (s.has_flags)
+				printf(" flags=%s", s.flags & HB_STACK_CUT ? "cut" : s.flags ? "?" : "0");
 			putchar('\n');
 		}
 		break;

@@ -36,6 +36,7 @@
 #include "heapblame/trace_format.h"
 #include "report.h"
 #include "trace_model.h"
+#include "wrapper_functions.h"
 
 static void usage(FILE *out)
 {
@@ -49,6 +50,8 @@ static void usage(FILE *out)
 		"  -d, --interval SECONDS  time between refreshes (default 2; at least 0.1)\n"
 		"  -b, --batch N           print N snapshots as plain text, then exit (as top -b)\n"
 		"  -w, --wrapper NAME      treat module NAME as an allocator wrapper (repeatable)\n"
+		"      --wrapper-function NAME  treat function NAME (a glob) as one (repeatable;\n"
+		"                          also HEAPBLAME_WRAPPER_FUNCTIONS)\n"
 		"  -h, --help              show this help\n\n"
 		"Keys: q quits.\n\n"
 		"Exit status: 0 quit or batch done; 2 usage error, no such process, or no trace.\n");
@@ -280,16 +283,20 @@ int cmd_top(int argc, char **argv)
 	static const struct option opts[] = {{"interval", required_argument, NULL, 'd'},
 					     {"batch", required_argument, NULL, 'b'},
 					     {"wrapper", required_argument, NULL, 'w'},
+					     {"wrapper-function", required_argument, NULL, 'W'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	double interval = 2;
 	long batch = -1;
 	const char **wrappers = calloc((size_t)argc + 1, sizeof(*wrappers));
+	const char **wfuncs = calloc((size_t)argc + 1, sizeof(*wfuncs));
 	struct blame_options bo = {.wrappers = wrappers, .top = 1};
 	int status = HB_EXIT_USAGE;
 	struct tm_follow *fl = NULL;
 	struct symbolizer *sym = NULL;
-	if (!wrappers) {
+	if (!wrappers || !wfuncs) {
+		free(wrappers);
+		free(wfuncs);
 		cli_error("out of memory");
 		return HB_EXIT_USAGE;
 	}
@@ -317,6 +324,9 @@ int cmd_top(int argc, char **argv)
 		case 'w':
 			wrappers[bo.nwrappers++] = optarg;
 			break;
+		case 'W': /* long only: 'W' is not in the short options */
+			wfuncs[bo.nwrapper_functions++] = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			status = 0;
@@ -326,6 +336,11 @@ int cmd_top(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (wrapper_functions_add_env(&wfuncs, &bo.nwrapper_functions, 0) < 0) {
+		cli_error("out of memory");
+		goto out;
+	}
+	bo.wrapper_functions = wfuncs;
 	if (optind != argc - 1) {
 		cli_error("top: give one PID or TRACE (usage: heapblame top [OPTIONS] PID|TRACE)");
 		goto out;
@@ -383,5 +398,6 @@ out:
 	tm_follow_close(fl);
 	sym_free(sym);
 	free(wrappers);
+	free(wfuncs);
 	return status;
 }

@@ -90,6 +90,19 @@ int rec_decode_stack(const struct trace_record *r, struct rec_stack *o)
 		return -1;
 	o->frames_at = p;
 	o->end = end;
+	o->has_flags = 0;
+	o->flags = 0;
+	/* the flags follow the frames: a record whose frames are cut short
+	 * still gives the frames it has (rec_next_frame stops there) */
+	uint64_t mod, off;
+	for (uint64_t i = 0; i < o->depth; i++)
+		if (rec_next_frame(&p, end, &mod, &off) < 0)
+			return 0;
+	o->end = p;
+	if (p < end) {
+		U(o->flags);
+		o->has_flags = 1;
+	}
 	return 0;
 }
 

@@ -47,7 +47,9 @@ struct rec_module {
 struct rec_stack {
 	uint64_t id, module, depth;
 	const uint8_t *frames_at; /* depth frames: use rec_next_frame */
-	const uint8_t *end;
+	const uint8_t *end;       /* of the frames */
+	int has_flags;            /* the record has its flags field (trace_format.h) */
+	uint64_t flags;           /* hb_stack_flag; 0 without the field */
 };
 
 struct rec_epoch {

@@ -363,7 +363,8 @@ static void module_table(FILE *f, const struct blame_report *r)
 		return;
 	}
 	fputs("<p class=\"muted\">The module of an allocation is the module of its first frame outside allocator "
-	      "wrappers (libc, libstdc++, the shim, <code>--wrapper</code>). Click a column to sort.</p>\n",
+	      "wrappers (libc, libstdc++, the shim, <code>--wrapper</code>; xmalloc, g_malloc and the other "
+	      "wrapper functions, <code>--wrapper-function</code>). Click a column to sort.</p>\n",
 	      f);
 	fputs("<div class=\"table-wrap\"><table class=\"modules sortable\">\n<thead><tr><th>Module</th>"
 	      "<th class=\"num\">Outstanding</th><th class=\"num\">Blocks</th><th class=\"num\">Share</th>",
@@ -425,6 +426,10 @@ static void entries_table(FILE *f, const struct blame_module *m, size_t top)
 		fputs("<tr><td><code>", f);
 		call(f, e->function);
 		fputs("</code>", f);
+		if (e->cut_at) /* unknown: beyond the frames recorded */
+			fprintf(f, " <span class=\"tag\" title=\"a larger heapblame run --depth names it\">stack cut at %u "
+				   "frames</span>",
+				e->cut_at);
 		if (e->exported)
 			fputs(" <span class=\"tag exp\" title=\"in the module's dynamic symbol table\">exported</span>", f);
 		fputs("</td><td>", f);
@@ -443,24 +448,6 @@ static void entries_table(FILE *f, const struct blame_module *m, size_t top)
 	fputs("</tbody>\n</table></div>\n", f);
 }
 
-/* The frame that is the site's entry point: the outermost of the run of
- * frames in the blamed module that starts at its first frame there (the
- * blamed frame; the allocator wrappers' frames come before it, in other
- * modules: *blamed is its index). -1 (and *blamed 0) if none. */
-static long entry_frame(const struct blame_module *m, const struct blame_site *s, size_t *blamed)
-{
-	size_t q = 0;
-	*blamed = 0;
-	while (q < s->nframes && !(s->frames[q].module && !strcmp(s->frames[q].module, m->name)))
-		q++;
-	if (q == s->nframes)
-		return -1;
-	*blamed = q;
-	while (q + 1 < s->nframes && s->frames[q + 1].module && !strcmp(s->frames[q + 1].module, m->name))
-		q++;
-	return (long)q;
-}
-
 /* Rows for frames [from, to): the blamed module's highlighted, the
  * allocator wrappers' before them muted. */
 static void frame_rows(FILE *f, const struct blame_module *m, const struct blame_site *s, size_t from, size_t to,
@@ -468,7 +455,9 @@ static void frame_rows(FILE *f, const struct blame_module *m, const struct blame
 {
 	for (size_t q = from; q < to; q++) {
 		const struct blame_frame *fr = &s->frames[q];
-		int own = fr->module && !strcmp(fr->module, m->name);
+		/* a wrapper function of the blamed module (libbfd's xmalloc)
+		 * comes before the blamed frame: the allocator's, not its own */
+		int own = q >= blamed && fr->module && !strcmp(fr->module, m->name);
 		fprintf(f, "<tr%s><td class=\"n\">%zu</td><td title=\"", own ? " class=\"own\"" : q < blamed ? " class=\"lib\"" : "",
 			q);
 		if (fr->function)
@@ -544,8 +533,10 @@ static void site_block(FILE *f, const struct blame_module *m, const struct blame
 			fprintf(f, " <span class=\"growth-note\">%s</span>", strchr(g, ' ') + 1);
 	}
 	fputs("</summary>\n", f);
-	size_t blamed;
-	long entry = entry_frame(m, s, &blamed);
+	/* the blamed frame (the allocator wrappers' come before it) and the
+	 * entry point's (-1: unknown), as blame.c found them */
+	size_t blamed = s->blamed;
+	long entry = s->entry_frame;
 	size_t shown = s->nframes < HTML_FRAMES_SHOWN ? s->nframes : HTML_FRAMES_SHOWN;
 	frames_table(f, m, s, 0, shown, entry, blamed);
 	if (s->nframes > shown) {

@@ -80,6 +80,7 @@ static int on_stack(struct tm_process *p, const struct trace_record *r)
 		return -1;
 	s->id = (uint32_t)rs.id;
 	s->module = (uint32_t)rs.module;
+	s->cut = rs.has_flags ? (rs.flags & HB_STACK_CUT) != 0 : p->max_depth && rs.depth >= p->max_depth;
 	s->frame_module = malloc((rs.depth ? rs.depth : 1) * sizeof(*s->frame_module));
 	s->frame_offset = malloc((rs.depth ? rs.depth : 1) * sizeof(*s->frame_offset));
 	if (!s->frame_module || !s->frame_offset) {
@@ -168,6 +169,7 @@ static int on_meta(struct load_ctx *c, const struct trace_record *r)
 		free(p->exe);
 		p->exe = strndup(rp.exe.s, rp.exe.len);
 		p->sample_bytes = rp.sample_bytes;
+		p->max_depth = rp.max_depth;
 		p->start_realtime_ns = rp.start_realtime_ns;
 		site_counts_start(&c->sites, rp.first_epoch);
 		return 0;

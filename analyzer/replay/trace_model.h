@@ -42,6 +42,8 @@ struct tm_stack {
 	uint32_t id;
 	uint32_t module;    /* attributed by the shim (informative; blame recomputes) */
 	uint32_t depth;
+	int cut;            /* the stack went on beyond depth frames (or, in a trace from before
+			     * STACK's flags, depth is the limit: it may have) */
 	uint32_t *frame_module;
 	uint64_t *frame_offset; /* module-relative return addresses */
 	uint64_t out_bytes, out_blocks;  /* in the window (all of the trace without one) */
@@ -69,6 +71,7 @@ struct tm_process {
 	char *exe;          /* the executable's resolved path */
 	uint64_t sample_bytes;
 	uint64_t start_realtime_ns;
+	uint64_t max_depth;         /* frames kept per stack (PROCESS), the limit a cut stack hit */
 	struct ts_grid grid;        /* the flushes read, as time_series.h keeps them */
 	uint64_t last_flush_ns;     /* the last FLUSH mark read (0: none) */
 	int cut;                    /* reading stopped at a flush after --at */

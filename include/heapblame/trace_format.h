@@ -119,7 +119,10 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  *   STACK     u stack_id, u module_id (the attributed module), u depth,
  *             depth x (u module_id, u offset): frame 0 is the return address
  *             into the allocator's caller; module_id 0 means the address
- *             lies in no known module and offset is then the absolute address
+ *             lies in no known module and offset is then the absolute address;
+ *             then u flags (hb_stack_flag), written when not 0 and whenever
+ *             depth is the PROCESS's max_depth (absent: 0, or, at max_depth,
+ *             a trace from before the field: the stack may have been cut)
  *   FLUSH     u flush_seq, u time_ns, u reason (hb_flush_reason), u epoch
  *             (the epoch allocations carry from this flush on), u sites
  *             (SITE records this flush wrote), u counters (per-thread
@@ -180,6 +183,14 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  * No record names a block: there are no addresses and no per-block ids in
  * format 2, so the trace grows with sites x flushes, not with the live set.
  */
+/* The most frames a STACK may hold (PROCESS's max_depth, --depth). */
+#define HB_DEPTH_LIMIT 256
+
+/* STACK flags. */
+enum hb_stack_flag {
+	HB_STACK_CUT = 1, /* the stack went on beyond the depth limit: these are its innermost frames */
+};
+
 enum hb_record_tag {
 	HB_REC_PROCESS = 1,
 	HB_REC_MODULE = 2,

@@ -93,7 +93,7 @@ static void learn_modules(const uintptr_t *frames, unsigned depth)
 
 /* Under stacks.lock, for a new stack: attribute it and queue its
  * definition. Never calls into the loader (see learn_modules). */
-static uint32_t classify(void *ctx, const uintptr_t *frames, unsigned depth, uint32_t stack_id)
+static uint32_t classify(void *ctx, const uintptr_t *frames, unsigned depth, uint32_t flags, uint32_t stack_id)
 {
 	(void)ctx;
 	pthread_mutex_lock(&hb.modules.lock);
@@ -104,7 +104,7 @@ static uint32_t classify(void *ctx, const uintptr_t *frames, unsigned depth, uin
 	}
 	uint32_t blamed = map_frames(frames, depth);
 	hb_spin_lock(&hb.meta_lock);
-	hb_enc_stack(&hb.meta, stack_id, blamed, depth, frame_module, frame_offset);
+	hb_enc_stack(&hb.meta, stack_id, blamed, depth, frame_module, frame_offset, flags, hb.cfg.depth);
 	hb_spin_unlock(&hb.meta_lock);
 	pthread_mutex_unlock(&hb.modules.lock);
 	return blamed;
@@ -155,7 +155,7 @@ static void emit_stack_def(void *ctx, const struct hb_stack_entry *e)
 				frame_offset[i] = e->frames[i] - own->bias;
 			}
 	hb_spin_lock(&hb.meta_lock);
-	hb_enc_stack(&hb.meta, e->id, e->module, e->depth, frame_module, frame_offset);
+	hb_enc_stack(&hb.meta, e->id, e->module, e->depth, frame_module, frame_offset, e->flags, hb.cfg.depth);
 	hb_spin_unlock(&hb.meta_lock);
 }
 
@@ -361,12 +361,15 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 	int n = capture_stack(t, ips, max);
 	unsigned skip = first_user_frame(ips, n);
 	unsigned depth = (unsigned)n - skip;
+	/* cut: more frames than kept, or an unwinder stopped by max (8 more
+	 * than kept, for the shim's own frames) and so perhaps short of the end */
+	uint32_t flags = depth > hb.cfg.depth || (unsigned)n == max ? HB_STACK_CUT : 0;
 	if (depth > hb.cfg.depth)
 		depth = hb.cfg.depth;
 	const struct hb_stack_entry *st = hb_stack_table_find(&hb.stacks, ips + skip, depth);
 	if (HB_UNLIKELY(!st)) {
 		learn_modules(ips + skip, depth);
-		st = hb_stack_table_intern(&hb.stacks, ips + skip, depth, classify, NULL);
+		st = hb_stack_table_intern(&hb.stacks, ips + skip, depth, flags, classify, NULL);
 	}
 	if (HB_UNLIKELY(!st)) {
 		hb_count_losses(HB_LOSS_NO_TABLE_SPACE, 1, size);

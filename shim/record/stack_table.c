@@ -142,7 +142,7 @@ const struct hb_stack_entry *hb_stack_table_find(const struct hb_stack_table *t,
 }
 
 const struct hb_stack_entry *hb_stack_table_intern(struct hb_stack_table *t, const uintptr_t *frames,
-						   unsigned depth, hb_stack_classify_fn classify,
+						   unsigned depth, uint32_t flags, hb_stack_classify_fn classify,
 						   void *ctx)
 {
 	uint64_t h = stack_hash(frames, depth);
@@ -167,9 +167,10 @@ const struct hb_stack_entry *hb_stack_table_intern(struct hb_stack_table *t, con
 		goto out; /* no memory, or (never seen) a mapping above 2^48: no room for the tag */
 	e->hash = h;
 	e->depth = depth;
+	e->flags = flags;
 	e->id = t->next_id++;
 	memcpy(e->frames, frames, depth * sizeof(frames[0]));
-	e->module = classify ? classify(ctx, frames, depth, e->id) : 0;
+	e->module = classify ? classify(ctx, frames, depth, flags, e->id) : 0;
 	__atomic_store_n(&(*dir)[e->id & (HB_STACK_CHUNK - 1)], e, __ATOMIC_RELEASE);
 	if (ensure_room(t) < 0)
 		goto out; /* the entry exists (its id was defined) but is not indexed */

@@ -32,7 +32,7 @@ struct hb_stack_entry {
 	uint32_t id;
 	uint32_t module;               /* attributed module id (0: none) */
 	uint32_t depth;
-	uint32_t pad_;
+	uint32_t flags;                /* HB_STACK_CUT: the stack went on beyond depth frames */
 	struct hb_stack_entry *next_all; /* every entry ever made, newest first */
 	uintptr_t frames[];
 };
@@ -62,7 +62,7 @@ struct hb_stack_table {
  * Returns the module id the stack is attributed to. May call
  * hb_stack_table_request_reset. */
 typedef uint32_t (*hb_stack_classify_fn)(void *ctx, const uintptr_t *frames, unsigned depth,
-					 uint32_t stack_id);
+					 uint32_t flags, uint32_t stack_id);
 
 /* Returns 0 or -ENOMEM. */
 int hb_stack_table_init(struct hb_stack_table *t);
@@ -76,7 +76,7 @@ const struct hb_stack_entry *hb_stack_table_find(const struct hb_stack_table *t,
 /* Returns the entry for frames[0..depth), creating it if new, or NULL when
  * memory is exhausted or every id is taken. Thread-safe; never calls malloc. */
 const struct hb_stack_entry *hb_stack_table_intern(struct hb_stack_table *t, const uintptr_t *frames,
-						   unsigned depth, hb_stack_classify_fn classify,
+						   unsigned depth, uint32_t flags, hb_stack_classify_fn classify,
 						   void *ctx);
 
 /* The entry with this id, or NULL when there is none (yet). Lock-free,

@@ -238,9 +238,9 @@ void hb_enc_module(struct hb_enc *e, uint32_t id, uint64_t bias, uint64_t time_n
 }
 
 void hb_enc_stack(struct hb_enc *e, uint32_t id, uint32_t module, uint32_t depth, const uint32_t *frame_module,
-		  const uint64_t *frame_offset)
+		  const uint64_t *frame_offset, uint32_t flags, uint32_t max_depth)
 {
-	uint8_t *p = hb_enc_begin(e, (3 + 2 * (size_t)depth) * HB_VARINT_MAX);
+	uint8_t *p = hb_enc_begin(e, (4 + 2 * (size_t)depth) * HB_VARINT_MAX);
 	if (!p)
 		return;
 	p = hb_w_u(p, id);
@@ -250,6 +250,10 @@ void hb_enc_stack(struct hb_enc *e, uint32_t id, uint32_t module, uint32_t depth
 		p = hb_w_u(p, frame_module[i]);
 		p = hb_w_u(p, frame_offset[i]);
 	}
+	/* at the limit, even 0: a reader then knows the stack was not cut,
+	 * where a trace from before the field leaves it guessing */
+	if (flags || depth >= max_depth)
+		p = hb_w_u(p, flags);
 	hb_enc_end(e, HB_REC_STACK, p);
 }
 

@@ -96,9 +96,11 @@ void hb_enc_scan(struct hb_enc *e, const struct hb_scan_info *si);
 struct hb_segment;
 void hb_enc_module(struct hb_enc *e, uint32_t id, uint64_t bias, uint64_t time_ns, const char *path,
 		   const uint8_t *build_id, size_t build_id_len, const struct hb_segment *seg, uint32_t nseg);
-/* frames as (module id, offset) pairs */
+/* frames as (module id, offset) pairs; flags (hb_stack_flag) are written
+ * when not 0, and when depth reaches max_depth (the process's limit), so
+ * that a reader can tell a stack of exactly max_depth frames from a cut one */
 void hb_enc_stack(struct hb_enc *e, uint32_t id, uint32_t module, uint32_t depth, const uint32_t *frame_module,
-		  const uint64_t *frame_offset);
+		  const uint64_t *frame_offset, uint32_t flags, uint32_t max_depth);
 
 struct hb_process_info {
 	uint64_t pid, ppid, start_realtime_ns, flags, pointer_size, page_size, max_depth, flush_interval_ms;

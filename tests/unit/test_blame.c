@@ -9,6 +9,13 @@
  * there are (and --top 0 looks every frame up); sites tied with the last
  * one shown come out in the order, and with the frames, that symbolizing
  * every site gives; sites and entry points add up the same either way.
+ *
+ * Then the rules of blame on single stacks made of the same functions:
+ * a wrapper function (by name: wrapper_functions.h) and its library's
+ * frames that lead to it are the allocator's, whatever the module, and
+ * the blame goes to the wrapper's caller; the wrapper is named on the
+ * site; the internals looked through are few and in one module. A stack
+ * cut at the depth limit inside the blamed module has no entry point.
  */
 #include <check.h>
 #include <link.h>
@@ -18,6 +25,7 @@
 #include <unistd.h>
 
 #include "blame.h"
+#include "wrapper_functions.h"
 
 static volatile int sink;
 
@@ -48,7 +56,7 @@ enum { NSTACKS = 40 };
 
 static char self_path[4096];
 static uint64_t self_bias;
-static struct tm_module mods[2];
+static struct tm_module mods[3];
 static struct tm_stack stacks[NSTACKS];
 static struct tm_stack *stack_ptrs[NSTACKS + 1];
 static uint32_t frame_modules[NSTACKS][3];
@@ -202,6 +210,208 @@ START_TEST(min_bytes_leaves_sites_unlooked_up)
 }
 END_TEST
 
+/* ---------- wrapper functions -------------------------------------------- */
+
+enum { MAXF = 16 };
+static uint32_t one_modules[MAXF];
+static uint64_t one_offsets[MAXF];
+static struct tm_stack one;
+static struct tm_stack *one_ptrs[2];
+
+/* One process holding one block of 64 bytes at a stack of n frames, each
+ * in module mod[i] (1: this program; 2: a library with no file) at
+ * off[i]. After build(), which finds the program's path and load bias
+ * that offset_of needs. */
+static void build_one(size_t n, const uint32_t *mod, const uint64_t *off)
+{
+	mods[1] = (struct tm_module){.id = 1, .defined = 1, .path = self_path};
+	mods[2] = (struct tm_module){.id = 2, .defined = 1, .path = "/nonexistent/libother.so"};
+	memcpy(one_modules, mod, n * sizeof(*mod));
+	memcpy(one_offsets, off, n * sizeof(*off));
+	one = (struct tm_stack){.id = 1, .module = 1, .depth = (uint32_t)n, .frame_module = one_modules,
+				.frame_offset = one_offsets, .out_bytes = 64, .out_blocks = 1};
+	leak_tally_add(&one.kinds, LEAK_UNCLASSIFIED, 64, 1);
+	one_ptrs[0] = NULL;
+	one_ptrs[1] = &one;
+	proc.modules = mods;
+	proc.nmodules = 3;
+	proc.stacks = one_ptrs;
+	proc.nstacks = 2;
+}
+
+/* The report of build_one's stack with these wrapper functions (and
+ * wrapper modules); its one site in *site. */
+static struct symbolizer *report_one(struct blame_report *r, const char **funcs, size_t nfuncs, const char **wrappers,
+				     size_t nwrappers, const struct blame_site **site)
+{
+	struct symbolizer *s = sym_new(NULL, NULL);
+	ck_assert_ptr_nonnull(s);
+	struct blame_options o = {.wrappers = wrappers, .nwrappers = nwrappers, .wrapper_functions = funcs,
+				  .nwrapper_functions = nfuncs, .top = 0};
+	ck_assert_int_eq(blame_build(r, &model, s, &o), 0);
+	ck_assert_uint_eq(r->nmods, 1);
+	ck_assert_uint_eq(r->mods[0].nsites, 1);
+	*site = &r->mods[0].sites[0];
+	return s;
+}
+
+/* leaf <- mid <- top, all in this program */
+static void build_three(void)
+{
+	build(all_different);
+	uint32_t mod[] = {1, 1, 1};
+	uint64_t off[] = {offset_of(leaf, 1), offset_of(mid, 6), offset_of(top, 6)};
+	build_one(3, mod, off);
+}
+
+START_TEST(a_wrapper_function_passes_the_blame_to_its_caller)
+{
+	build_three();
+	struct blame_report r;
+	const struct blame_site *site;
+	const char *funcs[] = {"leaf"};
+	struct symbolizer *s = report_one(&r, NULL, 0, NULL, 0, &site);
+	ck_assert_uint_eq(site->blamed, 0);
+	ck_assert_ptr_null(site->wrapper);
+	report_free(&r, s);
+
+	s = report_one(&r, funcs, 1, NULL, 0, &site);
+	ck_assert_uint_eq(site->blamed, 1);
+	ck_assert_str_eq(site->frames[site->blamed].function, "mid");
+	ck_assert_str_eq(site->wrapper, "leaf");
+	ck_assert_str_eq(site->wrapper_module, r.mods[0].name);
+	ck_assert_int_eq(site->entry_frame, 2); /* the run in the module still ends at top */
+	ck_assert_str_eq(r.mods[0].entries[0].function, "top");
+	report_free(&r, s);
+}
+END_TEST
+
+START_TEST(a_glob_names_wrapper_functions)
+{
+	build_three();
+	struct blame_report r;
+	const struct blame_site *site;
+	const char *funcs[] = {"le?f"}, *nomatch[] = {"lea"};
+	struct symbolizer *s = report_one(&r, funcs, 1, NULL, 0, &site);
+	ck_assert_uint_eq(site->blamed, 1);
+	report_free(&r, s);
+	s = report_one(&r, nomatch, 1, NULL, 0, &site); /* a glob matches the whole name */
+	ck_assert_uint_eq(site->blamed, 0);
+	ck_assert_ptr_null(site->wrapper);
+	report_free(&r, s);
+}
+END_TEST
+
+START_TEST(a_wrappers_internals_are_the_wrappers)
+{
+	/* mid is the wrapper: leaf, the library's code under it, is the
+	 * allocator's too, so top is blamed */
+	build_three();
+	struct blame_report r;
+	const struct blame_site *site;
+	const char *funcs[] = {"mid"}, *chain[] = {"leaf", "mid"};
+	struct symbolizer *s = report_one(&r, funcs, 1, NULL, 0, &site);
+	ck_assert_uint_eq(site->blamed, 2);
+	ck_assert_str_eq(site->frames[2].function, "top");
+	ck_assert_str_eq(site->wrapper, "mid");
+	report_free(&r, s);
+	/* a wrapper called by a wrapper: the outer one is named */
+	s = report_one(&r, chain, 2, NULL, 0, &site);
+	ck_assert_uint_eq(site->blamed, 2);
+	ck_assert_str_eq(site->wrapper, "mid");
+	report_free(&r, s);
+}
+END_TEST
+
+START_TEST(internals_are_few_frames_of_one_module)
+{
+	const char *funcs[] = {"mid"};
+	struct blame_report r;
+	const struct blame_site *site;
+	build(all_different);
+	/* nine frames of leaf before mid: too deep to be mid's internals */
+	uint32_t mod[11];
+	uint64_t off[11];
+	for (int i = 0; i < 9; i++)
+		mod[i] = 1, off[i] = offset_of(leaf, 1 + (uint64_t)i);
+	mod[9] = mod[10] = 1;
+	off[9] = offset_of(mid, 6);
+	off[10] = offset_of(top, 6);
+	build_one(11, mod, off);
+	struct symbolizer *s = report_one(&r, funcs, 1, NULL, 0, &site);
+	ck_assert_uint_eq(site->blamed, 0);
+	report_free(&r, s);
+	/* another module between leaf and mid: leaf is not mid's internals */
+	uint32_t mod2[] = {1, 2, 1, 1};
+	uint64_t off2[] = {offset_of(leaf, 1), 0x1234, offset_of(mid, 6), offset_of(top, 6)};
+	build_one(4, mod2, off2);
+	s = report_one(&r, funcs, 1, NULL, 0, &site);
+	ck_assert_uint_eq(site->blamed, 0);
+	report_free(&r, s);
+	/* ... unless that module is a wrapper module */
+	const char *wmods[] = {"libother.so"};
+	s = report_one(&r, funcs, 1, wmods, 1, &site);
+	ck_assert_uint_eq(site->blamed, 3);
+	ck_assert_str_eq(site->frames[3].function, "top");
+	report_free(&r, s);
+}
+END_TEST
+
+START_TEST(the_builtin_list_names_the_well_known_wrappers)
+{
+	const char *known[] = {"xmalloc", "xstrdup", "xmemdup", "xzalloc", "xcharalloc", "g_malloc", "g_try_malloc0",
+			       "g_strdup", "g_memdup2", "PyMem_Malloc", "PyObject_Realloc", "sqlite3_malloc64",
+			       "CRYPTO_zalloc", "av_mallocz", "talloc_strdup"};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		ck_assert_msg(wrapper_function_is_builtin(known[i]), "%s", known[i]);
+	const char *not_wrappers[] = {"malloc", "xmallocx", "g_free", "apr_palloc", "PyMem_Free", ""};
+	for (size_t i = 0; i < sizeof(not_wrappers) / sizeof(not_wrappers[0]); i++)
+		ck_assert_msg(!wrapper_function_is_builtin(not_wrappers[i]), "%s", not_wrappers[i]);
+	/* a user's glob matches the demangled name or the linkage name */
+	const char *globs[] = {"Pool::take*", "_Z4grabm"};
+	ck_assert(wrapper_function_match(globs, 2, "Pool::take(unsigned long)", "_ZN4Pool4takeEm"));
+	ck_assert(wrapper_function_match(globs, 2, "grab(unsigned long)", "_Z4grabm"));
+	ck_assert(!wrapper_function_match(globs, 2, "Pool::put(void*)", "_ZN4Pool3putEPv"));
+	ck_assert(wrapper_function_match(NULL, 0, NULL, "g_malloc"));
+	ck_assert(!wrapper_function_match(globs, 2, NULL, NULL));
+}
+END_TEST
+
+/* ---------- stacks cut at the depth limit -------------------------------- */
+
+START_TEST(a_cut_stack_names_no_entry_point_it_cannot_know)
+{
+	build_three();
+	one.cut = 1; /* leaf <- mid <- top, and more frames not recorded */
+	struct blame_report r;
+	const struct blame_site *site;
+	struct symbolizer *s = report_one(&r, NULL, 0, NULL, 0, &site);
+	ck_assert_uint_eq(site->cut_at, 3);
+	ck_assert_int_eq(site->entry_frame, -1);
+	ck_assert_ptr_null(site->entry);
+	ck_assert_uint_eq(r.mods[0].nentries, 1);
+	const struct blame_entry *e = &r.mods[0].entries[0];
+	ck_assert_uint_eq(e->cut_at, 3);
+	ck_assert_ptr_null(e->function); /* not top: its caller may be in the module too */
+	ck_assert_ptr_null(e->caller_module);
+	report_free(&r, s);
+
+	/* cut, but the module's run ends inside the frames recorded: known */
+	build(all_different);
+	uint32_t mod[] = {1, 1, 2};
+	uint64_t off[] = {offset_of(leaf, 1), offset_of(mid, 6), 0x1234};
+	build_one(3, mod, off);
+	one.cut = 1;
+	s = report_one(&r, NULL, 0, NULL, 0, &site);
+	ck_assert_uint_eq(site->cut_at, 3);
+	ck_assert_int_eq(site->entry_frame, 1);
+	ck_assert_uint_eq(r.mods[0].entries[0].cut_at, 0);
+	ck_assert_str_eq(r.mods[0].entries[0].function, "mid");
+	ck_assert_str_eq(r.mods[0].entries[0].caller_module, "libother.so");
+	report_free(&r, s);
+}
+END_TEST
+
 static Suite *blame_suite(void)
 {
 	Suite *s = suite_create("blame");
@@ -210,6 +420,16 @@ static Suite *blame_suite(void)
 	tcase_add_test(t, ties_keep_the_order_of_symbolized_sites);
 	tcase_add_test(t, min_bytes_leaves_sites_unlooked_up);
 	suite_add_tcase(s, t);
+	TCase *w = tcase_create("wrapper functions");
+	tcase_add_test(w, a_wrapper_function_passes_the_blame_to_its_caller);
+	tcase_add_test(w, a_glob_names_wrapper_functions);
+	tcase_add_test(w, a_wrappers_internals_are_the_wrappers);
+	tcase_add_test(w, internals_are_few_frames_of_one_module);
+	tcase_add_test(w, the_builtin_list_names_the_well_known_wrappers);
+	suite_add_tcase(s, w);
+	TCase *c = tcase_create("cut stacks");
+	tcase_add_test(c, a_cut_stack_names_no_entry_point_it_cannot_know);
+	suite_add_tcase(s, c);
 	return s;
 }
 

@@ -408,9 +408,9 @@ START_TEST(stack_round_trips_256_frames)
 		fo[i] = U64_EDGES[(i * 5) % NU64];
 	}
 	struct hb_enc e = {0};
-	hb_enc_stack(&e, UINT32_MAX, 128, D, fm, fo);
-	hb_enc_stack(&e, 1, 0, 0, NULL, NULL);
-	hb_enc_stack(&e, 127, 1, 1, fm + 5, fo + 5);
+	hb_enc_stack(&e, UINT32_MAX, 128, D, fm, fo, 0, 256);
+	hb_enc_stack(&e, 1, 0, 0, NULL, NULL, 0, 256);
+	hb_enc_stack(&e, 127, 1, 1, fm + 5, fo + 5, 0, 256);
 	struct walk w = walk_of(&e);
 
 	struct rec_stack o;
@@ -763,10 +763,10 @@ START_TEST(every_truncation_of_every_record_is_rejected_or_a_prefix)
 	struct hb_segment seg[3] = {{0x1000, 0x2000, 5}, {UINTPTR_MAX, 1, 6}, {0, 0, 0}};
 	hb_enc_module(&e, 7, UINT64_MAX, UINT64_MAX, "/lib/a.so", bid, 20, NULL, 0); /* no segments */
 	hb_enc_module(&e, 8, 1, 2, "/lib/b.so", bid, 3, seg, 3);
-	hb_enc_stack(&e, 9, 9, 0, NULL, NULL);
+	hb_enc_stack(&e, 9, 9, 0, NULL, NULL, 0, 256);
 	uint32_t fm[4] = {1, 0, UINT32_MAX, 2};
 	uint64_t fo[4] = {0x10, UINT64_MAX, 0, 128};
-	hb_enc_stack(&e, 10, 1, 4, fm, fo);
+	hb_enc_stack(&e, 10, 1, 4, fm, fo, 0, 256);
 	struct hb_process_info pi = {.pid = UINT64_MAX, .program = "/p", .argv = "a\0\0bc\0", .argv_len = 6,
 				     .exe = "/usr/bin/p", .first_epoch = 300, .sample_bytes = 0};
 	hb_enc_process(&e, &pi);

@@ -58,8 +58,8 @@ static const struct blame_report *make_report(void)
 	}
 	sites[0].growth = (struct growth){GROWTH_FLAT, 0, 0};
 	sites[1].growth = (struct growth){GROWTH_GROWING, 3.52 * MIB_H, 1};
-	entries[0] = (struct blame_entry){"cache_init", 1, "watchprog", "main", 65536, 16, {{0}, {0}}};
-	entries[1] = (struct blame_entry){"grow_tick", 0, "watchprog", "main", 4096, 1, {{0}, {0}}};
+	entries[0] = (struct blame_entry){"cache_init", 1, "watchprog", "main", 65536, 16, {{0}, {0}}, 0};
+	entries[1] = (struct blame_entry){"grow_tick", 0, "watchprog", "main", 4096, 1, {{0}, {0}}, 0};
 	module.name = "libgrow.so";
 	module.path = "/lib/libgrow.so";
 	module.sites = sites;

@@ -62,7 +62,7 @@ static struct blame_frame cxx[] = {
 START_TEST(a_site_is_located_in_the_project_first)
 {
 	struct blame_module m = {.name = "prog", .path = "/home/u/proj/build/prog"};
-	struct blame_site s = {.frames = cxx, .nframes = 4};
+	struct blame_site s = {.frames = cxx, .nframes = 4, .blamed = 1};
 	ck_assert_ptr_eq(gate_source_frame(&m, &s, "/home/u/proj"), &cxx[2]);
 	ck_assert_ptr_eq(gate_source_frame(&m, &s, "/elsewhere"), &cxx[1]);
 	ck_assert_ptr_eq(gate_source_frame(&m, &s, NULL), &cxx[1]);
@@ -79,7 +79,7 @@ START_TEST(a_frame_without_an_absolute_path_is_never_chosen)
 		{"prog", NULL, "main", NULL, NULL, 0, 0, 2},
 	};
 	struct blame_module m = {.name = "prog", .path = "/p/prog"};
-	struct blame_site s = {.frames = fr, .nframes = 2};
+	struct blame_site s = {.frames = fr, .nframes = 2, .blamed = 1};
 	ck_assert_ptr_null(gate_source_frame(&m, &s, "/p"));
 	ck_assert_ptr_null(gate_source_frame(&m, NULL, "/p"));
 }

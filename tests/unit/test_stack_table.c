@@ -36,9 +36,10 @@ struct classify_log {
 	uintptr_t reset_on_frame0;          /* ...a new stack starts with this frame */
 };
 
-static uint32_t classify(void *ctx, const uintptr_t *frames, unsigned depth, uint32_t stack_id)
+static uint32_t classify(void *ctx, const uintptr_t *frames, unsigned depth, uint32_t flags, uint32_t stack_id)
 {
 	struct classify_log *log = ctx;
+	(void)flags;
 	log->calls++;
 	log->last_id = stack_id;
 	log->last_depth = depth;
@@ -69,7 +70,7 @@ START_TEST(ids_start_at_one_and_count_up)
 	for (uint64_t k = 0; k < 50; k++) {
 		uintptr_t f[8];
 		make_stack(f, 8, k);
-		const struct hb_stack_entry *e = hb_stack_table_intern(t, f, 8, classify, &log);
+		const struct hb_stack_entry *e = hb_stack_table_intern(t, f, 8, 0, classify, &log);
 		ck_assert_ptr_nonnull(e);
 		ck_assert_uint_eq(e->id, k + 1);
 		ck_assert_uint_eq(e->depth, 8);
@@ -85,12 +86,12 @@ START_TEST(same_frames_give_same_entry)
 	struct hb_stack_table *t = table_new();
 	struct classify_log log = {0};
 	uintptr_t f[5] = {0x1111, 0x2222, 0x3333, 0x4444, 0x5555};
-	const struct hb_stack_entry *a = hb_stack_table_intern(t, f, 5, classify, &log);
+	const struct hb_stack_entry *a = hb_stack_table_intern(t, f, 5, 0, classify, &log);
 	ck_assert_ptr_nonnull(a);
 	uintptr_t g[5];
 	memcpy(g, f, sizeof(f)); /* equal contents, another array */
 	for (int i = 0; i < 100; i++) {
-		const struct hb_stack_entry *b = hb_stack_table_intern(t, i % 2 ? f : g, 5, classify, &log);
+		const struct hb_stack_entry *b = hb_stack_table_intern(t, i % 2 ? f : g, 5, 0, classify, &log);
 		ck_assert_ptr_eq(b, a);
 		ck_assert_uint_eq(b->id, 1);
 	}
@@ -104,7 +105,7 @@ START_TEST(classify_runs_once_per_new_stack_with_its_arguments)
 	struct hb_stack_table *t = table_new();
 	struct classify_log log = {.module_to_return = 42};
 	uintptr_t f[3] = {0xaaa0, 0xbbb0, 0xccc0};
-	const struct hb_stack_entry *e = hb_stack_table_intern(t, f, 3, classify, &log);
+	const struct hb_stack_entry *e = hb_stack_table_intern(t, f, 3, 0, classify, &log);
 	ck_assert_uint_eq(log.calls, 1);
 	ck_assert_uint_eq(log.last_id, e->id);
 	ck_assert_uint_eq(log.last_depth, 3);
@@ -112,14 +113,14 @@ START_TEST(classify_runs_once_per_new_stack_with_its_arguments)
 	ck_assert_uint_eq(e->module, 42);
 	log.module_to_return = 9;
 	uintptr_t g[3] = {0xaaa0, 0xbbb0, 0xccc1};
-	const struct hb_stack_entry *e2 = hb_stack_table_intern(t, g, 3, classify, &log);
+	const struct hb_stack_entry *e2 = hb_stack_table_intern(t, g, 3, 0, classify, &log);
 	ck_assert_uint_eq(log.calls, 2);
 	ck_assert_uint_eq(log.last_id, 2);
 	ck_assert_uint_eq(e2->module, 9);
 	ck_assert_uint_eq(e->module, 42); /* the first entry is unchanged */
 	/* interning both again calls nothing */
-	hb_stack_table_intern(t, f, 3, classify, &log);
-	hb_stack_table_intern(t, g, 3, classify, &log);
+	hb_stack_table_intern(t, f, 3, 0, classify, &log);
+	hb_stack_table_intern(t, g, 3, 0, classify, &log);
 	ck_assert_uint_eq(log.calls, 2);
 }
 END_TEST
@@ -128,7 +129,7 @@ START_TEST(null_classify_attributes_no_module)
 {
 	struct hb_stack_table *t = table_new();
 	uintptr_t f[2] = {1, 2};
-	const struct hb_stack_entry *e = hb_stack_table_intern(t, f, 2, NULL, NULL);
+	const struct hb_stack_entry *e = hb_stack_table_intern(t, f, 2, 0, NULL, NULL);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq(e->id, 1);
 	ck_assert_uint_eq(e->module, 0);
@@ -144,24 +145,24 @@ START_TEST(different_depth_or_frames_give_different_ids)
 	unsigned n = 0;
 	/* every prefix of the same frames, including the empty stack */
 	for (unsigned d = 0; d <= 4; d++)
-		ids[n++] = hb_stack_table_intern(t, f, d, classify, &log)->id;
+		ids[n++] = hb_stack_table_intern(t, f, d, 0, classify, &log)->id;
 	/* one frame changed at each position */
 	for (unsigned i = 0; i < 4; i++) {
 		uintptr_t g[4];
 		memcpy(g, f, sizeof(f));
 		g[i] ^= 0x1000;
-		ids[n++] = hb_stack_table_intern(t, g, 4, classify, &log)->id;
+		ids[n++] = hb_stack_table_intern(t, g, 4, 0, classify, &log)->id;
 	}
 	/* the same frames in another order */
 	uintptr_t r[4] = {0x40, 0x30, 0x20, 0x10};
-	ids[n++] = hb_stack_table_intern(t, r, 4, classify, &log)->id;
+	ids[n++] = hb_stack_table_intern(t, r, 4, 0, classify, &log)->id;
 	for (unsigned i = 0; i < n; i++)
 		ck_assert_uint_eq(ids[i], i + 1);
 	ck_assert_uint_eq(log.calls, n);
 	/* and each is found again under its own id */
 	for (unsigned d = 0; d <= 4; d++)
-		ck_assert_uint_eq(hb_stack_table_intern(t, f, d, classify, &log)->id, d + 1);
-	ck_assert_uint_eq(hb_stack_table_intern(t, r, 4, classify, &log)->id, n);
+		ck_assert_uint_eq(hb_stack_table_intern(t, f, d, 0, classify, &log)->id, d + 1);
+	ck_assert_uint_eq(hb_stack_table_intern(t, r, 4, 0, classify, &log)->id, n);
 	ck_assert_uint_eq(log.calls, n);
 }
 END_TEST
@@ -171,24 +172,24 @@ START_TEST(reset_from_classify_makes_new_ids)
 	struct hb_stack_table *t = table_new();
 	struct classify_log log = {.reset_table = t, .reset_on_frame0 = 0xdead0};
 	uintptr_t a[3] = {0xa0, 0xa1, 0xa2}, b[3] = {0xb0, 0xb1, 0xb2}, trigger[2] = {0xdead0, 0xdead1};
-	const struct hb_stack_entry *ea = hb_stack_table_intern(t, a, 3, classify, &log);
-	const struct hb_stack_entry *eb = hb_stack_table_intern(t, b, 3, classify, &log);
+	const struct hb_stack_entry *ea = hb_stack_table_intern(t, a, 3, 0, classify, &log);
+	const struct hb_stack_entry *eb = hb_stack_table_intern(t, b, 3, 0, classify, &log);
 	ck_assert_uint_eq(ea->id, 1);
 	ck_assert_uint_eq(eb->id, 2);
 	/* a new stack whose classification says a module went away */
-	const struct hb_stack_entry *et = hb_stack_table_intern(t, trigger, 2, classify, &log);
+	const struct hb_stack_entry *et = hb_stack_table_intern(t, trigger, 2, 0, classify, &log);
 	ck_assert_uint_eq(et->id, 3);
 	ck_assert_uint_eq(log.calls, 3);
 	/* the trigger itself is indexed after the reset: found again */
-	ck_assert_ptr_eq(hb_stack_table_intern(t, trigger, 2, classify, &log), et);
+	ck_assert_ptr_eq(hb_stack_table_intern(t, trigger, 2, 0, classify, &log), et);
 	ck_assert_uint_eq(log.calls, 3);
 	/* old stacks are interned afresh under new ids */
-	const struct hb_stack_entry *ea2 = hb_stack_table_intern(t, a, 3, classify, &log);
+	const struct hb_stack_entry *ea2 = hb_stack_table_intern(t, a, 3, 0, classify, &log);
 	ck_assert_uint_eq(ea2->id, 4);
 	ck_assert_ptr_ne(ea2, ea);
 	ck_assert_uint_eq(log.calls, 4);
-	ck_assert_uint_eq(hb_stack_table_intern(t, b, 3, classify, &log)->id, 5);
-	ck_assert_uint_eq(hb_stack_table_intern(t, a, 3, classify, &log)->id, 4);
+	ck_assert_uint_eq(hb_stack_table_intern(t, b, 3, 0, classify, &log)->id, 5);
+	ck_assert_uint_eq(hb_stack_table_intern(t, a, 3, 0, classify, &log)->id, 4);
 	ck_assert_uint_eq(log.calls, 5);
 	/* the old entries stay valid for anyone holding them */
 	ck_assert_uint_eq(ea->id, 1);
@@ -210,13 +211,13 @@ START_TEST(reset_after_growth_still_makes_new_ids)
 	uintptr_t f[6];
 	for (uint64_t k = 0; k < N; k++) {
 		make_stack(f, 6, k);
-		ck_assert_uint_eq(hb_stack_table_intern(t, f, 6, classify, &log)->id, k + 1);
+		ck_assert_uint_eq(hb_stack_table_intern(t, f, 6, 0, classify, &log)->id, k + 1);
 	}
 	uintptr_t trigger[1] = {0xdead0};
-	ck_assert_uint_eq(hb_stack_table_intern(t, trigger, 1, classify, &log)->id, N + 1);
+	ck_assert_uint_eq(hb_stack_table_intern(t, trigger, 1, 0, classify, &log)->id, N + 1);
 	for (uint64_t k = 0; k < N; k++) {
 		make_stack(f, 6, k);
-		ck_assert_uint_eq(hb_stack_table_intern(t, f, 6, classify, &log)->id, N + 2 + k);
+		ck_assert_uint_eq(hb_stack_table_intern(t, f, 6, 0, classify, &log)->id, N + 2 + k);
 	}
 	ck_assert_uint_eq(log.calls, 2 * N + 1);
 	ck_assert_uint_eq(t->count, 2 * N + 1);
@@ -248,7 +249,7 @@ START_TEST(survives_growth)
 	for (uint64_t k = 0; k < N; k++) {
 		unsigned depth = 1 + k % 8;
 		make_stack(f[k], depth, k);
-		ent[k] = hb_stack_table_intern(t, f[k], depth, classify, &log);
+		ent[k] = hb_stack_table_intern(t, f[k], depth, 0, classify, &log);
 		ck_assert_ptr_nonnull(ent[k]);
 		ck_assert_uint_eq(ent[k]->id, k + 1);
 	}
@@ -257,7 +258,7 @@ START_TEST(survives_growth)
 	/* everything is still found, under the same entry */
 	for (uint64_t k = 0; k < N; k++) {
 		unsigned depth = 1 + k % 8;
-		ck_assert_ptr_eq(hb_stack_table_intern(t, f[k], depth, classify, &log), ent[k]);
+		ck_assert_ptr_eq(hb_stack_table_intern(t, f[k], depth, 0, classify, &log), ent[k]);
 		ck_assert_uint_eq(ent[k]->depth, depth);
 		ck_assert_int_eq(memcmp(ent[k]->frames, f[k], depth * sizeof(uintptr_t)), 0);
 	}
@@ -278,14 +279,14 @@ START_TEST(deep_stacks_are_kept_whole)
 	make_stack(f, 256, 1);
 	memcpy(g, f, sizeof(f));
 	g[255] ^= 1; /* differs only in the last frame */
-	const struct hb_stack_entry *a = hb_stack_table_intern(t, f, 256, classify, &log);
-	const struct hb_stack_entry *b = hb_stack_table_intern(t, g, 256, classify, &log);
+	const struct hb_stack_entry *a = hb_stack_table_intern(t, f, 256, 0, classify, &log);
+	const struct hb_stack_entry *b = hb_stack_table_intern(t, g, 256, 0, classify, &log);
 	ck_assert_uint_eq(a->id, 1);
 	ck_assert_uint_eq(b->id, 2);
 	ck_assert_uint_eq(a->depth, 256);
 	ck_assert_int_eq(memcmp(a->frames, f, sizeof(f)), 0);
 	ck_assert_int_eq(memcmp(b->frames, g, sizeof(g)), 0);
-	ck_assert_ptr_eq(hb_stack_table_intern(t, f, 256, classify, &log), a);
+	ck_assert_ptr_eq(hb_stack_table_intern(t, f, 256, 0, classify, &log), a);
 }
 END_TEST
 
@@ -302,7 +303,7 @@ START_TEST(get_returns_the_interned_entry_for_every_id)
 	for (uint64_t k = 1; k <= N; k++) {
 		uintptr_t f[5];
 		make_stack(f, 1 + k % 5, k);
-		ent[k] = hb_stack_table_intern(t, f, 1 + k % 5, classify, &log);
+		ent[k] = hb_stack_table_intern(t, f, 1 + k % 5, 0, classify, &log);
 		ck_assert_ptr_nonnull(ent[k]);
 		ck_assert_uint_eq(ent[k]->id, k); /* dense, from 1 */
 		ck_assert_ptr_eq(hb_stack_table_get(t, (uint32_t)k), ent[k]);
@@ -330,7 +331,7 @@ START_TEST(get_returns_null_for_unknown_ids)
 	for (uint64_t k = 0; k < 100; k++) {
 		uintptr_t f[3];
 		make_stack(f, 3, k);
-		ck_assert_ptr_nonnull(hb_stack_table_intern(t, f, 3, classify, &log));
+		ck_assert_ptr_nonnull(hb_stack_table_intern(t, f, 3, 0, classify, &log));
 	}
 	/* 0 is never an id; the next id is not made yet; nor one in the same
 	 * chunk, nor one in a chunk never reached; nor ids past the cap, whose
@@ -354,9 +355,9 @@ START_TEST(get_keeps_old_entries_after_a_reset)
 	struct hb_stack_table *t = table_new();
 	struct classify_log log = {.reset_table = t, .reset_on_frame0 = 0xdead0};
 	uintptr_t a[3] = {0xa0, 0xa1, 0xa2}, trigger[2] = {0xdead0, 0xdead1};
-	const struct hb_stack_entry *ea = hb_stack_table_intern(t, a, 3, classify, &log);
-	const struct hb_stack_entry *et = hb_stack_table_intern(t, trigger, 2, classify, &log);
-	const struct hb_stack_entry *ea2 = hb_stack_table_intern(t, a, 3, classify, &log);
+	const struct hb_stack_entry *ea = hb_stack_table_intern(t, a, 3, 0, classify, &log);
+	const struct hb_stack_entry *et = hb_stack_table_intern(t, trigger, 2, 0, classify, &log);
+	const struct hb_stack_entry *ea2 = hb_stack_table_intern(t, a, 3, 0, classify, &log);
 	ck_assert_uint_eq(ea->id, 1);
 	ck_assert_uint_eq(et->id, 2);
 	ck_assert_uint_eq(ea2->id, 3);
@@ -376,22 +377,22 @@ START_TEST(ids_stop_at_the_cap)
 	struct hb_stack_table *t = table_new();
 	struct classify_log log = {0};
 	uintptr_t f[2] = {0x111, 0x222}, g2[2] = {0x333, 0x444}, h[2] = {0x555, 0x666};
-	const struct hb_stack_entry *first = hb_stack_table_intern(t, f, 2, classify, &log);
+	const struct hb_stack_entry *first = hb_stack_table_intern(t, f, 2, 0, classify, &log);
 	ck_assert_uint_eq(first->id, 1);
 	t->next_id = HB_STACK_ID_MAX;
-	const struct hb_stack_entry *last = hb_stack_table_intern(t, g2, 2, classify, &log);
+	const struct hb_stack_entry *last = hb_stack_table_intern(t, g2, 2, 0, classify, &log);
 	ck_assert_ptr_nonnull(last);
 	ck_assert_uint_eq(last->id, HB_STACK_ID_MAX);
 	ck_assert_ptr_eq(hb_stack_table_get(t, HB_STACK_ID_MAX), last);
 	ck_assert_uint_eq(log.calls, 2);
-	ck_assert_ptr_null(hb_stack_table_intern(t, h, 2, classify, &log));
+	ck_assert_ptr_null(hb_stack_table_intern(t, h, 2, 0, classify, &log));
 	ck_assert_uint_eq(log.calls, 2); /* not classified: no id to give it */
 	ck_assert_ptr_null(hb_stack_table_find(t, h, 2));
 	ck_assert_ptr_null(hb_stack_table_get(t, HB_STACK_ID_MAX + 1));
 	ck_assert_ptr_null(hb_stack_table_get(t, 0));
 	/* the ones made before are still there */
-	ck_assert_ptr_eq(hb_stack_table_intern(t, f, 2, classify, &log), first);
-	ck_assert_ptr_eq(hb_stack_table_intern(t, g2, 2, classify, &log), last);
+	ck_assert_ptr_eq(hb_stack_table_intern(t, f, 2, 0, classify, &log), first);
+	ck_assert_ptr_eq(hb_stack_table_intern(t, g2, 2, 0, classify, &log), last);
 	ck_assert_ptr_eq(hb_stack_table_get(t, 1), first);
 	ck_assert_uint_eq(t->count, 2);
 }
@@ -404,10 +405,11 @@ enum { THREADS = 4, STACKS = 4000, DEPTH = 6 };
 static uintptr_t shared_frames[STACKS][DEPTH];
 static unsigned mt_calls; /* classify runs under the table lock */
 
-static uint32_t mt_classify(void *ctx, const uintptr_t *frames, unsigned depth, uint32_t stack_id)
+static uint32_t mt_classify(void *ctx, const uintptr_t *frames, unsigned depth, uint32_t flags, uint32_t stack_id)
 {
 	(void)ctx;
 	(void)frames;
+	(void)flags;
 	(void)depth;
 	mt_calls++;
 	return stack_id;
@@ -429,7 +431,7 @@ static void *mt_main(void *arg)
 		for (unsigned j = 0; j < STACKS * 3 / 4; j++) {
 			unsigned k = (w->idx * STACKS / 4 + (w->idx % 2 ? STACKS - 1 - j : j)) % STACKS;
 			const struct hb_stack_entry *e =
-				hb_stack_table_intern(w->t, shared_frames[k], DEPTH, mt_classify, NULL);
+				hb_stack_table_intern(w->t, shared_frames[k], DEPTH, 0, mt_classify, NULL);
 			if (!e || e->depth != DEPTH || memcmp(e->frames, shared_frames[k], sizeof(shared_frames[k])) ||
 			    e->module != e->id) {
 				w->errors++;
@@ -518,7 +520,7 @@ START_TEST(get_is_lock_free_against_a_running_intern)
 	for (unsigned i = 0; i < GET_READERS; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, get_reader, t), 0);
 	for (unsigned k = 0; k < GET_STACKS; k++) {
-		const struct hb_stack_entry *e = hb_stack_table_intern(t, get_frames[k], 4, NULL, NULL);
+		const struct hb_stack_entry *e = hb_stack_table_intern(t, get_frames[k], 4, 0, NULL, NULL);
 		ck_assert_ptr_nonnull(e);
 		ck_assert_uint_eq(e->id, k + 1);
 		__atomic_store_n(&published, e->id, __ATOMIC_RELEASE);

@@ -124,10 +124,10 @@ static void w_defs(struct writer *w)
 	hb_enc_module(&w->e, 2, 0x7f0000000000, 0, "/lib/libx.so", NULL, 0, NULL, 0);
 	uint32_t fm1[1] = {1}, fm2[1] = {2};
 	uint64_t fo1[1] = {0x100}, fo2[1] = {0x200}, fo3[1] = {0x300}, fo4[1] = {0x400};
-	hb_enc_stack(&w->e, 1, 1, 1, fm1, fo1);
-	hb_enc_stack(&w->e, 2, 1, 1, fm1, fo2);
-	hb_enc_stack(&w->e, 3, 2, 1, fm2, fo3);
-	hb_enc_stack(&w->e, 4, 2, 1, fm2, fo4);
+	hb_enc_stack(&w->e, 1, 1, 1, fm1, fo1, 0, 64);
+	hb_enc_stack(&w->e, 2, 1, 1, fm1, fo2, 0, 64);
+	hb_enc_stack(&w->e, 3, 2, 1, fm2, fo3, 0, 64);
+	hb_enc_stack(&w->e, 4, 2, 1, fm2, fo4, 0, 64);
 	w_block(w, HB_STREAM_META);
 }
 
@@ -322,6 +322,40 @@ START_TEST(no_scan_means_unclassified)
 		ck_assert_uint_eq(p->reach_missing, 0);
 		tm_free(&m);
 	}
+}
+END_TEST
+
+/* A STACK's flags say whether the stack was cut at the depth limit; a
+ * STACK at the limit without them (a trace from before the field) may
+ * have been, and is taken as cut. */
+START_TEST(stacks_say_whether_they_were_cut)
+{
+	const char *path = tpath("cut.hbt");
+	struct writer w;
+	w_open(&w, path); /* max_depth 64 */
+	w_block(&w, HB_STREAM_META);
+	hb_enc_module(&w.e, 1, 0x400000, 0, "/bin/prog", NULL, 0, NULL, 0);
+	uint32_t fm[64];
+	uint64_t fo[64];
+	for (int i = 0; i < 64; i++)
+		fm[i] = 1, fo[i] = 0x100 + (uint64_t)i;
+	hb_enc_stack(&w.e, 1, 1, 64, fm, fo, 0, 64);            /* whole, exactly at the limit: flags 0 written */
+	hb_enc_stack(&w.e, 2, 1, 64, fm, fo, HB_STACK_CUT, 64); /* cut */
+	hb_enc_stack(&w.e, 3, 1, 3, fm, fo, HB_STACK_CUT, 64);  /* cut below the limit (shim frames) */
+	hb_enc_stack(&w.e, 4, 1, 64, fm, fo, 0, 65);            /* at the limit, no flags: an older writer */
+	hb_enc_stack(&w.e, 5, 1, 3, fm, fo, 0, 64);             /* short and whole: no flags */
+	w_block(&w, HB_STREAM_META);
+	w_close(&w);
+	struct tm_model m;
+	struct tm_process *p = load(&m, path);
+	ck_assert_uint_eq(p->max_depth, 64);
+	static const int want[6] = {0, 0, 1, 1, 1, 0};
+	for (int k = 1; k <= 5; k++) {
+		ck_assert_ptr_nonnull(p->stacks[k]);
+		ck_assert_msg(p->stacks[k]->cut == want[k], "stack %d: cut %d", k, p->stacks[k]->cut);
+		ck_assert_uint_eq(p->stacks[k]->depth, k == 3 || k == 5 ? 3 : 64);
+	}
+	tm_free(&m);
 }
 END_TEST
 
@@ -613,6 +647,7 @@ static Suite *trace_model_suite(void)
 	tcase_add_test(tc, reach_kinds_apply_under_a_done_scan);
 	tcase_add_test(tc, no_scan_means_unclassified);
 	tcase_add_test(tc, frees_beyond_a_site_are_unmatched);
+	tcase_add_test(tc, stacks_say_whether_they_were_cut);
 	tcase_add_test(tc, inherited_blocks_are_outstanding_until_freed);
 	tcase_add_test(tc, sampled_trace_is_refused_with_a_message);
 	tcase_add_test(tc, format_1_trace_is_refused_naming_its_version);

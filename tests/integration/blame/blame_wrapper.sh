@@ -3,15 +3,15 @@
 # allocation wrapper to the module that called it.
 #
 # Usage: blame_wrapper.sh HEAPBLAME BLAME_WRAPPER LIBUSER LIBXALLOC
-# main -> user_collect (libuser.so) -> user_keep -> xmalloc (libxalloc.so.1,
+# main -> user_collect (libuser.so) -> user_keep -> xa_malloc (libxalloc.so.1,
 # loaded by its soname) -> malloc; libuser leaks the even records. The same
 # trace is reported several times:
 #   - no --wrapper: libxalloc.so.1 is blamed (its code called malloc),
-#     entered via its exported xmalloc from libuser.so's user_keep;
+#     entered via its exported xa_malloc from libuser.so's user_keep;
 #   - --wrapper libxalloc.so.1, libxalloc.so, libxalloc (a name matches its
 #     versions) and 'libxal*' (a glob): libuser.so is blamed, entered via
 #     its exported user_collect from the executable's main; its sites still
-#     start at frame 0, xmalloc in libxalloc.so.1, and their first frame
+#     start at frame 0, xa_malloc in libxalloc.so.1, and their first frame
 #     outside the wrappers is user_keep;
 #   - --wrapper libxall (not the module's name, nor a glob matching it):
 #     libxalloc.so.1 is still blamed;
@@ -68,9 +68,9 @@ if m:
             e["bytes"], e["blocks"]) for e in m["entry_points"]])
     for s in m["sites"]:
         f = s["frames"]
-        check("site: frame 0", ("libxalloc.so.1", "xmalloc"), (f[0]["module"], f[0]["function"]))
+        check("site: frame 0", ("libxalloc.so.1", "xa_malloc"), (f[0]["module"], f[0]["function"]))
         i = blamed_index(f, W)
-        want = {"libxalloc.so.1": "xmalloc", "libuser.so": "user_keep", A["name"]: "main"}[b]
+        want = {"libxalloc.so.1": "xa_malloc", "libuser.so": "user_keep", A["name"]: "main"}[b]
         check("site: first frame outside the wrappers", (b, want), (f[i]["module"], f[i]["function"]))
 check("totals", (bytes, blocks), (R["totals"]["outstanding_bytes"], R["totals"]["outstanding_blocks"]))
 PY
@@ -78,11 +78,11 @@ PY
 	assert_text_first_module "$HB_WORK/$tag.txt" "$blamed"
 }
 
-check_blame none libxalloc.so.1 xmalloc true libuser.so user_keep
+check_blame none libxalloc.so.1 xa_malloc true libuser.so user_keep
 check_blame exact libuser.so user_collect true "$name" main --wrapper libxalloc.so.1
 check_blame unversioned libuser.so user_collect true "$name" main --wrapper libxalloc.so
 check_blame bare libuser.so user_collect true "$name" main --wrapper libxalloc
 check_blame glob libuser.so user_collect true "$name" main --wrapper 'libxal*'
-check_blame prefix libxalloc.so.1 xmalloc true libuser.so user_keep --wrapper libxall
+check_blame prefix libxalloc.so.1 xa_malloc true libuser.so user_keep --wrapper libxall
 check_blame two "$name" main false libc.so.6 "?" --wrapper libxalloc --wrapper libuser.so
 hb_finish

@@ -12,10 +12,11 @@ script; they run with these names defined:
   module(name)       the module of R named name, or None
   mod_bytes(name), mod_blocks(name)   its outstanding bytes/blocks, 0 when absent
   names()            the module names of R, in order
-  blamed_index(frames, wrappers)      index of a site's first frame outside the
-                     allocator wrappers (libc, libstdc++, libc_malloc_debug, the
-                     shim, plus `wrappers` as given to --wrapper)
-  invariants(wrappers)                the checks that hold for every report (below)
+  blamed_index(frames, wrappers, functions)  index of a site's first frame outside
+                     the allocator wrappers (libc, libstdc++, libc_malloc_debug, the
+                     shim, plus `wrappers` as given to --wrapper) and outside the
+                     wrapper functions matching the globs `functions`
+  invariants(wrappers, functions)     the checks that hold for every report (below)
   elf_build_id(path) the GNU build-id of an ELF file, in hex ("" if none)
 Every failed check, and an exception in CHECKS, is counted as a failure; the
 last line printed is "BLAMECHECK passes=P fails=F", which blamelib.sh adds to
@@ -26,10 +27,11 @@ invariants() checks the report's internal consistency against the schema
 modules ordered by bytes; share == bytes / total; each module's entry points
 add up to the module; its sites add up to it when all are listed; every
 site's blamed frame (the first one outside the wrappers) lies in the module
-it is listed under; when a module's sites are all listed, the entry points
+it is listed under, and is its blamed_frame; when a module's sites are all listed, the entry points
 recomputed from the sites' frames (the outermost frame of the run of frames in
 the module that starts at the blamed frame: its physical function, and the
-module and innermost function of the next frame out, shim frames skipped)
+module and innermost function of the next frame out, shim frames skipped;
+unknown when the run reaches the end of a truncated site's frames)
 are exactly the reported ones, bytes and blocks included; processes[] add up
 to the totals, each process to its modules.
 """
@@ -78,23 +80,32 @@ def is_wrapper(mod, wrappers=()):
     return False
 
 
-def blamed_index(frames, wrappers=()):
+def blamed_index(frames, wrappers=(), functions=()):
+    """The first frame outside wrapper modules and wrapper functions (globs
+    of `functions`; a wrapper's own internals are not looked through: the
+    drivers' wrappers call malloc directly)."""
     for i, f in enumerate(frames):
-        if not is_wrapper(f["module"], wrappers):
-            return i
+        if is_wrapper(f["module"], wrappers):
+            continue
+        if not f["inlined"] and any(fnmatch.fnmatchcase(f["function"] or "", g) for g in functions):
+            continue
+        return i
     return None
 
 
-def entry_of(frames, wrappers=()):
+def entry_of(frames, wrappers=(), functions=(), truncated=False):
     """(module, function, caller_module, caller_function) of a site, computed
-    from its frames as the schema defines them."""
-    i = blamed_index(frames, wrappers)
+    from its frames as the schema defines them; all None but the module when
+    the run in the module reaches the end of a truncated stack."""
+    i = blamed_index(frames, wrappers, functions)
     if i is None:
         return None
     mod = frames[i]["module"]
     j = i
     while j + 1 < len(frames) and frames[j + 1]["module"] == mod:
         j += 1
+    if truncated and j + 1 == len(frames):
+        return (mod, None, None, None)
     # frames[j] is the outermost entry of the run: the physical function
     # (inlined frames come before the physical frame that holds them).
     k = j + 1
@@ -126,7 +137,7 @@ def names():
     return [m["name"] for m in R["modules"]]
 
 
-def invariants(wrappers=()):
+def invariants(wrappers=(), functions=()):
     check("schema version", 2, R["heapblame_report"])
     mods = R["modules"]
     tb = R["totals"]["outstanding_bytes"]
@@ -149,15 +160,16 @@ def invariants(wrappers=()):
         sb = [s["bytes"] for s in m["sites"]]
         check("%s: sites ordered by bytes" % n, sorted(sb, reverse=True), sb)
         for s in m["sites"]:
-            i = blamed_index(s["frames"], wrappers)
+            i = blamed_index(s["frames"], wrappers, functions)
             got = s["frames"][i]["module"] if i is not None else None
             check("%s: a site's first frame outside the wrappers is in the module" % n, n, got)
+            check("%s: a site's blamed_frame is that frame" % n, i, s["blamed_frame"])
         if m["sites_total"] == len(m["sites"]):
             check("%s: sites' bytes add up" % n, m["outstanding_bytes"], sum(sb))
             check("%s: sites' blocks add up" % n, m["outstanding_blocks"], sum(s["blocks"] for s in m["sites"]))
             want = {}
             for s in m["sites"]:
-                e = entry_of(s["frames"], wrappers)
+                e = entry_of(s["frames"], wrappers, functions, s["truncated"])
                 if e is None:
                     continue
                 key = e[1:]

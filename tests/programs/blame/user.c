@@ -1,8 +1,8 @@
 /*
- * user.c - libuser.so: leaks through xmalloc (libxalloc.so.1).
+ * user.c - libuser.so: leaks through xa_malloc (libxalloc.so.1).
  *
- * user_collect (exported) -> user_keep (static) -> xmalloc -> malloc.
- * Without --wrapper the report blames libxalloc.so.1, entered via xmalloc
+ * user_collect (exported) -> user_keep (static) -> xa_malloc -> malloc.
+ * Without --wrapper the report blames libxalloc.so.1, entered via xa_malloc
  * from libuser.so's user_keep; with libxalloc named as a wrapper it blames
  * libuser.so, entered via user_collect from the program's main.
  */
@@ -12,7 +12,7 @@
 
 static __attribute__((noinline)) void *user_keep(unsigned i, size_t size)
 {
-	char *p = xmalloc(size);
+	char *p = xa_malloc(size);
 	p[0] = (char)i;
 	return hb_keep(p);
 }

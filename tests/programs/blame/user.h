@@ -1,6 +1,6 @@
 /*
  * user.h - libuser.so (tests/programs/blame): a library that allocates with
- * libxalloc's xmalloc, and leaks.
+ * libxalloc's xa_malloc, and leaks.
  */
 #ifndef HB_TEST_USER_H
 #define HB_TEST_USER_H

@@ -2,7 +2,7 @@
  * wrapper_main.c - calls libuser.so, which leaks through libxalloc.so.1.
  *
  * Usage: blame_wrapper [N]    (default 25)
- * main -> user_collect (libuser.so) -> user_keep -> xmalloc
+ * main -> user_collect (libuser.so) -> user_keep -> xa_malloc
  * (libxalloc.so.1) -> malloc. This executable allocates nothing itself
  * (output through write(2), see truth.h), so the process's outstanding
  * memory is exactly libuser's leak.

@@ -1,6 +1,6 @@
 /*
  * xalloc.h - libxalloc.so.1 (tests/programs/blame): a project's own
- * allocation wrapper, as xmalloc or g_malloc are.
+ * allocation wrapper, as xa_malloc or g_malloc are.
  */
 #ifndef HB_TEST_XALLOC_H
 #define HB_TEST_XALLOC_H
@@ -8,6 +8,6 @@
 #include <stddef.h>
 
 /* malloc(size), or abort() when it fails: never returns NULL. */
-void *xmalloc(size_t size);
+void *xa_malloc(size_t size);
 
 #endif

@@ -32,7 +32,9 @@
  *     linker does, rather than read from all of .dynsym first.
  */
 #include "symbolizer.h"
+#include "symbols/local_debuginfo.h"
 
+#include <dlfcn.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -43,8 +45,24 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The C++ ABI's demangler, from libstdc++. */
-extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+/* C++ names are demangled by libstdc++'s __cxa_demangle, loaded with the
+ * first mangled name a report shows: a report on C code never maps
+ * libstdc++, whose relocation alone makes 1.4 MB of it resident. Without
+ * it (not installed), names stay mangled. */
+typedef char *cxa_demangle_fn(const char *mangled, char *buf, size_t *len, int *status);
+
+static cxa_demangle_fn *cxa_demangle(void)
+{
+	static int tried;
+	static cxa_demangle_fn *fn;
+	if (!tried) {
+		tried = 1;
+		void *lib = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+		if (lib)
+			fn = (cxa_demangle_fn *)dlsym(lib, "__cxa_demangle");
+	}
+	return fn;
+}
 
 /* One symbol of the index: a candidate of libdw's search (named, defined,
  * not a section, file or TLS symbol). */
@@ -157,7 +175,10 @@ struct symbolizer *sym_new(const char *sysroot, const char *debug_dir)
 	snprintf(s->debuginfo_path, n, "-:.debug:/usr/lib/debug%s%s%s%s%s", sysroot ? ":" : "", sysroot ? sysroot : "",
 		 sysroot ? "/usr/lib/debug" : "", debug_dir ? ":" : "", debug_dir ? debug_dir : "");
 	s->callbacks.find_elf = dwfl_build_id_find_elf;
-	s->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+	/* the debuginfod client only when there is a server to ask (report
+	 * --debuginfod keeps DEBUGINFOD_URLS): local_debuginfo.h says why */
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	s->callbacks.find_debuginfo = urls && *urls ? dwfl_standard_find_debuginfo : local_debuginfo_find;
 	s->callbacks.debuginfo_path = &s->debuginfo_path;
 	return s;
 }
@@ -231,6 +252,9 @@ static int try_open(struct sym_module *m, const char *file)
 		dwfl_end(dwfl);
 		return -1;
 	}
+	void **userdata = NULL; /* local_debuginfo_find's search path */
+	if (dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL) && userdata)
+		*userdata = m->owner->debuginfo_path;
 	const unsigned char *bits;
 	GElf_Addr vaddr;
 	int len = dwfl_module_build_id(mod, &bits, &vaddr);
@@ -348,8 +372,9 @@ static char *demangle(const char *name)
 	if (!name)
 		return NULL;
 	if (name[0] == '_' && name[1] == 'Z') {
-		int status;
-		char *d = __cxa_demangle(name, NULL, NULL, &status);
+		int status = -1;
+		cxa_demangle_fn *fn = cxa_demangle();
+		char *d = fn ? fn(name, NULL, NULL, &status) : NULL;
 		if (d && status == 0)
 			return d;
 		free(d);

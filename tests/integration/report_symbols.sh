@@ -12,6 +12,10 @@
 #     library stripped of it: without --debug-dir the frame has the name of
 #     its physical function (symbol table) but no file and no inlined
 #     frames; with --debug-dir it has schedule_retry at mta.c again;
+#   - without a server to ask, libdw's debuginfod client is not loaded;
+#   - the debug file is found by .gnu_debuglink too (in .debug/ beside the
+#     library, under --debug-dir mirroring its directory), and one of
+#     another build is not used;
 #   - another library is put in libmta.so's place: its build-id differs,
 #     the report says so and uses none of it;
 #   - the trace is cut in the middle: report still exits 0, with a warning.
@@ -60,6 +64,31 @@ assert_eq "stripped: name from the symbol table, no file" "no debug info mta_sub
 	"$(frame0 "$HB_WORK/3.json")"
 "$HB" report -f json --sysroot "$HB_WORK/sysroot" --debug-dir "$HB_WORK/debug" "$trace" >"$HB_WORK/4.json"
 assert_eq "--debug-dir: lines back from the separate debug file" "ok schedule_retry mta.c" "$(frame0 "$HB_WORK/4.json")"
+
+# without a server to ask, libdw's debuginfod client is never loaded (it
+# brings curl, gnutls and 20 more libraries), though libmta.so has no debug
+# file to be found here
+LD_DEBUG=files "$HB" report -f json --sysroot "$HB_WORK/sysroot" "$trace" 2>"$HB_WORK/ld.err" >/dev/null
+assert_eq "no debug file found: libdebuginfod not loaded" 0 "$(grep -c 'file=libdebuginfod' "$HB_WORK/ld.err")"
+
+# by .gnu_debuglink, as Debian's -dbgsym files are also found: beside the
+# library in .debug/, and in a tree under --debug-dir that mirrors its
+# directory; a file of that name from another build is not taken
+objcopy --add-gnu-debuglink="$HB_WORK/debug/.build-id/${id:0:2}/${id:2}.debug" "$lib"
+link=$(readelf --string-dump=.gnu_debuglink "$lib" | awk '/\]/ { print $3; exit }')
+assert_eq "the stripped library names its debug file" "${id:2}.debug" "$link"
+mkdir -p "$(dirname "$lib")/.debug"
+mv "$HB_WORK/debug/.build-id/${id:0:2}/${id:2}.debug" "$(dirname "$lib")/.debug/$link"
+"$HB" report -f json --sysroot "$HB_WORK/sysroot" "$trace" >"$HB_WORK/7.json"
+assert_eq "debuglink in .debug/: lines back" "ok schedule_retry mta.c" "$(frame0 "$HB_WORK/7.json")"
+mkdir -p "$HB_WORK/tree$(dirname "$lib")"
+mv "$(dirname "$lib")/.debug/$link" "$HB_WORK/tree$(dirname "$lib")/$link"
+"$HB" report -f json --sysroot "$HB_WORK/sysroot" --debug-dir "$HB_WORK/tree" "$trace" >"$HB_WORK/8.json"
+assert_eq "debuglink under --debug-dir's mirror: lines back" "ok schedule_retry mta.c" "$(frame0 "$HB_WORK/8.json")"
+objcopy --only-keep-debug "$other" "$(dirname "$lib")/.debug/$link"
+"$HB" report -f json --sysroot "$HB_WORK/sysroot" "$trace" >"$HB_WORK/9.json"
+assert_eq "debuglink to another build's debug file: not used" "no debug info mta_submit None" \
+	"$(frame0 "$HB_WORK/9.json")"
 
 cp "$other" "$lib"
 "$HB" report -f json --sysroot "$HB_WORK/sysroot" "$trace" >"$HB_WORK/5.json" 2>"$HB_WORK/5.err"

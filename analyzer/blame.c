@@ -124,8 +124,52 @@ struct builder {
 	/* the process being read: its modules' handles, made on first use */
 	struct sym_module **psym;
 	uint8_t *psym_done;
+	/* executables by the name their processes were started by */
+	struct program_name *programs;
+	size_t nprograms;
 	int oom;
 };
+
+/* An executable and the name it was started by (argv[0]'s base name: Debian
+ * starts redis-server through a symlink to redis-check-rdb), or NULL when
+ * processes started it by different names. */
+struct program_name {
+	const char *exe;
+	const char *name;
+};
+
+/* Collects every process's executable and program name; 0, or -1 out of
+ * memory. */
+static int collect_programs(struct builder *b, const struct tm_model *model)
+{
+	b->programs = calloc(model->nprocs ? model->nprocs : 1, sizeof(*b->programs));
+	if (!b->programs)
+		return -1;
+	for (size_t i = 0; i < model->nprocs; i++) {
+		const struct tm_process *p = &model->procs[i];
+		if (!p->exe || !p->program || !*p->program)
+			continue;
+		size_t k = 0;
+		while (k < b->nprograms && strcmp(b->programs[k].exe, p->exe) != 0)
+			k++;
+		if (k == b->nprograms)
+			b->programs[b->nprograms++] = (struct program_name){p->exe, p->program};
+		else if (b->programs[k].name && strcmp(b->programs[k].name, p->program) != 0)
+			b->programs[k].name = NULL; /* busybox-like: no one name is right */
+	}
+	return 0;
+}
+
+/* The name a module is shown by: the program's, for the executable the
+ * processes were started as (its path stays beside it); the file's base
+ * name for every other module. */
+static const char *module_name(const struct builder *b, const char *path)
+{
+	for (size_t k = 0; k < b->nprograms; k++)
+		if (b->programs[k].name && !strcmp(b->programs[k].exe, path))
+			return b->programs[k].name;
+	return base_name(path);
+}
 
 static void hex(char *out, const uint8_t *b, size_t n)
 {
@@ -169,7 +213,7 @@ static struct blame_module *module_for(struct builder *b, const struct tm_module
 	struct blame_module *m = &r->mods[r->nmods];
 	memset(m, 0, sizeof(*m));
 	m->path = path;
-	m->name = base_name(path);
+	m->name = tm ? module_name(b, path) : path;
 	memcpy(m->build_id, id, sizeof(id));
 	m->status = tm ? sym_module_status(sym_module_get(b->sym, tm->path, tm->build_id, tm->build_id_len))
 		       : SYM_MISSING;
@@ -429,10 +473,11 @@ static struct blamed blamed_frame(struct builder *b, const struct tm_process *p,
 }
 
 /* Whether --module keeps the module (NULL: blocks of no module). */
-static int module_wanted(const struct blame_options *opt, const struct tm_module *tm)
+static int module_wanted(const struct builder *b, const struct tm_module *tm)
 {
-	return !opt->module_glob ||
-	       (tm && (blame_glob(opt->module_glob, base_name(tm->path)) || blame_glob(opt->module_glob, tm->path)));
+	const char *g = b->opt->module_glob;
+	return !g || (tm && (blame_glob(g, base_name(tm->path)) || blame_glob(g, module_name(b, tm->path)) ||
+			     blame_glob(g, tm->path)));
 }
 
 /* The timeline's line of module tm, made if new; NULL out of memory. */
@@ -466,7 +511,7 @@ static void timeline_stack(struct builder *b, const struct tm_process *p, const 
 			   const struct blamed *bl)
 {
 	const struct tm_module *tm = st->depth ? tm_module_of(p, st->frame_module[bl->frame]) : NULL;
-	if (!module_wanted(b->opt, tm))
+	if (!module_wanted(b, tm))
 		return;
 	struct timeline_module *t = timeline_module_for(b, tm);
 	if (!t) {
@@ -484,7 +529,7 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 {
 	uint32_t blamed = bl->frame;
 	const struct tm_module *tm = st->depth ? tm_module_of(p, st->frame_module[blamed]) : NULL;
-	if (!module_wanted(b->opt, tm))
+	if (!module_wanted(b, tm))
 		return;
 	struct blame_module *m = module_for(b, tm);
 	if (!m)
@@ -515,7 +560,7 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 		ci++;
 	if (ci < st->depth) {
 		const struct tm_module *cm = tm_module_of(p, st->frame_module[ci]);
-		caller_mod = cm ? base_name(cm->path) : NULL;
+		caller_mod = cm ? module_name(b, cm->path) : NULL;
 		struct sym_frame sf[SYM_MAX_INLINE];
 		if (frames_at(sym_of(b, p, st->frame_module[ci]), st->frame_offset[ci], sf))
 			caller_fn = sf[0].function; /* the innermost: an inlined caller by its own name */
@@ -533,7 +578,7 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 	if (bl->via >= 0) {
 		const struct tm_module *wm = tm_module_of(p, st->frame_module[bl->via]);
 		at.wrapper = bl->via_fn;
-		at.wrapper_module = wm ? base_name(wm->path) : NULL;
+		at.wrapper_module = wm ? module_name(b, wm->path) : NULL;
 	}
 	for (uint32_t i = 0; i < st->depth; i++) {
 		if (i == blamed)
@@ -543,7 +588,7 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 		if (i == j && !cut_at)
 			at.entry_raw = (long)nraw;
 		const struct tm_module *fm = tm_module_of(p, st->frame_module[i]);
-		raw[nraw++] = (struct raw_frame){fm ? base_name(fm->path) : NULL, fm ? fm->path : NULL,
+		raw[nraw++] = (struct raw_frame){fm ? module_name(b, fm->path) : NULL, fm ? fm->path : NULL,
 						 fm ? sym_of(b, p, st->frame_module[i]) : NULL, st->frame_offset[i]};
 	}
 	add_site(b, mi, raw, nraw, &at, st);
@@ -742,7 +787,7 @@ static int build_timeline(struct builder *b)
 			continue;
 		struct blame_timeline_module *out = &t->mods[t->nmods++];
 		out->path = tm->path;
-		out->name = base_name(tm->path);
+		out->name = strcmp(tm->path, "[unknown]") ? module_name(b, tm->path) : tm->path;
 		memcpy(out->build_id, tm->build_id, sizeof(out->build_id));
 		out->bytes = tm->steps;
 		tm->steps = NULL; /* now the report's */
@@ -762,8 +807,10 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 {
 	memset(r, 0, sizeof(*r));
 	struct builder b = {.r = r, .sym = s, .opt = opt, .axis = tl_axis_new(model)};
-	if (!b.axis)
+	if (!b.axis || collect_programs(&b, model) < 0) {
+		tl_axis_free(b.axis);
 		return -1;
+	}
 	r->ntraces = model->nprocs;
 	if (model->nprocs) {
 		const struct tm_process *p0 = &model->procs[0];
@@ -872,6 +919,7 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 		free(b.tl[i].steps);
 	free(b.tl);
 	tl_axis_free(b.axis);
+	free(b.programs);
 	return b.oom ? -1 : 0;
 }
 

@@ -102,10 +102,14 @@ int supp_function_match(const char *glob, const char *function)
 	return 0;
 }
 
+/* A module by its name (for the executable, the name it was started by),
+ * its file's base name, or its path. */
 static int module_match(const char *glob, const char *name, const char *path)
 {
 	size_t n = strlen(glob);
-	return hb_wrapper_name_match(glob, n, name) || (path && hb_glob_match(glob, n, path));
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	return hb_wrapper_name_match(glob, n, name) || (slash && hb_wrapper_name_match(glob, n, slash + 1)) ||
+	       (path && hb_glob_match(glob, n, path));
 }
 
 int supp_matches(const struct suppression *s, const struct blame_module *m, const struct blame_site *site)

@@ -13,10 +13,10 @@
 #     hbalias, and traces[].exe and processes[].exe the executable's
 #     resolved path;
 #   - the text report's first line names the processes hbalias;
-#   - and, unchanged by item 7: the module blamed is the executable's file,
-#     named progname (modules are files, named after their resolved path).
-# The assertions marked `# item 7` fail until the shim records the name it
-# was started by (see the report of branch redis-test); the others pass.
+#   - the module blamed, the executable's file, is shown by the name it was
+#     started by too (hbalias: redis-server, not redis-check-rdb), with its
+#     resolved path beside it; and `report -m` and `module:` suppressions
+#     find it by either name.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 hb_setup "$1"
 prog=$(hb_prog "$2")
@@ -56,7 +56,7 @@ for pid in "$ppid" "$cpid"; do
 	assert_eq "json: processes[] of $pid: program" hbalias "$(field process "$pid" 3)"
 	assert_eq "json: processes[] of $pid: exe" "$prog" "$(field process "$pid" 4)"
 done
-assert_eq "json: the module blamed (the executable's file)" "progname $prog" \
+assert_eq "json: the module blamed (the executable's file, by the name it was started by)" "hbalias $prog" \
 	"$(awk '$1 == "module" { print $2, $3; exit }' "$HB_WORK/json.check")"
 
 "$HB" report "$ptrace" "$ctrace" >"$HB_WORK/r.txt"
@@ -64,4 +64,16 @@ head -n 1 "$HB_WORK/r.txt" | sed 's/^/   | /'
 assert_eq "text: the first line names the processes by the name they were started by" \
 	"hbalias pid $ppid (exit 0), hbalias pid $cpid (exit 0)" \
 	"$(head -n 1 "$HB_WORK/r.txt" | sed -n 's/^.* traces\{0,1\}: //p')"
+# the executable's module goes by both names: -m, and module: suppressions
+for name in hbalias progname; do
+	"$HB" report --format json -m "$name" "$ptrace" >"$HB_WORK/m.json"
+	assert_eq "report -m $name keeps the executable's module" "$prog" \
+		"$(python3 -c 'import json,sys; print(" ".join(m["path"] for m in json.load(open(sys.argv[1]))["modules"]))' "$HB_WORK/m.json")"
+	printf 'module:%s\n' "$name" >"$HB_WORK/$name.supp"
+	set +e
+	"$HB" check --suppressions "$HB_WORK/$name.supp" "$ptrace" >"$HB_WORK/c.txt" 2>&1
+	st=$?
+	set -e
+	assert_eq "check: module:$name hides the executable's leak" 0 "$st"
+done
 hb_finish

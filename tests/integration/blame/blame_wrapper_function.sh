@@ -128,7 +128,7 @@ else
 	assert_eq "as: exit status" 0 "$HB_RUN_STATUS"
 	astrace=$(ls "$HB_WORK"/as/*.hbt | head -1)
 	hb_report "$HB_WORK/as.json" --format json --top 0 -- "$astrace"
-	hb_json_check "$HB_WORK/as.json" as="$(basename "$(readlink -f "$as_bin")")" <<'PY'
+	hb_json_check "$HB_WORK/as.json" as="$(readlink -f "$as_bin")" <<'PY'
 XFAM = ("xmalloc", "xcalloc", "xrealloc", "xstrdup", "xstrndup", "xmemdup")
 bfd = [m for m in R["modules"] if m["name"].startswith("libbfd")]
 for m in bfd:
@@ -138,7 +138,7 @@ for m in bfd:
         f = s["frames"][s["blamed_frame"]]
         check("%s: a site's blamed frame is libbfd's own code" % m["name"], True,
               f["module"] == m["name"] and f["function"] not in XFAM)
-asm = [m for m in R["modules"] if m["name"] == A["as"]]
+asm = [m for m in R["modules"] if m["path"] == A["as"]]
 via = [s for m in asm for s in m["sites"] if s["wrapper"] in XFAM and (s["wrapper_module"] or "").startswith("libbfd")]
 check("as: some of its sites went through libbfd's xmalloc family", True, len(via) > 0)
 PY

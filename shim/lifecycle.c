@@ -428,6 +428,7 @@ static void atfork_child(void)
 	hb.flush_seq = 0;
 	hb.exec_announced = 0;
 	hb.child_deferred = 0;
+	hb.child_execing = 0;
 	memset(hb.lost_events, 0, sizeof(hb.lost_events));
 	memset(hb.lost_bytes, 0, sizeof(hb.lost_bytes));
 	memset(hb.lost_written, 0, sizeof(hb.lost_written));
@@ -505,6 +506,14 @@ void hb_child_start(int with_writer)
 	/* under the flush lock: no flush may write events between the file's
 	 * creation and the definitions they refer to */
 	pthread_mutex_lock(&hb.flush_lock);
+	if (hb.child_execing) {
+		/* the child is in execve: the new image writes its own trace */
+		pthread_mutex_unlock(&hb.flush_lock);
+		hb_tls.busy = busy;
+		__atomic_store_n(&starting, 0, __ATOMIC_RELEASE);
+		errno = saved;
+		return;
+	}
 	int opened = open_trace() == 0;
 	if (opened)
 		hb_record_emit_all_definitions();
@@ -533,11 +542,21 @@ void hb_before_exec(const char *path)
 {
 	if (hb.state != HB_ACTIVE || hb_tls.busy || getpid() != hb.pid)
 		return; /* not tracing, or a vfork child sharing the parent's memory */
-	if (hb.child_deferred)
-		return; /* a fork child that only execs leaves no trace of its own */
 	int saved = errno;
 	hb_tls.busy = 1;
 	pthread_mutex_lock(&hb.flush_lock);
+	/* A fork child that only execs leaves no trace of its own. Decided
+	 * under the flush lock, where hb_child_start creates the file: the
+	 * writer may be creating it at this moment (the child has lived
+	 * HB_CHILD_START_NS), and a file it creates after this exec began
+	 * would be a trace with no end. */
+	if (__atomic_load_n(&hb.child_deferred, __ATOMIC_ACQUIRE) && hb.file.fd < 0) {
+		hb.child_execing = 1;
+		pthread_mutex_unlock(&hb.flush_lock);
+		hb_tls.busy = 0;
+		errno = saved;
+		return;
+	}
 	hb_spin_lock(&hb.meta_lock);
 	hb_enc_exec(&hb.meta, hb_now_ns(), path ? path : "");
 	hb_spin_unlock(&hb.meta_lock);
@@ -550,6 +569,12 @@ void hb_before_exec(const char *path)
 
 void hb_exec_failed(int err)
 {
+	if (hb.child_execing && getpid() == hb.pid) {
+		/* the child goes on in this image: its file may be created now */
+		pthread_mutex_lock(&hb.flush_lock);
+		hb.child_execing = 0;
+		pthread_mutex_unlock(&hb.flush_lock);
+	}
 	if (!hb.exec_announced || hb.state != HB_ACTIVE || hb_tls.busy || getpid() != hb.pid)
 		return;
 	hb_tls.busy = 1;

@@ -125,6 +125,7 @@ struct hb_shim {
 
 	int exec_announced;          /* an EXEC record went out; the exec may yet fail */
 	int child_deferred;          /* a fork child whose file is not created yet */
+	int child_execing;           /* that child is in execve: no file is to be created */
 	unsigned child_events;       /* its allocator calls so far (approximate) */
 
 	struct hb_leak_scan *pending_scan; /* for the final flush to write */

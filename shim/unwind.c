@@ -644,38 +644,40 @@ int hb_unwind_thread_stack(uintptr_t *lo, uintptr_t *hi)
 	/* Other threads: the mapping that holds the stack pointer, read from
 	 * /proc/self/maps. Not pthread_getattr_np: it takes the thread's own
 	 * lock and calls realloc, so an allocation made inside it (Rust asks
-	 * for its stack bounds at every thread start) would wait for itself. */
+	 * for its stack bounds at every thread start) would wait for itself.
+	 * This runs on the allocating thread's stack, where a thread made with
+	 * PTHREAD_STACK_MIN has little to spare: the file is read in small
+	 * pieces and the range at the start of each line parsed by hand
+	 * (sscanf alone needs more than a KiB of stack). */
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	char buf[4096];
-	size_t have = 0;
+	char buf[256];
+	uintptr_t range[2] = {0, 0};
+	int field = 0; /* 0: the range's start, 1: its end, 2: the rest of the line */
 	int found = -1;
-	for (;;) {
-		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-		buf[have] = '\0';
-		char *line = buf, *nl;
-		while ((nl = strchr(line, '\n'))) {
-			*nl = '\0';
-			unsigned long lo_, hi_;
-			if (sscanf(line, "%lx-%lx", &lo_, &hi_) == 2 && sp >= lo_ && sp < hi_) {
-				*lo = lo_;
-				*hi = hi_;
-				found = 0;
-				break;
+	ssize_t n;
+	while (found < 0 && (n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			char c = buf[i];
+			if (c == '\n') {
+				if (field == 2 && sp >= range[0] && sp < range[1]) {
+					*lo = range[0];
+					*hi = range[1];
+					found = 0;
+					break;
+				}
+				field = 0;
+				range[0] = range[1] = 0;
+			} else if (field < 2) {
+				int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+				if (d >= 0)
+					range[field] = range[field] << 4 | (uintptr_t)d;
+				else
+					field = field == 0 && c == '-' ? 1 : 2; /* a malformed start leaves no end: no match */
 			}
-			line = nl + 1;
 		}
-		if (found == 0)
-			break;
-		have = (size_t)(buf + have - line); /* keep the partial line */
-		memmove(buf, line, have);
-		if (have == sizeof(buf) - 1)
-			have = 0; /* a line longer than the buffer: skip it */
 	}
 	close(fd);
 	return found;

@@ -16,6 +16,7 @@
  * thread's busy byte set, so whatever libunwind or the tables allocate is
  * not traced. None of them takes a lock while waiting for ring space.
  */
+#include <alloca.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
@@ -314,6 +315,8 @@ static unsigned first_user_frame(const uintptr_t *ips, int n)
 	return (unsigned)skip;
 }
 
+/* HEAPBLAME_UNWIND=verify only (a debugging mode): its second stack may
+ * live on the thread's stack. */
 static void verify_stack(const uintptr_t *fast, int nfast, unsigned max)
 {
 	uintptr_t ref[max];
@@ -327,13 +330,13 @@ static void verify_stack(const uintptr_t *fast, int nfast, unsigned max)
 }
 
 /* The allocation's stack: the cached CFI walk, or libunwind when the walk
- * refuses a frame (see unwind.h). */
-static int capture_stack(struct hb_tls *t, uintptr_t *ips, unsigned max)
+ * refuses a frame (see unwind.h). tb, the thread's buffer, holds the
+ * walk's memo (NULL: none). */
+static int capture_stack(struct hb_tls *t, struct hb_thread_buffer *tb, uintptr_t *ips, unsigned max)
 {
 	if (hb.unwind_mode != HB_UNWIND_LIBUNWIND) {
 		if (HB_UNLIKELY(!t->stack_known))
 			t->stack_known = hb_unwind_thread_stack(&t->stack_lo, &t->stack_hi) == 0 ? 1 : 2;
-		struct hb_thread_buffer *tb = own_buffer(t); /* holds the memo */
 		if (HB_LIKELY(t->stack_known == 1 && tb != NULL)) {
 			int n = hb_unwind(ips, max, t->stack_lo, t->stack_hi, &tb->memo);
 			if (HB_LIKELY(n >= 0)) {
@@ -357,8 +360,15 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 	struct hb_thread_buffer *changing = NULL;
 	hb_live_table_prefetch(&hb.live, (uintptr_t)p);
 	unsigned max = hb.cfg.depth + 8;
-	uintptr_t ips[max];
-	int n = capture_stack(t, ips, max);
+	/* The frames go to the thread's buffer, not to its stack: a thread
+	 * made with PTHREAD_STACK_MIN has no 2 KiB to spare for --depth 256,
+	 * and the shim's use of the host's stack stays the same at every
+	 * depth. The buffer is this thread's alone, and the thread does not
+	 * come back here before this call ends (busy). Without a buffer (a
+	 * thread past its exit hook, or no memory) the stack it is. */
+	struct hb_thread_buffer *tb = own_buffer(t);
+	uintptr_t *ips = HB_LIKELY(tb != NULL) ? tb->frames : alloca(max * sizeof(*ips));
+	int n = capture_stack(t, tb, ips, max);
 	unsigned skip = first_user_frame(ips, n);
 	unsigned depth = (unsigned)n - skip;
 	/* cut: more frames than kept, or an unwinder stopped by max (8 more

@@ -39,6 +39,7 @@
 #include <sys/types.h>
 
 #include "heapblame/trace_format.h"
+#include "config.h"
 #include "owner_lock.h"
 #include "spinlock.h"
 #include "unwind.h"
@@ -108,6 +109,9 @@ struct hb_thread_buffer {
 	 * made with PTHREAD_STACK_MIN have none to spare. Buffers are reused
 	 * as threads come and go, and the memo stays valid across owners. */
 	struct hb_unwind_memo memo;
+	/* The owner's scratch for the allocation being recorded (recorder.c):
+	 * its frames, off the thread's stack for the same reason. */
+	uintptr_t frames[HB_DEPTH_MAX + 8];
 };
 
 struct hb_tb_registry {

@@ -401,6 +401,9 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("reach_graph");
 	TCase *tc = tcase_create("core");
+	/* the byte-by-byte probes of find take seconds on a loaded 2-core
+	 * machine, past Check's default of 4 s */
+	tcase_set_timeout(tc, 50);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, sorted_by_address);
 	tcase_add_test(tc, root_reaches_transitively);

@@ -833,6 +833,9 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 		bp->end = p->end;
 		bp->scan = tm_scan_name(p);
 		bp->scanned = tm_scanned(p);
+		bp->sample_bytes = p->sample_bytes;
+		if (p->sample_bytes > r->sample_bytes)
+			r->sample_bytes = p->sample_bytes;
 		r->nscanned += bp->scanned;
 		if (!strncmp(p->end, "exec ", 5)) {
 			/* the image was replaced: its heap went with it */

@@ -118,6 +118,7 @@ struct blame_process {
 	const char *trace, *end;
 	const char *scan;            /* tm_scan_name: done, none, off, ... */
 	int scanned;                 /* its blocks carry reachability kinds */
+	uint64_t sample_bytes;       /* PROCESS.sample_bytes: 0, or its figures are estimates */
 	uint64_t bytes, blocks;
 	struct leak_tally kinds;
 	struct blame_proc_module *mods;
@@ -135,6 +136,7 @@ struct blame_report {
 	int filtered;               /* --module or --min-bytes left some out */
 	uint64_t exec_bytes, exec_blocks; /* in images replaced by exec: not counted */
 	size_t nscanned;            /* processes whose blocks carry kinds (exec'd ones too) */
+	uint64_t sample_bytes;      /* the largest sample_bytes of the traces: 0, none sampled */
 	struct blame_timeline timeline;
 	/* the window the traces were read in (all of them the same) */
 	int has_at, has_since;

@@ -46,6 +46,7 @@
 #include "check_options.h"
 #include "cli.h"
 #include "heapblame/signal_names.h"
+#include "heapblame/size_units.h"
 
 static volatile pid_t child_pid;
 
@@ -71,6 +72,9 @@ static void usage(FILE *out)
 		"                            ./heapblame.<program>.<pid>.hbt\n"
 		"  -d, --depth N             stack frames kept per allocation (1-256, default 64)\n"
 		"  -i, --interval MS         flush period in milliseconds (10-3600000, default 1000)\n"
+		"  -s, --sample SIZE         record one allocation per SIZE bytes allocated, on\n"
+		"                            average (512KiB, 1MiB, bytes; 'default' is 512KiB):\n"
+		"                            production cost, and every figure an estimate\n"
 		"  -w, --wrapper NAME        a module that wraps the allocator (xmalloc, g_malloc):\n"
 		"                            never blamed; repeatable; globs allowed (libglib*)\n"
 		"      --no-follow           do not trace fork children or exec'd programs\n"
@@ -189,6 +193,7 @@ static int check_output(const char *o)
 struct run_options {
 	const char *output, *signals;
 	long depth, interval;
+	const char *sample;  /* --sample as given: checked, then handed to the shim */
 	int follow, quiet;
 	char wrappers[4096];
 };
@@ -314,6 +319,8 @@ static int run_traced(const struct run_options *ro, char **cmd, struct trace_lis
 		setenv("HEAPBLAME_FOLLOW", "0", 1);
 	if (ro->signals)
 		setenv("HEAPBLAME_SIGNALS", ro->signals, 1);
+	if (ro->sample)
+		setenv("HEAPBLAME_SAMPLE", ro->sample, 1);
 	free(preload);
 
 	struct sigaction sa;
@@ -445,6 +452,7 @@ int cmd_run(int argc, char **argv)
 	static const struct option run_opts[] = {
 		{"output", required_argument, NULL, 'o'},   {"depth", required_argument, NULL, 'd'},
 		{"interval", required_argument, NULL, 'i'}, {"wrapper", required_argument, NULL, 'w'},
+		{"sample", required_argument, NULL, 's'},
 		{"no-follow", no_argument, NULL, OPT_NO_FOLLOW}, {"signals", required_argument, NULL, OPT_SIGNALS},
 		{"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
 		{"check", no_argument, NULL, OPT_CHECK}};
@@ -467,7 +475,7 @@ int cmd_run(int argc, char **argv)
 	optind = 1;
 	/* check's short options -f and -n are run's too (run has none of those
 	 * letters); check's -o is run's --output, so it is --check-output here */
-	while ((c = getopt_long(argc, argv, "+o:d:i:w:qhf:n:", opts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:d:i:w:s:qhf:n:", opts, &idx)) != -1) {
 		switch (c) {
 		case 'f':
 		case 'n':
@@ -486,6 +494,17 @@ int cmd_run(int argc, char **argv)
 			if (parse_range("--interval", optarg, 10, 3600000, &ro.interval) < 0)
 				goto out;
 			break;
+		case 's': {
+			uint64_t b;
+			if (hb_parse_sample_size(optarg, &b) < 0) {
+				cli_error("--sample: '%s' is not a sample size (bytes, or with KiB, MiB, GiB, KB, MB, GB: "
+					  "512KiB, 1MiB; 1 to 1TiB; or 'default', 512KiB)",
+					  optarg);
+				goto out;
+			}
+			ro.sample = optarg;
+			break;
+		}
 		case 'w':
 			if (strlen(ro.wrappers) + strlen(optarg) + 2 > sizeof(ro.wrappers)) {
 				cli_error("--wrapper: too many wrappers");

@@ -39,7 +39,7 @@ void report_json_traces(FILE *f, const struct blame_report *r)
 		json_out_str(f, p->end);
 		fprintf(f, ", \"scan\": ");
 		json_out_str(f, p->scan);
-		fprintf(f, "}");
+		fprintf(f, ", \"sample_bytes\": %" PRIu64 "}", p->sample_bytes);
 	}
 }
 

@@ -11,6 +11,7 @@
  * NO_COLOR is not set.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -242,6 +243,12 @@ static void header(FILE *f, const struct blame_report *r)
 			r->procs[i].pid, r->procs[i].end);
 	}
 	fprintf(f, "%s\n", r->nprocs > 4 ? ", ..." : "");
+	if (r->sample_bytes) {
+		report_size(sz, sizeof(sz), r->sample_bytes);
+		fprintf(f, "(estimated from a sampled trace, one sample per %s allocated: every figure is an "
+			   "estimate, +- a 95%% interval)\n",
+			sz);
+	}
 	if (r->exec_blocks) {
 		report_size(sz, sizeof(sz), r->exec_bytes);
 		fprintf(f, "(not counted: %s in %" PRIu64 " block%s of process images replaced by exec)\n", sz,
@@ -250,14 +257,29 @@ static void header(FILE *f, const struct blame_report *r)
 	fputc('\n', f);
 }
 
+/* " +- 1.20 MiB": the half-width of a 95% interval around a byte
+ * estimate B from a sampled trace of one sample per N bytes, 1.96
+ * sqrt(N B) (trace-format.md 10.6: Var(B) <= N B); nothing for a full
+ * trace. */
+static void print_interval(FILE *f, const struct blame_report *r, uint64_t bytes)
+{
+	if (!r->sample_bytes)
+		return;
+	char sz[32];
+	report_size(sz, sizeof(sz), (uint64_t)(1.96 * sqrt((double)r->sample_bytes * (double)bytes) + 0.5));
+	fprintf(f, " +- %s", sz);
+}
+
 static void by_module(FILE *f, const struct blame_report *r, const struct report_options *o)
 {
 	for (size_t i = 0; i < r->nmods; i++) {
 		const struct blame_module *m = &r->mods[i];
 		char sz[32];
 		report_size(sz, sizeof(sz), m->bytes);
-		fprintf(f, "%s%s%s  %s in %" PRIu64 " block%s (%.1f%%)", bold(o), m->name, plain(o), sz, m->blocks,
-			m->blocks == 1 ? "" : "s", r->bytes ? 100.0 * (double)m->bytes / (double)r->bytes : 0.0);
+		fprintf(f, "%s%s%s  %s", bold(o), m->name, plain(o), sz);
+		print_interval(f, r, m->bytes);
+		fprintf(f, " in %" PRIu64 " block%s (%.1f%%)", m->blocks, m->blocks == 1 ? "" : "s",
+			r->bytes ? 100.0 * (double)m->bytes / (double)r->bytes : 0.0);
 		if (m->status == SYM_MISSING)
 			fprintf(f, "  [no file: offsets only]");
 		else if (m->status == SYM_MISMATCH)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "heapblame/signal_names.h"
+#include "heapblame/size_units.h"
 
 static void note_bad(struct hb_config *c, const char *name)
 {
@@ -112,6 +113,21 @@ void hb_config_read(struct hb_config *c, const char *(*env)(const char *name))
 			c->unwind = 2;
 		else
 			note_bad(c, "HEAPBLAME_UNWIND");
+	}
+	if ((s = env("HEAPBLAME_SAMPLE"))) {
+		uint64_t b;
+		if (hb_parse_sample_size(s, &b) == 0)
+			c->sample_bytes = b;
+		else
+			note_bad(c, "HEAPBLAME_SAMPLE");
+	}
+	if ((s = env("HEAPBLAME_SAMPLE_SEED"))) {
+		char *end;
+		unsigned long long seed = strtoull(s, &end, 10);
+		if (*s && !*end && seed)
+			c->sample_seed = seed;
+		else
+			note_bad(c, "HEAPBLAME_SAMPLE_SEED");
 	}
 	if ((s = env("HEAPBLAME_SIGNALS"))) {
 		uint64_t m;

@@ -30,6 +30,7 @@
 #include "encoder.h"
 #include "live_table.h"
 #include "module_map.h"
+#include "sampler.h"
 #include "spinlock.h"
 #include "stack_table.h"
 #include "thread_buffer.h"
@@ -63,6 +64,7 @@ struct hb_tls {
 	uintptr_t stack_lo;  /* this thread's stack, for the fast unwinder */
 	uintptr_t stack_hi;
 	uint8_t stack_known; /* 0 not yet looked up, 1 known, 2 unknown */
+	struct hb_sampler sampler; /* --sample: this thread's place between samples */
 };
 
 extern __thread struct hb_tls hb_tls __attribute__((tls_model("initial-exec"))) HB_HIDDEN;
@@ -111,6 +113,9 @@ struct hb_shim {
 	uint64_t epoch;
 	uint64_t epoch_start_ns;
 	uint64_t first_epoch;
+	uint64_t sample_bytes;       /* cfg.sample_bytes, read on every allocation */
+	uint64_t sample_seed;        /* the samplers' seed: cfg's, or a random one */
+	uint64_t sample_threads;     /* samplers seeded so far: the next one's ordinal */
 	uint64_t inherit_pending;    /* a fork child's INHERIT records are yet to be written */
 
 	uint64_t lost_events[HB_LOSS_KIND_COUNT];

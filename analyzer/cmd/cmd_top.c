@@ -246,7 +246,13 @@ static int draw(FILE *f, const struct tm_model *m, struct symbolizer *sym, const
 		t->n == 1 ? "" : "s", sz);
 	char rd[32];
 	report_size(rd, sizeof(rd), bytes_read);
-	fprintf(f, "trace %s, refreshed in %.0f ms%s\n\n", rd, refresh_ms, tty ? "; q quits" : "");
+	fprintf(f, "trace %s, refreshed in %.0f ms%s", rd, refresh_ms, tty ? "; q quits" : "");
+	if (p->sample_bytes) {
+		char ss[32];
+		report_size(ss, sizeof(ss), p->sample_bytes);
+		fprintf(f, "; sampled, one per %s: figures are estimates", ss);
+	}
+	fprintf(f, "\n\n");
 	fprintf(f, "%-24s %11s  %-8s %13s %13s  %s\n", "MODULE", "OUTSTANDING", "CLASS", "LAST MINUTE", "OVER RUN",
 		tty ? "TIMELINE" : "SINCE");
 	for (size_t i = 0; i < t->nmods; i++) {

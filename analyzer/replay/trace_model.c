@@ -376,17 +376,13 @@ static void snapshot(struct load_ctx *c)
 	p->sites = c->sites.ev.sites;
 }
 
-/* Why a trace cannot be used, after reading it: none of it readable, or
- * sampled. 0, or -1 with err. */
-static int refuse(const struct tm_process *p, uint64_t nblocks, const char *path, char *err, size_t errlen)
+/* Why a trace cannot be used, after reading it: none of it readable. (A
+ * sampled trace can be: its counts are already estimates, trace-format.md
+ * 10.6.) 0, or -1 with err. */
+static int refuse(uint64_t nblocks, const char *path, char *err, size_t errlen)
 {
 	if (nblocks == 0) {
 		snprintf(err, errlen, "%s: no readable block in the trace", path);
-		return -1;
-	}
-	if (p->sample_bytes) { /* trace_format.h: counts of a sampled trace are not totals */
-		snprintf(err, errlen, "%s: a sampled trace (one sample per %" PRIu64 " bytes), which this "
-			 "heapblame cannot estimate from", path, p->sample_bytes);
 		return -1;
 	}
 	return 0;
@@ -411,7 +407,7 @@ int tm_load(struct tm_model *m, const char *path, const struct tm_window *w, tra
 	read_progress_done(&progress);
 	uint64_t nblocks = trace_reader_stats(r)->blocks;
 	trace_reader_close(r);
-	if (refuse(p, nblocks, path, err, errlen) < 0) {
+	if (refuse(nblocks, path, err, errlen) < 0) {
 		site_counts_free(&c.sites);
 		process_free(p);
 		return -1;
@@ -479,7 +475,7 @@ int tm_follow_poll(struct tm_follow *f, char *err, size_t errlen)
 	uint64_t n = read_blocks(&f->c, f->r, NULL);
 	/* no block yet is a process that has not flushed yet: wait for it */
 	uint64_t blocks = trace_reader_stats(f->r)->blocks;
-	if (blocks && refuse(f->c.p, blocks, f->path, err, errlen) < 0)
+	if (blocks && refuse(blocks, f->path, err, errlen) < 0)
 		return -1;
 	if (n)
 		snapshot(&f->c);

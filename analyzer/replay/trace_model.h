@@ -122,7 +122,7 @@ struct tm_follow;
 int tm_follow_open(const char *path, struct tm_follow **out, char *err, size_t errlen);
 
 /* Reads what was appended. 1 when something was, 0 when nothing, -1 with
- * err when the trace cannot be used (sampled, nothing readable). */
+ * err when the trace cannot be used (nothing readable). */
 int tm_follow_poll(struct tm_follow *f, char *err, size_t errlen);
 
 /* The model: one process, valid until the next poll. */

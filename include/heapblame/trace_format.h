@@ -109,8 +109,8 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  *             u argc, argc x str argv, str exe (the executable's resolved
  *             path), u first_epoch (the epoch this trace's own allocations
  *             start at; in a fork child every earlier epoch is inherited),
- *             u sample_bytes (0: every allocation is recorded; reserved for
- *             sampling, where counts become estimates: see below)
+ *             u sample_bytes (0: every allocation is recorded; else a
+ *             sampled trace whose counts are estimates: see below)
  *   MODULE    u module_id, u load_bias, u time_ns, str path, str build_id
  *             (raw bytes, may be empty), u nseg, nseg x (u vaddr, u memsz,
  *             u flags: PF_X=1 PF_W=2 PF_R=4); segment vaddr is relative to
@@ -175,10 +175,11 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  * and never rounded below PROCESS.first_epoch for a block of the trace's
  * own (so in a fork child an earlier epoch always means inherited).
  *
- * Sampling (reserved): when PROCESS.sample_bytes is not 0, counts and bytes
- * are of the sampled allocations only; the reader's estimator is defined
- * with that issue, and a reader that does not know it must refuse such a
- * trace rather than show raw sampled counts as totals.
+ * Sampling: when PROCESS.sample_bytes (N) is not 0, an allocation of s
+ * bytes was recorded with probability p = 1 - exp(-s/N), and each recorded
+ * block is counted everywhere as c blocks of s bytes, E[c] = 1/p
+ * (shim/record/sampler.h): every count and byte total in the records is
+ * already an unbiased estimate. docs/trace-format.md 10.6.
  *
  * No record names a block: there are no addresses and no per-block ids in
  * format 2, so the trace grows with sites x flushes, not with the live set.

@@ -230,29 +230,31 @@ static void dump_counters(struct hb_thread_buffer *tb)
 		hb_writer_kick();
 }
 
-static void count_in(struct hb_thread_buffer *tb, const struct hb_count_key *key, uint64_t size)
+/* count events of size bytes each: 1, or the blocks a sampled block
+ * stands for (sampler.h) */
+static void count_in(struct hb_thread_buffer *tb, const struct hb_count_key *key, uint64_t count, uint64_t size)
 {
-	int full = hb_tb_count(tb, key, size);
+	int full = hb_tb_count_n(tb, key, count, count * size);
 	if (HB_UNLIKELY(full)) {
 		dump_counters(tb);
-		if (full < 0 && hb_tb_count(tb, key, size) < 0)
-			hb_count_losses(hb_count_loss_kind(key), 1, size);
+		if (full < 0 && hb_tb_count_n(tb, key, count, count * size) < 0)
+			hb_count_losses(hb_count_loss_kind(key), count, count * size);
 	}
 }
 
-static void count_event(struct hb_tls *t, const struct hb_count_key *key, uint64_t size)
+static void count_event(struct hb_tls *t, const struct hb_count_key *key, uint64_t count, uint64_t size)
 {
 	struct hb_thread_buffer *tb = own_buffer(t);
 	if (HB_LIKELY(tb != NULL)) {
-		count_in(tb, key, size);
+		count_in(tb, key, count, size);
 		return;
 	}
 	/* a thread past its exit hook (or out of memory): the shared buffer */
 	pthread_mutex_lock(&hb.orphan_lock);
 	if (hb.orphan)
-		count_in(hb.orphan, key, size);
+		count_in(hb.orphan, key, count, size);
 	else
-		hb_count_losses(hb_count_loss_kind(key), 1, size);
+		hb_count_losses(hb_count_loss_kind(key), count, count * size);
 	pthread_mutex_unlock(&hb.orphan_lock);
 }
 
@@ -283,7 +285,7 @@ static void end_block(struct hb_tls *t, const struct hb_live_rec *r, unsigned fk
 				   .epoch = (uint32_t)bucket,
 				   .kind = (uint8_t)fkind,
 				   .dir = HB_COUNT_FREE};
-	count_event(t, &key, r->size);
+	count_event(t, &key, hb_sample_weight(hb.sample_bytes, r->addr, r->size), r->size);
 }
 
 void hb_record_thread_exit(void *arg)
@@ -353,6 +355,16 @@ static int capture_stack(struct hb_tls *t, struct hb_thread_buffer *tb, uintptr_
 void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 {
 	struct hb_tls *t = &hb_tls;
+	uint64_t weight = 1;
+	if (HB_UNLIKELY(hb.sample_bytes)) {
+		/* a sampled trace: most allocations stop here (sampler.h) */
+		if (HB_UNLIKELY(!t->sampler.rng))
+			hb_sampler_seed(&t->sampler, hb.sample_seed,
+					__atomic_fetch_add(&hb.sample_threads, 1, __ATOMIC_RELAXED));
+		if (HB_LIKELY(!hb_sampler_take(&t->sampler, hb.sample_bytes, size)))
+			return;
+		weight = hb_sample_weight(hb.sample_bytes, (uintptr_t)p, size);
+	}
 	int saved = errno;
 	if (HB_UNLIKELY(hb.child_deferred))
 		hb_child_tick();
@@ -382,7 +394,7 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 		st = hb_stack_table_intern(&hb.stacks, ips + skip, depth, flags, classify, NULL);
 	}
 	if (HB_UNLIKELY(!st)) {
-		hb_count_losses(HB_LOSS_NO_TABLE_SPACE, 1, size);
+		hb_count_losses(HB_LOSS_NO_TABLE_SPACE, weight, weight * size);
 		goto out;
 	}
 	uint64_t epoch = __atomic_load_n(&hb.epoch, __ATOMIC_RELAXED);
@@ -397,13 +409,13 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 		if (rc > 0 || old.addr)
 			end_block(t, &old, HB_FREE_FREE); /* its free went unseen */
 		if (rc < 0) {
-			hb_count_losses(HB_LOSS_NO_TABLE_SPACE, 1, size);
+			hb_count_losses(HB_LOSS_NO_TABLE_SPACE, weight, weight * size);
 			goto out;
 		}
 	}
 	struct hb_count_key key = {.stack = st->id, .epoch = (uint32_t)epoch, .kind = (uint8_t)kind,
 				   .dir = HB_COUNT_ALLOC};
-	count_event(t, &key, size);
+	count_event(t, &key, weight, size);
 out:
 	change_end(changing);
 	errno = saved;
@@ -463,8 +475,10 @@ void hb_record_reattach(const struct hb_live_rec *r)
 	hb_tls.busy = 1;
 	struct hb_live_rec old;
 	int rc = hb_live_table_insert(&hb.live, r, &old);
-	if (rc < 0 && rc != -ESHUTDOWN)
-		hb_count_losses(HB_LOSS_NO_TABLE_SPACE, 1, r->size);
+	if (rc < 0 && rc != -ESHUTDOWN) {
+		uint64_t c = hb_sample_weight(hb.sample_bytes, r->addr, r->size);
+		hb_count_losses(HB_LOSS_NO_TABLE_SPACE, c, c * r->size);
+	}
 	change_end(hb_tls.tb);
 	hb_tls.busy = 0;
 	errno = saved;

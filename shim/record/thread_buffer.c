@@ -73,6 +73,11 @@ static inline unsigned counter_slot(const struct hb_count_key *k)
 
 int hb_tb_count(struct hb_thread_buffer *tb, const struct hb_count_key *key, uint64_t size)
 {
+	return hb_tb_count_n(tb, key, 1, size);
+}
+
+int hb_tb_count_n(struct hb_thread_buffer *tb, const struct hb_count_key *key, uint64_t count, uint64_t bytes)
+{
 	int ret;
 	hb_owner_enter(&tb->counter_lock);
 	for (unsigned i = counter_slot(key);; i = (i + 1) & (HB_COUNTER_SLOTS - 1)) {
@@ -85,14 +90,14 @@ int hb_tb_count(struct hb_thread_buffer *tb, const struct hb_count_key *key, uin
 			}
 			s->used = 1;
 			s->key = *key;
-			s->count = 1;
-			s->bytes = size;
+			s->count = count;
+			s->bytes = bytes;
 			tb->counters_used++;
 			break;
 		}
 		if (same_key(&s->key, key)) {
-			s->count++;
-			s->bytes += size;
+			s->count += count;
+			s->bytes += bytes;
 			break;
 		}
 	}

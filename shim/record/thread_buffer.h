@@ -148,6 +148,10 @@ static inline int hb_tb_push(struct hb_thread_buffer *tb, const struct hb_tb_rec
  * again). Enters counter_lock (owner side); safe inside malloc. */
 int hb_tb_count(struct hb_thread_buffer *tb, const struct hb_count_key *key, uint64_t size);
 
+/* The same for count events of bytes in all at once: a sampled block that
+ * stands for count blocks (sampler.h). */
+int hb_tb_count_n(struct hb_thread_buffer *tb, const struct hb_count_key *key, uint64_t count, uint64_t bytes);
+
 /* Owner: moves every counter into the ring. Returns the number of counters
  * that did not fit (they stay in the table). Enters counter_lock. */
 unsigned hb_tb_counters_dump(struct hb_thread_buffer *tb);

@@ -186,7 +186,8 @@ static void on_inherited(void *ctx, const struct hb_live_rec *r)
 	if (hb_live_epoch(first, r->epoch) >= first)
 		return; /* the child's own: allocated since its first epoch */
 	struct hb_count_key key = {.stack = r->stack, .dir = HB_SUM_INHERIT};
-	hb_site_sums_add(&inherited, module_of(r->stack), &key, 1, r->size);
+	uint64_t c = hb_sample_weight(hb.sample_bytes, r->addr, r->size);
+	hb_site_sums_add(&inherited, module_of(r->stack), &key, c, c * r->size);
 }
 
 void hb_writer_note_inherited(void)
@@ -266,7 +267,9 @@ static void add_scan(const struct hb_leak_scan *s)
 			const struct hb_reach_block *b = &g->b[i];
 			uint32_t stack = hb_reach_stack(b);
 			struct hb_count_key key = {.stack = stack, .kind = (uint8_t)hb_reach_kind(b), .dir = HB_SUM_REACH};
-			hb_site_sums_add(&sums, module_of(stack), &key, 1, hb_reach_size(g, b));
+			uint64_t size = hb_reach_size(g, b);
+			uint64_t c = hb_sample_weight(hb.sample_bytes, b->addr, size);
+			hb_site_sums_add(&sums, module_of(stack), &key, c, c * size);
 		}
 	}
 	hb_spin_lock(&hb.meta_lock);

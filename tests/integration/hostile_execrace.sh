@@ -17,6 +17,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/hostile_lib.sh"
 hb_setup "$1"
 prog=$(hb_prog "$2")
 rounds=${3:-150}
+# 150 children of ~52 ms each: 8 s bare, more on a loaded machine
+HB_RUN_TIMEOUT=60
 out=$HB_WORK/traces
 mkdir -p "$out"
 

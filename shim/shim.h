@@ -63,6 +63,11 @@ struct hb_tls {
 	uintptr_t stack_lo;  /* this thread's stack, for the fast unwinder */
 	uintptr_t stack_hi;
 	uint8_t stack_known; /* 0 not yet looked up, 1 known, 2 unknown */
+	/* The frame of the exit, _exit, quick_exit or main's return this thread
+	 * is ending the process by (interpose.c), 0 before: the exit scan reads
+	 * this thread's stack from there up, not the exit handlers' frames below,
+	 * where main's dead frame lay (leak_scan.c). */
+	uintptr_t exit_frame;
 };
 
 extern __thread struct hb_tls hb_tls __attribute__((tls_model("initial-exec"))) HB_HIDDEN;

@@ -255,8 +255,11 @@ extern void *__libc_stack_end;
  * main thread. When sp lies elsewhere (a coroutine or a signal's alternate
  * stack), the stack sp is on is read only as far as its own extent is
  * known (the heap block holding it, else its mapping), and the thread's
- * own stack is read whole, since where it was left is not known. */
-static void scan_thread(struct hb_reach_graph *g, uintptr_t sp, uintptr_t tp, size_t tls_size, int is_main)
+ * own stack is read whole, since where it was left is not known. redzone:
+ * sp is where a stopped thread was interrupted, and the 128 bytes below it
+ * (x86-64's red zone) may be live. */
+static void scan_thread(struct hb_reach_graph *g, uintptr_t sp, uintptr_t tp, size_t tls_size, int is_main,
+			int redzone)
 {
 	uintptr_t own_lo = 0, own_hi = 0;
 	if (is_main) {
@@ -272,7 +275,7 @@ static void scan_thread(struct hb_reach_graph *g, uintptr_t sp, uintptr_t tp, si
 			own_hi = stack_top_of(tp) < m->hi ? stack_top_of(tp) : m->hi;
 		}
 	}
-	uintptr_t lo = sp > HB_RED_ZONE ? sp - HB_RED_ZONE : sp;
+	uintptr_t lo = redzone && sp > HB_RED_ZONE ? sp - HB_RED_ZONE : sp;
 	if (own_hi && sp >= own_lo && sp < own_hi) {
 		scan_clipped(g, lo, own_hi, 0);
 	} else {
@@ -291,6 +294,21 @@ static void scan_thread(struct hb_reach_graph *g, uintptr_t sp, uintptr_t tp, si
 		scan_clipped(g, tp - tls_size, tp + pthread_size, 0);
 }
 
+/* Where this thread's stack is read from: the frame of the exit call it
+ * ends the process by (hb_tls.exit_frame), when that lies on the stack
+ * above here; else here. Below that frame are the exit handlers' frames,
+ * and where main's frame was before it returned: a pointer left there is
+ * dead (memcheck and LeakSanitizer agree), and which words of it the exit
+ * path overwrote depends on their offsets. */
+static uintptr_t live_stack_from(uintptr_t here)
+{
+	uintptr_t f = hb_tls.exit_frame;
+	const struct hb_map *m = map_of(here);
+	if (f > here && m && f < m->hi)
+		return f;
+	return here;
+}
+
 static __attribute__((noinline)) void scan_roots(struct hb_reach_graph *g, const struct hb_world *w,
 						 size_t tls_size)
 {
@@ -298,14 +316,14 @@ static __attribute__((noinline)) void scan_roots(struct hb_reach_graph *g, const
 	__builtin_unwind_init();
 	volatile uintptr_t here = (uintptr_t)__builtin_frame_address(0);
 	pid_t self = (pid_t)syscall(SYS_gettid);
-	scan_thread(g, here, (uintptr_t)__builtin_thread_pointer(), tls_size, self == hb.pid);
+	scan_thread(g, live_stack_from(here), (uintptr_t)__builtin_thread_pointer(), tls_size, self == hb.pid, 0);
 	scan_module_data(g);
 	for (size_t i = 0; i < w->n; i++) {
 		const struct hb_stopped_thread *s = &w->t[i];
 		if (s->tid <= 0 || !s->sp)
 			continue;
 		hb_reach_scan_root(g, (uintptr_t)s->regs, (uintptr_t)(s->regs + HB_WORLD_REGS), 0);
-		scan_thread(g, s->sp, s->tp, tls_size, s->tid == hb.pid);
+		scan_thread(g, s->sp, s->tp, tls_size, s->tid == hb.pid, 1);
 	}
 }
 

@@ -19,6 +19,13 @@
 void *hb_mem_map(size_t size);
 void hb_mem_unmap(void *p, size_t size);
 
+/* Copies n bytes from src, memory of this process that may not be readable
+ * (a page of a file truncated since it was mapped raises SIGBUS when
+ * touched), with process_vm_readv, which fails instead. Returns 0, or -1
+ * when some of it could not be read. Where the kernel refuses the call
+ * (seccomp), copies in place. Never allocates; safe anywhere. */
+int hb_mem_copy_in(void *dst, const void *src, size_t n);
+
 struct hb_arena {
 	char *cur;      /* next free byte in the current chunk */
 	char *end;      /* end of the current chunk */

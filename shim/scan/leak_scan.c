@@ -31,6 +31,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "root_read.h"
 #include "shim.h"
 #include "world_stop.h"
 
@@ -149,8 +150,9 @@ static int readable(void *ctx, uintptr_t lo, uintptr_t hi)
 }
 
 /* Scans the readable parts of [lo, hi) as a root (exact: only pointers to
- * a block's start count). */
-static void scan_clipped(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, int exact)
+ * a block's start count); file: copied through root_read.h (a page of a
+ * truncated file raises SIGBUS when read in place). */
+static void scan_clipped_as(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, int exact, int file)
 {
 	for (size_t i = 0; i < maps.n && lo < hi; i++) {
 		if (maps.m[i].hi <= lo)
@@ -159,8 +161,16 @@ static void scan_clipped(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, i
 			break;
 		uintptr_t a = lo > maps.m[i].lo ? lo : maps.m[i].lo;
 		uintptr_t b = hi < maps.m[i].hi ? hi : maps.m[i].hi;
-		hb_reach_scan_root(g, a, b, exact);
+		if (file)
+			hb_root_read_scan(g, a, b, exact);
+		else
+			hb_reach_scan_root(g, a, b, exact);
 	}
+}
+
+static void scan_clipped(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, int exact)
+{
+	scan_clipped_as(g, lo, hi, exact, 0);
 }
 
 #if defined(__x86_64__)
@@ -219,9 +229,9 @@ static void scan_module_data(struct hb_reach_graph *g)
 			continue;
 		int exact = allocator_addr && holds(m, allocator_addr);
 		for (uint32_t i = 0; i < m->nseg; i++)
-			if (m->seg[i].flags & PF_W)
-				scan_clipped(g, m->bias + m->seg[i].vaddr, m->bias + m->seg[i].vaddr + m->seg[i].memsz,
-					     exact);
+			if (m->seg[i].flags & PF_W) /* file-backed: copied */
+				scan_clipped_as(g, m->bias + m->seg[i].vaddr,
+						m->bias + m->seg[i].vaddr + m->seg[i].memsz, exact, 1);
 	}
 }
 

@@ -196,6 +196,8 @@ void hb_writer_atfork_child(void) HB_HIDDEN;
 int hb_writer_pause(void) HB_HIDDEN;
 /* The writer thread's id, 0 when none runs. */
 pid_t hb_writer_tid(void) HB_HIDDEN;
+/* The writer thread's thread pointer (the top of its stack), 0 when none. */
+uintptr_t hb_writer_tp(void) HB_HIDDEN;
 void hb_writer_resume(void) HB_HIDDEN;
 
 /* lifecycle.c */

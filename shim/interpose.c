@@ -565,8 +565,17 @@ static void exit_concurrently(int status)
 		hb_finish(HB_END_EXIT, status & 0xff, 1);
 }
 
+/* Notes the frame of the first exit call on this thread: its caller's
+ * frame and those above it are live, what lies below is the exit path's. */
+static inline __attribute__((always_inline)) void note_exit_frame(uintptr_t frame)
+{
+	if (!hb_tls.exit_frame)
+		hb_tls.exit_frame = frame;
+}
+
 HB_EXPORT void exit(int status)
 {
+	note_exit_frame((uintptr_t)__builtin_frame_address(0));
 	hb_should_trace();
 	hb.exit_status = status & 0xff;
 	exit_concurrently(status);
@@ -578,6 +587,7 @@ HB_EXPORT void exit(int status)
  * and then _exit: the status must be known before. */
 HB_EXPORT void quick_exit(int status)
 {
+	note_exit_frame((uintptr_t)__builtin_frame_address(0));
 	hb_should_trace();
 	hb.exit_status = status & 0xff;
 	if (real.quick_exit_)
@@ -598,6 +608,7 @@ static void exit_now(int status)
 
 HB_EXPORT void _exit(int status)
 {
+	note_exit_frame((uintptr_t)__builtin_frame_address(0));
 	exit_now(status);
 	if (real._exit_)
 		real._exit_(status);
@@ -607,6 +618,7 @@ HB_EXPORT void _exit(int status)
 
 HB_EXPORT void _Exit(int status)
 {
+	note_exit_frame((uintptr_t)__builtin_frame_address(0));
 	exit_now(status);
 	if (real._Exit_)
 		real._Exit_(status);
@@ -634,6 +646,8 @@ static int hb_main(int argc, char **argv, char **envp)
 {
 	on_exit(note_exit_status, NULL);
 	int r = real_main(argc, argv, envp);
+	/* libc calls exit(r) from just above this frame: main's is dead */
+	note_exit_frame((uintptr_t)__builtin_frame_address(0));
 	hb.exit_status = r & 0xff;
 	exit_concurrently(r); /* libc calls exit(r) next */
 	return r;

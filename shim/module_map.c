@@ -65,14 +65,25 @@ int hb_module_map_init(struct hb_module_map *m, const char *wrappers, uintptr_t 
 	return 0;
 }
 
-static void read_build_id(struct hb_module *mod, const struct dl_phdr_info *info)
+/* The module's notes and program headers are read through hb_mem_copy_in:
+ * a library whose file was truncated on disk since it was loaded has lost
+ * those pages, and reading them in place raises SIGBUS. Static buffers:
+ * scan_cb runs under m->lock, and on host threads whose stacks may be
+ * small. */
+static uint8_t note_buf[4096];
+static ElfW(Phdr) phdr_buf[128];
+
+static void read_build_id(struct hb_module *mod, const struct dl_phdr_info *info, const ElfW(Phdr) *phdr)
 {
 	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const ElfW(Phdr) *ph = &phdr[i];
 		if (ph->p_type != PT_NOTE)
 			continue;
-		const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
-		const uint8_t *end = p + ph->p_memsz;
+		size_t len = ph->p_memsz < sizeof(note_buf) ? ph->p_memsz : sizeof(note_buf);
+		if (hb_mem_copy_in(note_buf, (const void *)(info->dlpi_addr + ph->p_vaddr), len) < 0)
+			continue;
+		const uint8_t *p = note_buf;
+		const uint8_t *end = p + len;
 		while (p + sizeof(ElfW(Nhdr)) <= end) {
 			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
 			const uint8_t *name = p + sizeof(*n);
@@ -151,12 +162,18 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 			return 0;
 		}
 	}
+	/* headers that cannot be read (its file truncated): the module is left
+	 * out, and its writable mappings are scanned as the program's own */
+	if (info->dlpi_phnum > sizeof(phdr_buf) / sizeof(phdr_buf[0]) ||
+	    hb_mem_copy_in(phdr_buf, info->dlpi_phdr, info->dlpi_phnum * sizeof(ElfW(Phdr))) < 0)
+		return 0;
+	const ElfW(Phdr) *phdr = phdr_buf;
 	struct hb_module *mod = hb_arena_alloc(&m->arena, sizeof(*mod));
 	size_t len = strlen(name);
 	char *path = hb_arena_alloc(&m->arena, len + 1);
 	uint32_t nload = 0;
 	for (int i = 0; i < info->dlpi_phnum; i++)
-		nload += info->dlpi_phdr[i].p_type == PT_LOAD;
+		nload += phdr[i].p_type == PT_LOAD;
 	struct hb_segment *seg = hb_arena_alloc(&m->arena, (nload ? nload : 1) * sizeof(*seg));
 	if (!mod || !path || !seg) {
 		sc->failed = 1;
@@ -167,7 +184,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 	mod->bias = info->dlpi_addr;
 	mod->seg = seg;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const ElfW(Phdr) *ph = &phdr[i];
 		if (ph->p_type != PT_LOAD)
 			continue;
 		seg[mod->nseg].vaddr = ph->p_vaddr;
@@ -178,7 +195,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 		if (m->self_addr >= lo && m->self_addr < lo + ph->p_memsz)
 			mod->is_self = 1;
 	}
-	read_build_id(mod, info);
+	read_build_id(mod, info, phdr);
 	mod->id = m->next_id++;
 	mod->loaded = 1;
 	mod->seen = 1;

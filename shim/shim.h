@@ -65,6 +65,11 @@ struct hb_tls {
 	uintptr_t stack_hi;
 	uint8_t stack_known; /* 0 not yet looked up, 1 known, 2 unknown */
 	struct hb_sampler sampler; /* --sample: this thread's place between samples */
+	/* The frame of the exit, _exit, quick_exit or main's return this thread
+	 * is ending the process by (interpose.c), 0 before: the exit scan reads
+	 * this thread's stack from there up, not the exit handlers' frames below,
+	 * where main's dead frame lay (leak_scan.c). */
+	uintptr_t exit_frame;
 };
 
 extern __thread struct hb_tls hb_tls __attribute__((tls_model("initial-exec"))) HB_HIDDEN;
@@ -197,6 +202,8 @@ void hb_writer_atfork_child(void) HB_HIDDEN;
 int hb_writer_pause(void) HB_HIDDEN;
 /* The writer thread's id, 0 when none runs. */
 pid_t hb_writer_tid(void) HB_HIDDEN;
+/* The writer thread's thread pointer (the top of its stack), 0 when none. */
+uintptr_t hb_writer_tp(void) HB_HIDDEN;
 void hb_writer_resume(void) HB_HIDDEN;
 
 /* lifecycle.c */

@@ -31,6 +31,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "map_roots.h"
+#include "root_read.h"
 #include "shim.h"
 #include "world_stop.h"
 
@@ -62,9 +64,49 @@ static uintptr_t parse_hex(const char **p)
 	}
 }
 
-static int read_maps(void)
+/* The mappings that may be roots (map_roots.h): readable and writable. */
+static struct hb_map_roots mroots;
+
+static uintptr_t parse_dec(const char **p)
+{
+	uintptr_t v = 0;
+	for (; **p >= '0' && **p <= '9'; (*p)++)
+		v = v * 10 + (uintptr_t)(**p - '0');
+	return v;
+}
+
+static const char *skip_field(const char *p, const char *eol)
+{
+	while (p < eol && *p != ' ')
+		p++;
+	while (p < eol && *p == ' ')
+		p++;
+	return p;
+}
+
+/* The flags (map_roots.h) of a readable, writable mapping, from its line's
+ * share flag, inode and name. */
+static unsigned map_flags(char share, uintptr_t inode, const char *name, size_t len)
+{
+	if (share != 'p')
+		return HB_MAP_SKIP;
+	if (len && name[0] == '[') {
+		if (len >= 6 && memcmp(name, "[anon:", 6) == 0)
+			return 0;
+		return len == 6 && memcmp(name, "[heap]", 6) == 0 ? HB_MAP_SKIP | HB_MAP_HEAP : HB_MAP_SKIP;
+	}
+	return inode || len ? HB_MAP_FILE : 0;
+}
+
+/* Reads /proc/thread-self/maps: the readable ranges (merged), and the
+ * readable, writable mappings into mroots with room for `exclusions`. */
+static int read_maps(size_t exclusions)
 {
 	size_t cap = 1u << 20, len = 0;
+	/* the buffers this reads into are listed in the maps it reads, and
+	 * gone when the scan runs: they are left out (a read would fault) */
+	struct hb_mem_range gone[48];
+	size_t ngone = 0;
 	char *buf = hb_mem_map(cap);
 	int fd = open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
 	if (!buf || fd < 0)
@@ -72,9 +114,10 @@ static int read_maps(void)
 	for (;;) {
 		if (len == cap) {
 			char *bigger = hb_mem_map(cap * 2);
-			if (!bigger)
+			if (!bigger || ngone == sizeof(gone) / sizeof(gone[0]))
 				goto fail;
 			memcpy(bigger, buf, len);
+			gone[ngone++] = (struct hb_mem_range){(uintptr_t)buf, (uintptr_t)buf + cap};
 			hb_mem_unmap(buf, cap);
 			buf = bigger;
 			cap *= 2;
@@ -93,7 +136,7 @@ static int read_maps(void)
 		lines += buf[i] == '\n';
 	maps.mapped = (lines + 1) * sizeof(struct hb_map);
 	maps.m = hb_mem_map(maps.mapped);
-	if (!maps.m)
+	if (!maps.m || hb_map_roots_init(&mroots, lines + 1, exclusions) < 0)
 		goto fail;
 	maps.n = 0;
 	for (const char *p = buf, *end = buf + len; p < end;) {
@@ -105,6 +148,14 @@ static int read_maps(void)
 		uintptr_t hi = parse_hex(&p);
 		p++; /* ' ' */
 		int readable = p < eol && *p == 'r';
+		int writable = p + 1 < eol && p[1] == 'w';
+		char share = p + 3 < eol ? p[3] : 'p';
+		const char *q = skip_field(p, eol); /* the offset */
+		q = skip_field(q, eol);             /* the device */
+		q = skip_field(q, eol);             /* the inode */
+		uintptr_t inode = parse_dec(&q);
+		q = skip_field(q, eol);             /* the name, if any */
+		size_t nlen = (size_t)(eol - q);
 		/* [vvar] pages may fault on some kernels: not needed as roots */
 		int vvar = memmem(p, (size_t)(eol - p), "[vvar]", 6) != NULL;
 		if (readable && !vvar && hi > lo) {
@@ -112,15 +163,23 @@ static int read_maps(void)
 				maps.m[maps.n - 1].hi = hi;
 			else
 				maps.m[maps.n++] = (struct hb_map){lo, hi};
+			if (writable)
+				hb_map_roots_add(&mroots, lo, hi, map_flags(share, inode, q, nlen));
 		}
 		p = eol + 1;
 	}
+	gone[ngone++] = (struct hb_mem_range){(uintptr_t)buf, (uintptr_t)buf + cap};
+	for (size_t i = 0; i < ngone; i++)
+		hb_map_roots_exclude(&mroots, gone[i].lo, gone[i].hi);
 	hb_mem_unmap(buf, cap);
 	return 0;
 fail:
 	if (fd >= 0)
 		close(fd);
 	hb_mem_unmap(buf, cap);
+	hb_mem_unmap(maps.m, maps.mapped);
+	maps.m = NULL;
+	hb_map_roots_release(&mroots);
 	return -1;
 }
 
@@ -149,8 +208,9 @@ static int readable(void *ctx, uintptr_t lo, uintptr_t hi)
 }
 
 /* Scans the readable parts of [lo, hi) as a root (exact: only pointers to
- * a block's start count). */
-static void scan_clipped(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, int exact)
+ * a block's start count); file: copied through root_read.h (a page of a
+ * truncated file raises SIGBUS when read in place). */
+static void scan_clipped_as(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, int exact, int file)
 {
 	for (size_t i = 0; i < maps.n && lo < hi; i++) {
 		if (maps.m[i].hi <= lo)
@@ -159,8 +219,16 @@ static void scan_clipped(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, i
 			break;
 		uintptr_t a = lo > maps.m[i].lo ? lo : maps.m[i].lo;
 		uintptr_t b = hi < maps.m[i].hi ? hi : maps.m[i].hi;
-		hb_reach_scan_root(g, a, b, exact);
+		if (file)
+			hb_root_read_scan(g, a, b, exact);
+		else
+			hb_reach_scan_root(g, a, b, exact);
 	}
+}
+
+static void scan_clipped(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, int exact)
+{
+	scan_clipped_as(g, lo, hi, exact, 0);
 }
 
 #if defined(__x86_64__)
@@ -203,6 +271,7 @@ static void add_block(void *ctx, const struct hb_live_rec *r)
  * 16), so such a pointer looks like one into a leaked block. From that
  * module's data only a pointer to a block's start counts. */
 static uintptr_t allocator_addr;
+static int allocator_is_glibc; /* its heaps are recognised (map_roots.c) */
 
 static int holds(const struct hb_module *m, uintptr_t a)
 {
@@ -212,16 +281,34 @@ static int holds(const struct hb_module *m, uintptr_t a)
 	return 0;
 }
 
+static int is_glibc(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0;
+}
+
+/* Every loaded module's segments are left out of the mapping roots: their
+ * writable data is scanned here (the shim's never), the rest is code and
+ * constants. */
 static void scan_module_data(struct hb_reach_graph *g)
 {
+	allocator_is_glibc = 0;
 	for (struct hb_module *m = hb.modules.modules; m; m = m->next) {
-		if (!m->loaded || m->is_self)
+		if (!m->loaded)
 			continue;
+		for (uint32_t i = 0; i < m->nseg; i++)
+			hb_map_roots_exclude(&mroots, m->bias + m->seg[i].vaddr,
+					     m->bias + m->seg[i].vaddr + m->seg[i].memsz);
 		int exact = allocator_addr && holds(m, allocator_addr);
+		if (exact && is_glibc(m->path))
+			allocator_is_glibc = 1;
+		if (m->is_self)
+			continue;
 		for (uint32_t i = 0; i < m->nseg; i++)
 			if (m->seg[i].flags & PF_W)
-				scan_clipped(g, m->bias + m->seg[i].vaddr, m->bias + m->seg[i].vaddr + m->seg[i].memsz,
-					     exact);
+				scan_clipped_as(g, m->bias + m->seg[i].vaddr,
+						m->bias + m->seg[i].vaddr + m->seg[i].memsz, exact, 1);
 	}
 }
 
@@ -255,8 +342,12 @@ extern void *__libc_stack_end;
  * main thread. When sp lies elsewhere (a coroutine or a signal's alternate
  * stack), the stack sp is on is read only as far as its own extent is
  * known (the heap block holding it, else its mapping), and the thread's
- * own stack is read whole, since where it was left is not known. */
-static void scan_thread(struct hb_reach_graph *g, uintptr_t sp, uintptr_t tp, size_t tls_size, int is_main)
+ * own stack is read whole, since where it was left is not known. redzone:
+ * sp is where a stopped thread was interrupted, and the 128 bytes below it
+ * (x86-64's red zone) may be live. Whatever stack is read is left out of
+ * the mapping roots whole: below sp lie dead frames. */
+static void scan_thread(struct hb_reach_graph *g, uintptr_t sp, uintptr_t tp, size_t tls_size, int is_main,
+			int redzone)
 {
 	uintptr_t own_lo = 0, own_hi = 0;
 	if (is_main) {
@@ -272,7 +363,8 @@ static void scan_thread(struct hb_reach_graph *g, uintptr_t sp, uintptr_t tp, si
 			own_hi = stack_top_of(tp) < m->hi ? stack_top_of(tp) : m->hi;
 		}
 	}
-	uintptr_t lo = sp > HB_RED_ZONE ? sp - HB_RED_ZONE : sp;
+	hb_map_roots_exclude(&mroots, own_lo, own_hi);
+	uintptr_t lo = redzone && sp > HB_RED_ZONE ? sp - HB_RED_ZONE : sp;
 	if (own_hi && sp >= own_lo && sp < own_hi) {
 		scan_clipped(g, lo, own_hi, 0);
 	} else {
@@ -280,10 +372,12 @@ static void scan_thread(struct hb_reach_graph *g, uintptr_t sp, uintptr_t tp, si
 			scan_clipped(g, own_lo, own_hi, 0);
 		const struct hb_reach_block *b = hb_reach_find(g, sp);
 		const struct hb_map *m = map_of(sp);
-		if (b)
+		if (b) {
 			scan_clipped(g, lo > b->addr ? lo : b->addr, b->addr + b->size, 0);
-		else if (m)
+		} else if (m) {
 			scan_clipped(g, lo, m->hi, 0);
+			hb_map_roots_exclude(&mroots, m->lo, m->hi);
+		}
 	}
 	/* the static TLS and descriptor, where they are not on that stack (the
 	 * main thread's) */
@@ -291,22 +385,63 @@ static void scan_thread(struct hb_reach_graph *g, uintptr_t sp, uintptr_t tp, si
 		scan_clipped(g, tp - tls_size, tp + pthread_size, 0);
 }
 
+/* Where this thread's stack is read from: the frame of the exit call it
+ * ends the process by (hb_tls.exit_frame), when that lies on the stack
+ * above here; else here. Below that frame are the exit handlers' frames,
+ * and where main's frame was before it returned: a pointer left there is
+ * dead (memcheck and LeakSanitizer agree), and which words of it the exit
+ * path overwrote depends on their offsets. */
+static uintptr_t live_stack_from(uintptr_t here)
+{
+	uintptr_t f = hb_tls.exit_frame;
+	const struct hb_map *m = map_of(here);
+	if (f > here && m && f < m->hi)
+		return f;
+	return here;
+}
+
+/* The memory the program mapped itself (map_roots.h), less the shim's own
+ * mappings and the writer's stack; the modules and the threads' stacks
+ * were left out as they were scanned. */
+static void scan_mappings(struct hb_reach_graph *g, size_t tls_align)
+{
+	size_t room = mroots.xcap - mroots.nx;
+	size_t own = hb_mem_ranges(mroots.x + mroots.nx, room);
+	if (own > room) {
+		mroots.overflow = 1;
+		return;
+	}
+	for (size_t i = 0; i < own; i++) /* mmap gave whole pages */
+		mroots.x[mroots.nx + i].hi = (mroots.x[mroots.nx + i].hi + 4095) & ~(uintptr_t)4095;
+	mroots.nx += own;
+	uintptr_t wtp = hb_writer_tp();
+	const struct hb_map *wm = wtp ? map_of(wtp) : NULL;
+	if (wm)
+		hb_map_roots_exclude(&mroots, wm->lo, stack_top_of(wtp) < wm->hi ? stack_top_of(wtp) : wm->hi);
+	if (!allocator_is_glibc)
+		return; /* another allocator's free space is not known from the program's memory */
+	hb_map_roots_exclude_thread_stacks(&mroots, pthread_size, tls_align > 64 ? tls_align : 64);
+	hb_map_roots_exclude_glibc_heaps(&mroots, readable, NULL);
+	hb_map_roots_scan(&mroots, g);
+}
+
 static __attribute__((noinline)) void scan_roots(struct hb_reach_graph *g, const struct hb_world *w,
-						 size_t tls_size)
+						 size_t tls_size, size_t tls_align)
 {
 	/* this thread: its callee-saved registers go to its stack first */
 	__builtin_unwind_init();
 	volatile uintptr_t here = (uintptr_t)__builtin_frame_address(0);
 	pid_t self = (pid_t)syscall(SYS_gettid);
-	scan_thread(g, here, (uintptr_t)__builtin_thread_pointer(), tls_size, self == hb.pid);
+	scan_thread(g, live_stack_from(here), (uintptr_t)__builtin_thread_pointer(), tls_size, self == hb.pid, 0);
 	scan_module_data(g);
 	for (size_t i = 0; i < w->n; i++) {
 		const struct hb_stopped_thread *s = &w->t[i];
 		if (s->tid <= 0 || !s->sp)
 			continue;
 		hb_reach_scan_root(g, (uintptr_t)s->regs, (uintptr_t)(s->regs + HB_WORLD_REGS), 0);
-		scan_thread(g, s->sp, s->tp, tls_size, s->tid == hb.pid);
+		scan_thread(g, s->sp, s->tp, tls_size, s->tid == hb.pid, 1);
 	}
+	scan_mappings(g, tls_align);
 }
 
 /* ---------- the scan ------------------------------------------------------- */
@@ -386,7 +521,12 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 		}
 		stopped = 1;
 	}
-	if (read_maps() < 0) {
+	/* room to leave out: the shim's mappings, every module segment, two
+	 * stacks per thread, glibc's heaps */
+	size_t exclusions = hb_mem_ranges(NULL, 0) + 64 + 4 * (world.n + 2) + 1024;
+	for (struct hb_module *m = hb.modules.modules; m; m = m->next)
+		exclusions += m->nseg;
+	if (read_maps(exclusions) < 0) {
 		set_status(out, HB_SCAN_NO_MEMORY);
 		goto resume;
 	}
@@ -401,13 +541,14 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 		set_status(out, HB_SCAN_NO_MEMORY);
 		goto unmap;
 	}
-	scan_roots(&out->graph, &world, tls_size);
+	scan_roots(&out->graph, &world, tls_size, tls_align);
 	hb_reach_classify(&out->graph);
 	out->info.blocks = out->graph.n;
 	for (uint64_t i = 0; i < out->graph.n; i++)
 		out->info.bytes += hb_reach_size(&out->graph, &out->graph.b[i]);
 	out->info.root_bytes = out->graph.root_bytes;
 unmap:
+	hb_map_roots_release(&mroots);
 	hb_mem_unmap(maps.m, maps.mapped);
 	maps.m = NULL;
 	maps.n = 0;

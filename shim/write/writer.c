@@ -390,11 +390,20 @@ void hb_writer_kick(void)
 }
 
 static pid_t writer_tid; /* 0 while no writer thread runs */
+/* its thread pointer: the exit scan leaves the writer's stack out of the
+ * program's mappings (block addresses pass through it) */
+static uintptr_t writer_tp;
+
+uintptr_t hb_writer_tp(void)
+{
+	return __atomic_load_n(&writer_tid, __ATOMIC_ACQUIRE) ? __atomic_load_n(&writer_tp, __ATOMIC_ACQUIRE) : 0;
+}
 
 static void *writer_main(void *arg)
 {
 	(void)arg;
 	hb_tls.busy = 1; /* for good: nothing this thread allocates is traced */
+	__atomic_store_n(&writer_tp, (uintptr_t)__builtin_thread_pointer(), __ATOMIC_RELEASE);
 	__atomic_store_n(&writer_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	for (;;) {
 		/* a fork child's file waits until it has lived HB_CHILD_START_NS

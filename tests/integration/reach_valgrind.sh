@@ -32,6 +32,7 @@
 # loudly, and heapblame is compared with the truth alone. Each of the two
 # runs is killed after REACH_TIMEOUT seconds (default 240; exit status 124).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/valgrind_lib.sh"
 [[ ${2:-} == missing:* ]] && hb_skip "${2#missing:}"
 hb_setup "$1"
 prog=$(hb_prog "${2:?usage: reach_valgrind.sh HEAPBLAME PROGRAM [ARGS...]}")
@@ -41,25 +42,6 @@ name=$(basename "$prog")
 cycles=${REACH_CYCLES:-memcheck}
 [[ $cycles == memcheck || $cycles == lsan ]] || hb_error "REACH_CYCLES must be memcheck or lsan, not '$cycles'"
 limit=${REACH_TIMEOUT:-240}
-
-# vg_summary LOG KIND: "BYTES BLOCKS" of memcheck's LEAK SUMMARY line KIND
-# ("definitely lost", "indirectly lost", "possibly lost", "still
-# reachable", "suppressed"), commas removed; "0 0" when memcheck found every
-# block freed; "MISSING" when the log has neither.
-vg_summary() {
-	awk -v kind="$2" '
-		/All heap blocks were freed -- no leaks are possible/ { none = 1 }
-		/LEAK SUMMARY:/ { on = 1; next }
-		on && index($0, kind ":") {
-			s = substr($0, index($0, kind ":") + length(kind) + 1)
-			gsub(/,/, "", s)
-			split(s, w, " ")   # BYTES bytes in BLOCKS blocks
-			print w[1], w[4]
-			found = 1
-			exit
-		}
-		END { if (!found) print none ? "0 0" : "MISSING" }' "$1"
-}
 
 truth_vg=""
 if command -v valgrind >/dev/null; then

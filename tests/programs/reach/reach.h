@@ -39,8 +39,9 @@
  *     part of definite), so that a driver can move them to indirect for
  *     LeakSanitizer's rule. Cycles get equal-sized blocks, so the bytes do
  *     not depend on which block memcheck picks;
- *   - memory mapped with mmap is a root for memcheck and not for
- *     LeakSanitizer: no program keeps a pointer there.
+ *   - memory the program mapped with mmap is a root for memcheck (and for
+ *     heapblame), not for LeakSanitizer: only reach_mmap_pool keeps
+ *     pointers there.
  *
  * Exactness needs no stale copies of a dropped pointer where a scan looks:
  *   - every block is zeroed when allocated (reach_alloc), so the allocator's

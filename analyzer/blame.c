@@ -834,6 +834,15 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 		bp->scan = tm_scan_name(p);
 		bp->scanned = tm_scanned(p);
 		r->nscanned += bp->scanned;
+		if (p->fork_merged) {
+			bp->fork_merged = 1;
+			bp->parent_pid = model->procs[p->parent].pid;
+			bp->inherited_bytes = p->merged_out_bytes;
+			bp->inherited_blocks = p->merged_out_blocks;
+			r->inherited_bytes += p->merged_out_bytes;
+			r->inherited_blocks += p->merged_out_blocks;
+			r->nmerged_children++;
+		}
 		if (!strncmp(p->end, "exec ", 5)) {
 			/* the image was replaced: its heap went with it */
 			r->exec_bytes += p->out_bytes;

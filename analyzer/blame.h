@@ -122,6 +122,10 @@ struct blame_process {
 	struct leak_tally kinds;
 	struct blame_proc_module *mods;
 	size_t nmods;
+	/* a fork child merged with its parent's trace (fork_merge.h): the
+	 * inherited blocks it still held, counted in the parent's instead */
+	int fork_merged;
+	uint64_t parent_pid, inherited_bytes, inherited_blocks;
 };
 
 struct blame_report {
@@ -134,6 +138,8 @@ struct blame_report {
 	size_t ntraces;
 	int filtered;               /* --module or --min-bytes left some out */
 	uint64_t exec_bytes, exec_blocks; /* in images replaced by exec: not counted */
+	uint64_t inherited_bytes, inherited_blocks; /* fork children's copies, counted in their parents */
+	size_t nmerged_children;
 	size_t nscanned;            /* processes whose blocks carry kinds (exec'd ones too) */
 	struct blame_timeline timeline;
 	/* the window the traces were read in (all of them the same) */

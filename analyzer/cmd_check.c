@@ -29,6 +29,7 @@
 #include "blame.h"
 #include "check_options.h"
 #include "cli.h"
+#include "fork_merge.h"
 #include "gate.h"
 #include "report.h"
 #include "source_path.h"
@@ -310,6 +311,7 @@ int check_execute(const struct check_options *o, struct check_inputs *in, char *
 				 traces[i], model.procs[model.nprocs - 1].lost_events,
 				 model.procs[model.nprocs - 1].lost_events == 1 ? "" : "s");
 	}
+	fork_merge_apply(&model); /* a block from before a fork counts once, in the parent (fork_merge.h) */
 	if (!o->debuginfod)
 		unsetenv("DEBUGINFOD_URLS");
 	sym = sym_new(o->sysroot, o->debug_dir);

@@ -335,8 +335,9 @@ static void print_event(uint32_t module, const struct trace_record *r)
 	case HB_REC_REACH: {
 		struct rec_reach rr;
 		rec_decode_reach(r, &rr);
-		printf("REACH module=%u stack=%" PRIu64 " kind=%s count=%" PRIu64 " bytes=%" PRIu64 "\n", module,
-		       rr.stack, rec_reach_kind_name(rr.kind), rr.count, rr.bytes);
+		printf("REACH module=%u stack=%" PRIu64 " kind=%s count=%" PRIu64 " bytes=%" PRIu64 "%s\n", module,
+		       rr.stack, rec_reach_kind_name(rr.kind), rr.count, rr.bytes,
+		       !rr.has_inherited ? "" : rr.inherited ? " inherited=1" : " inherited=0");
 		break;
 	}
 	default:

@@ -243,6 +243,14 @@ int rec_decode_reach(const struct trace_record *r, struct rec_reach *o)
 	U(o->kind);
 	U(o->count);
 	U(o->bytes);
+	o->inherited = 0;
+	o->has_inherited = 0;
+	if (p < end) { /* a fork child's trace: which of its blocks these are */
+		U(o->inherited);
+		if (o->inherited > 1)
+			return -1;
+		o->has_inherited = 1;
+	}
 	return 0;
 }
 

@@ -107,6 +107,8 @@ struct rec_exec_failed {
 
 struct rec_reach {
 	uint64_t stack, kind, count, bytes;
+	uint64_t inherited;   /* field 5: 1 for a fork child's inherited blocks; 0 when absent */
+	int has_inherited;    /* field 5 was present (a fork child's trace) */
 };
 
 int rec_decode_process(const struct trace_record *r, struct rec_process *out);
@@ -123,6 +125,7 @@ int rec_decode_exec(const struct trace_record *r, struct rec_exec *out);
 int rec_decode_end(const struct trace_record *r, struct rec_end *out);
 int rec_decode_scan(const struct trace_record *r, struct rec_scan *out);
 int rec_decode_exec_failed(const struct trace_record *r, struct rec_exec_failed *out);
+/* Field 5 (inherited) is optional; a value other than 0 or 1 is malformed. */
 int rec_decode_reach(const struct trace_record *r, struct rec_reach *out);
 
 /* Iterators over the variable parts; each returns 0 or -1 (malformed). */

@@ -48,6 +48,11 @@ struct tm_stack {
 	uint64_t *frame_offset; /* module-relative return addresses */
 	uint64_t out_bytes, out_blocks;  /* in the window (all of the trace without one) */
 	struct leak_tally kinds; /* the outstanding blocks by leak kind */
+	/* of them, those a fork child inherited from its parent (0 elsewhere, and
+	 * in a since window); a merge with the parent's trace takes them out
+	 * (fork_merge.h) */
+	uint64_t inh_bytes, inh_blocks;
+	struct leak_tally inh_kinds;
 	struct ts_series series; /* outstanding bytes over the process's grid (every block) */
 };
 
@@ -87,6 +92,17 @@ struct tm_process {
 	uint64_t unknown_stack_bytes, unknown_stack_blocks; /* sites naming no known stack */
 	struct leak_tally unknown_stack_kinds;
 	struct leak_tally kinds;  /* every outstanding block, by leak kind */
+	/* of them, a fork child's inherited blocks (as tm_stack's), and those at
+	 * sites of no known stack */
+	uint64_t inh_bytes, inh_blocks;
+	struct leak_tally inh_kinds;
+	uint64_t unknown_inh_bytes, unknown_inh_blocks;
+	struct leak_tally unknown_inh_kinds;
+	/* fork_merge.h: the inherited blocks were taken out, since the parent's
+	 * trace (procs[parent]) counts them; what was taken out */
+	int fork_merged;
+	size_t parent;
+	uint64_t merged_out_bytes, merged_out_blocks;
 	uint64_t lost_events;
 	/* the exit-time reachability scan: the last SCAN record read */
 	int64_t scan_status;      /* TM_SCAN_NONE, or its hb_scan_status */

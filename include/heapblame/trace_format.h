@@ -157,9 +157,11 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  *             the fork, by site; written once, before its first SITE
  *             records. Their frees come in free groups of epochs before
  *             PROCESS.first_epoch.
- *   REACH     u stack_id, u kind (hb_reach_kind), u count, u bytes: the
- *             exit-time scan's verdict on the site's outstanding blocks,
- *             one record per site and kind, in the final flush
+ *   REACH     u stack_id, u kind (hb_reach_kind), u count, u bytes
+ *             [, u inherited]: the exit-time scan's verdict on the site's
+ *             outstanding blocks, one record per site, kind and inherited,
+ *             in the final flush; inherited (0 or 1; a fork child's traces
+ *             only, absent = 0) says the blocks are its inherited ones
  *
  * Epochs. The shim numbers time in epochs of about a second: an epoch
  * starts at the flush nearest to HB_EPOCH_NS after the previous one began

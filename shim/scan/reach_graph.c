@@ -87,7 +87,7 @@ uint64_t hb_reach_size(const struct hb_reach_graph *g, const struct hb_reach_blo
 	return SIZE_BIG;
 }
 
-int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, int root)
+int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, int root, int inherited)
 {
 	if (g->n == g->cap)
 		return -1;
@@ -108,7 +108,8 @@ int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32
 	struct hb_reach_block *b = &g->b[g->n++];
 	b->addr = addr;
 	b->size = size >= SIZE_BIG ? SIZE_BIG : (uint32_t)size;
-	b->meta = (stack & 0xffffffu) | (uint32_t)HB_REACH_UNSEEN << 24 | (uint32_t)(root != 0) << 28;
+	b->meta = (stack & 0xffffffu) | (uint32_t)HB_REACH_UNSEEN << 24 | (uint32_t)(root != 0) << 28 |
+		  (uint32_t)(inherited != 0) << 29;
 	return 0;
 }
 

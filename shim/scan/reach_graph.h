@@ -46,7 +46,7 @@
 struct hb_reach_block {
 	uintptr_t addr;
 	uint32_t size;  /* bytes; 0xffffffff: 4 GiB or more (the real size is in big[]) */
-	uint32_t meta;  /* stack id (24 bits) | kind << 24 (4 bits) | root << 28 */
+	uint32_t meta;  /* stack id (24 bits) | kind << 24 (4 bits) | root << 28 | inherited << 29 */
 };
 
 struct hb_reach_big {
@@ -91,6 +91,15 @@ static inline unsigned hb_reach_kind(const struct hb_reach_block *b)
 	return (b->meta >> 24) & 0xfu;
 }
 
+/* Whether the block is one a fork child inherited (an epoch before its
+ * first): its verdict is written apart (REACH's inherited field), so that
+ * a report merging the child with its parent can count the block once, in
+ * the parent (analyzer/replay/fork_merge.c). Marking ignores it. */
+static inline int hb_reach_inherited(const struct hb_reach_block *b)
+{
+	return (b->meta >> 29) & 1u;
+}
+
 /* A block's size in bytes (a big one's from the side list). */
 uint64_t hb_reach_size(const struct hb_reach_graph *g, const struct hb_reach_block *b);
 
@@ -98,9 +107,10 @@ uint64_t hb_reach_size(const struct hb_reach_graph *g, const struct hb_reach_blo
 int hb_reach_init(struct hb_reach_graph *g, uint64_t cap);
 
 /* Adds a live block (before hb_reach_sort). root: its contents are roots
- * and it is reachable itself. Beyond cap, or when a big block finds no
+ * and it is reachable itself. inherited: a fork child's copy of a block of
+ * its parent (hb_reach_inherited). Beyond cap, or when a big block finds no
  * room, it is dropped: returns -1. */
-int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, int root);
+int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, int root, int inherited);
 
 /* Sorts the blocks by address, builds the page index and marks the root
  * blocks reachable. Returns 0, or -ENOMEM when the index cannot be made

@@ -120,15 +120,18 @@ void hb_enc_inherit(struct hb_enc *e, uint32_t stack, uint64_t count, uint64_t b
 	hb_enc_end(e, HB_REC_INHERIT, p);
 }
 
-void hb_enc_reach(struct hb_enc *e, uint32_t stack, unsigned kind, uint64_t count, uint64_t bytes)
+void hb_enc_reach(struct hb_enc *e, uint32_t stack, unsigned kind, uint64_t count, uint64_t bytes, int forked,
+		  int inherited)
 {
-	uint8_t *p = hb_enc_begin(e, 4 * HB_VARINT_MAX);
+	uint8_t *p = hb_enc_begin(e, 5 * HB_VARINT_MAX);
 	if (!p)
 		return;
 	p = hb_w_u(p, stack);
 	p = hb_w_u(p, kind);
 	p = hb_w_u(p, count);
 	p = hb_w_u(p, bytes);
+	if (forked) /* field 5 only in a fork child's trace: elsewhere nothing is inherited */
+		p = hb_w_u(p, inherited != 0);
 	hb_enc_end(e, HB_REC_REACH, p);
 }
 

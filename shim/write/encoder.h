@@ -67,7 +67,10 @@ void hb_enc_epoch(struct hb_enc *e, uint64_t epoch);
 void hb_enc_site(struct hb_enc *e, uint32_t stack, const struct hb_site_group *allocs, uint32_t nalloc,
 		 const struct hb_site_group *frees, uint32_t nfree);
 void hb_enc_inherit(struct hb_enc *e, uint32_t stack, uint64_t count, uint64_t bytes);
-void hb_enc_reach(struct hb_enc *e, uint32_t stack, unsigned kind, uint64_t count, uint64_t bytes);
+/* forked: the trace is a fork child's, whose REACH records carry field 5,
+ * inherited (1: the count is of blocks inherited from the parent). */
+void hb_enc_reach(struct hb_enc *e, uint32_t stack, unsigned kind, uint64_t count, uint64_t bytes, int forked,
+		  int inherited);
 
 struct hb_flush_info {
 	uint64_t seq, time_ns;

@@ -238,7 +238,8 @@ static uint64_t encode_sums(struct hb_site_sums *s, uint64_t epoch, uint8_t *epo
 			frees[nf++] = g;
 			break;
 		case HB_SUM_REACH:
-			hb_enc_reach(e, x->key.stack, x->key.kind, x->count, x->bytes);
+			hb_enc_reach(e, x->key.stack, x->key.kind, x->count, x->bytes, hb.first_epoch != 0,
+				     x->key.epoch != 0);
 			break;
 		case HB_SUM_INHERIT:
 			hb_enc_inherit(e, x->key.stack, x->count, x->bytes);
@@ -265,7 +266,9 @@ static void add_scan(const struct hb_leak_scan *s)
 		for (uint64_t i = 0; i < g->n; i++) {
 			const struct hb_reach_block *b = &g->b[i];
 			uint32_t stack = hb_reach_stack(b);
-			struct hb_count_key key = {.stack = stack, .kind = (uint8_t)hb_reach_kind(b), .dir = HB_SUM_REACH};
+			/* key.epoch: 1 for a fork child's inherited blocks, whose REACH is apart */
+			struct hb_count_key key = {.stack = stack, .kind = (uint8_t)hb_reach_kind(b), .dir = HB_SUM_REACH,
+						   .epoch = (uint32_t)hb_reach_inherited(b)};
 			hb_site_sums_add(&sums, module_of(stack), &key, 1, hb_reach_size(g, b));
 		}
 	}

@@ -54,7 +54,7 @@ static void add_all(int n)
 {
 	/* in reverse, so the sort has something to do */
 	for (int i = n - 1; i >= 0; i--)
-		ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[i], 64, stack_of(i), 0), 0);
+		ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[i], 64, stack_of(i), 0, 0), 0);
 	ck_assert_int_eq(hb_reach_sort(&g), 0);
 }
 
@@ -180,8 +180,8 @@ START_TEST(root_blocks_are_reachable_and_scanned)
 {
 	/* the loader's own blocks (a DTV) are roots */
 	link_to(0, 0, 1);
-	ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[0], 64, stack_of(0), 1), 0);
-	ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[1], 64, stack_of(1), 0), 0);
+	ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[0], 64, stack_of(0), 1, 0), 0);
+	ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[1], 64, stack_of(1), 0, 0), 0);
 	ck_assert_int_eq(hb_reach_sort(&g), 0);
 	hb_reach_classify(&g);
 	ck_assert_int_eq(kind_of(0), HB_REACH_REACHABLE);
@@ -212,7 +212,7 @@ END_TEST
 START_TEST(full_graph_refuses_more)
 {
 	add_all(NB);
-	ck_assert_int_eq(hb_reach_add(&g, 16, 1, 99, 0), -1);
+	ck_assert_int_eq(hb_reach_add(&g, 16, 1, 99, 0, 0), -1);
 }
 END_TEST
 
@@ -226,7 +226,7 @@ START_TEST(long_lost_list_needs_no_recursion)
 	for (int i = 0; i + 1 < N; i++)
 		nodes[2 * i] = &nodes[2 * (i + 1)];
 	for (int i = 0; i < N; i++)
-		ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)&nodes[2 * i], 16, (uint32_t)i + 1, 0), 0);
+		ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)&nodes[2 * i], 16, (uint32_t)i + 1, 0, 0), 0);
 	ck_assert_int_eq(hb_reach_sort(&g), 0);
 	hb_reach_classify(&g);
 	uint64_t def = 0;
@@ -298,7 +298,7 @@ static void check_every_byte(int huge)
 	r[n++] = (struct ref_block){huge_at + huge_size + 13, 32, 77};
 	ck_assert_int_eq(hb_reach_init(&g, n), 0);
 	for (size_t i = n; i-- > 0;) /* in reverse */
-		ck_assert_int_eq(hb_reach_add(&g, r[i].addr, r[i].size, r[i].stack, 0), 0);
+		ck_assert_int_eq(hb_reach_add(&g, r[i].addr, r[i].size, r[i].stack, 0, 0), 0);
 	ck_assert_ptr_null(hb_reach_find(&g, r[0].addr)); /* nothing before the sort */
 	ck_assert_int_eq(hb_reach_sort(&g), 0);
 	ck_assert_uint_eq(g.n, n);
@@ -382,7 +382,7 @@ START_TEST(sort_keeps_every_block_whole)
 	ck_assert_int_eq(hb_reach_init(&g, N), 0);
 	for (size_t i = 0; i < N; i++) {
 		const struct ref_block *b = &r[order[i]];
-		ck_assert_int_eq(hb_reach_add(&g, b->addr, b->size, b->stack, order[i] % 97 == 0), 0);
+		ck_assert_int_eq(hb_reach_add(&g, b->addr, b->size, b->stack, order[i] % 97 == 0, 0), 0);
 	}
 	ck_assert_int_eq(hb_reach_sort(&g), 0);
 	for (size_t i = 0; i < N; i++) {

@@ -340,6 +340,13 @@ static void print_event(uint32_t module, const struct trace_record *r)
 		       !rr.has_inherited ? "" : rr.inherited ? " inherited=1" : " inherited=0");
 		break;
 	}
+	case HB_REC_OWNED: {
+		struct rec_owned ro;
+		rec_decode_owned(r, &ro);
+		printf("OWNED module=%u stack=%" PRIu64 " root=%" PRIu64 " count=%" PRIu64 " bytes=%" PRIu64 "\n", module,
+		       ro.stack, ro.root, ro.count, ro.bytes);
+		break;
+	}
 	default:
 		printf("RECORD module=%u tag=%u len=%zu (unknown in this version, skipped)\n", module, r->tag, r->len);
 	}

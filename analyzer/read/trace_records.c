@@ -254,6 +254,18 @@ int rec_decode_reach(const struct trace_record *r, struct rec_reach *o)
 	return 0;
 }
 
+int rec_decode_owned(const struct trace_record *r, struct rec_owned *o)
+{
+	const uint8_t *p = r->body, *end = r->body + r->len;
+	U(o->stack);
+	U(o->root);
+	U(o->count);
+	U(o->bytes);
+	if (o->stack > 0xffffffffu || o->root > 0xffffffffu || o->count == 0)
+		return -1;
+	return 0;
+}
+
 static const char *const alloc_names[HB_ALLOC_KIND_COUNT] = {
 	"malloc", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc", "memalign",
 	"valloc", "pvalloc",

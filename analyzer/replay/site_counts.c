@@ -252,6 +252,26 @@ int site_counts_apply(struct site_counts *c, uint32_t module, const struct trace
 		}
 		return 0;
 	}
+	case HB_REC_OWNED: {
+		struct rec_owned ro;
+		if (rec_decode_owned(r, &ro) < 0)
+			return -1;
+		struct site_count *s = site_counts_at(c, ro.stack);
+		if (!s || !site_counts_at(c, ro.root))
+			return -1;
+		s = site_counts_at(c, ro.stack); /* the array may have moved */
+		claim(s, module);
+		if (c->nowned == c->owned_cap) {
+			size_t cap = c->owned_cap ? c->owned_cap * 2 : 64;
+			struct site_owned *v = realloc(c->owned, cap * sizeof(*v));
+			if (!v)
+				return -1;
+			c->owned = v;
+			c->owned_cap = cap;
+		}
+		c->owned[c->nowned++] = (struct site_owned){(uint32_t)ro.stack, (uint32_t)ro.root, ro.count, ro.bytes};
+		return 0;
+	}
 	default:
 		return 0;
 	}
@@ -371,5 +391,6 @@ void site_counts_free(struct site_counts *c)
 	free(c->by_stack);
 	free(c->win);
 	free(c->dirty);
+	free(c->owned);
 	memset(c, 0, sizeof(*c));
 }

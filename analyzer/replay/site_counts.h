@@ -67,12 +67,21 @@ struct site_events {
 	uint64_t sites;   /* SITE records */
 };
 
+/* An OWNED record: of stack's indirect blocks, those owned by a definite
+ * block of root (hb_reach_own in the shim). */
+struct site_owned {
+	uint32_t stack, root;
+	uint64_t count, bytes;
+};
+
 struct site_counts {
 	struct site_count *by_stack; /* indexed by stack id */
 	struct site_window *win;     /* the same, with windows on (NULL without) */
 	size_t n;
 	uint64_t first_epoch;        /* PROCESS.first_epoch: before it, a fork child's inherited blocks */
 	int reach_split;             /* a REACH record said which of its blocks were inherited */
+	struct site_owned *owned;    /* the OWNED records, as read */
+	size_t nowned, owned_cap;
 	uint64_t epoch;              /* the stream's reference epoch (one stream at a time is enough:
 				      * every events block starts a flush's records of its module with
 				      * an EPOCH record, or continues the previous block's) */

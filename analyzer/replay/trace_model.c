@@ -440,6 +440,11 @@ int tm_load(struct tm_model *m, const char *path, const struct tm_window *w, tra
 		warn(ctx, msg);
 	}
 	snapshot(&c);
+	if (!p->cut && tm_scanned(p)) { /* the OWNED records come with the scan: kept for the gate */
+		p->owned = c.sites.owned;
+		p->nowned = c.sites.nowned;
+		c.sites.owned = NULL;
+	}
 	site_counts_free(&c.sites);
 	if (p->reach_missing && warn) {
 		char msg[512];
@@ -539,6 +544,7 @@ static void process_free(struct tm_process *p)
 		}
 		free(p->modules);
 		free(p->stacks);
+		free(p->owned);
 		free(p->trace_path);
 		free(p->program);
 		free(p->exe);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "leak_kind.h"
+#include "site_counts.h"
 #include "time_series.h"
 #include "trace_reader.h"
 
@@ -102,6 +103,10 @@ struct tm_process {
 	 * trace (procs[parent]) counts them; what was taken out */
 	int fork_merged;
 	size_t parent;
+	/* the exit scan's owners of indirect blocks (OWNED records), by site
+	 * pair: for a leak: suppression, which makes its sites' blocks roots */
+	struct site_owned *owned;
+	size_t nowned;
 	uint64_t merged_out_bytes, merged_out_blocks;
 	uint64_t lost_events;
 	/* the exit-time reachability scan: the last SCAN record read */

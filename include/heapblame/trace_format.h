@@ -162,6 +162,10 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  *             outstanding blocks, one record per site, kind and inherited,
  *             in the final flush; inherited (0 or 1; a fork child's traces
  *             only, absent = 0) says the blocks are its inherited ones
+ *   OWNED     u stack_id, u root_stack_id, u count, u bytes: of the site's
+ *             indirect blocks, those whose owner (the first definite block
+ *             that reaches them) was allocated at root_stack_id; after
+ *             REACH, in the final flush
  *
  * Epochs. The shim numbers time in epochs of about a second: an epoch
  * starts at the flush nearest to HB_EPOCH_NS after the previous one began
@@ -209,6 +213,7 @@ enum hb_record_tag {
 	HB_REC_SITE = 21,
 	HB_REC_INHERIT = 22,
 	HB_REC_REACH = 23,
+	HB_REC_OWNED = 24,
 };
 
 /* An epoch lasts about this long (see above). */

@@ -406,6 +406,7 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 	}
 	scan_roots(&out->graph, &world, tls_size);
 	hb_reach_classify(&out->graph);
+	(void)hb_reach_own(&out->graph); /* without memory for it, no OWNED records: kinds are unaffected */
 	out->info.blocks = out->graph.n;
 	for (uint64_t i = 0; i < out->graph.n; i++)
 		out->info.bytes += hb_reach_size(&out->graph, &out->graph.b[i]);

@@ -75,6 +75,8 @@ struct hb_reach_graph {
 	uintptr_t lo, hi;         /* lowest block start, highest block end */
 	uint64_t root_bytes;      /* bytes of root ranges scanned */
 	uint64_t leader;          /* the definite block whose clique is being marked */
+	uint32_t *owner;          /* after hb_reach_own: per block, the stack id of the definite block that owns
+				   * it (indirect blocks; 0 for the others), or NULL */
 	/* Whether [lo, hi) may be read; NULL: all blocks may. A block whose
 	 * memory the host made unreadable (mprotect) is not scanned. */
 	int (*readable)(void *ctx, uintptr_t lo, uintptr_t hi);
@@ -125,6 +127,19 @@ void hb_reach_scan_root(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, in
 
 /* After every root: gives every block its final kind. */
 void hb_reach_classify(struct hb_reach_graph *g);
+
+/* After hb_reach_classify, with the world still stopped (it reads the
+ * leaked blocks again): gives every indirect block an owner, the definite
+ * block that reaches it first, taking the definite blocks in address
+ * order and following only indirect blocks from each, so that a block
+ * reachable from several definite blocks is owned once. Every indirect
+ * block has one: it was marked from a clique whose leader is definite, or
+ * was absorbed into a later clique. The owner's stack id goes to
+ * g->owner[block]; the writer counts them by (site, owner's site), for
+ * LeakSanitizer's meaning of a suppression (a suppressed block is a root:
+ * what only it reaches is not a leak). Returns 0, or -ENOMEM (no owners:
+ * g->owner stays NULL). */
+int hb_reach_own(struct hb_reach_graph *g);
 
 /* The block holding addr (start or inside), or NULL; after hb_reach_sort. */
 struct hb_reach_block *hb_reach_find(struct hb_reach_graph *g, uintptr_t addr);

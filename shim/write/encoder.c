@@ -135,6 +135,18 @@ void hb_enc_reach(struct hb_enc *e, uint32_t stack, unsigned kind, uint64_t coun
 	hb_enc_end(e, HB_REC_REACH, p);
 }
 
+void hb_enc_owned(struct hb_enc *e, uint32_t stack, uint32_t root_stack, uint64_t count, uint64_t bytes)
+{
+	uint8_t *p = hb_enc_begin(e, 4 * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, stack);
+	p = hb_w_u(p, root_stack);
+	p = hb_w_u(p, count);
+	p = hb_w_u(p, bytes);
+	hb_enc_end(e, HB_REC_OWNED, p);
+}
+
 void hb_enc_flush_mark(struct hb_enc *e, const struct hb_flush_info *fi)
 {
 	uint8_t *p = hb_enc_begin(e, 7 * HB_VARINT_MAX);

@@ -80,6 +80,9 @@ struct hb_flush_info {
 	uint64_t counters;     /* per-thread counters taken */
 	uint64_t buffers;      /* thread buffers visited */
 };
+/* OWNED: count indirect blocks of bytes at stack whose owner (the definite
+ * block that reaches them first) was allocated at root_stack. */
+void hb_enc_owned(struct hb_enc *e, uint32_t stack, uint32_t root_stack, uint64_t count, uint64_t bytes);
 void hb_enc_flush_mark(struct hb_enc *e, const struct hb_flush_info *fi);
 void hb_enc_loss(struct hb_enc *e, unsigned kind, uint64_t events, uint64_t bytes);
 void hb_enc_unload(struct hb_enc *e, uint32_t module, uint64_t time_ns);

@@ -244,6 +244,9 @@ static uint64_t encode_sums(struct hb_site_sums *s, uint64_t epoch, uint8_t *epo
 		case HB_SUM_INHERIT:
 			hb_enc_inherit(e, x->key.stack, x->count, x->bytes);
 			break;
+		case HB_SUM_OWNED:
+			hb_enc_owned(e, x->key.stack, x->key.epoch, x->count, x->bytes);
+			break;
 		}
 		int last = i + 1 == n || v[i + 1].module != x->module || v[i + 1].key.stack != x->key.stack;
 		if (last || na == GROUPS_MAX || nf == GROUPS_MAX)
@@ -270,6 +273,10 @@ static void add_scan(const struct hb_leak_scan *s)
 			struct hb_count_key key = {.stack = stack, .kind = (uint8_t)hb_reach_kind(b), .dir = HB_SUM_REACH,
 						   .epoch = (uint32_t)hb_reach_inherited(b)};
 			hb_site_sums_add(&sums, module_of(stack), &key, 1, hb_reach_size(g, b));
+			if (g->owner && g->owner[i]) {
+				struct hb_count_key own = {.stack = stack, .dir = HB_SUM_OWNED, .epoch = g->owner[i]};
+				hb_site_sums_add(&sums, module_of(stack), &own, 1, hb_reach_size(g, b));
+			}
 		}
 	}
 	hb_spin_lock(&hb.meta_lock);

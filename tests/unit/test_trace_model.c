@@ -608,6 +608,47 @@ START_TEST(reach_inherited_beyond_1_is_malformed)
 }
 END_TEST
 
+START_TEST(owned_records_are_kept_and_checked)
+{
+	/* a decoded OWNED names two stack ids and at least one block */
+	const uint8_t ok[] = {2, 1, 3, 30}, zero[] = {2, 1, 0, 0}, big[] = {0x80, 0x80, 0x80, 0x80, 0x10, 1, 1, 1};
+	struct rec_owned ro;
+	struct trace_record r = {HB_REC_OWNED, ok, sizeof(ok)};
+	ck_assert_int_eq(rec_decode_owned(&r, &ro), 0);
+	ck_assert_uint_eq(ro.stack, 2);
+	ck_assert_uint_eq(ro.root, 1);
+	ck_assert_uint_eq(ro.count, 3);
+	ck_assert_uint_eq(ro.bytes, 30);
+	r = (struct trace_record){HB_REC_OWNED, zero, sizeof(zero)};
+	ck_assert_int_eq(rec_decode_owned(&r, &ro), -1);
+	r = (struct trace_record){HB_REC_OWNED, big, sizeof(big)}; /* stack 2^32 */
+	ck_assert_int_eq(rec_decode_owned(&r, &ro), -1);
+	/* in a scanned trace the model keeps them */
+	const char *path = tpath("owned.hbt");
+	struct writer w;
+	w_open(&w, path);
+	w_defs(&w);
+	hb_enc_epoch(&w.e, 0);
+	site1(&w.e, 1, HB_ALLOC_MALLOC, 0, 1, 10, 0);
+	site1(&w.e, 2, HB_ALLOC_MALLOC, 0, 3, 30, 0);
+	hb_enc_reach(&w.e, 1, HB_REACH_DEFINITE, 1, 10, 0, 0);
+	hb_enc_reach(&w.e, 2, HB_REACH_INDIRECT, 3, 30, 0, 0);
+	hb_enc_owned(&w.e, 2, 1, 3, 30);
+	w_block(&w, 1);
+	w_end(&w, HB_SCAN_DONE);
+	w_close(&w);
+	struct tm_model m;
+	struct tm_process *p = load(&m, path);
+	ck_assert_uint_eq(p->nowned, 1);
+	ck_assert_uint_eq(p->owned[0].stack, 2);
+	ck_assert_uint_eq(p->owned[0].root, 1);
+	ck_assert_uint_eq(p->owned[0].count, 3);
+	ck_assert_uint_eq(p->owned[0].bytes, 30);
+	ck_assert_uint_eq(p->malformed, 0);
+	tm_free(&m);
+}
+END_TEST
+
 static void warn_collect(void *ctx, const char *msg)
 {
 	snprintf(ctx, 512, "%s", msg);
@@ -842,6 +883,7 @@ static Suite *trace_model_suite(void)
 	tcase_add_test(tc, a_parent_that_started_after_the_child_is_not_its_parent);
 	tcase_add_test(tc, an_older_child_trace_shares_its_kinds);
 	tcase_add_test(tc, reach_inherited_beyond_1_is_malformed);
+	tcase_add_test(tc, owned_records_are_kept_and_checked);
 	tcase_add_test(tc, sampled_trace_is_refused_with_a_message);
 	tcase_add_test(tc, format_1_trace_is_refused_naming_its_version);
 	tcase_add_test(tc, exec_failed_is_not_the_end);

@@ -235,6 +235,17 @@ static void on_meta(struct dump *d, const struct trace_record *r)
 		d->ended = 0;
 		break;
 	}
+	case HB_REC_LSAN_SUPPRESSIONS: {
+		struct rec_lsan_supp ls;
+		if (rec_decode_lsan_supp(r, &ls) < 0)
+			goto bad;
+		if (d->records) {
+			printf("LSAN_SUPPRESSIONS text=");
+			print_str(&ls.text);
+			putchar('\n');
+		}
+		break;
+	}
 	case HB_REC_SCAN: {
 		struct rec_scan sc;
 		if (rec_decode_scan(r, &sc) < 0)

@@ -254,6 +254,12 @@ int rec_decode_reach(const struct trace_record *r, struct rec_reach *o)
 	return 0;
 }
 
+int rec_decode_lsan_supp(const struct trace_record *r, struct rec_lsan_supp *o)
+{
+	const uint8_t *p = r->body, *end = r->body + r->len;
+	return rec_next_str(&p, end, &o->text);
+}
+
 int rec_decode_owned(const struct trace_record *r, struct rec_owned *o)
 {
 	const uint8_t *p = r->body, *end = r->body + r->len;

@@ -111,6 +111,10 @@ struct rec_reach {
 	int has_inherited;    /* field 5 was present (a fork child's trace) */
 };
 
+struct rec_lsan_supp {
+	struct rec_str text;
+};
+
 struct rec_owned {
 	uint64_t stack, root, count, bytes;
 };
@@ -131,6 +135,7 @@ int rec_decode_scan(const struct trace_record *r, struct rec_scan *out);
 int rec_decode_exec_failed(const struct trace_record *r, struct rec_exec_failed *out);
 /* Field 5 (inherited) is optional; a value other than 0 or 1 is malformed. */
 int rec_decode_reach(const struct trace_record *r, struct rec_reach *out);
+int rec_decode_lsan_supp(const struct trace_record *r, struct rec_lsan_supp *out);
 /* stack and root must be stack ids (below 2^32), count at least 1. */
 int rec_decode_owned(const struct trace_record *r, struct rec_owned *out);
 

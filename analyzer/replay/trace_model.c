@@ -227,6 +227,20 @@ static int on_meta(struct load_ctx *c, const struct trace_record *r)
 		p->scan_ns = sc.duration_ns;
 		return 0;
 	}
+	case HB_REC_LSAN_SUPPRESSIONS: {
+		struct rec_lsan_supp ls;
+		if (rec_decode_lsan_supp(r, &ls) < 0)
+			return -1;
+		char *t = malloc(ls.text.len + 1);
+		if (!t)
+			return -1;
+		memcpy(t, ls.text.s, ls.text.len);
+		t[ls.text.len] = '\0';
+		free(p->lsan_suppressions);
+		p->lsan_suppressions = t;
+		p->lsan_suppressions_len = ls.text.len;
+		return 0;
+	}
 	case HB_REC_END: {
 		struct rec_end e;
 		if (rec_decode_end(r, &e) < 0)
@@ -545,6 +559,7 @@ static void process_free(struct tm_process *p)
 		free(p->modules);
 		free(p->stacks);
 		free(p->owned);
+		free(p->lsan_suppressions);
 		free(p->trace_path);
 		free(p->program);
 		free(p->exe);

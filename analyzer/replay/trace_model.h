@@ -107,6 +107,9 @@ struct tm_process {
 	 * pair: for a leak: suppression, which makes its sites' blocks roots */
 	struct site_owned *owned;
 	size_t nowned;
+	/* the program's __lsan_default_suppressions() text (LSAN_SUPPRESSIONS), or NULL */
+	char *lsan_suppressions;
+	size_t lsan_suppressions_len;
 	uint64_t merged_out_bytes, merged_out_blocks;
 	uint64_t lost_events;
 	/* the exit-time reachability scan: the last SCAN record read */

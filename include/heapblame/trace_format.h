@@ -208,6 +208,7 @@ enum hb_record_tag {
 	HB_REC_END = 8,
 	HB_REC_SCAN = 9,
 	HB_REC_EXEC_FAILED = 10,
+	HB_REC_LSAN_SUPPRESSIONS = 11,
 	/* 16..19: format 1's ALLOC, FREE, FOLD, REACH; never reused */
 	HB_REC_EPOCH = 20,
 	HB_REC_SITE = 21,

@@ -218,6 +218,15 @@ void hb_enc_scan(struct hb_enc *e, const struct hb_scan_info *si)
 	hb_enc_end(e, HB_REC_SCAN, p);
 }
 
+void hb_enc_lsan_suppressions(struct hb_enc *e, const char *text, size_t len)
+{
+	uint8_t *p = hb_enc_begin(e, HB_VARINT_MAX + len);
+	if (!p)
+		return;
+	p = hb_w_str(p, text, len);
+	hb_enc_end(e, HB_REC_LSAN_SUPPRESSIONS, p);
+}
+
 void hb_enc_end_mark(struct hb_enc *e, uint64_t time_ns, unsigned reason, int64_t status)
 {
 	uint8_t *p = hb_enc_begin(e, 3 * HB_VARINT_MAX);

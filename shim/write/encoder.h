@@ -96,6 +96,8 @@ struct hb_scan_info {
 	uint64_t blocks, bytes, root_bytes, duration_ns;
 };
 void hb_enc_scan(struct hb_enc *e, const struct hb_scan_info *si);
+/* LSAN_SUPPRESSIONS: the text of the program's __lsan_default_suppressions(). */
+void hb_enc_lsan_suppressions(struct hb_enc *e, const char *text, size_t len);
 
 
 

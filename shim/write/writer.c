@@ -40,6 +40,7 @@
 #include <time.h>
 
 #include "leak_scan.h"
+#include "lsan_defaults.h"
 #include "shim.h"
 #include "site_sums.h"
 #include "world_stop.h"
@@ -279,7 +280,11 @@ static void add_scan(const struct hb_leak_scan *s)
 			}
 		}
 	}
+	size_t lsan_len;
+	const char *lsan = hb_lsan_defaults_text(&lsan_len);
 	hb_spin_lock(&hb.meta_lock);
+	if (lsan)
+		hb_enc_lsan_suppressions(&hb.meta, lsan, lsan_len);
 	hb_enc_scan(&hb.meta, &s->info);
 	hb_spin_unlock(&hb.meta_lock);
 }

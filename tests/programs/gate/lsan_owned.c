@@ -13,6 +13,9 @@
  * check_lsan_owned.sh compares). heapblame's site: and module: rules hide
  * only their own sites: site:AttachFunc leaves the children counted.
  *
+ * Built with -DHB_DEFAULT_SUPPRESSIONS (lsan_owned_defaults), it defines
+ * __lsan_default_suppressions() with that rule.
+ *
  * Truth: TRUTH root_bytes=200 owned_bytes=777 owned_blocks=3 other_bytes=1337
  * (pointers are dropped from globals through a volatile sink, and the
  * stack below main is scrubbed, so that no stale copy keeps them
@@ -58,6 +61,18 @@ static __attribute__((noinline)) void scrub(void)
 	volatile char buf[8192];
 	memset((char *)buf, 0, sizeof(buf));
 }
+
+#ifdef HB_DEFAULT_SUPPRESSIONS
+/* The same rule, as the program's own default (lsan_owned_defaults):
+ * LeakSanitizer applies it with no suppression file, and so does
+ * heapblame check, from the text the shim carries in the trace (a
+ * comment first, as a suppression file may have). */
+const char *__lsan_default_suppressions(void);
+__attribute__((used)) const char *__lsan_default_suppressions(void)
+{
+	return "# the program's own\nleak:AttachFunc\n";
+}
+#endif
 
 int main(void)
 {

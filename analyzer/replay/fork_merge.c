@@ -40,6 +40,10 @@ static long parent_of(const struct tm_model *m, size_t child)
 		if (best < 0 || q->start_realtime_ns >= m->procs[best].start_realtime_ns)
 			best = (long)i;
 	}
+	/* a parent image replaced by exec counts none of its blocks (blame.c):
+	 * the child's copies are the only ones left, and stay the child's */
+	if (best >= 0 && !strncmp(m->procs[best].end, "exec ", 5))
+		return -1;
 	return best;
 }
 

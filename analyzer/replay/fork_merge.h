@@ -22,7 +22,9 @@
  * last at or before the child (an exec'd image has a trace per image; the
  * pid of an older process may have been reused). A child whose parent's
  * trace is not in the merge keeps its inherited blocks: no other trace
- * counts them. Grandchildren follow from the rule: a grandchild's
+ * counts them; so does a child whose parent's trace ended in exec (the
+ * image whose heap it copied was replaced, and a report counts nothing of
+ * it). Grandchildren follow from the rule: a grandchild's
  * inherited blocks are its parent's, which counts them or, if inherited
  * itself, passes them on.
  *

@@ -20,6 +20,8 @@
  * of the heap at most). So the scan needs less than the live table it is
  * built from, and leak_scan.c frees each live-table shard as soon as its
  * blocks are copied here: a scan of 6 M blocks does not raise the peak.
+ * Only when the scan found indirect leaks does hb_reach_own map 4 bytes
+ * more per block (their owners, for leak: suppressions).
  *
  * Lookups: a candidate word outside [lowest block, highest block end) is
  * rejected by two compares; inside, the page index gives the blocks that

@@ -27,8 +27,9 @@
  * The fork merge (fork_merge.h): a fork child's inherited blocks still held
  * (INHERIT less the frees of epochs before its first) are split out with
  * their kinds (REACH's inherited field; an older trace's share of the
- * site's), kept when the child is reported alone or with a pid-77 trace
- * that started after it, and taken out of the child when its parent's
+ * site's), kept when the child is reported alone, with a pid-77 trace
+ * that started after it or with its parent's image replaced by exec, and
+ * taken out of the child when its parent's
  * trace is merged; a REACH inherited field beyond 1 is malformed.
  */
 #include <check.h>
@@ -568,6 +569,32 @@ START_TEST(a_parent_that_started_after_the_child_is_not_its_parent)
 }
 END_TEST
 
+START_TEST(a_parent_replaced_by_exec_leaves_the_child_its_copies)
+{
+	/* pid 77 forked the child, then exec'd: its image's blocks count
+	 * nowhere, so the child's inherited copies stay the child's */
+	const char *parent = tpath("fparent.hbt"), *child = tpath("fchild.hbt");
+	write_fork_child(child, 78, 1);
+	struct writer w;
+	w_open_proc(&w, parent, 77, 1, 1000, 0, 0);
+	w_defs(&w);
+	hb_enc_epoch(&w.e, 0);
+	site1(&w.e, 1, HB_ALLOC_MALLOC, 0, 5, 500, 0);
+	w_block(&w, 1);
+	hb_enc_exec(&w.e, 500, "/bin/next");
+	w_flush(&w, HB_FLUSH_EXEC, 0);
+	w_block(&w, HB_STREAM_META);
+	w_close(&w);
+	struct tm_model m;
+	load(&m, parent);
+	load_more(&m, child);
+	ck_assert_str_eq(m.procs[0].end, "exec /bin/next");
+	ck_assert_uint_eq(fork_merge_apply(&m), 0);
+	ck_assert_uint_eq(m.procs[1].out_blocks, 5);
+	tm_free(&m);
+}
+END_TEST
+
 START_TEST(an_older_child_trace_shares_its_kinds)
 {
 	/* REACH without field 5 (a shim before it): the inherited blocks take
@@ -881,6 +908,7 @@ static Suite *trace_model_suite(void)
 	tcase_add_test(tc, a_child_alone_keeps_its_inherited_blocks);
 	tcase_add_test(tc, a_child_merged_with_its_parent_counts_only_its_own);
 	tcase_add_test(tc, a_parent_that_started_after_the_child_is_not_its_parent);
+	tcase_add_test(tc, a_parent_replaced_by_exec_leaves_the_child_its_copies);
 	tcase_add_test(tc, an_older_child_trace_shares_its_kinds);
 	tcase_add_test(tc, reach_inherited_beyond_1_is_malformed);
 	tcase_add_test(tc, owned_records_are_kept_and_checked);

@@ -92,6 +92,13 @@ struct pending_site {
 	uint64_t key;   /* hash of the raw frames */
 	struct member *mem;
 	size_t nmem;
+	size_t uid;     /* the builder's serial number of the site */
+};
+
+/* An OWNED pair between two pending sites, by uid. */
+struct owned_pair {
+	size_t site, root;
+	uint64_t blocks, bytes;
 };
 
 /* Per blame_module: its pending sites, indexed by key (open addressing
@@ -127,6 +134,12 @@ struct builder {
 	/* executables by the name their processes were started by */
 	struct program_name *programs;
 	size_t nprograms;
+	/* the sites of the process being read, by stack id: uid + 1 (0: none) */
+	size_t *stack_uid;
+	size_t nstack_uid;
+	size_t nuid;
+	struct owned_pair *pairs;
+	size_t npairs, paircap;
 	int oom;
 };
 
@@ -295,6 +308,8 @@ static void add_site(struct builder *b, size_t mi, struct raw_frame *raw, size_t
 				leak_tally_merge(&s->kinds, &st->kinds);
 				free(raw);
 				add_member(b, s, st);
+				if (st->id < b->nstack_uid)
+					b->stack_uid[st->id] = s->uid + 1;
 				return;
 			}
 		}
@@ -328,7 +343,9 @@ static void add_site(struct builder *b, size_t mi, struct raw_frame *raw, size_t
 		ms->idx = ni;
 		ms->mask = nm - 1;
 	}
-	ms->pend[ms->npend] = (struct pending_site){bytes, blocks, st->kinds, *at, raw, n, h, NULL, 0};
+	ms->pend[ms->npend] = (struct pending_site){bytes, blocks, st->kinds, *at, raw, n, h, NULL, 0, b->nuid++};
+	if (st->id < b->nstack_uid)
+		b->stack_uid[st->id] = ms->pend[ms->npend].uid + 1;
 	add_member(b, &ms->pend[ms->npend], st);
 	size_t k = h & ms->mask;
 	while (ms->idx[k])
@@ -634,7 +651,8 @@ static int expand(const struct pending_site *ps, struct blame_site *s)
 	for (size_t i = 0; i < nf; i++)
 		h = mix(h ^ frames[i].offset ^ ((uint64_t)frames[i].inlined << 63));
 	*s = (struct blame_site){ps->bytes, ps->blocks, ps->kinds, ps->at.entry, frames, nf, blamed,
-				 ps->at.wrapper, ps->at.wrapper_module, entry, ps->at.cut_at, h, {GROWTH_UNKNOWN, 0, 0}};
+				 ps->at.wrapper, ps->at.wrapper_module, entry, ps->at.cut_at, h, {GROWTH_UNKNOWN, 0, 0},
+				 ps->uid};
 	return 0;
 }
 
@@ -802,6 +820,62 @@ static int build_timeline(struct builder *b)
 	return 0;
 }
 
+/* The OWNED records of process p, as pairs of the sites their stacks went
+ * to (stacks blamed on modules left out have no site: their pairs go). */
+static void owned_pairs(struct builder *b, const struct tm_process *p)
+{
+	for (size_t k = 0; k < p->nowned && b->nstack_uid; k++) {
+		const struct site_owned *o = &p->owned[k];
+		if (o->stack >= b->nstack_uid || o->root >= b->nstack_uid)
+			continue;
+		size_t t = b->stack_uid[o->stack], s = b->stack_uid[o->root];
+		if (!t || !s || t == s)
+			continue; /* a site that owns its own blocks: a rule hides all of them or none */
+		if (b->npairs == b->paircap) {
+			size_t cap = b->paircap ? b->paircap * 2 : 64;
+			struct owned_pair *v = realloc(b->pairs, cap * sizeof(*v));
+			if (!v) {
+				b->oom = 1;
+				return;
+			}
+			b->pairs = v;
+			b->paircap = cap;
+		}
+		b->pairs[b->npairs++] = (struct owned_pair){t - 1, s - 1, o->count, o->bytes};
+	}
+}
+
+/* The pairs between sites the report lists, by their final places. 0, or
+ * -1 out of memory. */
+static int owned_resolve(struct builder *b)
+{
+	struct blame_report *r = b->r;
+	if (!b->npairs)
+		return 0;
+	struct place {
+		size_t mod, site;
+		int listed;
+	} *at = calloc(b->nuid ? b->nuid : 1, sizeof(*at));
+	r->owned = malloc(b->npairs * sizeof(*r->owned));
+	if (!at || !r->owned) {
+		free(at);
+		return -1;
+	}
+	for (size_t i = 0; i < r->nmods; i++)
+		for (size_t k = 0; k < r->mods[i].nsites; k++)
+			if (r->mods[i].sites[k].uid < b->nuid)
+				at[r->mods[i].sites[k].uid] = (struct place){i, k, 1};
+	for (size_t i = 0; i < b->npairs; i++) {
+		const struct owned_pair *q = &b->pairs[i];
+		if (!at[q->site].listed || !at[q->root].listed)
+			continue;
+		r->owned[r->nowned++] = (struct blame_owned){at[q->site].mod, at[q->site].site, at[q->root].mod,
+							     at[q->root].site, q->blocks, q->bytes};
+	}
+	free(at);
+	return 0;
+}
+
 int blame_build(struct blame_report *r, const struct tm_model *model, struct symbolizer *s,
 		const struct blame_options *opt)
 {
@@ -837,6 +911,15 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 		if (p->sample_bytes > r->sample_bytes)
 			r->sample_bytes = p->sample_bytes;
 		r->nscanned += bp->scanned;
+		if (p->fork_merged) {
+			bp->fork_merged = 1;
+			bp->parent_pid = model->procs[p->parent].pid;
+			bp->inherited_bytes = p->merged_out_bytes;
+			bp->inherited_blocks = p->merged_out_blocks;
+			r->inherited_bytes += p->merged_out_bytes;
+			r->inherited_blocks += p->merged_out_blocks;
+			r->nmerged_children++;
+		}
 		if (!strncmp(p->end, "exec ", 5)) {
 			/* the image was replaced: its heap went with it */
 			r->exec_bytes += p->out_bytes;
@@ -854,6 +937,13 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 		for (size_t k = 0; k < p->nmodules; k++)
 			wrapper[k] = p->modules[k].defined && blame_is_wrapper(p->modules[k].path, opt);
 		b.proc = pi;
+		free(b.stack_uid);
+		b.nstack_uid = p->nowned ? p->nstacks : 0; /* only needed for OWNED pairs */
+		b.stack_uid = b.nstack_uid ? calloc(b.nstack_uid, sizeof(*b.stack_uid)) : NULL;
+		if (b.nstack_uid && !b.stack_uid)
+			b.oom = 1;
+		if (!b.stack_uid)
+			b.nstack_uid = 0;
 		for (size_t k = 0; k < p->nstacks; k++) {
 			const struct tm_stack *st = p->stacks[k];
 			if (!st || (!st->out_blocks && !st->series.n))
@@ -864,6 +954,7 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 			if (st->series.n)
 				timeline_stack(&b, p, st, &bl);
 		}
+		owned_pairs(&b, p);
 		free(wrapper);
 		free(b.psym);
 		free(b.psym_done);
@@ -917,6 +1008,10 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 	}
 	if (build_timeline(&b) < 0)
 		b.oom = 1;
+	if (!b.oom && owned_resolve(&b) < 0)
+		b.oom = 1;
+	free(b.stack_uid);
+	free(b.pairs);
 	free(b.ms);
 	for (size_t i = 0; i < b.ntl; i++)
 		free(b.tl[i].steps);
@@ -951,6 +1046,7 @@ void blame_free(struct blame_report *r)
 		free(r->mods[i].entries);
 	}
 	free(r->mods);
+	free(r->owned);
 	for (size_t i = 0; i < r->nprocs; i++)
 		free(r->procs[i].mods);
 	free(r->procs);

@@ -60,6 +60,16 @@ struct blame_site {
 	uint32_t cut_at;         /* its stack was cut at this many frames, the depth limit (0: whole) */
 	uint64_t hash;
 	struct growth growth;    /* of its outstanding bytes over the timeline */
+	size_t uid;              /* the builder's id of the site (for blame_owned) */
+};
+
+/* Of site (mods[mod].sites[site])'s indirect blocks, those owned by a
+ * definite block of site root_site of module root_mod: the exit scan's
+ * OWNED records (trace-format 10.7), summed over processes. A leak:
+ * suppression of the root site hides them too (gate.c). */
+struct blame_owned {
+	size_t mod, site, root_mod, root_site;
+	uint64_t blocks, bytes;
 };
 
 struct blame_entry {
@@ -123,6 +133,10 @@ struct blame_process {
 	struct leak_tally kinds;
 	struct blame_proc_module *mods;
 	size_t nmods;
+	/* a fork child merged with its parent's trace (fork_merge.h): the
+	 * inherited blocks it still held, counted in the parent's instead */
+	int fork_merged;
+	uint64_t parent_pid, inherited_bytes, inherited_blocks;
 };
 
 struct blame_report {
@@ -135,6 +149,10 @@ struct blame_report {
 	size_t ntraces;
 	int filtered;               /* --module or --min-bytes left some out */
 	uint64_t exec_bytes, exec_blocks; /* in images replaced by exec: not counted */
+	uint64_t inherited_bytes, inherited_blocks; /* fork children's copies, counted in their parents */
+	struct blame_owned *owned;  /* between sites both listed */
+	size_t nowned;
+	size_t nmerged_children;
 	size_t nscanned;            /* processes whose blocks carry kinds (exec'd ones too) */
 	uint64_t sample_bytes;      /* the largest sample_bytes of the traces: 0, none sampled */
 	struct blame_timeline timeline;

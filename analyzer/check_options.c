@@ -196,7 +196,10 @@ void check_options_help(FILE *out, int under_run)
 		"      --since TIME         count only blocks allocated at or after TIME; TIME as\n"
 		"                           in 'heapblame report': 90s, 15m, 1h30m, -10m (from the end)\n"
 		"      --suppressions FILE  leaks not to count: module:GLOB, entry:FUNC, site:FUNC,\n"
-		"                           leak:PATTERN lines (docs/suppressions.md); repeatable\n"
+		"                           leak:PATTERN lines (docs/suppressions.md); repeatable.\n"
+		"                           A leak: rule's blocks are roots, as in LeakSanitizer: what\n"
+		"                           only they reach is hidden too; the program's own\n"
+		"                           __lsan_default_suppressions() is applied after the files\n"
 		"      --print-suppressions list what each suppression hid\n"
 		"      --baseline FILE      count only what leaks beyond FILE, written earlier by\n"
 		"                           'heapblame report --format json --top 0'\n");

@@ -29,6 +29,7 @@
 #include "blame.h"
 #include "check_options.h"
 #include "cli.h"
+#include "fork_merge.h"
 #include "gate.h"
 #include "report.h"
 #include "source_path.h"
@@ -310,6 +311,23 @@ int check_execute(const struct check_options *o, struct check_inputs *in, char *
 				 traces[i], model.procs[model.nprocs - 1].lost_events,
 				 model.procs[model.nprocs - 1].lost_events == 1 ? "" : "s");
 	}
+	fork_merge_apply(&model); /* a block from before a fork counts once, in the parent (fork_merge.h) */
+	/* the programs' own __lsan_default_suppressions(), as LeakSanitizer
+	 * applies them, after the files given (each distinct text once) */
+	for (size_t i = 0; i < model.nprocs; i++) {
+		const struct tm_process *p = &model.procs[i];
+		int seen = 0;
+		for (size_t k = 0; k < i && p->lsan_suppressions; k++)
+			seen |= model.procs[k].lsan_suppressions && !strcmp(model.procs[k].lsan_suppressions, p->lsan_suppressions);
+		if (!p->lsan_suppressions || seen)
+			continue;
+		char name[400];
+		snprintf(name, sizeof(name), "%s:__lsan_default_suppressions()", p->program ? p->program : "?");
+		if (supp_add_program_text(supp, name, p->lsan_suppressions, cli_warn_cb, NULL) < 0) {
+			cli_error("out of memory");
+			goto out;
+		}
+	}
 	if (!o->debuginfod)
 		unsetenv("DEBUGINFOD_URLS");
 	sym = sym_new(o->sysroot, o->debug_dir);
@@ -382,7 +400,7 @@ int check_execute(const struct check_options *o, struct check_inputs *in, char *
 		goto out;
 	}
 	for (size_t i = 0; i < supp->n; i++)
-		if (!supp->v[i].sites)
+		if (!supp->v[i].sites && !supp->v[i].from_program)
 			cli_warn("%s:%u: suppression '%s' hid nothing: unused", supp->v[i].file, supp->v[i].line,
 				 supp->v[i].text);
 	if (!text || o->output) {

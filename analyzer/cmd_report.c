@@ -19,6 +19,7 @@
 #include "blame.h"
 #include "cli.h"
 #include "cli_units.h"
+#include "fork_merge.h"
 #include "report.h"
 #include "symbol_problems.h"
 #include "trace_model.h"
@@ -211,6 +212,7 @@ int cmd_report(int argc, char **argv)
 				 "outstanding means outstanding at its last flush",
 				 argv[i]);
 	}
+	fork_merge_apply(&model); /* a block from before a fork counts once, in the parent (fork_merge.h) */
 	if (!strcmp(format, "pprof") || !strcmp(format, "folded") || !strcmp(format, "html"))
 		bo.top = 0; /* profiles and html's flame graph carry every site (html lists --top) */
 	/* libdw asks the debuginfod servers in DEBUGINFOD_URLS for debug files it

@@ -167,6 +167,44 @@ static int build_module(struct gate_module *gm, const struct blame_module *m, co
 	return 0;
 }
 
+/* Step 2b, LeakSanitizer's meaning of a leak: rule: the blocks of the
+ * sites it hid are roots, so the indirect blocks they own (the exit
+ * scan's OWNED pairs, blame.h) are no leak either, wherever they were
+ * allocated. They are hidden by the same rule, and credited to it; their
+ * site stays counted with what is left. module:, entry: and site: rules
+ * hide their own sites' blocks only. Before the baseline (step 3), while
+ * every gate site is at its report site's index. */
+static void hide_owned(struct gate_result *g, const struct blame_report *r, const struct gate_options *o)
+{
+	if (!(g->kinds & LEAK_MASK(LEAK_INDIRECT)))
+		return; /* indirect blocks do not count: nothing to hide */
+	for (size_t i = 0; i < r->nowned; i++) {
+		const struct blame_owned *w = &r->owned[i];
+		struct gate_site *root = &g->mods[w->root_mod].sites[w->root_site];
+		struct gate_module *gm = &g->mods[w->mod];
+		struct gate_site *gs = &gm->sites[w->site];
+		if (root->suppressed < 0 || o->supp->v[root->suppressed].type != SUPP_LEAK || gs->suppressed >= 0)
+			continue;
+		uint64_t *kb = &gs->kinds.blocks[LEAK_INDIRECT], *ky = &gs->kinds.bytes[LEAK_INDIRECT];
+		uint64_t blocks = w->blocks < *kb ? w->blocks : *kb, bytes = w->bytes < *ky ? w->bytes : *ky;
+		if (!blocks)
+			continue;
+		*kb -= blocks;
+		*ky -= bytes;
+		gs->leaked_blocks -= blocks < gs->leaked_blocks ? blocks : gs->leaked_blocks;
+		gs->leaked_bytes -= bytes < gs->leaked_bytes ? bytes : gs->leaked_bytes;
+		gs->new_blocks = gs->leaked_blocks;
+		gs->new_bytes = gs->leaked_bytes;
+		gm->leaked_blocks -= blocks < gm->leaked_blocks ? blocks : gm->leaked_blocks;
+		gm->leaked_bytes -= bytes < gm->leaked_bytes ? bytes : gm->leaked_bytes;
+		gm->suppressed_blocks += blocks;
+		gm->suppressed_bytes += bytes;
+		struct suppression *s = &o->supp->v[root->suppressed];
+		s->blocks += blocks;
+		s->bytes += bytes;
+	}
+}
+
 /* Fills gg for the timeline's module t: its module in the report (by
  * path and build-id: names may repeat), the site most to blame for the growth (the
  * fastest growing one; a module can grow while none of its sites is
@@ -207,10 +245,12 @@ int gate_build(struct gate_result *g, const struct blame_report *r, const struct
 	g->mods = calloc(r->nmods ? r->nmods : 1, sizeof(*g->mods));
 	if (!g->mods)
 		return -1;
-	for (size_t i = 0; i < r->nmods; i++) {
-		struct gate_module *gm = &g->mods[g->nmods++];
-		if (build_module(gm, &r->mods[i], o, g->kinds) < 0)
+	for (size_t i = 0; i < r->nmods; i++)
+		if (build_module(&g->mods[g->nmods++], &r->mods[i], o, g->kinds) < 0)
 			return -1;
+	hide_owned(g, r, o);
+	for (size_t i = 0; i < r->nmods; i++) {
+		struct gate_module *gm = &g->mods[i];
 		if (o->base && apply_baseline(gm, o->base) < 0)
 			return -1;
 		for (size_t k = 0; k < gm->nsites; k++) {

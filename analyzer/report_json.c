@@ -160,6 +160,9 @@ int report_json(FILE *f, const struct blame_report *r, const struct report_optio
 		fprintf(f, ", \"outstanding_bytes\": %" PRIu64 ", \"outstanding_blocks\": %" PRIu64, p->bytes,
 			p->blocks);
 		json_out_kinds(f, &p->kinds);
+		if (p->fork_merged)
+			fprintf(f, ", \"inherited_counted_in_parent\": {\"parent_pid\": %" PRIu64 ", \"bytes\": %" PRIu64
+				", \"blocks\": %" PRIu64 "}", p->parent_pid, p->inherited_bytes, p->inherited_blocks);
 		fprintf(f, ", \"modules\": [");
 		for (size_t k = 0; k < p->nmods; k++) {
 			fprintf(f, "%s{\"name\": ", k ? ", " : "");

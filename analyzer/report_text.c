@@ -254,6 +254,12 @@ static void header(FILE *f, const struct blame_report *r)
 		fprintf(f, "(not counted: %s in %" PRIu64 " block%s of process images replaced by exec)\n", sz,
 			r->exec_blocks, r->exec_blocks == 1 ? "" : "s");
 	}
+	if (r->nmerged_children) {
+		report_size(sz, sizeof(sz), r->inherited_bytes);
+		fprintf(f, "(counted once, in their parents' traces: %s in %" PRIu64 " block%s that %zu fork "
+			"child%s inherited and still held)\n", sz, r->inherited_blocks,
+			r->inherited_blocks == 1 ? "" : "s", r->nmerged_children, r->nmerged_children == 1 ? "" : "ren");
+	}
 	fputc('\n', f);
 }
 

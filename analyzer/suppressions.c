@@ -263,6 +263,53 @@ int supp_load(struct supp_list *l, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+int supp_add_program_text(struct supp_list *l, const char *name, const char *text,
+			  void (*warn)(void *ctx, const char *msg), void *ctx)
+{
+	char **files = realloc(l->files, (l->nfiles + 1) * sizeof(*files));
+	if (!files)
+		return -1;
+	l->files = files;
+	char *copy = strdup(name);
+	if (!copy)
+		return -1;
+	l->files[l->nfiles++] = copy;
+	int added = 0;
+	unsigned lineno = 0;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char line[1024], why[600], msg[1800];
+		lineno++;
+		if (n >= sizeof(line)) {
+			snprintf(msg, sizeof(msg), "%s:%u: a line of %zu bytes, skipped", copy, lineno, n);
+			warn(ctx, msg);
+		} else {
+			memcpy(line, p, n);
+			line[n] = '\0';
+			const char *q = line;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			size_t before = l->n;
+			int rc = *q && *q != '#' && strncmp(q, "leak:", 5) != 0 ? -1 : supp_parse_line(l, copy, lineno, q, why, sizeof(why));
+			if (rc == -2)
+				return -1;
+			if (rc < 0) {
+				if (*q && *q != '#' && strncmp(q, "leak:", 5) != 0)
+					snprintf(why, sizeof(why), "not a leak: rule, which is all LeakSanitizer reads");
+				snprintf(msg, sizeof(msg), "%s:%u: '%s': %s, skipped", copy, lineno, q, why);
+				warn(ctx, msg);
+			}
+			for (size_t i = before; i < l->n; i++) {
+				l->v[i].from_program = 1;
+				added++;
+			}
+		}
+		p = nl ? nl + 1 : p + n;
+	}
+	return added;
+}
+
 void supp_free(struct supp_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {

@@ -46,6 +46,7 @@ struct suppression {
 	const char *file;      /* owned by the list */
 	unsigned line;
 	uint64_t bytes, blocks, sites; /* what it hid (filled by the caller) */
+	int from_program;      /* from a trace's __lsan_default_suppressions(): no "unused" warning */
 };
 
 struct supp_list {
@@ -65,6 +66,15 @@ int supp_load(struct supp_list *l, const char *path, char *err, size_t errlen);
  * "FILE:LINE: " prefix), or -2 out of memory. `file` must outlive l. */
 int supp_parse_line(struct supp_list *l, const char *file, unsigned lineno, const char *line, char *err,
 		    size_t errlen);
+
+/* Appends the leak: rules of a program's __lsan_default_suppressions()
+ * text (LeakSanitizer's format, one rule a line), under the name `name`
+ * (copied). A line that is not a valid leak: rule is passed to warn (its
+ * line number and why) and skipped: the program's own text cannot be
+ * fixed by the user of check. Returns the rules added, or -1 out of
+ * memory. */
+int supp_add_program_text(struct supp_list *l, const char *name, const char *text,
+			  void (*warn)(void *ctx, const char *msg), void *ctx);
 
 void supp_free(struct supp_list *l);
 

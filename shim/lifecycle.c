@@ -51,6 +51,7 @@
 #include "heapblame/signal_names.h"
 #include "leak_scan.h"
 #include "output_path.h"
+#include "lsan_defaults.h"
 #include "shim.h"
 
 __thread struct hb_tls hb_tls __attribute__((tls_model("initial-exec")));
@@ -598,6 +599,24 @@ void hb_exec_failed(int err)
 	errno = err;
 }
 
+/* The program's __lsan_default_suppressions, for check (lsan_defaults.h):
+ * the executable's module gives its load bias. */
+static void fetch_lsan_defaults(void)
+{
+	uintptr_t bias = 0;
+	int found = 0;
+	pthread_mutex_lock(&hb.modules.lock);
+	for (struct hb_module *m = hb.modules.modules; m; m = m->next)
+		if (m->path && !strcmp(m->path, hb.exe_path)) {
+			bias = m->bias;
+			found = 1;
+			break;
+		}
+	pthread_mutex_unlock(&hb.modules.lock);
+	if (found)
+		hb_lsan_defaults_fetch(hb.exe_path, bias);
+}
+
 void hb_finish(unsigned end_reason, int64_t status, int scan)
 {
 	/* busy: an exit from a signal handler that interrupted the shim, which
@@ -610,6 +629,8 @@ void hb_finish(unsigned end_reason, int64_t status, int scan)
 	hb_tls.busy = 1;
 	if (scan && hb.cfg.leak_scan)
 		hb_leak_scan_prepare(); /* asks the loader: before any shim lock */
+	if (scan)
+		fetch_lsan_defaults(); /* calls the program's code: before any shim lock too */
 	pthread_mutex_lock(&hb.flush_lock);
 	if (!hb.closed) {
 		static struct hb_leak_scan result;

@@ -235,6 +235,17 @@ static void on_meta(struct dump *d, const struct trace_record *r)
 		d->ended = 0;
 		break;
 	}
+	case HB_REC_LSAN_SUPPRESSIONS: {
+		struct rec_lsan_supp ls;
+		if (rec_decode_lsan_supp(r, &ls) < 0)
+			goto bad;
+		if (d->records) {
+			printf("LSAN_SUPPRESSIONS text=");
+			print_str(&ls.text);
+			putchar('\n');
+		}
+		break;
+	}
 	case HB_REC_SCAN: {
 		struct rec_scan sc;
 		if (rec_decode_scan(r, &sc) < 0)
@@ -335,8 +346,16 @@ static void print_event(uint32_t module, const struct trace_record *r)
 	case HB_REC_REACH: {
 		struct rec_reach rr;
 		rec_decode_reach(r, &rr);
-		printf("REACH module=%u stack=%" PRIu64 " kind=%s count=%" PRIu64 " bytes=%" PRIu64 "\n", module,
-		       rr.stack, rec_reach_kind_name(rr.kind), rr.count, rr.bytes);
+		printf("REACH module=%u stack=%" PRIu64 " kind=%s count=%" PRIu64 " bytes=%" PRIu64 "%s\n", module,
+		       rr.stack, rec_reach_kind_name(rr.kind), rr.count, rr.bytes,
+		       !rr.has_inherited ? "" : rr.inherited ? " inherited=1" : " inherited=0");
+		break;
+	}
+	case HB_REC_OWNED: {
+		struct rec_owned ro;
+		rec_decode_owned(r, &ro);
+		printf("OWNED module=%u stack=%" PRIu64 " root=%" PRIu64 " count=%" PRIu64 " bytes=%" PRIu64 "\n", module,
+		       ro.stack, ro.root, ro.count, ro.bytes);
 		break;
 	}
 	default:

@@ -243,6 +243,32 @@ int rec_decode_reach(const struct trace_record *r, struct rec_reach *o)
 	U(o->kind);
 	U(o->count);
 	U(o->bytes);
+	o->inherited = 0;
+	o->has_inherited = 0;
+	if (p < end) { /* a fork child's trace: which of its blocks these are */
+		U(o->inherited);
+		if (o->inherited > 1)
+			return -1;
+		o->has_inherited = 1;
+	}
+	return 0;
+}
+
+int rec_decode_lsan_supp(const struct trace_record *r, struct rec_lsan_supp *o)
+{
+	const uint8_t *p = r->body, *end = r->body + r->len;
+	return rec_next_str(&p, end, &o->text);
+}
+
+int rec_decode_owned(const struct trace_record *r, struct rec_owned *o)
+{
+	const uint8_t *p = r->body, *end = r->body + r->len;
+	U(o->stack);
+	U(o->root);
+	U(o->count);
+	U(o->bytes);
+	if (o->stack > 0xffffffffu || o->root > 0xffffffffu || o->count == 0)
+		return -1;
 	return 0;
 }
 

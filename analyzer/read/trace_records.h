@@ -107,6 +107,16 @@ struct rec_exec_failed {
 
 struct rec_reach {
 	uint64_t stack, kind, count, bytes;
+	uint64_t inherited;   /* field 5: 1 for a fork child's inherited blocks; 0 when absent */
+	int has_inherited;    /* field 5 was present (a fork child's trace) */
+};
+
+struct rec_lsan_supp {
+	struct rec_str text;
+};
+
+struct rec_owned {
+	uint64_t stack, root, count, bytes;
 };
 
 int rec_decode_process(const struct trace_record *r, struct rec_process *out);
@@ -123,7 +133,11 @@ int rec_decode_exec(const struct trace_record *r, struct rec_exec *out);
 int rec_decode_end(const struct trace_record *r, struct rec_end *out);
 int rec_decode_scan(const struct trace_record *r, struct rec_scan *out);
 int rec_decode_exec_failed(const struct trace_record *r, struct rec_exec_failed *out);
+/* Field 5 (inherited) is optional; a value other than 0 or 1 is malformed. */
 int rec_decode_reach(const struct trace_record *r, struct rec_reach *out);
+int rec_decode_lsan_supp(const struct trace_record *r, struct rec_lsan_supp *out);
+/* stack and root must be stack ids (below 2^32), count at least 1. */
+int rec_decode_owned(const struct trace_record *r, struct rec_owned *out);
 
 /* Iterators over the variable parts; each returns 0 or -1 (malformed). */
 int rec_next_str(const uint8_t **p, const uint8_t *end, struct rec_str *out);

@@ -110,6 +110,7 @@ void site_counts_since(struct site_counts *c, uint64_t since_ns)
 
 void site_counts_start(struct site_counts *c, uint64_t first_epoch)
 {
+	c->first_epoch = first_epoch;
 	if (!c->since_on || c->since_fixed)
 		return;
 	if (c->since_ns == 0) { /* the window is the whole trace's own blocks */
@@ -187,6 +188,11 @@ static int apply_site(struct site_counts *c, uint32_t module, const struct trace
 		rec_next_group(&q, rs.end, &g);
 		s->total.free_count += g.count;
 		s->total.free_bytes += g.bytes;
+		if (c->first_epoch && (g.age > c->epoch || c->epoch - g.age < c->first_epoch)) {
+			/* trace-format 10.3: a free group before first_epoch counts inherited blocks only */
+			s->total.inherit_free_count += g.count;
+			s->total.inherit_free_bytes += g.bytes;
+		}
 		struct site_tally *w = g.age <= c->epoch ? window_of(c, rs.stack, c->epoch - g.age) : NULL;
 		if (w) {
 			w->free_count += g.count;
@@ -232,13 +238,38 @@ int site_counts_apply(struct site_counts *c, uint32_t module, const struct trace
 		if (!s)
 			return -1;
 		claim(s, module);
+		c->reach_split |= rr.has_inherited;
 		if (rr.kind < HB_REACH_KIND_COUNT) {
 			s->reach_count[rr.kind] += rr.count;
 			s->reach_bytes[rr.kind] += rr.bytes;
+			if (rr.inherited) {
+				s->reach_inh_count[rr.kind] += rr.count;
+				s->reach_inh_bytes[rr.kind] += rr.bytes;
+			}
 		} else {
 			s->reach_unknown_count += rr.count;
 			s->reach_unknown_bytes += rr.bytes;
 		}
+		return 0;
+	}
+	case HB_REC_OWNED: {
+		struct rec_owned ro;
+		if (rec_decode_owned(r, &ro) < 0)
+			return -1;
+		struct site_count *s = site_counts_at(c, ro.stack);
+		if (!s || !site_counts_at(c, ro.root))
+			return -1;
+		s = site_counts_at(c, ro.stack); /* the array may have moved */
+		claim(s, module);
+		if (c->nowned == c->owned_cap) {
+			size_t cap = c->owned_cap ? c->owned_cap * 2 : 64;
+			struct site_owned *v = realloc(c->owned, cap * sizeof(*v));
+			if (!v)
+				return -1;
+			c->owned = v;
+			c->owned_cap = cap;
+		}
+		c->owned[c->nowned++] = (struct site_owned){(uint32_t)ro.stack, (uint32_t)ro.root, ro.count, ro.bytes};
 		return 0;
 	}
 	default:
@@ -320,10 +351,46 @@ void site_count_kinds(const struct site_count *s, const struct site_tally *w, in
 		}
 }
 
+void site_count_inherited(const struct site_counts *c, const struct site_count *s, int scanned,
+			  uint64_t *blocks, uint64_t *bytes, struct leak_tally *kinds)
+{
+	const struct site_tally *t = &s->total;
+	uint64_t all_blocks, all_bytes, excess;
+	site_tally_outstanding(t, &all_blocks, &all_bytes, &excess);
+	memset(kinds, 0, sizeof(*kinds));
+	uint64_t n = t->inherit_free_count < t->inherit_count ? t->inherit_count - t->inherit_free_count : 0;
+	uint64_t b = t->inherit_free_bytes < t->inherit_bytes ? t->inherit_bytes - t->inherit_free_bytes : 0;
+	*blocks = n < all_blocks ? n : all_blocks;
+	*bytes = *blocks ? (b < all_bytes ? b : all_bytes) : 0;
+	if (!*blocks)
+		return;
+	if (!scanned) {
+		leak_tally_add(kinds, LEAK_UNCLASSIFIED, *bytes, *blocks);
+		return;
+	}
+	if (!c->reach_split) { /* no REACH says which blocks were inherited: the site's mix */
+		struct site_tally part = {.alloc_count = *blocks, .alloc_bytes = *bytes};
+		uint64_t ignored = 0;
+		site_count_kinds(s, &part, scanned, kinds, &ignored);
+		return;
+	}
+	uint64_t left = *blocks, left_bytes = *bytes;
+	for (unsigned k = 0; k < HB_REACH_KIND_COUNT; k++) {
+		uint64_t kn = s->reach_inh_count[k] < left ? s->reach_inh_count[k] : left;
+		uint64_t kb = s->reach_inh_bytes[k] < left_bytes ? s->reach_inh_bytes[k] : left_bytes;
+		leak_tally_add(kinds, leak_kind_of_reach(k), kb, kn);
+		left -= kn;
+		left_bytes -= kb;
+	}
+	if (left || left_bytes)
+		leak_tally_add(kinds, LEAK_UNCLASSIFIED, left_bytes, left);
+}
+
 void site_counts_free(struct site_counts *c)
 {
 	free(c->by_stack);
 	free(c->win);
 	free(c->dirty);
+	free(c->owned);
 	memset(c, 0, sizeof(*c));
 }

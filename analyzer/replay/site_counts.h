@@ -28,6 +28,9 @@ struct site_tally {
 	uint64_t alloc_count, alloc_bytes;
 	uint64_t free_count, free_bytes;
 	uint64_t inherit_count, inherit_bytes;
+	/* of the frees, those of inherited blocks (free groups of epochs before
+	 * PROCESS.first_epoch in a fork child's trace) */
+	uint64_t inherit_free_count, inherit_free_bytes;
 };
 
 struct site_count {
@@ -37,6 +40,8 @@ struct site_count {
 	uint64_t touched;        /* 1 + the FLUSH marks passed when it last changed */
 	uint64_t reach_count[HB_REACH_KIND_COUNT], reach_bytes[HB_REACH_KIND_COUNT];
 	uint64_t reach_unknown_count, reach_unknown_bytes; /* a kind this reader does not know */
+	/* of the REACH counts, those of inherited blocks (REACH inherited = 1) */
+	uint64_t reach_inh_count[HB_REACH_KIND_COUNT], reach_inh_bytes[HB_REACH_KIND_COUNT];
 };
 
 /* A site's part of a window, kept beside it only when a window is asked
@@ -62,10 +67,21 @@ struct site_events {
 	uint64_t sites;   /* SITE records */
 };
 
+/* An OWNED record: of stack's indirect blocks, those owned by a definite
+ * block of root (hb_reach_own in the shim). */
+struct site_owned {
+	uint32_t stack, root;
+	uint64_t count, bytes;
+};
+
 struct site_counts {
 	struct site_count *by_stack; /* indexed by stack id */
 	struct site_window *win;     /* the same, with windows on (NULL without) */
 	size_t n;
+	uint64_t first_epoch;        /* PROCESS.first_epoch: before it, a fork child's inherited blocks */
+	int reach_split;             /* a REACH record said which of its blocks were inherited */
+	struct site_owned *owned;    /* the OWNED records, as read */
+	size_t nowned, owned_cap;
 	uint64_t epoch;              /* the stream's reference epoch (one stream at a time is enough:
 				      * every events block starts a flush's records of its module with
 				      * an EPOCH record, or continues the previous block's) */
@@ -141,6 +157,16 @@ int64_t site_tally_level(const struct site_tally *t);
  * remainders, the worst kinds first), an estimate the report documents. */
 void site_count_kinds(const struct site_count *s, const struct site_tally *w, int scanned,
 		      struct leak_tally *out, uint64_t *missing);
+
+/* The part of a site's outstanding blocks (of the whole trace: c has no
+ * since window) that a fork child inherited and still holds: INHERIT's
+ * count less the frees of inherited blocks, at most what the site holds;
+ * and its kinds: the REACH counts marked inherited when the trace has
+ * them, else (a trace from a shim before that field) each kind's share of
+ * the site's, as for windows; unclassified when not scanned. Zero for a
+ * trace that is not a fork child's. */
+void site_count_inherited(const struct site_counts *c, const struct site_count *s, int scanned,
+			  uint64_t *blocks, uint64_t *bytes, struct leak_tally *kinds);
 
 void site_counts_free(struct site_counts *c);
 

@@ -227,6 +227,20 @@ static int on_meta(struct load_ctx *c, const struct trace_record *r)
 		p->scan_ns = sc.duration_ns;
 		return 0;
 	}
+	case HB_REC_LSAN_SUPPRESSIONS: {
+		struct rec_lsan_supp ls;
+		if (rec_decode_lsan_supp(r, &ls) < 0)
+			return -1;
+		char *t = malloc(ls.text.len + 1);
+		if (!t)
+			return -1;
+		memcpy(t, ls.text.s, ls.text.len);
+		t[ls.text.len] = '\0';
+		free(p->lsan_suppressions);
+		p->lsan_suppressions = t;
+		p->lsan_suppressions_len = ls.text.len;
+		return 0;
+	}
 	case HB_REC_END: {
 		struct rec_end e;
 		if (rec_decode_end(r, &e) < 0)
@@ -269,20 +283,33 @@ static void tally(struct load_ctx *c, uint64_t id, const struct site_count *sc)
 	site_tally_outstanding(&w, &blocks, &bytes, &excess);
 	if (!blocks)
 		return;
-	struct leak_tally kinds;
+	struct leak_tally kinds, inh_kinds = {0};
 	site_count_kinds(sc, &w, tm_scanned(p), &kinds, &p->reach_missing);
+	/* a since window never holds inherited blocks (site_counts.h) */
+	uint64_t inh_blocks = 0, inh_bytes = 0;
+	if (!c->sites.since_on)
+		site_count_inherited(&c->sites, sc, tm_scanned(p), &inh_blocks, &inh_bytes, &inh_kinds);
 	p->out_bytes += bytes;
 	p->out_blocks += blocks;
 	leak_tally_merge(&p->kinds, &kinds);
+	p->inh_bytes += inh_bytes;
+	p->inh_blocks += inh_blocks;
+	leak_tally_merge(&p->inh_kinds, &inh_kinds);
 	struct tm_stack *st = id < p->nstacks ? p->stacks[id] : NULL;
 	if (st) {
 		st->out_bytes += bytes;
 		st->out_blocks += blocks;
 		leak_tally_merge(&st->kinds, &kinds);
+		st->inh_bytes += inh_bytes;
+		st->inh_blocks += inh_blocks;
+		leak_tally_merge(&st->inh_kinds, &inh_kinds);
 	} else {
 		p->unknown_stack_bytes += bytes;
 		p->unknown_stack_blocks += blocks;
 		leak_tally_merge(&p->unknown_stack_kinds, &kinds);
+		p->unknown_inh_bytes += inh_bytes;
+		p->unknown_inh_blocks += inh_blocks;
+		leak_tally_merge(&p->unknown_inh_kinds, &inh_kinds);
 	}
 }
 
@@ -363,12 +390,17 @@ static void snapshot(struct load_ctx *c)
 	p->out_bytes = p->out_blocks = 0;
 	p->unknown_stack_bytes = p->unknown_stack_blocks = 0;
 	p->reach_missing = p->unmatched_frees = 0;
+	p->inh_bytes = p->inh_blocks = p->unknown_inh_bytes = p->unknown_inh_blocks = 0;
 	memset(&p->kinds, 0, sizeof(p->kinds));
 	memset(&p->unknown_stack_kinds, 0, sizeof(p->unknown_stack_kinds));
+	memset(&p->inh_kinds, 0, sizeof(p->inh_kinds));
+	memset(&p->unknown_inh_kinds, 0, sizeof(p->unknown_inh_kinds));
 	for (size_t k = 0; k < p->nstacks; k++)
 		if (p->stacks[k]) {
 			p->stacks[k]->out_bytes = p->stacks[k]->out_blocks = 0;
+			p->stacks[k]->inh_bytes = p->stacks[k]->inh_blocks = 0;
 			memset(&p->stacks[k]->kinds, 0, sizeof(p->stacks[k]->kinds));
+			memset(&p->stacks[k]->inh_kinds, 0, sizeof(p->stacks[k]->inh_kinds));
 		}
 	for (size_t id = 0; id < c->sites.n; id++)
 		if (c->sites.by_stack[id].seen)
@@ -418,6 +450,11 @@ int tm_load(struct tm_model *m, const char *path, const struct tm_window *w, tra
 		warn(ctx, msg);
 	}
 	snapshot(&c);
+	if (!p->cut && tm_scanned(p)) { /* the OWNED records come with the scan: kept for the gate */
+		p->owned = c.sites.owned;
+		p->nowned = c.sites.nowned;
+		c.sites.owned = NULL;
+	}
 	site_counts_free(&c.sites);
 	if (p->reach_missing && warn) {
 		char msg[512];
@@ -517,6 +554,8 @@ static void process_free(struct tm_process *p)
 		}
 		free(p->modules);
 		free(p->stacks);
+		free(p->owned);
+		free(p->lsan_suppressions);
 		free(p->trace_path);
 		free(p->program);
 		free(p->exe);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "leak_kind.h"
+#include "site_counts.h"
 #include "time_series.h"
 #include "trace_reader.h"
 
@@ -48,6 +49,11 @@ struct tm_stack {
 	uint64_t *frame_offset; /* module-relative return addresses */
 	uint64_t out_bytes, out_blocks;  /* in the window (all of the trace without one) */
 	struct leak_tally kinds; /* the outstanding blocks by leak kind */
+	/* of them, those a fork child inherited from its parent (0 elsewhere, and
+	 * in a since window); a merge with the parent's trace takes them out
+	 * (fork_merge.h) */
+	uint64_t inh_bytes, inh_blocks;
+	struct leak_tally inh_kinds;
 	struct ts_series series; /* outstanding bytes over the process's grid (every block) */
 };
 
@@ -87,6 +93,24 @@ struct tm_process {
 	uint64_t unknown_stack_bytes, unknown_stack_blocks; /* sites naming no known stack */
 	struct leak_tally unknown_stack_kinds;
 	struct leak_tally kinds;  /* every outstanding block, by leak kind */
+	/* of them, a fork child's inherited blocks (as tm_stack's), and those at
+	 * sites of no known stack */
+	uint64_t inh_bytes, inh_blocks;
+	struct leak_tally inh_kinds;
+	uint64_t unknown_inh_bytes, unknown_inh_blocks;
+	struct leak_tally unknown_inh_kinds;
+	/* fork_merge.h: the inherited blocks were taken out, since the parent's
+	 * trace (procs[parent]) counts them; what was taken out */
+	int fork_merged;
+	size_t parent;
+	/* the exit scan's owners of indirect blocks (OWNED records), by site
+	 * pair: for a leak: suppression, which makes its sites' blocks roots */
+	struct site_owned *owned;
+	size_t nowned;
+	/* the program's __lsan_default_suppressions() text (LSAN_SUPPRESSIONS), or NULL */
+	char *lsan_suppressions;
+	size_t lsan_suppressions_len;
+	uint64_t merged_out_bytes, merged_out_blocks;
 	uint64_t lost_events;
 	/* the exit-time reachability scan: the last SCAN record read */
 	int64_t scan_status;      /* TM_SCAN_NONE, or its hb_scan_status */

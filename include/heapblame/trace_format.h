@@ -157,9 +157,15 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  *             the fork, by site; written once, before its first SITE
  *             records. Their frees come in free groups of epochs before
  *             PROCESS.first_epoch.
- *   REACH     u stack_id, u kind (hb_reach_kind), u count, u bytes: the
- *             exit-time scan's verdict on the site's outstanding blocks,
- *             one record per site and kind, in the final flush
+ *   REACH     u stack_id, u kind (hb_reach_kind), u count, u bytes
+ *             [, u inherited]: the exit-time scan's verdict on the site's
+ *             outstanding blocks, one record per site, kind and inherited,
+ *             in the final flush; inherited (0 or 1; a fork child's traces
+ *             only, absent = 0) says the blocks are its inherited ones
+ *   OWNED     u stack_id, u root_stack_id, u count, u bytes: of the site's
+ *             indirect blocks, those whose owner (the first definite block
+ *             that reaches them) was allocated at root_stack_id; after
+ *             REACH, in the final flush
  *
  * Epochs. The shim numbers time in epochs of about a second: an epoch
  * starts at the flush nearest to HB_EPOCH_NS after the previous one began
@@ -203,11 +209,13 @@ enum hb_record_tag {
 	HB_REC_END = 8,
 	HB_REC_SCAN = 9,
 	HB_REC_EXEC_FAILED = 10,
+	HB_REC_LSAN_SUPPRESSIONS = 11,
 	/* 16..19: format 1's ALLOC, FREE, FOLD, REACH; never reused */
 	HB_REC_EPOCH = 20,
 	HB_REC_SITE = 21,
 	HB_REC_INHERIT = 22,
 	HB_REC_REACH = 23,
+	HB_REC_OWNED = 24,
 };
 
 /* An epoch lasts about this long (see above). */

@@ -251,6 +251,7 @@ struct list_ctx {
 	struct hb_reach_graph *g;
 	uint8_t *loader; /* loader[module id]: the dynamic loader's own module */
 	uint32_t nloader;
+	uint64_t now, first; /* the current epoch, and the trace's first (a fork child's: before it, inherited) */
 	int full;
 };
 
@@ -260,7 +261,8 @@ static void add_block(void *ctx, const struct hb_live_rec *r)
 	const struct hb_stack_entry *st = hb_stack_table_get(&hb.stacks, r->stack);
 	uint32_t module = st ? st->module : 0;
 	int root = module < c->nloader && c->loader[module];
-	if (hb_reach_add(c->g, r->addr, r->size, r->stack, root) < 0)
+	int inherited = hb_live_epoch(c->now, r->epoch) < c->first;
+	if (hb_reach_add(c->g, r->addr, r->size, r->stack, root, inherited) < 0)
 		c->full = 1;
 }
 
@@ -500,7 +502,8 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 	for (struct hb_module *m = hb.modules.modules; m; m = m->next)
 		if (m->id < nmods && is_loader(m->path))
 			loader[m->id] = 1;
-	struct list_ctx lc = {&out->graph, loader, nmods, 0};
+	struct list_ctx lc = {&out->graph, loader, nmods, __atomic_load_n(&hb.epoch, __ATOMIC_RELAXED), hb.first_epoch,
+			      0};
 	/* the table is not needed after the scan (the final flush writes
 	 * counters): each shard's memory goes as soon as its blocks are copied */
 	for (unsigned k = 0; k < HB_LIVE_SHARDS; k++)
@@ -543,6 +546,7 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 	}
 	scan_roots(&out->graph, &world, tls_size, tls_align);
 	hb_reach_classify(&out->graph);
+	(void)hb_reach_own(&out->graph); /* without memory for it, no OWNED records: kinds are unaffected */
 	out->info.blocks = out->graph.n;
 	for (uint64_t i = 0; i < out->graph.n; i++)
 		out->info.bytes += hb_reach_size(&out->graph, &out->graph.b[i]);

@@ -74,6 +74,7 @@ void hb_reach_release(struct hb_reach_graph *g)
 	hb_mem_unmap(g->pages, g->page_cap * sizeof(*g->pages));
 	hb_mem_unmap(g->subs, g->subs_cap * sizeof(uint16_t));
 	hb_mem_unmap(g->flat, g->flat_n * sizeof(uint32_t));
+	hb_mem_unmap(g->owner, g->cap * sizeof(uint32_t));
 	memset(g, 0, sizeof(*g));
 }
 
@@ -87,7 +88,7 @@ uint64_t hb_reach_size(const struct hb_reach_graph *g, const struct hb_reach_blo
 	return SIZE_BIG;
 }
 
-int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, int root)
+int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, int root, int inherited)
 {
 	if (g->n == g->cap)
 		return -1;
@@ -108,7 +109,8 @@ int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32
 	struct hb_reach_block *b = &g->b[g->n++];
 	b->addr = addr;
 	b->size = size >= SIZE_BIG ? SIZE_BIG : (uint32_t)size;
-	b->meta = (stack & 0xffffffu) | (uint32_t)HB_REACH_UNSEEN << 24 | (uint32_t)(root != 0) << 28;
+	b->meta = (stack & 0xffffffu) | (uint32_t)HB_REACH_UNSEEN << 24 | (uint32_t)(root != 0) << 28 |
+		  (uint32_t)(inherited != 0) << 29;
 	return 0;
 }
 
@@ -508,4 +510,38 @@ void hb_reach_classify(struct hb_reach_graph *g)
 			SCAN_BLOCK(g, b, reach_from_leak);
 		}
 	}
+}
+
+static inline void own_from(struct hb_reach_graph *g, uint64_t k)
+{
+	if (hb_reach_kind(&g->b[k]) == HB_REACH_INDIRECT && !g->owner[k]) {
+		/* stack ids start at 1 (stack_table.h): 0 stays "no owner yet" */
+		g->owner[k] = hb_reach_stack(&g->b[g->leader]);
+		push(g, k);
+	}
+}
+
+int hb_reach_own(struct hb_reach_graph *g)
+{
+	if (!g->pages && !g->flat)
+		return 0;
+	uint64_t indirect = 0;
+	for (uint64_t i = 0; i < g->n; i++)
+		indirect += hb_reach_kind(&g->b[i]) == HB_REACH_INDIRECT;
+	if (!indirect)
+		return 0; /* nothing to own: no memory spent */
+	g->owner = hb_mem_map(g->cap * sizeof(uint32_t));
+	if (!g->owner)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < g->n; i++) {
+		if (hb_reach_kind(&g->b[i]) != HB_REACH_DEFINITE)
+			continue;
+		g->leader = i;
+		push(g, i);
+		while (g->nwork) {
+			const struct hb_reach_block *b = &g->b[g->work[--g->nwork]];
+			SCAN_BLOCK(g, b, own_from);
+		}
+	}
+	return 0;
 }

@@ -20,6 +20,8 @@
  * of the heap at most). So the scan needs less than the live table it is
  * built from, and leak_scan.c frees each live-table shard as soon as its
  * blocks are copied here: a scan of 6 M blocks does not raise the peak.
+ * Only when the scan found indirect leaks does hb_reach_own map 4 bytes
+ * more per block (their owners, for leak: suppressions).
  *
  * Lookups: a candidate word outside [lowest block, highest block end) is
  * rejected by two compares; inside, the page index gives the blocks that
@@ -46,7 +48,7 @@
 struct hb_reach_block {
 	uintptr_t addr;
 	uint32_t size;  /* bytes; 0xffffffff: 4 GiB or more (the real size is in big[]) */
-	uint32_t meta;  /* stack id (24 bits) | kind << 24 (4 bits) | root << 28 */
+	uint32_t meta;  /* stack id (24 bits) | kind << 24 (4 bits) | root << 28 | inherited << 29 */
 };
 
 struct hb_reach_big {
@@ -75,6 +77,8 @@ struct hb_reach_graph {
 	uintptr_t lo, hi;         /* lowest block start, highest block end */
 	uint64_t root_bytes;      /* bytes of root ranges scanned */
 	uint64_t leader;          /* the definite block whose clique is being marked */
+	uint32_t *owner;          /* after hb_reach_own: per block, the stack id of the definite block that owns
+				   * it (indirect blocks; 0 for the others), or NULL */
 	/* Whether [lo, hi) may be read; NULL: all blocks may. A block whose
 	 * memory the host made unreadable (mprotect) is not scanned. */
 	int (*readable)(void *ctx, uintptr_t lo, uintptr_t hi);
@@ -91,6 +95,15 @@ static inline unsigned hb_reach_kind(const struct hb_reach_block *b)
 	return (b->meta >> 24) & 0xfu;
 }
 
+/* Whether the block is one a fork child inherited (an epoch before its
+ * first): its verdict is written apart (REACH's inherited field), so that
+ * a report merging the child with its parent can count the block once, in
+ * the parent (analyzer/replay/fork_merge.c). Marking ignores it. */
+static inline int hb_reach_inherited(const struct hb_reach_block *b)
+{
+	return (b->meta >> 29) & 1u;
+}
+
 /* A block's size in bytes (a big one's from the side list). */
 uint64_t hb_reach_size(const struct hb_reach_graph *g, const struct hb_reach_block *b);
 
@@ -98,9 +111,10 @@ uint64_t hb_reach_size(const struct hb_reach_graph *g, const struct hb_reach_blo
 int hb_reach_init(struct hb_reach_graph *g, uint64_t cap);
 
 /* Adds a live block (before hb_reach_sort). root: its contents are roots
- * and it is reachable itself. Beyond cap, or when a big block finds no
+ * and it is reachable itself. inherited: a fork child's copy of a block of
+ * its parent (hb_reach_inherited). Beyond cap, or when a big block finds no
  * room, it is dropped: returns -1. */
-int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, int root);
+int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, int root, int inherited);
 
 /* Sorts the blocks by address, builds the page index and marks the root
  * blocks reachable. Returns 0, or -ENOMEM when the index cannot be made
@@ -115,6 +129,19 @@ void hb_reach_scan_root(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, in
 
 /* After every root: gives every block its final kind. */
 void hb_reach_classify(struct hb_reach_graph *g);
+
+/* After hb_reach_classify, with the world still stopped (it reads the
+ * leaked blocks again): gives every indirect block an owner, the definite
+ * block that reaches it first, taking the definite blocks in address
+ * order and following only indirect blocks from each, so that a block
+ * reachable from several definite blocks is owned once. Every indirect
+ * block has one: it was marked from a clique whose leader is definite, or
+ * was absorbed into a later clique. The owner's stack id goes to
+ * g->owner[block]; the writer counts them by (site, owner's site), for
+ * LeakSanitizer's meaning of a suppression (a suppressed block is a root:
+ * what only it reaches is not a leak). Returns 0, or -ENOMEM (no owners:
+ * g->owner stays NULL). */
+int hb_reach_own(struct hb_reach_graph *g);
 
 /* The block holding addr (start or inside), or NULL; after hb_reach_sort. */
 struct hb_reach_block *hb_reach_find(struct hb_reach_graph *g, uintptr_t addr);

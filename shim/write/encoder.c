@@ -120,16 +120,31 @@ void hb_enc_inherit(struct hb_enc *e, uint32_t stack, uint64_t count, uint64_t b
 	hb_enc_end(e, HB_REC_INHERIT, p);
 }
 
-void hb_enc_reach(struct hb_enc *e, uint32_t stack, unsigned kind, uint64_t count, uint64_t bytes)
+void hb_enc_reach(struct hb_enc *e, uint32_t stack, unsigned kind, uint64_t count, uint64_t bytes, int forked,
+		  int inherited)
 {
-	uint8_t *p = hb_enc_begin(e, 4 * HB_VARINT_MAX);
+	uint8_t *p = hb_enc_begin(e, 5 * HB_VARINT_MAX);
 	if (!p)
 		return;
 	p = hb_w_u(p, stack);
 	p = hb_w_u(p, kind);
 	p = hb_w_u(p, count);
 	p = hb_w_u(p, bytes);
+	if (forked) /* field 5 only in a fork child's trace: elsewhere nothing is inherited */
+		p = hb_w_u(p, inherited != 0);
 	hb_enc_end(e, HB_REC_REACH, p);
+}
+
+void hb_enc_owned(struct hb_enc *e, uint32_t stack, uint32_t root_stack, uint64_t count, uint64_t bytes)
+{
+	uint8_t *p = hb_enc_begin(e, 4 * HB_VARINT_MAX);
+	if (!p)
+		return;
+	p = hb_w_u(p, stack);
+	p = hb_w_u(p, root_stack);
+	p = hb_w_u(p, count);
+	p = hb_w_u(p, bytes);
+	hb_enc_end(e, HB_REC_OWNED, p);
 }
 
 void hb_enc_flush_mark(struct hb_enc *e, const struct hb_flush_info *fi)
@@ -201,6 +216,15 @@ void hb_enc_scan(struct hb_enc *e, const struct hb_scan_info *si)
 	p = hb_w_u(p, si->root_bytes);
 	p = hb_w_u(p, si->duration_ns);
 	hb_enc_end(e, HB_REC_SCAN, p);
+}
+
+void hb_enc_lsan_suppressions(struct hb_enc *e, const char *text, size_t len)
+{
+	uint8_t *p = hb_enc_begin(e, HB_VARINT_MAX + len);
+	if (!p)
+		return;
+	p = hb_w_str(p, text, len);
+	hb_enc_end(e, HB_REC_LSAN_SUPPRESSIONS, p);
 }
 
 void hb_enc_end_mark(struct hb_enc *e, uint64_t time_ns, unsigned reason, int64_t status)

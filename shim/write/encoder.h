@@ -67,7 +67,10 @@ void hb_enc_epoch(struct hb_enc *e, uint64_t epoch);
 void hb_enc_site(struct hb_enc *e, uint32_t stack, const struct hb_site_group *allocs, uint32_t nalloc,
 		 const struct hb_site_group *frees, uint32_t nfree);
 void hb_enc_inherit(struct hb_enc *e, uint32_t stack, uint64_t count, uint64_t bytes);
-void hb_enc_reach(struct hb_enc *e, uint32_t stack, unsigned kind, uint64_t count, uint64_t bytes);
+/* forked: the trace is a fork child's, whose REACH records carry field 5,
+ * inherited (1: the count is of blocks inherited from the parent). */
+void hb_enc_reach(struct hb_enc *e, uint32_t stack, unsigned kind, uint64_t count, uint64_t bytes, int forked,
+		  int inherited);
 
 struct hb_flush_info {
 	uint64_t seq, time_ns;
@@ -77,6 +80,9 @@ struct hb_flush_info {
 	uint64_t counters;     /* per-thread counters taken */
 	uint64_t buffers;      /* thread buffers visited */
 };
+/* OWNED: count indirect blocks of bytes at stack whose owner (the definite
+ * block that reaches them first) was allocated at root_stack. */
+void hb_enc_owned(struct hb_enc *e, uint32_t stack, uint32_t root_stack, uint64_t count, uint64_t bytes);
 void hb_enc_flush_mark(struct hb_enc *e, const struct hb_flush_info *fi);
 void hb_enc_loss(struct hb_enc *e, unsigned kind, uint64_t events, uint64_t bytes);
 void hb_enc_unload(struct hb_enc *e, uint32_t module, uint64_t time_ns);
@@ -90,6 +96,8 @@ struct hb_scan_info {
 	uint64_t blocks, bytes, root_bytes, duration_ns;
 };
 void hb_enc_scan(struct hb_enc *e, const struct hb_scan_info *si);
+/* LSAN_SUPPRESSIONS: the text of the program's __lsan_default_suppressions(). */
+void hb_enc_lsan_suppressions(struct hb_enc *e, const char *text, size_t len);
 
 
 

@@ -28,6 +28,7 @@
 /* Directions beyond the counters' own (enum hb_count_dir). */
 #define HB_SUM_REACH 2   /* kind: enum hb_reach_kind */
 #define HB_SUM_INHERIT 3 /* kind: 0 */
+#define HB_SUM_OWNED 4   /* kind: 0; epoch: the owner's stack id (reach_graph.h hb_reach_own) */
 
 #define HB_SITE_SUMS_KEEP (4u << 20)
 

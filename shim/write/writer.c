@@ -40,6 +40,7 @@
 #include <time.h>
 
 #include "leak_scan.h"
+#include "lsan_defaults.h"
 #include "shim.h"
 #include "site_sums.h"
 #include "world_stop.h"
@@ -239,10 +240,14 @@ static uint64_t encode_sums(struct hb_site_sums *s, uint64_t epoch, uint8_t *epo
 			frees[nf++] = g;
 			break;
 		case HB_SUM_REACH:
-			hb_enc_reach(e, x->key.stack, x->key.kind, x->count, x->bytes);
+			hb_enc_reach(e, x->key.stack, x->key.kind, x->count, x->bytes, hb.first_epoch != 0,
+				     x->key.epoch != 0);
 			break;
 		case HB_SUM_INHERIT:
 			hb_enc_inherit(e, x->key.stack, x->count, x->bytes);
+			break;
+		case HB_SUM_OWNED:
+			hb_enc_owned(e, x->key.stack, x->key.epoch, x->count, x->bytes);
 			break;
 		}
 		int last = i + 1 == n || v[i + 1].module != x->module || v[i + 1].key.stack != x->key.stack;
@@ -266,13 +271,23 @@ static void add_scan(const struct hb_leak_scan *s)
 		for (uint64_t i = 0; i < g->n; i++) {
 			const struct hb_reach_block *b = &g->b[i];
 			uint32_t stack = hb_reach_stack(b);
-			struct hb_count_key key = {.stack = stack, .kind = (uint8_t)hb_reach_kind(b), .dir = HB_SUM_REACH};
+			/* key.epoch: 1 for a fork child's inherited blocks, whose REACH is apart */
+			struct hb_count_key key = {.stack = stack, .kind = (uint8_t)hb_reach_kind(b), .dir = HB_SUM_REACH,
+						   .epoch = (uint32_t)hb_reach_inherited(b)};
 			uint64_t size = hb_reach_size(g, b);
-			uint64_t c = hb_sample_weight(hb.sample_bytes, b->addr, size);
+			uint64_t c = hb_sample_weight(hb.sample_bytes, b->addr, size); /* sampler.h */
 			hb_site_sums_add(&sums, module_of(stack), &key, c, c * size);
+			if (g->owner && g->owner[i]) {
+				struct hb_count_key own = {.stack = stack, .dir = HB_SUM_OWNED, .epoch = g->owner[i]};
+				hb_site_sums_add(&sums, module_of(stack), &own, c, c * size);
+			}
 		}
 	}
+	size_t lsan_len;
+	const char *lsan = hb_lsan_defaults_text(&lsan_len);
 	hb_spin_lock(&hb.meta_lock);
+	if (lsan)
+		hb_enc_lsan_suppressions(&hb.meta, lsan, lsan_len);
 	hb_enc_scan(&hb.meta, &s->info);
 	hb_spin_unlock(&hb.meta_lock);
 }

@@ -167,10 +167,10 @@ START_TEST(inherit_and_reach_round_trip_edge_values)
 	for (size_t a = 0; a < NU64; a++) {
 		hb_enc_inherit(&e, U32_EDGES[a % NU32], U64_EDGES[a], U64_EDGES[NU64 - 1 - a]);
 		hb_enc_reach(&e, U32_EDGES[(a + 1) % NU32], (unsigned)(a % 4), U64_EDGES[(a + 2) % NU64],
-			     U64_EDGES[(a + 5) % NU64]);
+			     U64_EDGES[(a + 5) % NU64], 0, 0);
 	}
 	/* a kind beyond the enum is carried (a reader names it "?") */
-	hb_enc_reach(&e, 1, UINT32_MAX, 1, 1);
+	hb_enc_reach(&e, 1, UINT32_MAX, 1, 1, 0, 0);
 	ck_assert_uint_eq(e.records, 2 * NU64 + 1);
 	struct walk w = walk_of(&e);
 	for (size_t a = 0; a < NU64; a++) {
@@ -593,7 +593,7 @@ END_TEST
 START_TEST(wire_bytes_are_tag_length_body)
 {
 	struct hb_enc e = {0};
-	hb_enc_reach(&e, 300, HB_REACH_REACHABLE, 1, 0);
+	hb_enc_reach(&e, 300, HB_REACH_REACHABLE, 1, 0, 0, 0);
 	/* tag 23, length 5, body: uleb(300) = ac 02, 02, 01, 00 */
 	static const uint8_t reach[] = {23, 5, 0xac, 0x02, 0x02, 0x01, 0x00};
 	ck_assert_uint_eq(e.len, sizeof(reach));
@@ -748,7 +748,7 @@ START_TEST(every_truncation_of_every_record_is_rejected_or_a_prefix)
 	hb_enc_site(&e, 2, g, 1, NULL, 0);
 	hb_enc_site(&e, 3, NULL, 0, g, 1);
 	hb_enc_inherit(&e, UINT32_MAX, UINT64_MAX, UINT64_MAX);
-	hb_enc_reach(&e, UINT32_MAX, 2, UINT64_MAX, UINT64_MAX);
+	hb_enc_reach(&e, UINT32_MAX, 2, UINT64_MAX, UINT64_MAX, 0, 0);
 	/* meta */
 	struct hb_flush_info fi = {UINT64_MAX, UINT64_MAX, 4, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
 	hb_enc_flush_mark(&e, &fi);
@@ -884,7 +884,8 @@ START_TEST(trailing_fields_are_accepted)
 	p = hb_w_u(p, HB_REACH_INDIRECT);
 	p = hb_w_u(p, 6);
 	p = hb_w_u(p, 7);
-	p = hb_w_u(p, 99);
+	p = hb_w_u(p, 1);  /* REACH's field 5, inherited (for INHERIT below: a trailing field) */
+	p = hb_w_u(p, 99); /* a field after REACH's last */
 	r = (struct trace_record){HB_REC_REACH, body, (size_t)(p - body)};
 	struct rec_reach re;
 	ck_assert_int_eq(rec_decode_reach(&r, &re), 0);
@@ -892,6 +893,7 @@ START_TEST(trailing_fields_are_accepted)
 	ck_assert_uint_eq(re.kind, HB_REACH_INDIRECT);
 	ck_assert_uint_eq(re.count, 6);
 	ck_assert_uint_eq(re.bytes, 7);
+	ck_assert_uint_eq(re.inherited, 1);
 	r.tag = HB_REC_INHERIT;
 	struct rec_inherit in;
 	ck_assert_int_eq(rec_decode_inherit(&r, &in), 0);

@@ -52,7 +52,7 @@ static uintptr_t *map_pages(size_t n)
 static void add_blocks(void)
 {
 	for (int i = 0; i < NB; i++)
-		ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[i], 64, (uint32_t)i + 1, 0), 0);
+		ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[i], 64, (uint32_t)i + 1, 0, 0), 0);
 }
 
 static unsigned kind_of(const void *p)
@@ -107,7 +107,7 @@ START_TEST(pages_of_live_blocks_are_the_heap)
 	m[WORDS_PER_PAGE + 300] = (uintptr_t)blk[4]; /* same page, past the block: not a root */
 	m[3 * WORDS_PER_PAGE] = (uintptr_t)blk[5];   /* another page: a root */
 	add_blocks();
-	ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)big, 256, 99, 0), 0);
+	ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)big, 256, 99, 0, 0), 0);
 	ck_assert_int_eq(hb_reach_sort(&g), 0);
 	hb_map_roots_add(&r, (uintptr_t)m, (uintptr_t)m + 4 * PAGE, 0);
 	scan_and_classify();

@@ -15,6 +15,11 @@
  * than 4 GiB (its size kept whole), against a reference; 200k shuffled
  * blocks sort into address order, each with its size and site, root blocks
  * reachable.
+ *
+ * Ownership (hb_reach_own, for leak: suppressions): every indirect block
+ * is owned by the first definite block, in address order, that reaches it;
+ * a leader absorbed into a later clique by the one that absorbed it; other
+ * blocks by none, and a graph without indirect blocks maps no table.
  */
 #include <check.h>
 #include <stdint.h>
@@ -54,7 +59,7 @@ static void add_all(int n)
 {
 	/* in reverse, so the sort has something to do */
 	for (int i = n - 1; i >= 0; i--)
-		ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[i], 64, stack_of(i), 0), 0);
+		ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[i], 64, stack_of(i), 0, 0), 0);
 	ck_assert_int_eq(hb_reach_sort(&g), 0);
 }
 
@@ -180,8 +185,8 @@ START_TEST(root_blocks_are_reachable_and_scanned)
 {
 	/* the loader's own blocks (a DTV) are roots */
 	link_to(0, 0, 1);
-	ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[0], 64, stack_of(0), 1), 0);
-	ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[1], 64, stack_of(1), 0), 0);
+	ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[0], 64, stack_of(0), 1, 0), 0);
+	ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)blk[1], 64, stack_of(1), 0, 0), 0);
 	ck_assert_int_eq(hb_reach_sort(&g), 0);
 	hb_reach_classify(&g);
 	ck_assert_int_eq(kind_of(0), HB_REACH_REACHABLE);
@@ -212,7 +217,7 @@ END_TEST
 START_TEST(full_graph_refuses_more)
 {
 	add_all(NB);
-	ck_assert_int_eq(hb_reach_add(&g, 16, 1, 99, 0), -1);
+	ck_assert_int_eq(hb_reach_add(&g, 16, 1, 99, 0, 0), -1);
 }
 END_TEST
 
@@ -226,7 +231,7 @@ START_TEST(long_lost_list_needs_no_recursion)
 	for (int i = 0; i + 1 < N; i++)
 		nodes[2 * i] = &nodes[2 * (i + 1)];
 	for (int i = 0; i < N; i++)
-		ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)&nodes[2 * i], 16, (uint32_t)i + 1, 0), 0);
+		ck_assert_int_eq(hb_reach_add(&g, (uintptr_t)&nodes[2 * i], 16, (uint32_t)i + 1, 0, 0), 0);
 	ck_assert_int_eq(hb_reach_sort(&g), 0);
 	hb_reach_classify(&g);
 	uint64_t def = 0;
@@ -298,7 +303,7 @@ static void check_every_byte(int huge)
 	r[n++] = (struct ref_block){huge_at + huge_size + 13, 32, 77};
 	ck_assert_int_eq(hb_reach_init(&g, n), 0);
 	for (size_t i = n; i-- > 0;) /* in reverse */
-		ck_assert_int_eq(hb_reach_add(&g, r[i].addr, r[i].size, r[i].stack, 0), 0);
+		ck_assert_int_eq(hb_reach_add(&g, r[i].addr, r[i].size, r[i].stack, 0, 0), 0);
 	ck_assert_ptr_null(hb_reach_find(&g, r[0].addr)); /* nothing before the sort */
 	ck_assert_int_eq(hb_reach_sort(&g), 0);
 	ck_assert_uint_eq(g.n, n);
@@ -382,7 +387,7 @@ START_TEST(sort_keeps_every_block_whole)
 	ck_assert_int_eq(hb_reach_init(&g, N), 0);
 	for (size_t i = 0; i < N; i++) {
 		const struct ref_block *b = &r[order[i]];
-		ck_assert_int_eq(hb_reach_add(&g, b->addr, b->size, b->stack, order[i] % 97 == 0), 0);
+		ck_assert_int_eq(hb_reach_add(&g, b->addr, b->size, b->stack, order[i] % 97 == 0, 0), 0);
 	}
 	ck_assert_int_eq(hb_reach_sort(&g), 0);
 	for (size_t i = 0; i < N; i++) {
@@ -394,6 +399,72 @@ START_TEST(sort_keeps_every_block_whole)
 	}
 	free(order);
 	free(r);
+}
+END_TEST
+
+/* The owner the ownership pass gave block i (a stack id; 0: none). */
+static uint32_t owner_of(int i)
+{
+	struct hb_reach_block *b = hb_reach_find(&g, (uintptr_t)blk[i]);
+	ck_assert_ptr_nonnull(b);
+	return g.owner ? g.owner[b - g.b] : 0;
+}
+
+START_TEST(indirect_blocks_are_owned_by_the_first_definite_reaching_them)
+{
+	/* 0 -> 1 -> 2 and 3 -> 2: 0 and 3 definite, 2 shared, owned by
+	 * whichever of them comes first in address order; 4 -> 5 -> 4 a lost
+	 * cycle: one definite, owning the other; 6 reachable, pointing at 7:
+	 * 7 stays definite and owns nothing */
+	link_to(0, 0, 1);
+	link_to(1, 0, 2);
+	link_to(3, 0, 2);
+	link_to(4, 0, 5);
+	link_to(5, 0, 4);
+	link_to(6, 0, 7);
+	add_all(8);
+	void *r[1] = {blk[6]};
+	root(r, 1);
+	hb_reach_classify(&g);
+	ck_assert_int_eq(hb_reach_own(&g), 0);
+	ck_assert_ptr_nonnull(g.owner);
+	ck_assert_int_eq(kind_of(0), HB_REACH_DEFINITE);
+	ck_assert_int_eq(kind_of(3), HB_REACH_DEFINITE);
+	ck_assert_uint_eq(owner_of(1), stack_of(0));
+	ck_assert_uint_eq(owner_of(2), (uintptr_t)blk[0] < (uintptr_t)blk[3] ? stack_of(0) : stack_of(3));
+	int lead = kind_of(4) == HB_REACH_DEFINITE ? 4 : 5, member = 9 - lead;
+	ck_assert_int_eq(kind_of(lead), HB_REACH_DEFINITE);
+	ck_assert_int_eq(kind_of(member), HB_REACH_INDIRECT);
+	ck_assert_uint_eq(owner_of(member), stack_of(lead));
+	for (int i = 0; i < 8; i++)
+		if (kind_of(i) != HB_REACH_INDIRECT)
+			ck_assert_uint_eq(owner_of(i), 0); /* roots and reachable blocks have none */
+}
+END_TEST
+
+START_TEST(an_absorbed_leader_is_owned_by_the_clique_that_absorbed_it)
+{
+	/* hi -> lo with lo at the lower address: classify makes lo a leader
+	 * first, then hi's clique absorbs it, so lo is indirect and hi owns it */
+	int lo = (uintptr_t)blk[0] < (uintptr_t)blk[1] ? 0 : 1, hi = 1 - lo;
+	link_to(hi, 0, lo);
+	link_to(lo, 0, 2);
+	add_all(3);
+	hb_reach_classify(&g);
+	ck_assert_int_eq(hb_reach_own(&g), 0);
+	ck_assert_int_eq(kind_of(hi), HB_REACH_DEFINITE);
+	ck_assert_int_eq(kind_of(lo), HB_REACH_INDIRECT);
+	ck_assert_uint_eq(owner_of(lo), stack_of(hi));
+	ck_assert_uint_eq(owner_of(2), stack_of(hi));
+}
+END_TEST
+
+START_TEST(no_indirect_block_needs_no_owner_table)
+{
+	add_all(2);
+	hb_reach_classify(&g);
+	ck_assert_int_eq(hb_reach_own(&g), 0);
+	ck_assert_ptr_null(g.owner);
 }
 END_TEST
 
@@ -414,6 +485,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, lost_cycle_is_one_definite);
 	tcase_add_test(tc, leak_pointing_at_reachable_stays_definite);
 	tcase_add_test(tc, root_blocks_are_reachable_and_scanned);
+	tcase_add_test(tc, indirect_blocks_are_owned_by_the_first_definite_reaching_them);
+	tcase_add_test(tc, an_absorbed_leader_is_owned_by_the_clique_that_absorbed_it);
+	tcase_add_test(tc, no_indirect_block_needs_no_owner_table);
 	tcase_add_test(tc, unreadable_block_is_not_read);
 	tcase_add_test(tc, full_graph_refuses_more);
 	tcase_add_test(tc, long_lost_list_needs_no_recursion);

@@ -283,7 +283,7 @@ START_TEST(unknown_tags_are_skipped)
 	/* format 1's ALLOC, FREE, FOLD, REACH (16..19), a future tag, and a
 	 * meta tag in an events stream, each with a body that would be a
 	 * valid SITE */
-	static const unsigned tags[] = {16, 17, 18, 19, 24, 1000, HB_REC_PROCESS, HB_REC_FLUSH};
+	static const unsigned tags[] = {16, 17, 18, 19, 25, 1000, HB_REC_PROCESS, HB_REC_FLUSH}; /* 24: OWNED */
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
 		site_rec(&b, 4, a, 1, NULL, 0);
 		b.r.tag = tags[i];

@@ -142,6 +142,42 @@ static int rule(const char *line)
 	return r;
 }
 
+static char warned[4][400];
+static int nwarned;
+
+static void warn_into(void *ctx, const char *msg)
+{
+	(void)ctx;
+	if (nwarned < 4)
+		snprintf(warned[nwarned], sizeof(warned[0]), "%s", msg);
+	nwarned++;
+}
+
+START_TEST(program_text_adds_its_leak_rules_and_skips_the_rest)
+{
+	/* a program's __lsan_default_suppressions(): LeakSanitizer reads leak:
+	 * rules only; anything else is warned about (with its line) and
+	 * skipped, never an error the user of check cannot fix */
+	struct supp_list l = {0};
+	nwarned = 0;
+	const char *text = "# ours\nleak:AttachFunc\n\nmodule:libfoo\n  leak:^Other$\nleak:\nbogus";
+	ck_assert_int_eq(supp_add_program_text(&l, "prog:__lsan_default_suppressions()", text, warn_into, NULL), 2);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_str_eq(l.v[0].text, "leak:AttachFunc");
+	ck_assert_uint_eq(l.v[0].line, 2);
+	ck_assert_str_eq(l.v[0].file, "prog:__lsan_default_suppressions()");
+	ck_assert_int_eq(l.v[0].from_program, 1);
+	ck_assert_str_eq(l.v[1].pattern, "^Other$");
+	ck_assert_uint_eq(l.v[1].line, 5);
+	ck_assert_int_eq(nwarned, 3); /* module: (line 4), an empty pattern (6), no colon (7) */
+	ck_assert_ptr_nonnull(strstr(warned[0], "prog:__lsan_default_suppressions():4: 'module:libfoo'"));
+	ck_assert_ptr_nonnull(strstr(warned[0], "not a leak: rule"));
+	ck_assert_ptr_nonnull(strstr(warned[1], ":6: "));
+	ck_assert_ptr_nonnull(strstr(warned[2], ":7: 'bogus'"));
+	supp_free(&l);
+}
+END_TEST
+
 START_TEST(module_rules_glob_the_name_or_path)
 {
 	ck_assert(rule("module:libfoo.so.1"));
@@ -226,6 +262,7 @@ static Suite *suppressions_suite(void)
 	tcase_add_test(p, parses_the_four_types_and_skips_comments);
 	tcase_add_test(p, refuses_bad_lines_with_a_reason);
 	tcase_add_test(p, load_names_the_file_and_line_of_a_bad_rule);
+	tcase_add_test(p, program_text_adds_its_leak_rules_and_skips_the_rest);
 	suite_add_tcase(s, p);
 	TCase *m = tcase_create("match");
 	tcase_add_test(m, module_rules_glob_the_name_or_path);

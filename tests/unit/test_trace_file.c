@@ -177,7 +177,7 @@ static void build_blocks(void)
 	add_block(HB_BLOCK_EVENTS, 1, &e, -1);
 	/* 5: the highest module id, the exit scan's verdicts */
 	for (uint64_t i = 0; i < 300; i++)
-		hb_enc_reach(&e, (uint32_t)(100 + i), HB_REACH_DEFINITE, 1, 64);
+		hb_enc_reach(&e, (uint32_t)(100 + i), HB_REACH_DEFINITE, 1, 64, 0, 0);
 	add_block(HB_BLOCK_EVENTS, 0xfffffffeu, &e, 1);
 	/* 6: an empty block */
 	add_block(HB_BLOCK_EVENTS, 3, &e, 0);

@@ -25,6 +25,13 @@
  * followed by EXEC_FAILED is not the end of the trace: END after it
  * decides, and without END the end is "none"; an EXEC alone ends it. dump
  * prints the records and the totals with exactly the keys other tests read.
+ * The fork merge (fork_merge.h): a fork child's inherited blocks still held
+ * (INHERIT less the frees of epochs before its first) are split out with
+ * their kinds (REACH's inherited field; an older trace's share of the
+ * site's), kept when the child is reported alone, with a pid-77 trace
+ * that started after it or with its parent's image replaced by exec, and
+ * taken out of the child when its parent's
+ * trace is merged; a REACH inherited field beyond 1 is malformed.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -35,12 +42,14 @@
 
 #include "cli.h"
 #include "encoder.h"
+#include "fork_merge.h"
 #include "heapblame/crc32c.h"
 #include "heapblame/trace_format.h"
 #include "heapblame/varint.h"
 #include "leak_kind.h"
 #include "trace_file.h"
 #include "trace_model.h"
+#include "trace_records.h"
 
 static char rundir[512];
 
@@ -87,6 +96,20 @@ static void w_open_as(struct writer *w, const char *path, uint64_t flags, uint64
 				     .max_depth = 64, .flush_interval_ms = 1000, .program = "prog", .argv = "prog\0",
 				     .argv_len = 5, .exe = "/bin/prog", .first_epoch = first_epoch,
 				     .sample_bytes = sample_bytes};
+	hb_enc_process(&w->e, &pi);
+}
+
+/* A trace of pid with ppid, started at start (start_realtime_ns). */
+static void w_open_proc(struct writer *w, const char *path, uint64_t pid, uint64_t ppid, uint64_t start,
+			uint64_t flags, uint64_t first_epoch)
+{
+	memset(w, 0, sizeof(*w));
+	unlink(path);
+	ck_assert_int_eq(hb_trace_file_create(&w->f, path), 0);
+	struct hb_process_info pi = {.pid = pid, .ppid = ppid, .start_realtime_ns = start, .flags = flags,
+				     .pointer_size = 8, .page_size = 4096, .max_depth = 64, .flush_interval_ms = 1000,
+				     .program = "prog", .argv = "prog\0", .argv_len = 5, .exe = "/bin/prog",
+				     .first_epoch = first_epoch};
 	hb_enc_process(&w->e, &pi);
 }
 
@@ -178,7 +201,7 @@ static void w_events(struct writer *w, int with_reach)
 	site1(&w->e, 1, HB_ALLOC_MALLOC, 0, 1, 70, 0);
 	site1(&w->e, 2, HB_FREE_FREE, 1, 1, 40, 1);
 	if (with_reach)
-		hb_enc_reach(&w->e, 2, HB_REACH_DEFINITE, 1, 50); /* before its SITE */
+		hb_enc_reach(&w->e, 2, HB_REACH_DEFINITE, 1, 50, 0, 0); /* before its SITE */
 	w_block(w, 1);
 	hb_enc_epoch(&w->e, 1);
 	site1(&w->e, 3, HB_FREE_FREE, 1, 2, 16, 1);
@@ -188,15 +211,15 @@ static void w_events(struct writer *w, int with_reach)
 	hb_enc_epoch(&w->e, 2);
 	site1(&w->e, 2, HB_ALLOC_MALLOC, 0, 1, 50, 0);
 	if (with_reach) {
-		hb_enc_reach(&w->e, 1, HB_REACH_DEFINITE, 1, 10);
-		hb_enc_reach(&w->e, 1, HB_REACH_INDIRECT, 1, 20);
-		hb_enc_reach(&w->e, 2, HB_REACH_REACHABLE, 1, 30);
-		hb_enc_reach(&w->e, 99, 7, 1, 60);
+		hb_enc_reach(&w->e, 1, HB_REACH_DEFINITE, 1, 10, 0, 0);
+		hb_enc_reach(&w->e, 1, HB_REACH_INDIRECT, 1, 20, 0, 0);
+		hb_enc_reach(&w->e, 2, HB_REACH_REACHABLE, 1, 30, 0, 0);
+		hb_enc_reach(&w->e, 99, 7, 1, 60, 0, 0);
 	}
 	w_block(w, 1);
 	if (with_reach) {
-		hb_enc_reach(&w->e, 3, HB_REACH_DEFINITE, 1, 8); /* a freed site: counts for nothing */
-		hb_enc_reach(&w->e, 4, HB_REACH_REACHABLE, 2, 16);
+		hb_enc_reach(&w->e, 3, HB_REACH_DEFINITE, 1, 8, 0, 0); /* a freed site: counts for nothing */
+		hb_enc_reach(&w->e, 4, HB_REACH_REACHABLE, 2, 16, 0, 0);
 		w_block(w, 2);
 	}
 }
@@ -417,6 +440,239 @@ START_TEST(inherited_blocks_are_outstanding_until_freed)
 	ck_assert_uint_eq(p->out_bytes, 384);
 	ck_assert_uint_eq(p->sites, 2); /* INHERIT records are not SITE records */
 	ck_assert_uint_eq(p->unmatched_frees, 0);
+	tm_free(&m);
+}
+END_TEST
+
+/* The parent (pid 77): 5 blocks of stack 1 (500 B) before its fork, 4
+ * definite and 1 reachable at its end. */
+static void write_fork_parent(const char *path)
+{
+	struct writer w;
+	w_open_proc(&w, path, 77, 1, 1000, 0, 0);
+	w_defs(&w);
+	hb_enc_epoch(&w.e, 0);
+	site1(&w.e, 1, HB_ALLOC_MALLOC, 0, 5, 500, 0);
+	hb_enc_reach(&w.e, 1, HB_REACH_DEFINITE, 4, 400, 0, 0);
+	hb_enc_reach(&w.e, 1, HB_REACH_REACHABLE, 1, 100, 0, 0);
+	w_block(&w, 1);
+	w_end(&w, HB_SCAN_DONE);
+	w_close(&w);
+}
+
+/* Its child (pid 78, first epoch 4): inherits the 5 blocks, frees 2 of
+ * them (epoch 2 < 4) and 1 of its own 3 at the same site; at its end it
+ * holds 3 inherited blocks (300 B: 2 definite, 1 reachable) and 2 own
+ * (20 B: reachable). split: its REACH records say which are which (a shim
+ * that writes field 5); else one REACH per kind for the whole site. */
+static void write_fork_child(const char *path, uint64_t pid, int split)
+{
+	struct writer w;
+	w_open_proc(&w, path, pid, 77, 2000, HB_PROC_FORKED, 4);
+	w_defs(&w);
+	hb_enc_epoch(&w.e, 4);
+	hb_enc_inherit(&w.e, 1, 5, 500);
+	site1(&w.e, 1, HB_ALLOC_MALLOC, 0, 3, 30, 0);
+	struct hb_site_group fr[2] = {{HB_FREE_FREE, 2, 2, 200}, {HB_FREE_FREE, 0, 1, 10}};
+	hb_enc_site(&w.e, 1, NULL, 0, fr, 2);
+	if (split) {
+		hb_enc_reach(&w.e, 1, HB_REACH_DEFINITE, 2, 200, 1, 1);
+		hb_enc_reach(&w.e, 1, HB_REACH_REACHABLE, 1, 100, 1, 1);
+		hb_enc_reach(&w.e, 1, HB_REACH_REACHABLE, 2, 20, 1, 0);
+	} else {
+		hb_enc_reach(&w.e, 1, HB_REACH_DEFINITE, 2, 200, 0, 0);
+		hb_enc_reach(&w.e, 1, HB_REACH_REACHABLE, 3, 120, 0, 0);
+	}
+	w_block(&w, 1);
+	w_end(&w, HB_SCAN_DONE);
+	w_close(&w);
+}
+
+static void load_more(struct tm_model *m, const char *path)
+{
+	char err[512];
+	ck_assert_msg(tm_load(m, path, NULL, NULL, NULL, err, sizeof(err)) == 0, "%s", err);
+}
+
+START_TEST(a_child_alone_keeps_its_inherited_blocks)
+{
+	const char *child = tpath("fchild.hbt");
+	write_fork_child(child, 78, 1);
+	struct tm_model m;
+	struct tm_process *p = load(&m, child);
+	ck_assert_uint_eq(p->out_blocks, 5);
+	ck_assert_uint_eq(p->out_bytes, 320);
+	ck_assert_uint_eq(p->inh_blocks, 3); /* 5 inherited less the 2 of epoch 2 freed */
+	ck_assert_uint_eq(p->inh_bytes, 300);
+	assert_kind(&p->inh_kinds, LEAK_DEFINITE, 2, 200);
+	assert_kind(&p->inh_kinds, LEAK_REACHABLE, 1, 100);
+	ck_assert_uint_eq(fork_merge_apply(&m), 0); /* no parent: nothing else counts them */
+	ck_assert_uint_eq(p->out_blocks, 5);
+	assert_kind(&p->kinds, LEAK_DEFINITE, 2, 200);
+	assert_kind(&p->kinds, LEAK_REACHABLE, 3, 120);
+	tm_free(&m);
+}
+END_TEST
+
+START_TEST(a_child_merged_with_its_parent_counts_only_its_own)
+{
+	const char *parent = tpath("fparent.hbt"), *child = tpath("fchild.hbt"), *other = tpath("fchild2.hbt");
+	write_fork_parent(parent);
+	write_fork_child(child, 78, 1);
+	write_fork_child(other, 79, 1);
+	struct tm_model m;
+	load(&m, child); /* the order of the traces does not matter */
+	load_more(&m, parent);
+	load_more(&m, other);
+	ck_assert_uint_eq(fork_merge_apply(&m), 2);
+	ck_assert_uint_eq(fork_merge_apply(&m), 0); /* once only */
+	for (size_t i = 0; i < 3; i++) {
+		struct tm_process *p = &m.procs[i];
+		if (p->pid == 77) {
+			ck_assert_int_eq(p->fork_merged, 0);
+			ck_assert_uint_eq(p->out_blocks, 5);
+			ck_assert_uint_eq(p->out_bytes, 500);
+			assert_kind(&p->kinds, LEAK_DEFINITE, 4, 400);
+			continue;
+		}
+		ck_assert_int_eq(p->fork_merged, 1);
+		ck_assert_uint_eq(m.procs[p->parent].pid, 77);
+		ck_assert_uint_eq(p->merged_out_blocks, 3);
+		ck_assert_uint_eq(p->merged_out_bytes, 300);
+		ck_assert_uint_eq(p->out_blocks, 2);
+		ck_assert_uint_eq(p->out_bytes, 20);
+		ck_assert_uint_eq(p->stacks[1]->out_blocks, 2);
+		ck_assert_uint_eq(p->stacks[1]->out_bytes, 20);
+		assert_kind(&p->kinds, LEAK_DEFINITE, 0, 0); /* the site's definite blocks were all inherited */
+		assert_kind(&p->kinds, LEAK_REACHABLE, 2, 20);
+		assert_kind(&p->stacks[1]->kinds, LEAK_REACHABLE, 2, 20);
+	}
+	tm_free(&m);
+}
+END_TEST
+
+START_TEST(a_parent_that_started_after_the_child_is_not_its_parent)
+{
+	/* pid 77 reused: a trace of pid 77 that began after the child did */
+	const char *parent = tpath("fparent.hbt"), *child = tpath("fchild.hbt");
+	write_fork_child(child, 78, 1);
+	struct writer w;
+	w_open_proc(&w, parent, 77, 1, 5000, 0, 0);
+	w_defs(&w);
+	w_end(&w, HB_SCAN_DONE);
+	w_close(&w);
+	struct tm_model m;
+	load(&m, child);
+	load_more(&m, parent);
+	ck_assert_uint_eq(fork_merge_apply(&m), 0);
+	ck_assert_uint_eq(m.procs[0].out_blocks, 5);
+	tm_free(&m);
+}
+END_TEST
+
+START_TEST(a_parent_replaced_by_exec_leaves_the_child_its_copies)
+{
+	/* pid 77 forked the child, then exec'd: its image's blocks count
+	 * nowhere, so the child's inherited copies stay the child's */
+	const char *parent = tpath("fparent.hbt"), *child = tpath("fchild.hbt");
+	write_fork_child(child, 78, 1);
+	struct writer w;
+	w_open_proc(&w, parent, 77, 1, 1000, 0, 0);
+	w_defs(&w);
+	hb_enc_epoch(&w.e, 0);
+	site1(&w.e, 1, HB_ALLOC_MALLOC, 0, 5, 500, 0);
+	w_block(&w, 1);
+	hb_enc_exec(&w.e, 500, "/bin/next");
+	w_flush(&w, HB_FLUSH_EXEC, 0);
+	w_block(&w, HB_STREAM_META);
+	w_close(&w);
+	struct tm_model m;
+	load(&m, parent);
+	load_more(&m, child);
+	ck_assert_str_eq(m.procs[0].end, "exec /bin/next");
+	ck_assert_uint_eq(fork_merge_apply(&m), 0);
+	ck_assert_uint_eq(m.procs[1].out_blocks, 5);
+	tm_free(&m);
+}
+END_TEST
+
+START_TEST(an_older_child_trace_shares_its_kinds)
+{
+	/* REACH without field 5 (a shim before it): the inherited blocks take
+	 * their share of the site's kinds */
+	const char *parent = tpath("fparent.hbt"), *child = tpath("fchild.hbt");
+	write_fork_parent(parent);
+	write_fork_child(child, 78, 0);
+	struct tm_model m;
+	load(&m, parent);
+	load_more(&m, child);
+	struct tm_process *p = &m.procs[1];
+	ck_assert_uint_eq(p->inh_blocks, 3);
+	ck_assert_uint_eq(p->inh_kinds.blocks[LEAK_DEFINITE] + p->inh_kinds.blocks[LEAK_REACHABLE], 3);
+	ck_assert_uint_eq(p->inh_kinds.bytes[LEAK_DEFINITE] + p->inh_kinds.bytes[LEAK_REACHABLE], 300);
+	ck_assert_uint_eq(fork_merge_apply(&m), 1);
+	ck_assert_uint_eq(p->out_blocks, 2);
+	ck_assert_uint_eq(p->out_bytes, 20);
+	ck_assert_uint_eq(p->kinds.blocks[LEAK_DEFINITE] + p->kinds.blocks[LEAK_REACHABLE], 2);
+	tm_free(&m);
+}
+END_TEST
+
+START_TEST(reach_inherited_beyond_1_is_malformed)
+{
+	/* stack 1, definite, 1 block of 10 B, inherited = field 5 */
+	const uint8_t ok0[] = {1, 0, 1, 10}, ok1[] = {1, 0, 1, 10, 1}, bad[] = {1, 0, 1, 10, 2};
+	struct rec_reach rr;
+	struct trace_record r = {HB_REC_REACH, ok0, sizeof(ok0)};
+	ck_assert_int_eq(rec_decode_reach(&r, &rr), 0);
+	ck_assert_int_eq(rr.has_inherited, 0);
+	ck_assert_uint_eq(rr.inherited, 0);
+	r = (struct trace_record){HB_REC_REACH, ok1, sizeof(ok1)};
+	ck_assert_int_eq(rec_decode_reach(&r, &rr), 0);
+	ck_assert_int_eq(rr.has_inherited, 1);
+	ck_assert_uint_eq(rr.inherited, 1);
+	r = (struct trace_record){HB_REC_REACH, bad, sizeof(bad)};
+	ck_assert_int_eq(rec_decode_reach(&r, &rr), -1);
+}
+END_TEST
+
+START_TEST(owned_records_are_kept_and_checked)
+{
+	/* a decoded OWNED names two stack ids and at least one block */
+	const uint8_t ok[] = {2, 1, 3, 30}, zero[] = {2, 1, 0, 0}, big[] = {0x80, 0x80, 0x80, 0x80, 0x10, 1, 1, 1};
+	struct rec_owned ro;
+	struct trace_record r = {HB_REC_OWNED, ok, sizeof(ok)};
+	ck_assert_int_eq(rec_decode_owned(&r, &ro), 0);
+	ck_assert_uint_eq(ro.stack, 2);
+	ck_assert_uint_eq(ro.root, 1);
+	ck_assert_uint_eq(ro.count, 3);
+	ck_assert_uint_eq(ro.bytes, 30);
+	r = (struct trace_record){HB_REC_OWNED, zero, sizeof(zero)};
+	ck_assert_int_eq(rec_decode_owned(&r, &ro), -1);
+	r = (struct trace_record){HB_REC_OWNED, big, sizeof(big)}; /* stack 2^32 */
+	ck_assert_int_eq(rec_decode_owned(&r, &ro), -1);
+	/* in a scanned trace the model keeps them */
+	const char *path = tpath("owned.hbt");
+	struct writer w;
+	w_open(&w, path);
+	w_defs(&w);
+	hb_enc_epoch(&w.e, 0);
+	site1(&w.e, 1, HB_ALLOC_MALLOC, 0, 1, 10, 0);
+	site1(&w.e, 2, HB_ALLOC_MALLOC, 0, 3, 30, 0);
+	hb_enc_reach(&w.e, 1, HB_REACH_DEFINITE, 1, 10, 0, 0);
+	hb_enc_reach(&w.e, 2, HB_REACH_INDIRECT, 3, 30, 0, 0);
+	hb_enc_owned(&w.e, 2, 1, 3, 30);
+	w_block(&w, 1);
+	w_end(&w, HB_SCAN_DONE);
+	w_close(&w);
+	struct tm_model m;
+	struct tm_process *p = load(&m, path);
+	ck_assert_uint_eq(p->nowned, 1);
+	ck_assert_uint_eq(p->owned[0].stack, 2);
+	ck_assert_uint_eq(p->owned[0].root, 1);
+	ck_assert_uint_eq(p->owned[0].count, 3);
+	ck_assert_uint_eq(p->owned[0].bytes, 30);
+	ck_assert_uint_eq(p->malformed, 0);
 	tm_free(&m);
 }
 END_TEST
@@ -649,6 +905,13 @@ static Suite *trace_model_suite(void)
 	tcase_add_test(tc, frees_beyond_a_site_are_unmatched);
 	tcase_add_test(tc, stacks_say_whether_they_were_cut);
 	tcase_add_test(tc, inherited_blocks_are_outstanding_until_freed);
+	tcase_add_test(tc, a_child_alone_keeps_its_inherited_blocks);
+	tcase_add_test(tc, a_child_merged_with_its_parent_counts_only_its_own);
+	tcase_add_test(tc, a_parent_that_started_after_the_child_is_not_its_parent);
+	tcase_add_test(tc, a_parent_replaced_by_exec_leaves_the_child_its_copies);
+	tcase_add_test(tc, an_older_child_trace_shares_its_kinds);
+	tcase_add_test(tc, reach_inherited_beyond_1_is_malformed);
+	tcase_add_test(tc, owned_records_are_kept_and_checked);
 	tcase_add_test(tc, sampled_trace_loads_with_its_counts_as_estimates);
 	tcase_add_test(tc, format_1_trace_is_refused_naming_its_version);
 	tcase_add_test(tc, exec_failed_is_not_the_end);

@@ -23,12 +23,14 @@
 #     pvalloc, cfree) and those libc and the loader make too at least as
 #     often as the program made them (malloc counting strdup, strndup and
 #     asprintf, calloc, realloc, free);
-#   - one `heapblame report --format json` of all the traces together: each
-#     process (processes[], by pid and program) holds exactly its TRUTH
-#     line's outstanding blocks and bytes in the executable's module and in
-#     each plugin's (the blocks the plugins leaked before their dlclose,
-#     and a fork child's inherited ones too), and an exec_target exactly its
-#     ledger's live blocks and bytes.
+#   - `heapblame report --format json` of each trace alone: each process
+#     (processes[], by pid and program) holds exactly its TRUTH line's
+#     outstanding blocks and bytes in the executable's module and in each
+#     plugin's (the blocks the plugins leaked before their dlclose, and a
+#     fork child's inherited ones too), and an exec_target exactly its
+#     ledger's live blocks and bytes; one report of all the traces together
+#     holds all of that less what fork children left to their parents
+#     (a block from before a fork counts once, in the parent's trace).
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 hb_setup "$1"
 prog=$(hb_prog "$2")
@@ -98,7 +100,9 @@ for pid in "${!trace_of[@]}"; do
 	done
 done
 
-# One report of every trace; each process's modules against its truth.
+# One report of every trace: it must read them all, and count a block from
+# before a fork once, in the parent (fork_merge.h): its total is every
+# process's whole heap less what fork children left to their parents.
 traces=()
 for pid in "${!trace_of[@]}"; do
 	traces+=("$out/${trace_of[$pid]}")
@@ -109,7 +113,17 @@ st=$?
 set -e
 assert_eq "report exit status" 0 "$st"
 sed 's/^/   report stderr| /' "$HB_WORK/r.err" | head -5
-python3 - "$HB_WORK/r.json" "$prog" "$p1" "$p2" "$target" >"$HB_WORK/held" <<'PY'
+# Each process's whole heap: a report of its trace alone (a fork child's
+# inherited blocks included, as its TRUTH line counts them).
+: >"$HB_WORK/held"
+whole=0
+for pid in "${!trace_of[@]}"; do
+	set +e
+	"$HB" report --format json "$out/${trace_of[$pid]}" >"$HB_WORK/one.json" 2>>"$HB_WORK/one.err"
+	st=$?
+	set -e
+	assert_eq "report of $pid alone: exit status" 0 "$st"
+	python3 - "$HB_WORK/one.json" "$prog" "$p1" "$p2" "$target" >>"$HB_WORK/held" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 paths = {"exe": sys.argv[2], "p1": sys.argv[3], "p2": sys.argv[4], "target": sys.argv[5]}
@@ -119,6 +133,11 @@ for p in r["processes"]:
         print(p["pid"], p["program"], label, sum(m["outstanding_blocks"] for m in mods),
               sum(m["outstanding_bytes"] for m in mods))
 PY
+	whole=$((whole + $(jq '[.processes[].outstanding_blocks] | add // 0' "$HB_WORK/one.json")))
+done
+assert_eq "merged report: every heap less what children left to their parents" \
+	"$((whole - $(jq '[.processes[].inherited_counted_in_parent.blocks // 0] | add // 0' "$HB_WORK/r.json")))" \
+	"$(jq '[.processes[].outstanding_blocks] | add // 0' "$HB_WORK/r.json")"
 held() { awk -v pid="$1" -v prog="$2" -v l="$3" '$1 == pid && $2 == prog && $3 == l { print $4 " " $5 }' "$HB_WORK/held"; }
 for pid in "${!trace_of[@]}"; do
 	truth=$(hb_truth_line "pid=$pid")

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# bad_traces.sh - the hostile traces of issue 10's first fuzz campaign get
+# the right answer, bounded memory and time, and no raw control character
+# on the terminal.
+#
+# Usage: bad_traces.sh HEAPBLAME BADTRACE
+# badtrace (tests/programs/badtrace.c) writes each trace; its comment says
+# what each holds. Every case asserts on the output, which the fix changes:
+#   - fifo: a module path that is a FIFO: report and check finish (they blocked
+#     in open() for ever).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+hb_setup "$1"
+BT=$(realpath "$2")
+[[ -x $BT ]] || hb_error "badtrace not found: $2"
+W=$HB_WORK
+
+# run_hb NAME TIMEOUT ARGS...: heapblame with a time limit; status in st,
+# output in $W/NAME.out and $W/NAME.err.
+run_hb() {
+	local name=$1 limit=$2
+	shift 2
+	set +e
+	timeout -k 5 "$limit" "$HB" "$@" >"$W/$name.out" 2>"$W/$name.err"
+	st=$?
+	set -e
+}
+
+# fifo: a module path that is a FIFO (nothing ever writes to it).
+mkfifo "$W/fifo"
+"$BT" module "$W/fifo.hbt" "$W/fifo"
+run_hb fifo-report 30 report "$W/fifo.hbt"
+assert_eq "fifo: report finishes, exit 0" 0 "$st"
+assert_eq "fifo: report counts the blocks" 1 "$(grep -c '^heapblame: 300 B in 3 blocks outstanding' "$W/fifo-report.out")"
+run_hb fifo-check 30 check "$W/fifo.hbt"
+assert_eq "fifo: check finishes, exit 1 (leaks)" 1 "$st"
+
+hb_finish

@@ -8,6 +8,8 @@
 # what each holds. Every case asserts on the output, which the fix changes:
 #   - fifo: a module path that is a FIFO: report and check finish (they blocked
 #     in open() for ever).
+#   - noframes: a site without frames, in every report format (pprof's
+#     memcpy from NULL is caught by a UBSan build);
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 hb_setup "$1"
 BT=$(realpath "$2")
@@ -33,5 +35,16 @@ assert_eq "fifo: report finishes, exit 0" 0 "$st"
 assert_eq "fifo: report counts the blocks" 1 "$(grep -c '^heapblame: 300 B in 3 blocks outstanding' "$W/fifo-report.out")"
 run_hb fifo-check 30 check "$W/fifo.hbt"
 assert_eq "fifo: check finishes, exit 1 (leaks)" 1 "$st"
+
+# noframes: a stack without frames, in every format.
+"$BT" noframes "$W/noframes.hbt"
+for fmt in text json folded pprof svg html; do
+	run_hb "noframes-$fmt" 30 report --format "$fmt" -o "$W/noframes.$fmt" "$W/noframes.hbt"
+	assert_eq "noframes: --format $fmt exits 0" 0 "$st"
+	assert_eq "noframes: --format $fmt writes something" 1 "$([[ -s $W/noframes.$fmt ]] && echo 1 || echo 0)"
+	assert_eq "noframes: --format $fmt, no sanitizer report" 0 "$(grep -c 'runtime error' "$W/noframes-$fmt.err")"
+done
+assert_eq "noframes: the text report counts the block" 1 \
+	"$(grep -c '^heapblame: 64 B in 1 block outstanding' "$W/noframes.text")"
 
 hb_finish

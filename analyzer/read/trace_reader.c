@@ -108,8 +108,18 @@ int trace_reader_open(const char *path, struct trace_reader **out, trace_warn_fn
 		fclose(f);
 		return -1;
 	}
-	if (hsize > sizeof(h))
-		fseek(f, hsize, SEEK_SET);
+	/* The bytes up to header_size are skipped by reading them, not with
+	 * fseek, which fails on a pipe: a trace must say the same whether it
+	 * is read from a file or from a pipe (a block hidden there was read
+	 * from a pipe and not from the file). Fewer bytes than that is a file
+	 * that ends inside its header: it has no block. */
+	for (size_t left = hsize - sizeof(h); left;) {
+		uint8_t skip[256];
+		size_t got = fread(skip, 1, left < sizeof(skip) ? left : sizeof(skip), f);
+		if (!got)
+			break;
+		left -= got;
+	}
 	r->f = f;
 	r->path = path;
 	r->offset = hsize;

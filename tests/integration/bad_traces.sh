@@ -7,9 +7,11 @@
 # badtrace (tests/programs/badtrace.c) writes each trace; its comment says
 # what each holds. Every case asserts on the output, which the fix changes:
 #   - fifo: a module path that is a FIFO: report and check finish (they blocked
-#     in open() for ever).
+#     in open() for ever);
 #   - noframes: a site without frames, in every report format (pprof's
 #     memcpy from NULL is caught by a UBSan build);
+#   - header: header_size 104, a block hidden in the header's extra bytes:
+#     the same verdict from a file and from a pipe (the pipe read it).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 hb_setup "$1"
 BT=$(realpath "$2")
@@ -46,5 +48,18 @@ for fmt in text json folded pprof svg html; do
 done
 assert_eq "noframes: the text report counts the block" 1 \
 	"$(grep -c '^heapblame: 64 B in 1 block outstanding' "$W/noframes.text")"
+
+# header: a block hidden in a long file header: file and pipe agree.
+"$BT" header "$W/header.hbt"
+run_hb header-file 30 report "$W/header.hbt"
+assert_eq "header: from a file, exit 0" 0 "$st"
+set +e
+cat "$W/header.hbt" | timeout -k 5 30 "$HB" report /dev/stdin >"$W/header-pipe.out" 2>"$W/header-pipe.err"
+st=$?
+set -e
+assert_eq "header: from a pipe, exit 0" 0 "$st"
+assert_eq "header: the hidden block is not read" 1 \
+	"$(grep -c '^heapblame: 300 B in 3 blocks outstanding' "$W/header-file.out")"
+assert_eq "header: file and pipe give the same report" "$(cat "$W/header-file.out")" "$(cat "$W/header-pipe.out")"
 
 hb_finish

@@ -313,6 +313,14 @@ int trace_reader_next(struct trace_reader *r, struct trace_block *b)
 		}
 		const uint8_t *data = r->stored;
 		size_t len = stored;
+		if ((flags & HB_BLOCK_ZSTD) && (uint64_t)stored * HB_BLOCK_MAX_RATIO < raw) {
+			/* a decompression bomb: a few hundred bytes of frame that expand to
+			 * megabytes of records, every one of them work (and a line in dump) */
+			r->st.damaged_blocks++;
+			warnf(r, "%s: block %u at offset %llu would expand %u bytes to %u, more than %u times: skipped",
+			      r->path, hb_le32(h + 12), (unsigned long long)at, stored, raw, HB_BLOCK_MAX_RATIO);
+			continue;
+		}
 		if (flags & HB_BLOCK_ZSTD) {
 			size_t z = ZSTD_decompressDCtx(r->dctx, r->raw, raw, r->stored, stored);
 			if (ZSTD_isError(z) || z != raw) {

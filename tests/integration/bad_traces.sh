@@ -15,6 +15,9 @@
 #   - garbage: 1 GiB of garbage, through a pipe, is skipped in under 5 s of
 #     CPU (one fgetc and a memmove per byte took 13 s), and the block after
 #     it is read.
+#   - bomb: 200 zstd blocks of 530 bytes that expand to 16 MiB each are
+#     skipped as damage, with a warning each (dump wrote 528 MB per block,
+#     and 200 never finished);
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 hb_setup "$1"
 BT=$(realpath "$2")
@@ -79,5 +82,18 @@ assert_eq "garbage: and the END" "end: exit 0" "$(grep '^end:' "$W/garbage.out")
 cpu=$(tail -1 "$W/garbage.time")
 echo "garbage: ${cpu}s of user CPU (writer and reader)"
 assert_eq "garbage: under 5 s of user CPU" 1 "$(awk -v c="$cpu" 'BEGIN { print (c < 5) ? 1 : 0 }')"
+
+# bomb: decompression bombs.
+"$BT" bomb "$W/bomb.hbt" 200
+assert_eq "bomb: the trace is small" 1 "$(($(stat -c %s "$W/bomb.hbt") < 200000))"
+run_hb bomb-dump 60 dump "$W/bomb.hbt"
+assert_eq "bomb: dump finishes, exit 0" 0 "$st"
+assert_eq "bomb: each block is skipped, with a warning" 200 \
+	"$(grep -c 'would expand 530 bytes to 16777216, more than 256 times: skipped' "$W/bomb-dump.err")"
+assert_eq "bomb: the block after them is read" "live_bytes: 300" "$(grep '^live_bytes:' "$W/bomb-dump.out")"
+assert_eq "bomb: dump's output stays small" 1 "$(($(stat -c %s "$W/bomb-dump.out") < 100000))"
+run_hb bomb-report 60 report "$W/bomb.hbt"
+assert_eq "bomb: report finishes, exit 0" 0 "$st"
+assert_eq "bomb: report counts the blocks" 1 "$(grep -c '^heapblame: 300 B in 3 blocks outstanding' "$W/bomb-report.out")"
 
 hb_finish

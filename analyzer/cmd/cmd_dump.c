@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "leak_kind.h"
 #include "read_progress.h"
+#include "sat_add.h"
 #include "site_counts.h"
 #include "trace_reader.h"
 #include "trace_records.h"
@@ -204,7 +205,7 @@ static void on_meta(struct dump *d, const struct trace_record *r)
 		/* cumulative per kind: the last one counts; keep the max */
 		uint64_t k = l.kind < HB_LOSS_KIND_COUNT ? l.kind : HB_LOSS_KIND_COUNT;
 		if (l.events > d->lost_by_kind[k]) {
-			d->lost_events += l.events - d->lost_by_kind[k];
+			d->lost_events = sat_add(d->lost_events, l.events - d->lost_by_kind[k]);
 			d->lost_by_kind[k] = l.events;
 		}
 		break;
@@ -297,13 +298,13 @@ static void count_module(struct module_totals *mt, const struct trace_record *r)
 	const uint8_t *q = rs.alloc_at;
 	for (uint64_t i = 0; i < rs.nalloc; i++) {
 		rec_next_group(&q, rs.end, &g);
-		mt->allocs += g.count;
+		mt->allocs = sat_add(mt->allocs, g.count);
 	}
 	q = rs.free_at;
 	for (uint64_t i = 0; i < rs.nfree; i++) {
 		rec_next_group(&q, rs.end, &g);
 		if (g.kind == HB_FREE_FREE || g.kind == HB_FREE_CFREE)
-			mt->frees += g.count;
+			mt->frees = sat_add(mt->frees, g.count);
 	}
 }
 
@@ -374,12 +375,12 @@ static void print_totals(struct dump *d)
 		uint64_t blocks, bytes, over;
 		site_tally_outstanding(&sc->total, &blocks, &bytes, &over);
 		excess += over;
-		live_blocks += blocks;
-		live_bytes += bytes;
+		live_blocks = sat_add(live_blocks, blocks);
+		live_bytes = sat_add(live_bytes, bytes);
 		struct module_totals *mt = mod(d, sc->module);
 		if (mt) {
-			mt->live_blocks += blocks;
-			mt->live_bytes += bytes;
+			mt->live_blocks = sat_add(mt->live_blocks, blocks);
+			mt->live_bytes = sat_add(mt->live_bytes, bytes);
 		}
 		struct leak_tally k;
 		site_count_kinds(sc, &sc->total, d->scan_status == HB_SCAN_DONE, &k, &missing);
@@ -388,7 +389,7 @@ static void print_totals(struct dump *d)
 	uint64_t realloc_calls = a[HB_ALLOC_REALLOC] + f[HB_FREE_REALLOC_ZERO];
 	uint64_t events = f[HB_FREE_FREE] + f[HB_FREE_CFREE] + f[HB_FREE_REALLOC_ZERO];
 	for (unsigned k = 0; k < HB_ALLOC_KIND_COUNT; k++)
-		events += a[k];
+		events = sat_add(events, a[k]);
 	printf("== totals ==\n");
 	printf("events: %" PRIu64 "\n", events);
 	printf("events.malloc: %" PRIu64 "\n", a[HB_ALLOC_MALLOC]);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sat_add.h"
 #include "trace_records.h"
 
 struct site_count *site_counts_at(struct site_counts *c, uint64_t stack)
@@ -151,10 +152,10 @@ struct site_tally site_count_window(const struct site_counts *c, const struct si
 	const struct site_window_part *w = &c->win[s - c->by_stack].cur;
 	struct site_tally t = w->since;
 	if (c->since_fixed && w->pending_from == c->since_from) {
-		t.alloc_count += w->pending.alloc_count;
-		t.alloc_bytes += w->pending.alloc_bytes;
-		t.free_count += w->pending.free_count;
-		t.free_bytes += w->pending.free_bytes;
+		t.alloc_count = sat_add(t.alloc_count, w->pending.alloc_count);
+		t.alloc_bytes = sat_add(t.alloc_bytes, w->pending.alloc_bytes);
+		t.free_count = sat_add(t.free_count, w->pending.free_count);
+		t.free_bytes = sat_add(t.free_bytes, w->pending.free_bytes);
 	}
 	return t;
 }
@@ -173,26 +174,28 @@ static int apply_site(struct site_counts *c, uint32_t module, const struct trace
 	struct rec_group g;
 	for (uint64_t i = 0; i < rs.nalloc; i++) {
 		rec_next_group(&q, rs.end, &g); /* validated by the decoder */
-		s->total.alloc_count += g.count;
-		s->total.alloc_bytes += g.bytes;
+		s->total.alloc_count = sat_add(s->total.alloc_count, g.count);
+		s->total.alloc_bytes = sat_add(s->total.alloc_bytes, g.bytes);
 		struct site_tally *w = g.age <= c->epoch ? window_of(c, rs.stack, c->epoch - g.age) : NULL;
 		if (w) {
-			w->alloc_count += g.count;
-			w->alloc_bytes += g.bytes;
+			w->alloc_count = sat_add(w->alloc_count, g.count);
+			w->alloc_bytes = sat_add(w->alloc_bytes, g.bytes);
 		}
-		c->ev.alloc_events[g.kind < HB_ALLOC_KIND_COUNT ? g.kind : HB_ALLOC_KIND_COUNT] += g.count;
+		uint64_t *ev = &c->ev.alloc_events[g.kind < HB_ALLOC_KIND_COUNT ? g.kind : HB_ALLOC_KIND_COUNT];
+		*ev = sat_add(*ev, g.count);
 	}
 	q = rs.free_at;
 	for (uint64_t i = 0; i < rs.nfree; i++) {
 		rec_next_group(&q, rs.end, &g);
-		s->total.free_count += g.count;
-		s->total.free_bytes += g.bytes;
+		s->total.free_count = sat_add(s->total.free_count, g.count);
+		s->total.free_bytes = sat_add(s->total.free_bytes, g.bytes);
 		struct site_tally *w = g.age <= c->epoch ? window_of(c, rs.stack, c->epoch - g.age) : NULL;
 		if (w) {
-			w->free_count += g.count;
-			w->free_bytes += g.bytes;
+			w->free_count = sat_add(w->free_count, g.count);
+			w->free_bytes = sat_add(w->free_bytes, g.bytes);
 		}
-		c->ev.free_events[g.kind < HB_FREE_KIND_COUNT ? g.kind : HB_FREE_KIND_COUNT] += g.count;
+		uint64_t *ev = &c->ev.free_events[g.kind < HB_FREE_KIND_COUNT ? g.kind : HB_FREE_KIND_COUNT];
+		*ev = sat_add(*ev, g.count);
 	}
 	c->ev.sites++;
 	return 0;
@@ -233,11 +236,11 @@ int site_counts_apply(struct site_counts *c, uint32_t module, const struct trace
 			return -1;
 		claim(s, module);
 		if (rr.kind < HB_REACH_KIND_COUNT) {
-			s->reach_count[rr.kind] += rr.count;
-			s->reach_bytes[rr.kind] += rr.bytes;
+			s->reach_count[rr.kind] = sat_add(s->reach_count[rr.kind], rr.count);
+			s->reach_bytes[rr.kind] = sat_add(s->reach_bytes[rr.kind], rr.bytes);
 		} else {
-			s->reach_unknown_count += rr.count;
-			s->reach_unknown_bytes += rr.bytes;
+			s->reach_unknown_count = sat_add(s->reach_unknown_count, rr.count);
+			s->reach_unknown_bytes = sat_add(s->reach_unknown_bytes, rr.bytes);
 		}
 		return 0;
 	}
@@ -248,7 +251,8 @@ int site_counts_apply(struct site_counts *c, uint32_t module, const struct trace
 
 void site_tally_outstanding(const struct site_tally *t, uint64_t *blocks, uint64_t *bytes, uint64_t *excess)
 {
-	uint64_t held = t->inherit_count + t->alloc_count, held_bytes = t->inherit_bytes + t->alloc_bytes;
+	uint64_t held = sat_add(t->inherit_count, t->alloc_count);
+	uint64_t held_bytes = sat_add(t->inherit_bytes, t->alloc_bytes);
 	*excess = t->free_count > held ? t->free_count - held : 0;
 	*blocks = t->free_count < held ? held - t->free_count : 0;
 	*bytes = t->free_bytes < held_bytes && *blocks ? held_bytes - t->free_bytes : 0;
@@ -256,7 +260,10 @@ void site_tally_outstanding(const struct site_tally *t, uint64_t *blocks, uint64
 
 int64_t site_tally_level(const struct site_tally *t)
 {
-	return (int64_t)(t->inherit_bytes + t->alloc_bytes - t->free_bytes);
+	uint64_t held = sat_add(t->inherit_bytes, t->alloc_bytes);
+	if (held >= t->free_bytes)
+		return held - t->free_bytes > INT64_MAX ? INT64_MAX : (int64_t)(held - t->free_bytes);
+	return t->free_bytes - held > INT64_MAX ? -INT64_MAX : -(int64_t)(t->free_bytes - held);
 }
 
 /* The site's whole outstanding blocks by kind, from REACH. */

@@ -15,6 +15,7 @@
 #include "read_progress.h"
 #include "site_counts.h"
 #include "trace_records.h"
+#include "sat_add.h"
 
 static void *grow_array(void *arr, size_t *n, size_t want, size_t elem)
 {
@@ -195,7 +196,7 @@ static int on_meta(struct load_ctx *c, const struct trace_record *r)
 			return -1;
 		uint64_t k = l.kind < HB_LOSS_KIND_COUNT ? l.kind : HB_LOSS_KIND_COUNT;
 		if (l.events > c->lost_by_kind[k]) {
-			p->lost_events += l.events - c->lost_by_kind[k];
+			p->lost_events = sat_add(p->lost_events, l.events - c->lost_by_kind[k]);
 			c->lost_by_kind[k] = l.events;
 		}
 		return 0;
@@ -271,17 +272,17 @@ static void tally(struct load_ctx *c, uint64_t id, const struct site_count *sc)
 		return;
 	struct leak_tally kinds;
 	site_count_kinds(sc, &w, tm_scanned(p), &kinds, &p->reach_missing);
-	p->out_bytes += bytes;
-	p->out_blocks += blocks;
+	p->out_bytes = sat_add(p->out_bytes, bytes);
+	p->out_blocks = sat_add(p->out_blocks, blocks);
 	leak_tally_merge(&p->kinds, &kinds);
 	struct tm_stack *st = id < p->nstacks ? p->stacks[id] : NULL;
 	if (st) {
-		st->out_bytes += bytes;
-		st->out_blocks += blocks;
+		st->out_bytes = sat_add(st->out_bytes, bytes);
+		st->out_blocks = sat_add(st->out_blocks, blocks);
 		leak_tally_merge(&st->kinds, &kinds);
 	} else {
-		p->unknown_stack_bytes += bytes;
-		p->unknown_stack_blocks += blocks;
+		p->unknown_stack_bytes = sat_add(p->unknown_stack_bytes, bytes);
+		p->unknown_stack_blocks = sat_add(p->unknown_stack_blocks, blocks);
 		leak_tally_merge(&p->unknown_stack_kinds, &kinds);
 	}
 }

@@ -18,6 +18,8 @@
 #   - bomb: 200 zstd blocks of 530 bytes that expand to 16 MiB each are
 #     skipped as damage, with a warning each (dump wrote 528 MB per block,
 #     and 200 never finished);
+#   - huge: 2 blocks of 2^63 bytes are not "0 B", and check --max-bytes
+#     100 fails (the sum wrapped);
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 hb_setup "$1"
 BT=$(realpath "$2")
@@ -95,5 +97,17 @@ assert_eq "bomb: dump's output stays small" 1 "$(($(stat -c %s "$W/bomb-dump.out
 run_hb bomb-report 60 report "$W/bomb.hbt"
 assert_eq "bomb: report finishes, exit 0" 0 "$st"
 assert_eq "bomb: report counts the blocks" 1 "$(grep -c '^heapblame: 300 B in 3 blocks outstanding' "$W/bomb-report.out")"
+
+# huge: sizes whose sum does not fit in 64 bits.
+"$BT" huge "$W/huge.hbt"
+run_hb huge-report 30 report "$W/huge.hbt"
+assert_eq "huge: report exits 0" 0 "$st"
+assert_eq "huge: not 0 B" 0 "$(grep -c ' 0 B in 2 blocks' "$W/huge-report.out")"
+assert_eq "huge: the sum saturates" 1 "$(grep -c '^heapblame: 16777216 TiB in 2 blocks outstanding' "$W/huge-report.out")"
+run_hb huge-check 30 check --max-bytes 100 "$W/huge.hbt"
+assert_eq "huge: check --max-bytes 100 fails" 1 "$st"
+assert_eq "huge: its verdict" 1 "$(grep -c 'in 2 blocks leaked in 1 module (budget 100 B): FAIL' "$W/huge-check.out")"
+run_hb huge-dump 30 dump --totals-only "$W/huge.hbt"
+assert_eq "huge: dump's live_bytes saturate" "live_bytes: 18446744073709551615" "$(grep '^live_bytes:' "$W/huge-dump.out")"
 
 hb_finish

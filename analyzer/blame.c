@@ -122,7 +122,8 @@ struct builder {
 	size_t ntl, tlcap;
 	size_t modcap;
 	struct module_state *ms;  /* one per r->mods */
-	/* the process being read: its modules' handles, made on first use */
+	/* the process being read: its modules' handles, made on first use, by
+	 * index in its modules (tm_module_index) */
 	struct sym_module **psym;
 	uint8_t *psym_done;
 	/* executables by the name their processes were started by */
@@ -229,15 +230,16 @@ static struct blame_module *module_for(struct builder *b, const struct tm_module
  * every module a frame was in (symbol_problems warns about them). */
 static struct sym_module *sym_of(struct builder *b, const struct tm_process *p, uint32_t mid)
 {
-	if (mid < p->nmodules && b->psym_done[mid])
-		return b->psym[mid];
+	long k = tm_module_index(p, mid);
+	if (k >= 0 && b->psym_done[k])
+		return b->psym[k];
 	const struct tm_module *tm = tm_module_of(p, mid);
 	struct sym_module *sm = tm ? sym_module_get(b->sym, tm->path, tm->build_id, tm->build_id_len) : NULL;
 	if (sm && !sym_module_found(sm))
 		sm = NULL;
-	if (mid < p->nmodules) {
-		b->psym[mid] = sm;
-		b->psym_done[mid] = 1;
+	if (k >= 0) {
+		b->psym[k] = sm;
+		b->psym_done[k] = 1;
 	}
 	return sm;
 }
@@ -426,7 +428,7 @@ static int in_wrapper_function(struct builder *b, const struct tm_process *p, co
 static int in_wrapper_module(const struct tm_process *p, const struct tm_stack *st, uint32_t i, const uint8_t *wrapper)
 {
 	uint32_t mid = st->frame_module[i];
-	return !tm_module_of(p, mid) || wrapper[mid];
+	return !tm_module_of(p, mid) || wrapper[tm_module_index(p, mid)];
 }
 
 /* The frame a stack is blamed on: from frame 0 outward, frames in wrapper

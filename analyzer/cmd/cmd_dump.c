@@ -31,6 +31,7 @@
 #include "trace_records.h"
 
 struct module_totals {
+	uint32_t id;
 	char *path;
 	uint64_t allocs, frees;
 	uint64_t live_blocks, live_bytes;
@@ -39,8 +40,9 @@ struct module_totals {
 
 struct dump {
 	int records;                 /* print record lines */
-	struct module_totals *mods;  /* by module id */
-	size_t nmods;
+	struct module_totals *mods;  /* in the order first named */
+	size_t nmods, modcap;
+	struct id_index mod_ids;     /* module id -> index in mods: ids come from the input, so sparse */
 	struct site_counts sites;    /* the replay: per-site counters */
 	uint64_t flushes, flush_sites_max, flush_counters_max; /* what the flushes say they touched */
 	uint64_t flush_sites_last, flush_counters_last;
@@ -59,18 +61,31 @@ static struct module_totals *mod(struct dump *d, uint64_t id)
 {
 	if (id > 0xffffffffu)
 		return NULL;
-	if (id >= d->nmods) {
-		size_t n = d->nmods ? d->nmods : 64;
-		while (n <= id)
-			n *= 2;
+	long k = id_index_find(&d->mod_ids, (uint32_t)id);
+	if (k >= 0)
+		return &d->mods[k];
+	if (d->nmods == d->modcap) {
+		size_t n = d->modcap ? d->modcap * 2 : 64;
 		struct module_totals *m = realloc(d->mods, n * sizeof(*m));
 		if (!m)
 			return NULL;
-		memset(m + d->nmods, 0, (n - d->nmods) * sizeof(*m));
 		d->mods = m;
-		d->nmods = n;
+		d->modcap = n;
 	}
-	return &d->mods[id];
+	int added;
+	if ((k = id_index_add(&d->mod_ids, (uint32_t)id, &added)) < 0)
+		return NULL;
+	memset(&d->mods[k], 0, sizeof(d->mods[k]));
+	d->mods[k].id = (uint32_t)id;
+	d->nmods++;
+	return &d->mods[k];
+}
+
+/* Module lines come in the order of their ids, as they always did. */
+static int by_module_id(const void *a, const void *b)
+{
+	uint32_t x = ((const struct module_totals *)a)->id, y = ((const struct module_totals *)b)->id;
+	return (x > y) - (x < y);
 }
 
 static void print_str(const struct rec_str *s)
@@ -418,6 +433,8 @@ static void print_totals(struct dump *d)
 	printf("flushes: %" PRIu64 "\n", d->flushes);
 	printf("flush_sites_max: %" PRIu64 "\n", d->flush_sites_max);
 	printf("flush_counters_max: %" PRIu64 "\n", d->flush_counters_max);
+	if (d->nmods)
+		qsort(d->mods, d->nmods, sizeof(*d->mods), by_module_id); /* the index is not used after this */
 	for (size_t i = 0; i < d->nmods; i++) {
 		struct module_totals *m = &d->mods[i];
 		if (!m->seen_events)
@@ -425,7 +442,7 @@ static void print_totals(struct dump *d)
 		if (m->path)
 			printf("module %s: ", m->path);
 		else
-			printf("module #%zu: ", i);
+			printf("module #%" PRIu32 ": ", m->id);
 		printf("allocs=%" PRIu64 " frees=%" PRIu64 " live_blocks=%" PRIu64 " live_bytes=%" PRIu64 "\n",
 		       m->allocs, m->frees, m->live_blocks, m->live_bytes);
 	}
@@ -534,6 +551,7 @@ int cmd_dump(int argc, char **argv)
 	for (size_t i = 0; i < d.nmods; i++)
 		free(d.mods[i].path);
 	free(d.mods);
+	id_index_free(&d.mod_ids);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error("cannot write the output: %s", strerror(errno));
 		return HB_EXIT_USAGE;

@@ -20,6 +20,9 @@
 #     and 200 never finished);
 #   - huge: 2 blocks of 2^63 bytes are not "0 B", and check --max-bytes
 #     100 fails (the sum wrapped);
+#   - ids: module id 2^26, stack id 4e9; under a 1 GB address-space limit
+#     report and dump still find the site's 300 B in 3 blocks (an array up
+#     to the id wanted 32 GB: the records were dropped as malformed);
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 hb_setup "$1"
 BT=$(realpath "$2")
@@ -109,5 +112,25 @@ assert_eq "huge: check --max-bytes 100 fails" 1 "$st"
 assert_eq "huge: its verdict" 1 "$(grep -c 'in 2 blocks leaked in 1 module (budget 100 B): FAIL' "$W/huge-check.out")"
 run_hb huge-dump 30 dump --totals-only "$W/huge.hbt"
 assert_eq "huge: dump's live_bytes saturate" "live_bytes: 18446744073709551615" "$(grep '^live_bytes:' "$W/huge-dump.out")"
+
+# ids: huge ids.
+"$BT" ids "$W/ids.hbt"
+set +e
+(ulimit -v 1000000 && exec "$HB" report "$W/ids.hbt") >"$W/ids.out" 2>"$W/ids.err"
+st=$?
+set -e
+cat "$W/ids.err"
+assert_eq "ids: report exits 0 within 1 GB" 0 "$st"
+assert_eq "ids: report finds the site's blocks" 1 \
+	"$(grep -c '^heapblame: 300 B in 3 blocks outstanding' "$W/ids.out")"
+assert_eq "ids: no record dropped" 0 "$(grep -c malformed "$W/ids.err")"
+set +e
+(ulimit -v 1000000 && exec "$HB" dump "$W/ids.hbt") >"$W/ids.dump" 2>"$W/ids.dumperr"
+st=$?
+set -e
+assert_eq "ids: dump exits 0 within 1 GB" 0 "$st"
+assert_eq "ids: dump's module line" "module /usr/bin/badprog: allocs=3 frees=0 live_blocks=3 live_bytes=300" \
+	"$(grep '^module ' "$W/ids.dump")"
+assert_eq "ids: dump's stack record" 1 "$(grep -c '^STACK id=4000000000 module=67108864' "$W/ids.dump")"
 
 hb_finish

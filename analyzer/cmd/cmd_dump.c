@@ -27,6 +27,7 @@
 #include "read_progress.h"
 #include "sat_add.h"
 #include "site_counts.h"
+#include "term_escape.h"
 #include "trace_reader.h"
 #include "trace_records.h"
 
@@ -439,8 +440,9 @@ static void print_totals(struct dump *d)
 		struct module_totals *m = &d->mods[i];
 		if (!m->seen_events)
 			continue;
+		char shown[4096];
 		if (m->path)
-			printf("module %s: ", m->path);
+			printf("module %s: ", term_escape_str(shown, sizeof(shown), m->path));
 		else
 			printf("module #%" PRIu32 ": ", m->id);
 		printf("allocs=%" PRIu64 " frees=%" PRIu64 " live_blocks=%" PRIu64 " live_bytes=%" PRIu64 "\n",

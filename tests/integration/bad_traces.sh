@@ -23,6 +23,8 @@
 #   - ids: module id 2^26, stack id 4e9; under a 1 GB address-space limit
 #     report and dump still find the site's 300 B in 3 blocks (an array up
 #     to the id wanted 32 GB: the records were dropped as malformed);
+#   - escapes: no ESC, BEL or CR from the trace reaches stdout or stderr of
+#     report (also --color always), check or dump; they are shown as \xNN;
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 hb_setup "$1"
 BT=$(realpath "$2")
@@ -132,5 +134,27 @@ assert_eq "ids: dump exits 0 within 1 GB" 0 "$st"
 assert_eq "ids: dump's module line" "module /usr/bin/badprog: allocs=3 frees=0 live_blocks=3 live_bytes=300" \
 	"$(grep '^module ' "$W/ids.dump")"
 assert_eq "ids: dump's stack record" 1 "$(grep -c '^STACK id=4000000000 module=67108864' "$W/ids.dump")"
+
+# escapes: terminal escapes in names.
+"$BT" escapes "$W/esc.hbt"
+run_hb esc-report 30 report "$W/esc.hbt"
+assert_eq "escapes: report exits 0" 0 "$st"
+run_hb esc-color 30 report --color always "$W/esc.hbt"
+assert_eq "escapes: report --color always exits 0" 0 "$st"
+run_hb esc-check 30 check "$W/esc.hbt"
+assert_eq "escapes: check exits 1 (leaks)" 1 "$st"
+run_hb esc-dump 30 dump "$W/esc.hbt"
+assert_eq "escapes: dump exits 0" 0 "$st"
+for f in esc-report.out esc-report.err esc-color.out esc-color.err esc-check.out esc-check.err esc-dump.out \
+	esc-dump.err; do
+	assert_eq "escapes: no OSC, BEL, CR, clear or colour in $f" 0 \
+		"$(LC_ALL=C grep -c -e $'\033]' -e $'\a' -e $'\r' -e $'\033\\[2J' -e $'\033\\[31m' "$W/$f")"
+done
+assert_eq "escapes: the path is shown escaped" 1 \
+	"$(grep -c -F '\x1b]0;pwned\x07lib\x1b[31mred\x1b[0m.so  300 B in 3 blocks' "$W/esc-report.out")"
+assert_eq "escapes: the program is shown escaped" 1 \
+	"$(grep -c -F 'trace: bad\x1b[2Jprog\x0d pid 4242' "$W/esc-report.out")"
+assert_eq "escapes: the warning is escaped" 1 "$(grep -c -F 'warning: /tmp/\x1b]0;pwned\x07lib' "$W/esc-report.err")"
+assert_eq "escapes: --color always keeps its bold" 1 "$(($(LC_ALL=C grep -c $'\033\\[1m' "$W/esc-color.out") > 0))"
 
 hb_finish

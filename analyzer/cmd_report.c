@@ -61,7 +61,8 @@ static void usage(FILE *out)
 		"  -o, --output FILE      write the report to FILE instead of standard output\n"
 		"      --color WHEN       auto (default: on a terminal, unless NO_COLOR), always, never\n"
 		"  -h, --help             show this help\n\n"
-		"Exit status: 0 reported (also for a trace cut short, with a warning);\n"
+		"Exit status: 0 reported (also for a trace cut short or partly damaged, with a\n"
+		"warning: garbage, a block that would expand more than 256 times, ...);\n"
 		"2 usage error, or a trace that cannot be read at all.\n");
 }
 

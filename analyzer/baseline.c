@@ -23,6 +23,7 @@
 
 #include "heapblame/wrappers.h"
 #include "json_parse.h"
+#include "sat_add.h"
 
 struct kbuf {
 	char *b;
@@ -199,8 +200,8 @@ static void finish_module(struct baseline_module *bm)
 		sb += s->bytes;
 		sk += s->blocks;
 		if (w && strcmp(bm->sites[w - 1].key, s->key) == 0) {
-			bm->sites[w - 1].bytes += s->bytes;
-			bm->sites[w - 1].blocks += s->blocks;
+			bm->sites[w - 1].bytes = sat_add(bm->sites[w - 1].bytes, s->bytes);
+			bm->sites[w - 1].blocks = sat_add(bm->sites[w - 1].blocks, s->blocks);
 			free(s->key);
 			continue;
 		}
@@ -261,8 +262,8 @@ static int read_report(struct loader *ld, const struct json_value *root, struct 
 		snprintf(what, sizeof(what), "modules[%zu]", i);
 		if (leaked(ld, mo, what, "outstanding_bytes", "outstanding_blocks", &mb, &mk) < 0)
 			return -1;
-		bm->bytes += mb;
-		bm->blocks += mk;
+		bm->bytes = sat_add(bm->bytes, mb);
+		bm->blocks = sat_add(bm->blocks, mk);
 		if (read_sites(ld, mo, bm, i) < 0)
 			return -1;
 	}

@@ -23,6 +23,7 @@
 
 #include "heapblame/wrappers.h"
 #include "wrapper_functions.h"
+#include "sat_add.h"
 
 int blame_glob(const char *pat, const char *s)
 {
@@ -128,7 +129,8 @@ struct builder {
 	size_t ntl, tlcap;
 	size_t modcap;
 	struct module_state *ms;  /* one per r->mods */
-	/* the process being read: its modules' handles, made on first use */
+	/* the process being read: its modules' handles, made on first use, by
+	 * index in its modules (tm_module_index) */
 	struct sym_module **psym;
 	uint8_t *psym_done;
 	/* executables by the name their processes were started by */
@@ -241,15 +243,16 @@ static struct blame_module *module_for(struct builder *b, const struct tm_module
  * every module a frame was in (symbol_problems warns about them). */
 static struct sym_module *sym_of(struct builder *b, const struct tm_process *p, uint32_t mid)
 {
-	if (mid < p->nmodules && b->psym_done[mid])
-		return b->psym[mid];
+	long k = tm_module_index(p, mid);
+	if (k >= 0 && b->psym_done[k])
+		return b->psym[k];
 	const struct tm_module *tm = tm_module_of(p, mid);
 	struct sym_module *sm = tm ? sym_module_get(b->sym, tm->path, tm->build_id, tm->build_id_len) : NULL;
 	if (sm && !sym_module_found(sm))
 		sm = NULL;
-	if (mid < p->nmodules) {
-		b->psym[mid] = sm;
-		b->psym_done[mid] = 1;
+	if (k >= 0) {
+		b->psym[k] = sm;
+		b->psym_done[k] = 1;
 	}
 	return sm;
 }
@@ -303,8 +306,8 @@ static void add_site(struct builder *b, size_t mi, struct raw_frame *raw, size_t
 		for (size_t k = h & ms->mask; ms->idx[k]; k = (k + 1) & ms->mask) {
 			struct pending_site *s = &ms->pend[ms->idx[k] - 1];
 			if (s->key == h && same_raw(s, raw, n)) {
-				s->bytes += bytes;
-				s->blocks += blocks;
+				s->bytes = sat_add(s->bytes, bytes);
+				s->blocks = sat_add(s->blocks, blocks);
 				leak_tally_merge(&s->kinds, &st->kinds);
 				free(raw);
 				add_member(b, s, st);
@@ -366,8 +369,8 @@ static void add_entry(struct builder *b, size_t mi, const char *fn, int exported
 		struct blame_entry *e = &m->entries[i];
 		if (str_eq(e->function, fn) && str_eq(e->caller_module, cmod) && str_eq(e->caller_function, cfn) &&
 		    e->cut_at == cut_at) {
-			e->bytes += st->out_bytes;
-			e->blocks += st->out_blocks;
+			e->bytes = sat_add(e->bytes, st->out_bytes);
+			e->blocks = sat_add(e->blocks, st->out_blocks);
 			leak_tally_merge(&e->kinds, &st->kinds);
 			return;
 		}
@@ -391,8 +394,8 @@ static void add_process_module(struct blame_process *bp, const struct blame_modu
 {
 	for (size_t i = 0; i < bp->nmods; i++) {
 		if (bp->mods[i].path == m->path) {
-			bp->mods[i].bytes += bytes;
-			bp->mods[i].blocks += blocks;
+			bp->mods[i].bytes = sat_add(bp->mods[i].bytes, bytes);
+			bp->mods[i].blocks = sat_add(bp->mods[i].blocks, blocks);
 			leak_tally_merge(&bp->mods[i].kinds, kinds);
 			return;
 		}
@@ -442,7 +445,7 @@ static int in_wrapper_function(struct builder *b, const struct tm_process *p, co
 static int in_wrapper_module(const struct tm_process *p, const struct tm_stack *st, uint32_t i, const uint8_t *wrapper)
 {
 	uint32_t mid = st->frame_module[i];
-	return !tm_module_of(p, mid) || wrapper[mid];
+	return !tm_module_of(p, mid) || wrapper[tm_module_index(p, mid)];
 }
 
 /* The frame a stack is blamed on: from frame 0 outward, frames in wrapper
@@ -552,8 +555,8 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 	if (!m)
 		return;
 	size_t mi = (size_t)(m - b->r->mods);
-	m->bytes += st->out_bytes;
-	m->blocks += st->out_blocks;
+	m->bytes = sat_add(m->bytes, st->out_bytes);
+	m->blocks = sat_add(m->blocks, st->out_blocks);
 	leak_tally_merge(&m->kinds, &st->kinds);
 	add_process_module(bp, m, st->out_bytes, st->out_blocks, &st->kinds);
 
@@ -922,8 +925,8 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 		}
 		if (!strncmp(p->end, "exec ", 5)) {
 			/* the image was replaced: its heap went with it */
-			r->exec_bytes += p->out_bytes;
-			r->exec_blocks += p->out_blocks;
+			r->exec_bytes = sat_add(r->exec_bytes, p->out_bytes);
+			r->exec_blocks = sat_add(r->exec_blocks, p->out_blocks);
 			continue;
 		}
 		uint8_t *wrapper = calloc(p->nmodules ? p->nmodules : 1, 1);
@@ -964,8 +967,8 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 			/* blocks whose stack definition was lost (a damaged block) */
 			struct blame_module *m = module_for(&b, NULL);
 			if (m) {
-				m->bytes += p->unknown_stack_bytes;
-				m->blocks += p->unknown_stack_blocks;
+				m->bytes = sat_add(m->bytes, p->unknown_stack_bytes);
+				m->blocks = sat_add(m->blocks, p->unknown_stack_blocks);
 				leak_tally_merge(&m->kinds, &p->unknown_stack_kinds);
 				add_process_module(bp, m, p->unknown_stack_bytes, p->unknown_stack_blocks,
 						   &p->unknown_stack_kinds);
@@ -992,8 +995,8 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 	if (r->nmods) /* qsort's array must not be NULL, even when empty */
 		qsort(r->mods, r->nmods, sizeof(*r->mods), by_module_bytes);
 	for (size_t i = 0; i < r->nmods; i++) {
-		r->bytes += r->mods[i].bytes;
-		r->blocks += r->mods[i].blocks;
+		r->bytes = sat_add(r->bytes, r->mods[i].bytes);
+		r->blocks = sat_add(r->blocks, r->mods[i].blocks);
 		leak_tally_merge(&r->kinds, &r->mods[i].kinds);
 	}
 	for (size_t i = 0; i < r->nprocs; i++) {
@@ -1001,8 +1004,8 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 		if (bp->nmods)
 			qsort(bp->mods, bp->nmods, sizeof(*bp->mods), by_proc_module_bytes);
 		for (size_t k = 0; k < bp->nmods; k++) {
-			bp->bytes += bp->mods[k].bytes;
-			bp->blocks += bp->mods[k].blocks;
+			bp->bytes = sat_add(bp->bytes, bp->mods[k].bytes);
+			bp->blocks = sat_add(bp->blocks, bp->mods[k].blocks);
 			leak_tally_merge(&bp->kinds, &bp->mods[k].kinds);
 		}
 	}

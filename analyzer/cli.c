@@ -4,12 +4,23 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 
+#include "term_escape.h"
+
+/* Messages name paths and programs from traces: their control characters
+ * are escaped (term_escape.h) before they reach the terminal. */
 static void say(const char *kind, const char *fmt, va_list ap)
 {
 	fflush(stdout);
 	fprintf(stderr, "heapblame: %s: ", kind);
-	vfprintf(stderr, fmt, ap);
+	char *msg = NULL;
+	int n = vasprintf(&msg, fmt, ap);
+	if (n >= 0)
+		term_escape_write(stderr, msg, (size_t)n, 0);
+	else
+		fputs("(out of memory)", stderr);
+	free(msg);
 	fputc('\n', stderr);
 }
 

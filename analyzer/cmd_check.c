@@ -34,6 +34,7 @@
 #include "report.h"
 #include "source_path.h"
 #include "symbol_problems.h"
+#include "term_escape.h"
 #include "trace_model.h"
 
 static void usage(FILE *out)
@@ -285,6 +286,26 @@ void check_inputs_free(struct check_inputs *in)
 	memset(in, 0, sizeof(*in));
 }
 
+/* The text result, its control characters escaped (term_escape.h): the
+ * names in it come from the traces. Rendered to memory first. 0, or -1
+ * out of memory. */
+static int gate_text_escaped(FILE *out, const struct gate_result *g, const struct gate_render *gr)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m)
+		return -1;
+	int rc = gate_text(m, g, gr);
+	if (fclose(m) != 0 || rc < 0) {
+		free(buf);
+		return -1;
+	}
+	term_escape_write(out, buf, len, 0);
+	free(buf);
+	return 0;
+}
+
 int check_execute(const struct check_options *o, struct check_inputs *in, char *const *traces, size_t ntraces)
 {
 	int status = HB_EXIT_USAGE;
@@ -386,7 +407,7 @@ int check_execute(const struct check_options *o, struct check_inputs *in, char *
 			goto out;
 		}
 	}
-	int rc = text ? gate_text(out, &g, &gr)
+	int rc = text ? gate_text_escaped(out, &g, &gr)
 		 : !strcmp(o->format, "json") ? gate_json(out, &g, &gr)
 		 : !strcmp(o->format, "junit") ? report_junit(out, &g, &gr)
 					       : report_sarif(out, &g, &gr);
@@ -414,7 +435,8 @@ int check_execute(const struct check_options *o, struct check_inputs *in, char *
 		char verdict[256];
 		gate_verdict(&g, verdict, sizeof(verdict));
 		fflush(stdout);
-		fprintf(stderr, "%s\n", verdict);
+		term_escape_write(stderr, verdict, strlen(verdict), 0);
+		fputc('\n', stderr);
 	}
 	status = g.fail ? HB_EXIT_LEAKS : HB_EXIT_OK;
 out:

@@ -22,6 +22,7 @@
 #include "fork_merge.h"
 #include "report.h"
 #include "symbol_problems.h"
+#include "term_escape.h"
 #include "trace_model.h"
 #include "wrapper_functions.h"
 
@@ -61,7 +62,8 @@ static void usage(FILE *out)
 		"  -o, --output FILE      write the report to FILE instead of standard output\n"
 		"      --color WHEN       auto (default: on a terminal, unless NO_COLOR), always, never\n"
 		"  -h, --help             show this help\n\n"
-		"Exit status: 0 reported (also for a trace cut short, with a warning);\n"
+		"Exit status: 0 reported (also for a trace cut short or partly damaged, with a\n"
+		"warning: garbage, a block that would expand more than 256 times, ...);\n"
 		"2 usage error, or a trace that cannot be read at all.\n");
 }
 
@@ -75,6 +77,27 @@ static int parse_u64(const char *opt, const char *s, uint64_t *out)
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+/* The text report, its control characters escaped (term_escape.h): the
+ * names in it come from the trace. Rendered to memory first, so that the
+ * report's own bold and normal sequences are told from a path's. 0, or -1
+ * out of memory. */
+static int text_escaped(FILE *out, const struct blame_report *rep, const struct report_options *ro)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m)
+		return -1;
+	int rc = report_text(m, rep, ro);
+	if (fclose(m) != 0 || rc < 0) {
+		free(buf);
+		return -1;
+	}
+	term_escape_write(out, buf, len, ro->color);
+	free(buf);
 	return 0;
 }
 
@@ -277,8 +300,10 @@ int cmd_report(int argc, char **argv)
 			goto out;
 		}
 	}
-	else
-		report_text(out, &rep, &ro);
+	else if (text_escaped(out, &rep, &ro) < 0) {
+		cli_error("out of memory");
+		goto out;
+	}
 	if (fflush(out) != 0 || ferror(out)) {
 		cli_error("cannot write the report: %s", strerror(errno));
 		goto out;

@@ -24,6 +24,7 @@
 #include "cli_units.h"
 #include "report.h"
 #include "source_path.h"
+#include "sat_add.h"
 
 static void site_init(struct gate_site *gs, const struct blame_site *s, const struct leak_tally *kinds,
 		      unsigned mask)
@@ -152,14 +153,14 @@ static int build_module(struct gate_module *gm, const struct blame_module *m, co
 			gs->suppressed = supp_find(o->supp, m, gs->site);
 		if (gs->suppressed >= 0) {
 			struct suppression *s = &o->supp->v[gs->suppressed];
-			s->bytes += gs->leaked_bytes;
-			s->blocks += gs->leaked_blocks;
+			s->bytes = sat_add(s->bytes, gs->leaked_bytes);
+			s->blocks = sat_add(s->blocks, gs->leaked_blocks);
 			s->sites++;
-			gm->suppressed_bytes += gs->leaked_bytes;
-			gm->suppressed_blocks += gs->leaked_blocks;
+			gm->suppressed_bytes = sat_add(gm->suppressed_bytes, gs->leaked_bytes);
+			gm->suppressed_blocks = sat_add(gm->suppressed_blocks, gs->leaked_blocks);
 		} else {
-			gm->leaked_bytes += gs->leaked_bytes;
-			gm->leaked_blocks += gs->leaked_blocks;
+			gm->leaked_bytes = sat_add(gm->leaked_bytes, gs->leaked_bytes);
+			gm->leaked_blocks = sat_add(gm->leaked_blocks, gs->leaked_blocks);
 			gs->new_bytes = gs->leaked_bytes;
 			gs->new_blocks = gs->leaked_blocks;
 		}
@@ -255,21 +256,21 @@ int gate_build(struct gate_result *g, const struct blame_report *r, const struct
 			return -1;
 		for (size_t k = 0; k < gm->nsites; k++) {
 			struct gate_site *gs = &gm->sites[k];
-			gm->new_bytes += gs->new_bytes;
-			gm->new_blocks += gs->new_blocks;
+			gm->new_bytes = sat_add(gm->new_bytes, gs->new_bytes);
+			gm->new_blocks = sat_add(gm->new_blocks, gs->new_blocks);
 			gm->counted_sites += gs->new_bytes || gs->new_blocks;
 			if (gs->suppressed < 0) {
-				g->baseline_bytes += gs->base_bytes;
-				g->baseline_blocks += gs->base_blocks;
+				g->baseline_bytes = sat_add(g->baseline_bytes, gs->base_bytes);
+				g->baseline_blocks = sat_add(g->baseline_blocks, gs->base_blocks);
 			}
 		}
 		qsort(gm->sites, gm->nsites, sizeof(*gm->sites), by_new_site);
-		g->new_bytes += gm->new_bytes;
-		g->new_blocks += gm->new_blocks;
-		g->leaked_bytes += gm->leaked_bytes;
-		g->leaked_blocks += gm->leaked_blocks;
-		g->suppressed_bytes += gm->suppressed_bytes;
-		g->suppressed_blocks += gm->suppressed_blocks;
+		g->new_bytes = sat_add(g->new_bytes, gm->new_bytes);
+		g->new_blocks = sat_add(g->new_blocks, gm->new_blocks);
+		g->leaked_bytes = sat_add(g->leaked_bytes, gm->leaked_bytes);
+		g->leaked_blocks = sat_add(g->leaked_blocks, gm->leaked_blocks);
+		g->suppressed_bytes = sat_add(g->suppressed_bytes, gm->suppressed_bytes);
+		g->suppressed_blocks = sat_add(g->suppressed_blocks, gm->suppressed_blocks);
 		g->counted_mods += gm->new_bytes || gm->new_blocks;
 	}
 	qsort(g->mods, g->nmods, sizeof(*g->mods), by_new_module);

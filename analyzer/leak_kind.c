@@ -3,6 +3,7 @@
  * leak_kind.h).
  */
 #include "leak_kind.h"
+#include "sat_add.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -69,15 +70,15 @@ void leak_tally_add(struct leak_tally *t, unsigned kind, uint64_t bytes, uint64_
 {
 	if (kind >= LEAK_KIND_COUNT)
 		kind = LEAK_UNCLASSIFIED;
-	t->bytes[kind] += bytes;
-	t->blocks[kind] += blocks;
+	t->bytes[kind] = sat_add(t->bytes[kind], bytes);
+	t->blocks[kind] = sat_add(t->blocks[kind], blocks);
 }
 
 void leak_tally_merge(struct leak_tally *into, const struct leak_tally *from)
 {
 	for (unsigned k = 0; k < LEAK_KIND_COUNT; k++) {
-		into->bytes[k] += from->bytes[k];
-		into->blocks[k] += from->blocks[k];
+		into->bytes[k] = sat_add(into->bytes[k], from->bytes[k]);
+		into->blocks[k] = sat_add(into->blocks[k], from->blocks[k]);
 	}
 }
 
@@ -86,7 +87,7 @@ uint64_t leak_tally_bytes(const struct leak_tally *t, unsigned mask)
 	uint64_t s = 0;
 	for (unsigned k = 0; k < LEAK_KIND_COUNT; k++)
 		if (mask & LEAK_MASK(k))
-			s += t->bytes[k];
+			s = sat_add(s, t->bytes[k]);
 	return s;
 }
 
@@ -95,6 +96,6 @@ uint64_t leak_tally_blocks(const struct leak_tally *t, unsigned mask)
 	uint64_t s = 0;
 	for (unsigned k = 0; k < LEAK_KIND_COUNT; k++)
 		if (mask & LEAK_MASK(k))
-			s += t->blocks[k];
+			s = sat_add(s, t->blocks[k]);
 	return s;
 }

@@ -33,6 +33,8 @@ struct buf {
 
 static void put(struct buf *b, const void *d, size_t n)
 {
+	if (!n)
+		return; /* a site without frames puts nothing, and d may be NULL: memcpy's is undefined */
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 4096;
 		while (cap < b->len + n)

@@ -18,6 +18,7 @@
 #include "cli_units.h"
 #include "heapblame/trace_format.h"
 #include "report.h"
+#include "sat_add.h"
 
 #define MAX_FRAMES_SHOWN 14
 
@@ -369,8 +370,8 @@ static void by_function(FILE *f, const struct blame_report *r, const struct repo
 			uint64_t bytes = 0, blocks = 0;
 			for (size_t j = k; j < m->nsites; j++) {
 				if (strcmp(allocating_function(m, &m->sites[j]), fn) == 0) {
-					bytes += m->sites[j].bytes;
-					blocks += m->sites[j].blocks;
+					bytes = sat_add(bytes, m->sites[j].bytes);
+					blocks = sat_add(blocks, m->sites[j].blocks);
 				}
 			}
 			char sz[32];

@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* C++ names are demangled by libstdc++'s __cxa_demangle, loaded with the
@@ -235,11 +236,21 @@ void sym_free(struct symbolizer *s)
 	free(s);
 }
 
+/* Opens file for m, only when it is a regular file: a trace names module
+ * paths, and a FIFO (or a device) there would block a blocking open, or
+ * the read after it, for ever. Non-blocking, so that the open itself
+ * returns at once whatever the path is; the flag means nothing for the
+ * regular file it is then read as. 0, or -1 (m's status says why). */
 static int try_open(struct sym_module *m, const char *file)
 {
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -1;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
 	Dwfl *dwfl = dwfl_begin(&m->owner->callbacks);
 	if (!dwfl) {
 		close(fd);

@@ -213,7 +213,9 @@ int hb_trace_file_write_block(struct hb_trace_file *f, unsigned type, uint32_t s
 		if (!f->cctx)
 			f->cctx = new_cctx();
 		size_t z = f->cctx ? ZSTD_compressCCtx(f->cctx, payload, bound, raw, raw_len, f->zlevel) : 0;
-		if (f->cctx && !ZSTD_isError(z) && z < raw_len) {
+		/* a frame that expands more than HB_BLOCK_MAX_RATIO times is damage to a
+		 * reader: such a block (none seen in practice) is stored as it is */
+		if (f->cctx && !ZSTD_isError(z) && z < raw_len && (uint64_t)z * HB_BLOCK_MAX_RATIO >= raw_len) {
 			stored = z;
 			flags = HB_BLOCK_ZSTD;
 		}

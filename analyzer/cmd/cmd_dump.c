@@ -25,11 +25,14 @@
 #include "cli.h"
 #include "leak_kind.h"
 #include "read_progress.h"
+#include "sat_add.h"
 #include "site_counts.h"
+#include "term_escape.h"
 #include "trace_reader.h"
 #include "trace_records.h"
 
 struct module_totals {
+	uint32_t id;
 	char *path;
 	uint64_t allocs, frees;
 	uint64_t live_blocks, live_bytes;
@@ -38,8 +41,9 @@ struct module_totals {
 
 struct dump {
 	int records;                 /* print record lines */
-	struct module_totals *mods;  /* by module id */
-	size_t nmods;
+	struct module_totals *mods;  /* in the order first named */
+	size_t nmods, modcap;
+	struct id_index mod_ids;     /* module id -> index in mods: ids come from the input, so sparse */
 	struct site_counts sites;    /* the replay: per-site counters */
 	uint64_t flushes, flush_sites_max, flush_counters_max; /* what the flushes say they touched */
 	uint64_t flush_sites_last, flush_counters_last;
@@ -58,18 +62,31 @@ static struct module_totals *mod(struct dump *d, uint64_t id)
 {
 	if (id > 0xffffffffu)
 		return NULL;
-	if (id >= d->nmods) {
-		size_t n = d->nmods ? d->nmods : 64;
-		while (n <= id)
-			n *= 2;
+	long k = id_index_find(&d->mod_ids, (uint32_t)id);
+	if (k >= 0)
+		return &d->mods[k];
+	if (d->nmods == d->modcap) {
+		size_t n = d->modcap ? d->modcap * 2 : 64;
 		struct module_totals *m = realloc(d->mods, n * sizeof(*m));
 		if (!m)
 			return NULL;
-		memset(m + d->nmods, 0, (n - d->nmods) * sizeof(*m));
 		d->mods = m;
-		d->nmods = n;
+		d->modcap = n;
 	}
-	return &d->mods[id];
+	int added;
+	if ((k = id_index_add(&d->mod_ids, (uint32_t)id, &added)) < 0)
+		return NULL;
+	memset(&d->mods[k], 0, sizeof(d->mods[k]));
+	d->mods[k].id = (uint32_t)id;
+	d->nmods++;
+	return &d->mods[k];
+}
+
+/* Module lines come in the order of their ids, as they always did. */
+static int by_module_id(const void *a, const void *b)
+{
+	uint32_t x = ((const struct module_totals *)a)->id, y = ((const struct module_totals *)b)->id;
+	return (x > y) - (x < y);
 }
 
 static void print_str(const struct rec_str *s)
@@ -204,7 +221,7 @@ static void on_meta(struct dump *d, const struct trace_record *r)
 		/* cumulative per kind: the last one counts; keep the max */
 		uint64_t k = l.kind < HB_LOSS_KIND_COUNT ? l.kind : HB_LOSS_KIND_COUNT;
 		if (l.events > d->lost_by_kind[k]) {
-			d->lost_events += l.events - d->lost_by_kind[k];
+			d->lost_events = sat_add(d->lost_events, l.events - d->lost_by_kind[k]);
 			d->lost_by_kind[k] = l.events;
 		}
 		break;
@@ -308,13 +325,13 @@ static void count_module(struct module_totals *mt, const struct trace_record *r)
 	const uint8_t *q = rs.alloc_at;
 	for (uint64_t i = 0; i < rs.nalloc; i++) {
 		rec_next_group(&q, rs.end, &g);
-		mt->allocs += g.count;
+		mt->allocs = sat_add(mt->allocs, g.count);
 	}
 	q = rs.free_at;
 	for (uint64_t i = 0; i < rs.nfree; i++) {
 		rec_next_group(&q, rs.end, &g);
 		if (g.kind == HB_FREE_FREE || g.kind == HB_FREE_CFREE)
-			mt->frees += g.count;
+			mt->frees = sat_add(mt->frees, g.count);
 	}
 }
 
@@ -393,12 +410,12 @@ static void print_totals(struct dump *d)
 		uint64_t blocks, bytes, over;
 		site_tally_outstanding(&sc->total, &blocks, &bytes, &over);
 		excess += over;
-		live_blocks += blocks;
-		live_bytes += bytes;
+		live_blocks = sat_add(live_blocks, blocks);
+		live_bytes = sat_add(live_bytes, bytes);
 		struct module_totals *mt = mod(d, sc->module);
 		if (mt) {
-			mt->live_blocks += blocks;
-			mt->live_bytes += bytes;
+			mt->live_blocks = sat_add(mt->live_blocks, blocks);
+			mt->live_bytes = sat_add(mt->live_bytes, bytes);
 		}
 		struct leak_tally k;
 		site_count_kinds(sc, &sc->total, d->scan_status == HB_SCAN_DONE, &k, &missing);
@@ -407,7 +424,7 @@ static void print_totals(struct dump *d)
 	uint64_t realloc_calls = a[HB_ALLOC_REALLOC] + f[HB_FREE_REALLOC_ZERO];
 	uint64_t events = f[HB_FREE_FREE] + f[HB_FREE_CFREE] + f[HB_FREE_REALLOC_ZERO];
 	for (unsigned k = 0; k < HB_ALLOC_KIND_COUNT; k++)
-		events += a[k];
+		events = sat_add(events, a[k]);
 	printf("== totals ==\n");
 	printf("events: %" PRIu64 "\n", events);
 	printf("events.malloc: %" PRIu64 "\n", a[HB_ALLOC_MALLOC]);
@@ -438,14 +455,17 @@ static void print_totals(struct dump *d)
 	printf("flushes: %" PRIu64 "\n", d->flushes);
 	printf("flush_sites_max: %" PRIu64 "\n", d->flush_sites_max);
 	printf("flush_counters_max: %" PRIu64 "\n", d->flush_counters_max);
+	if (d->nmods)
+		qsort(d->mods, d->nmods, sizeof(*d->mods), by_module_id); /* the index is not used after this */
 	for (size_t i = 0; i < d->nmods; i++) {
 		struct module_totals *m = &d->mods[i];
 		if (!m->seen_events)
 			continue;
+		char shown[4096];
 		if (m->path)
-			printf("module %s: ", m->path);
+			printf("module %s: ", term_escape_str(shown, sizeof(shown), m->path));
 		else
-			printf("module #%zu: ", i);
+			printf("module #%" PRIu32 ": ", m->id);
 		printf("allocs=%" PRIu64 " frees=%" PRIu64 " live_blocks=%" PRIu64 " live_bytes=%" PRIu64 "\n",
 		       m->allocs, m->frees, m->live_blocks, m->live_bytes);
 	}
@@ -548,6 +568,7 @@ int cmd_dump(int argc, char **argv)
 	for (size_t i = 0; i < d.nmods; i++)
 		free(d.mods[i].path);
 	free(d.mods);
+	id_index_free(&d.mod_ids);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error("cannot write the output: %s", strerror(errno));
 		return HB_EXIT_USAGE;

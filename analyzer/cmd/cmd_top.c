@@ -35,6 +35,7 @@
 #include "cli_units.h"
 #include "heapblame/trace_format.h"
 #include "report.h"
+#include "term_escape.h"
 #include "trace_model.h"
 #include "wrapper_functions.h"
 
@@ -241,8 +242,9 @@ static int draw(FILE *f, const struct tm_model *m, struct symbolizer *sym, const
 	cli_format_clock(clock, sizeof(clock), t->n ? t->t_s[t->n - 1] : 0);
 	if (tty)
 		fputs("\033[H\033[2J", f);
+	char prog[256], name[128];
 	fprintf(f, "heapblame top - %s pid %" PRIu64 " (%s) - %s, %zu point%s, %s outstanding\n",
-		p->program ? p->program : "?", p->pid, strcmp(p->end, "none") ? p->end : "running", clock, t->n,
+		p->program ? term_escape_str(prog, sizeof(prog), p->program) : "?", p->pid, strcmp(p->end, "none") ? p->end : "running", clock, t->n,
 		t->n == 1 ? "" : "s", sz);
 	char rd[32];
 	report_size(rd, sizeof(rd), bytes_read);
@@ -262,7 +264,7 @@ static int draw(FILE *f, const struct tm_model *m, struct symbolizer *sym, const
 		report_size(out, sizeof(out), now > 0 ? (uint64_t)now : 0);
 		signed_rate(last, sizeof(last), t->n ? rate_over(t, tm->bytes, t->t_s[t->n - 1] - 60) : 0);
 		signed_rate(run, sizeof(run), t->n ? rate_over(t, tm->bytes, 0) : 0);
-		fprintf(f, "%-24.24s %11s  %-8s %13s %13s  ", tm->name, out, growth_class_name(tm->growth.cls), last,
+		fprintf(f, "%-24.24s %11s  %-8s %13s %13s  ", term_escape_str(name, sizeof(name), tm->name), out, growth_class_name(tm->growth.cls), last,
 			run);
 		if (tty)
 			report_sparkline(f, t, tm, 32);

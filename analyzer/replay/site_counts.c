@@ -8,31 +8,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sat_add.h"
 #include "trace_records.h"
 
 struct site_count *site_counts_at(struct site_counts *c, uint64_t stack)
 {
 	if (stack > 0xffffffffu)
 		return NULL;
-	if (stack >= c->n) {
-		size_t n = c->n ? c->n : 256;
-		while (n <= stack)
-			n *= 2;
+	long found = id_index_find(&c->ids, (uint32_t)stack);
+	if (found >= 0)
+		return &c->by_stack[found];
+	if (c->n == c->cap) {
+		size_t n = c->cap ? c->cap * 2 : 256;
 		if (c->windows) {
 			struct site_window *w = realloc(c->win, n * sizeof(*w));
 			if (!w)
 				return NULL;
-			memset(w + c->n, 0, (n - c->n) * sizeof(*w));
 			c->win = w;
 		}
 		struct site_count *a = realloc(c->by_stack, n * sizeof(*a));
 		if (!a)
 			return NULL;
-		memset(a + c->n, 0, (n - c->n) * sizeof(*a));
 		c->by_stack = a;
-		c->n = n;
+		c->cap = n;
 	}
-	return &c->by_stack[stack];
+	int added;
+	long slot = id_index_add(&c->ids, (uint32_t)stack, &added);
+	if (slot < 0)
+		return NULL;
+	memset(&c->by_stack[slot], 0, sizeof(c->by_stack[slot]));
+	if (c->windows)
+		memset(&c->win[slot], 0, sizeof(c->win[slot]));
+	c->by_stack[slot].id = (uint32_t)stack;
+	c->n++;
+	return &c->by_stack[slot];
+}
+
+const struct site_count *site_counts_find(const struct site_counts *c, uint64_t stack)
+{
+	long slot = stack > 0xffffffffu ? -1 : id_index_find(&c->ids, (uint32_t)stack);
+	return slot < 0 ? NULL : &c->by_stack[slot];
 }
 
 static void claim(struct site_count *s, uint32_t module)
@@ -45,13 +60,14 @@ static void claim(struct site_count *s, uint32_t module)
 
 /* Before a site's first change in a flush: onto the dirty list, and its
  * state saved for a cut. */
-static void touch(struct site_counts *c, struct site_count *s, uint64_t stack)
+static void touch(struct site_counts *c, struct site_count *s)
 {
+	size_t slot = (size_t)(s - c->by_stack);
 	if (s->touched == c->marks + 1)
 		return;
 	s->touched = c->marks + 1;
 	if (c->keep_saved) {
-		struct site_window *w = &c->win[stack];
+		struct site_window *w = &c->win[slot];
 		w->saved = w->cur;
 		w->saved_total = s->total;
 	}
@@ -65,16 +81,16 @@ static void touch(struct site_counts *c, struct site_count *s, uint64_t stack)
 		c->dirty = d;
 		c->dirty_cap = cap;
 	}
-	c->dirty[c->ndirty++] = (uint32_t)stack;
+	c->dirty[c->ndirty++] = (uint32_t)slot;
 }
 
-/* A group of epoch e of site stack into the since window, or aside while
+/* A group of epoch e of site s into the since window, or aside while
  * the window's start is not known yet. */
-static struct site_tally *window_of(struct site_counts *c, uint64_t stack, uint64_t e)
+static struct site_tally *window_of(struct site_counts *c, const struct site_count *s, uint64_t e)
 {
 	if (!c->since_on || e < c->since_from)
 		return NULL;
-	struct site_window_part *w = &c->win[stack].cur;
+	struct site_window_part *w = &c->win[s - c->by_stack].cur;
 	if (c->since_fixed)
 		return &w->since;
 	if (w->pending_from != c->since_from) {
@@ -86,8 +102,8 @@ static struct site_tally *window_of(struct site_counts *c, uint64_t stack, uint6
 
 void site_counts_windows(struct site_counts *c, int keep_saved)
 {
-	if (!c->windows && c->n) { /* sites made before: give them their parts */
-		c->win = calloc(c->n, sizeof(*c->win));
+	if (!c->windows && c->cap) { /* sites made before: give them their parts */
+		c->win = calloc(c->cap, sizeof(*c->win));
 		if (!c->win) {
 			c->oom = 1;
 			return;
@@ -152,10 +168,10 @@ struct site_tally site_count_window(const struct site_counts *c, const struct si
 	const struct site_window_part *w = &c->win[s - c->by_stack].cur;
 	struct site_tally t = w->since;
 	if (c->since_fixed && w->pending_from == c->since_from) {
-		t.alloc_count += w->pending.alloc_count;
-		t.alloc_bytes += w->pending.alloc_bytes;
-		t.free_count += w->pending.free_count;
-		t.free_bytes += w->pending.free_bytes;
+		t.alloc_count = sat_add(t.alloc_count, w->pending.alloc_count);
+		t.alloc_bytes = sat_add(t.alloc_bytes, w->pending.alloc_bytes);
+		t.free_count = sat_add(t.free_count, w->pending.free_count);
+		t.free_bytes = sat_add(t.free_bytes, w->pending.free_bytes);
 	}
 	return t;
 }
@@ -169,36 +185,38 @@ static int apply_site(struct site_counts *c, uint32_t module, const struct trace
 	if (!s)
 		return -1;
 	claim(s, module);
-	touch(c, s, rs.stack);
+	touch(c, s);
 	const uint8_t *q = rs.alloc_at;
 	struct rec_group g;
 	for (uint64_t i = 0; i < rs.nalloc; i++) {
 		rec_next_group(&q, rs.end, &g); /* validated by the decoder */
-		s->total.alloc_count += g.count;
-		s->total.alloc_bytes += g.bytes;
-		struct site_tally *w = g.age <= c->epoch ? window_of(c, rs.stack, c->epoch - g.age) : NULL;
+		s->total.alloc_count = sat_add(s->total.alloc_count, g.count);
+		s->total.alloc_bytes = sat_add(s->total.alloc_bytes, g.bytes);
+		struct site_tally *w = g.age <= c->epoch ? window_of(c, s, c->epoch - g.age) : NULL;
 		if (w) {
-			w->alloc_count += g.count;
-			w->alloc_bytes += g.bytes;
+			w->alloc_count = sat_add(w->alloc_count, g.count);
+			w->alloc_bytes = sat_add(w->alloc_bytes, g.bytes);
 		}
-		c->ev.alloc_events[g.kind < HB_ALLOC_KIND_COUNT ? g.kind : HB_ALLOC_KIND_COUNT] += g.count;
+		uint64_t *ev = &c->ev.alloc_events[g.kind < HB_ALLOC_KIND_COUNT ? g.kind : HB_ALLOC_KIND_COUNT];
+		*ev = sat_add(*ev, g.count);
 	}
 	q = rs.free_at;
 	for (uint64_t i = 0; i < rs.nfree; i++) {
 		rec_next_group(&q, rs.end, &g);
-		s->total.free_count += g.count;
-		s->total.free_bytes += g.bytes;
+		s->total.free_count = sat_add(s->total.free_count, g.count);
+		s->total.free_bytes = sat_add(s->total.free_bytes, g.bytes);
 		if (c->first_epoch && (g.age > c->epoch || c->epoch - g.age < c->first_epoch)) {
 			/* trace-format 10.3: a free group before first_epoch counts inherited blocks only */
-			s->total.inherit_free_count += g.count;
-			s->total.inherit_free_bytes += g.bytes;
+			s->total.inherit_free_count = sat_add(s->total.inherit_free_count, g.count);
+			s->total.inherit_free_bytes = sat_add(s->total.inherit_free_bytes, g.bytes);
 		}
-		struct site_tally *w = g.age <= c->epoch ? window_of(c, rs.stack, c->epoch - g.age) : NULL;
+		struct site_tally *w = g.age <= c->epoch ? window_of(c, s, c->epoch - g.age) : NULL;
 		if (w) {
-			w->free_count += g.count;
-			w->free_bytes += g.bytes;
+			w->free_count = sat_add(w->free_count, g.count);
+			w->free_bytes = sat_add(w->free_bytes, g.bytes);
 		}
-		c->ev.free_events[g.kind < HB_FREE_KIND_COUNT ? g.kind : HB_FREE_KIND_COUNT] += g.count;
+		uint64_t *ev = &c->ev.free_events[g.kind < HB_FREE_KIND_COUNT ? g.kind : HB_FREE_KIND_COUNT];
+		*ev = sat_add(*ev, g.count);
 	}
 	c->ev.sites++;
 	return 0;
@@ -224,10 +242,10 @@ int site_counts_apply(struct site_counts *c, uint32_t module, const struct trace
 		if (!s)
 			return -1;
 		claim(s, module);
-		touch(c, s, in.stack);
-		s->total.inherit_count += in.count;
-		s->total.inherit_bytes += in.bytes;
-		c->ev.inherited_blocks += in.count;
+		touch(c, s);
+		s->total.inherit_count = sat_add(s->total.inherit_count, in.count);
+		s->total.inherit_bytes = sat_add(s->total.inherit_bytes, in.bytes);
+		c->ev.inherited_blocks = sat_add(c->ev.inherited_blocks, in.count);
 		return 0;
 	}
 	case HB_REC_REACH: {
@@ -240,15 +258,15 @@ int site_counts_apply(struct site_counts *c, uint32_t module, const struct trace
 		claim(s, module);
 		c->reach_split |= rr.has_inherited;
 		if (rr.kind < HB_REACH_KIND_COUNT) {
-			s->reach_count[rr.kind] += rr.count;
-			s->reach_bytes[rr.kind] += rr.bytes;
+			s->reach_count[rr.kind] = sat_add(s->reach_count[rr.kind], rr.count);
+			s->reach_bytes[rr.kind] = sat_add(s->reach_bytes[rr.kind], rr.bytes);
 			if (rr.inherited) {
-				s->reach_inh_count[rr.kind] += rr.count;
-				s->reach_inh_bytes[rr.kind] += rr.bytes;
+				s->reach_inh_count[rr.kind] = sat_add(s->reach_inh_count[rr.kind], rr.count);
+				s->reach_inh_bytes[rr.kind] = sat_add(s->reach_inh_bytes[rr.kind], rr.bytes);
 			}
 		} else {
-			s->reach_unknown_count += rr.count;
-			s->reach_unknown_bytes += rr.bytes;
+			s->reach_unknown_count = sat_add(s->reach_unknown_count, rr.count);
+			s->reach_unknown_bytes = sat_add(s->reach_unknown_bytes, rr.bytes);
 		}
 		return 0;
 	}
@@ -279,7 +297,8 @@ int site_counts_apply(struct site_counts *c, uint32_t module, const struct trace
 
 void site_tally_outstanding(const struct site_tally *t, uint64_t *blocks, uint64_t *bytes, uint64_t *excess)
 {
-	uint64_t held = t->inherit_count + t->alloc_count, held_bytes = t->inherit_bytes + t->alloc_bytes;
+	uint64_t held = sat_add(t->inherit_count, t->alloc_count);
+	uint64_t held_bytes = sat_add(t->inherit_bytes, t->alloc_bytes);
 	*excess = t->free_count > held ? t->free_count - held : 0;
 	*blocks = t->free_count < held ? held - t->free_count : 0;
 	*bytes = t->free_bytes < held_bytes && *blocks ? held_bytes - t->free_bytes : 0;
@@ -287,7 +306,10 @@ void site_tally_outstanding(const struct site_tally *t, uint64_t *blocks, uint64
 
 int64_t site_tally_level(const struct site_tally *t)
 {
-	return (int64_t)(t->inherit_bytes + t->alloc_bytes - t->free_bytes);
+	uint64_t held = sat_add(t->inherit_bytes, t->alloc_bytes);
+	if (held >= t->free_bytes)
+		return held - t->free_bytes > INT64_MAX ? INT64_MAX : (int64_t)(held - t->free_bytes);
+	return t->free_bytes - held > INT64_MAX ? -INT64_MAX : -(int64_t)(t->free_bytes - held);
 }
 
 /* The site's whole outstanding blocks by kind, from REACH. */
@@ -392,5 +414,6 @@ void site_counts_free(struct site_counts *c)
 	free(c->win);
 	free(c->dirty);
 	free(c->owned);
+	id_index_free(&c->ids);
 	memset(c, 0, sizeof(*c));
 }

@@ -9,9 +9,11 @@
  * inherited (a fork child) plus what it allocated minus what was freed.
  * The exit scan's REACH records give the verdicts on those blocks, by kind.
  *
- * Memory is O(sites): one entry per stack id, in an array indexed by id
- * (the shim's ids are dense, from 1). Both `report`/`check` (trace_model)
- * and `dump` replay through this, so they cannot disagree.
+ * Memory is O(sites): one entry per stack id named, in the order first
+ * named, found by id through a sparse map (id_index.h), so that a trace
+ * naming a huge stack id costs one entry, not an array up to it. Both
+ * `report`/`check` (trace_model) and `dump` replay through this, so they
+ * cannot disagree.
  */
 #ifndef HB_SITE_COUNTS_H
 #define HB_SITE_COUNTS_H
@@ -20,6 +22,7 @@
 #include <stdint.h>
 
 #include "heapblame/trace_format.h"
+#include "id_index.h"
 #include "leak_kind.h"
 #include "trace_reader.h"
 
@@ -34,6 +37,7 @@ struct site_tally {
 };
 
 struct site_count {
+	uint32_t id;        /* its stack id */
 	uint32_t module;    /* the stream its records came in (0 until seen) */
 	int seen;
 	struct site_tally total; /* every block of the site */
@@ -75,9 +79,10 @@ struct site_owned {
 };
 
 struct site_counts {
-	struct site_count *by_stack; /* indexed by stack id */
-	struct site_window *win;     /* the same, with windows on (NULL without) */
-	size_t n;
+	struct site_count *by_stack; /* the sites, in the order first named (slots of ids) */
+	struct site_window *win;     /* the same slots, with windows on (NULL without) */
+	size_t n, cap;               /* sites, and room in by_stack and win */
+	struct id_index ids;         /* stack id -> slot */
 	uint64_t first_epoch;        /* PROCESS.first_epoch: before it, a fork child's inherited blocks */
 	int reach_split;             /* a REACH record said which of its blocks were inherited */
 	struct site_owned *owned;    /* the OWNED records, as read */
@@ -86,7 +91,7 @@ struct site_counts {
 				      * every events block starts a flush's records of its module with
 				      * an EPOCH record, or continues the previous block's) */
 	struct site_events ev;
-	/* the sites changed since the last FLUSH mark (site_counts_mark) */
+	/* the sites changed since the last FLUSH mark (site_counts_mark), by slot */
 	uint32_t *dirty;
 	size_t ndirty, dirty_cap;
 	uint64_t marks;              /* FLUSH marks passed */
@@ -133,8 +138,11 @@ void site_counts_cut(struct site_counts *c);
 struct site_tally site_count_window(const struct site_counts *c, const struct site_count *s);
 
 /* The entry of stack id, made (zeroed) if new; NULL when the id is beyond
- * 2^32 or memory is short. */
+ * 2^32 or memory is short. Valid until the next new entry. */
 struct site_count *site_counts_at(struct site_counts *c, uint64_t stack);
+
+/* The entry of stack id, or NULL when no record named it. */
+const struct site_count *site_counts_find(const struct site_counts *c, uint64_t stack);
 
 /* Applies one record of module's events stream. Returns 0, or -1 for a
  * malformed record (nothing of it is applied) or no memory. Tags it does

@@ -15,36 +15,70 @@
 #include "read_progress.h"
 #include "site_counts.h"
 #include "trace_records.h"
+#include "sat_add.h"
 
-static void *grow_array(void *arr, size_t *n, size_t want, size_t elem)
+/* Room for one more element in *arr of *cap (doubling). 0, or -1. */
+static int grow_one(void *arr, size_t n, size_t *cap, size_t elem)
 {
-	if (want < *n)
-		return arr;
-	size_t cap = *n ? *n : 64;
-	while (cap <= want)
-		cap *= 2;
-	char *a = realloc(arr, cap * elem);
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 64;
+	void *a = realloc(*(void **)arr, c * elem);
 	if (!a)
-		return NULL;
-	memset(a + *n * elem, 0, (cap - *n) * elem);
-	*n = cap;
-	return a;
+		return -1;
+	*(void **)arr = a;
+	*cap = c;
+	return 0;
 }
 
+/* The module of id, made (undefined) when new; NULL beyond 32 bits or out
+ * of memory. */
 static struct tm_module *module_slot(struct tm_process *p, uint64_t id)
 {
 	if (id > 0xffffffffu)
 		return NULL;
-	struct tm_module *m = grow_array(p->modules, &p->nmodules, (size_t)id, sizeof(*m));
-	if (!m)
+	long k = id_index_find(&p->module_ids, (uint32_t)id);
+	if (k >= 0)
+		return &p->modules[k];
+	int added;
+	if (grow_one(&p->modules, p->nmodules, &p->modules_cap, sizeof(*p->modules)) < 0 ||
+	    (k = id_index_add(&p->module_ids, (uint32_t)id, &added)) < 0)
 		return NULL;
-	p->modules = m;
-	return &m[id];
+	struct tm_module *m = &p->modules[k];
+	memset(m, 0, sizeof(*m));
+	m->id = (uint32_t)id;
+	p->nmodules++;
+	return m;
+}
+
+long tm_module_index(const struct tm_process *p, uint32_t id)
+{
+	return id_index_find(&p->module_ids, id);
 }
 
 const struct tm_module *tm_module_of(const struct tm_process *p, uint32_t id)
 {
-	return id < p->nmodules && p->modules[id].defined ? &p->modules[id] : NULL;
+	long k = id_index_find(&p->module_ids, id);
+	return k >= 0 && p->modules[k].defined ? &p->modules[k] : NULL;
+}
+
+int tm_process_reindex(struct tm_process *p)
+{
+	id_index_free(&p->module_ids);
+	id_index_free(&p->stack_ids);
+	for (size_t k = 0; k < p->nmodules; k++)
+		if (p->modules[k].defined && id_index_set(&p->module_ids, p->modules[k].id, (uint32_t)k) < 0)
+			return -1;
+	for (size_t k = 0; k < p->nstacks; k++)
+		if (p->stacks[k] && id_index_set(&p->stack_ids, p->stacks[k]->id, (uint32_t)k) < 0)
+			return -1;
+	return 0;
+}
+
+struct tm_stack *tm_stack_of(const struct tm_process *p, uint64_t id)
+{
+	long k = id > 0xffffffffu ? -1 : id_index_find(&p->stack_ids, (uint32_t)id);
+	return k >= 0 ? p->stacks[k] : NULL;
 }
 
 static int on_module(struct tm_process *p, const struct trace_record *r)
@@ -71,10 +105,8 @@ static int on_stack(struct tm_process *p, const struct trace_record *r)
 	struct rec_stack rs;
 	if (rec_decode_stack(r, &rs) < 0 || rs.id > 0xffffffffu)
 		return -1;
-	struct tm_stack **slots = grow_array(p->stacks, &p->nstacks, (size_t)rs.id, sizeof(*slots));
-	if (!slots)
+	if (grow_one(&p->stacks, p->nstacks, &p->stacks_cap, sizeof(*p->stacks)) < 0)
 		return -1;
-	p->stacks = slots;
 	struct tm_stack *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -1;
@@ -98,13 +130,24 @@ static int on_stack(struct tm_process *p, const struct trace_record *r)
 		s->frame_offset[s->depth] = off;
 		s->depth++;
 	}
-	if (slots[rs.id]) { /* a redefinition (a fork child re-defines): keep the new one */
-		s->series = slots[rs.id]->series; /* the same site: its history goes on */
-		free(slots[rs.id]->frame_module);
-		free(slots[rs.id]->frame_offset);
-		free(slots[rs.id]);
+	int added;
+	long k = id_index_add(&p->stack_ids, (uint32_t)rs.id, &added);
+	if (k < 0) {
+		free(s->frame_module);
+		free(s->frame_offset);
+		free(s);
+		return -1;
 	}
-	slots[rs.id] = s;
+	struct tm_stack *old = added ? NULL : p->stacks[k];
+	if (old) { /* a redefinition (a fork child re-defines): keep the new one */
+		s->series = old->series; /* the same site: its history goes on */
+		free(old->frame_module);
+		free(old->frame_offset);
+		free(old);
+	}
+	p->stacks[k] = s;
+	if (added)
+		p->nstacks++;
 	return 0;
 }
 
@@ -142,9 +185,9 @@ static int on_flush(struct load_ctx *c, const struct trace_record *r)
 			if (p->stacks[k])
 				ts_series_coarsen(&p->stacks[k]->series);
 	for (size_t i = 0; i < c->sites.ndirty; i++) {
-		uint32_t id = c->sites.dirty[i];
-		struct tm_stack *st = id < p->nstacks ? p->stacks[id] : NULL;
-		if (st && ts_series_put(&st->series, slot, site_tally_level(&c->sites.by_stack[id].total)) < 0)
+		const struct site_count *sc = &c->sites.by_stack[c->sites.dirty[i]];
+		struct tm_stack *st = tm_stack_of(p, sc->id);
+		if (st && ts_series_put(&st->series, slot, site_tally_level(&sc->total)) < 0)
 			c->sites.oom = 1;
 	}
 	site_counts_mark(&c->sites, f.time_ns, f.epoch);
@@ -195,7 +238,7 @@ static int on_meta(struct load_ctx *c, const struct trace_record *r)
 			return -1;
 		uint64_t k = l.kind < HB_LOSS_KIND_COUNT ? l.kind : HB_LOSS_KIND_COUNT;
 		if (l.events > c->lost_by_kind[k]) {
-			p->lost_events += l.events - c->lost_by_kind[k];
+			p->lost_events = sat_add(p->lost_events, l.events - c->lost_by_kind[k]);
 			c->lost_by_kind[k] = l.events;
 		}
 		return 0;
@@ -289,23 +332,23 @@ static void tally(struct load_ctx *c, uint64_t id, const struct site_count *sc)
 	uint64_t inh_blocks = 0, inh_bytes = 0;
 	if (!c->sites.since_on)
 		site_count_inherited(&c->sites, sc, tm_scanned(p), &inh_blocks, &inh_bytes, &inh_kinds);
-	p->out_bytes += bytes;
-	p->out_blocks += blocks;
+	p->out_bytes = sat_add(p->out_bytes, bytes);
+	p->out_blocks = sat_add(p->out_blocks, blocks);
 	leak_tally_merge(&p->kinds, &kinds);
-	p->inh_bytes += inh_bytes;
-	p->inh_blocks += inh_blocks;
+	p->inh_bytes = sat_add(p->inh_bytes, inh_bytes);
+	p->inh_blocks = sat_add(p->inh_blocks, inh_blocks);
 	leak_tally_merge(&p->inh_kinds, &inh_kinds);
-	struct tm_stack *st = id < p->nstacks ? p->stacks[id] : NULL;
+	struct tm_stack *st = tm_stack_of(p, id);
 	if (st) {
-		st->out_bytes += bytes;
-		st->out_blocks += blocks;
+		st->out_bytes = sat_add(st->out_bytes, bytes);
+		st->out_blocks = sat_add(st->out_blocks, blocks);
 		leak_tally_merge(&st->kinds, &kinds);
 		st->inh_bytes += inh_bytes;
 		st->inh_blocks += inh_blocks;
 		leak_tally_merge(&st->inh_kinds, &inh_kinds);
 	} else {
-		p->unknown_stack_bytes += bytes;
-		p->unknown_stack_blocks += blocks;
+		p->unknown_stack_bytes = sat_add(p->unknown_stack_bytes, bytes);
+		p->unknown_stack_blocks = sat_add(p->unknown_stack_blocks, blocks);
 		leak_tally_merge(&p->unknown_stack_kinds, &kinds);
 		p->unknown_inh_bytes += inh_bytes;
 		p->unknown_inh_blocks += inh_blocks;
@@ -402,9 +445,9 @@ static void snapshot(struct load_ctx *c)
 			memset(&p->stacks[k]->kinds, 0, sizeof(p->stacks[k]->kinds));
 			memset(&p->stacks[k]->inh_kinds, 0, sizeof(p->stacks[k]->inh_kinds));
 		}
-	for (size_t id = 0; id < c->sites.n; id++)
-		if (c->sites.by_stack[id].seen)
-			tally(c, id, &c->sites.by_stack[id]);
+	for (size_t k = 0; k < c->sites.n; k++)
+		if (c->sites.by_stack[k].seen)
+			tally(c, c->sites.by_stack[k].id, &c->sites.by_stack[k]);
 	p->sites = c->sites.ev.sites;
 }
 
@@ -556,6 +599,8 @@ static void process_free(struct tm_process *p)
 		free(p->stacks);
 		free(p->owned);
 		free(p->lsan_suppressions);
+		id_index_free(&p->module_ids);
+		id_index_free(&p->stack_ids);
 		free(p->trace_path);
 		free(p->program);
 		free(p->exe);

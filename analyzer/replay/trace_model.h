@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "id_index.h"
 #include "leak_kind.h"
 #include "site_counts.h"
 #include "time_series.h"
@@ -85,10 +86,15 @@ struct tm_process {
 	int has_at, has_since;
 	uint64_t sites;     /* SITE records read */
 	char end[96];       /* "exit 0", "signal 9", "none", ... */
-	struct tm_module *modules; /* indexed by module id */
-	size_t nmodules;
-	struct tm_stack **stacks;  /* indexed by stack id; NULL when undefined */
-	size_t nstacks;
+	/* Modules and stacks are kept in the order first named, and found by
+	 * id through sparse maps (tm_module_of, tm_stack_of): ids come from the
+	 * input, so nothing is sized by an id. */
+	struct tm_module *modules; /* every module named (defined or not) */
+	size_t nmodules, modules_cap;
+	struct id_index module_ids; /* module id -> index in modules */
+	struct tm_stack **stacks;  /* every stack defined */
+	size_t nstacks, stacks_cap;
+	struct id_index stack_ids;  /* stack id -> index in stacks */
 	uint64_t out_bytes, out_blocks;
 	uint64_t unknown_stack_bytes, unknown_stack_blocks; /* sites naming no known stack */
 	struct leak_tally unknown_stack_kinds;
@@ -167,5 +173,15 @@ int tm_scanned(const struct tm_process *p);
 
 /* The module of process p with this id, or NULL. */
 const struct tm_module *tm_module_of(const struct tm_process *p, uint32_t id);
+
+/* The index in p->modules of module id (defined or only named), or -1. */
+long tm_module_index(const struct tm_process *p, uint32_t id);
+
+/* Indexes by id the modules (those defined) and stacks (those not NULL)
+ * of a process made by hand, as tests make them. 0, or -1 out of memory. */
+int tm_process_reindex(struct tm_process *p);
+
+/* The stack of process p with this id, or NULL when none was defined. */
+struct tm_stack *tm_stack_of(const struct tm_process *p, uint64_t id);
 
 #endif

@@ -98,6 +98,14 @@ _Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes")
  * raw_size is treated as damage, which bounds a reader's memory. */
 #define HB_BLOCK_MAX_RAW (16u << 20)
 
+/* Largest ratio of raw_size to stored_size of a compressed block. A zstd
+ * frame of 587 bytes can expand to 16 MiB of empty records (a line each in
+ * `dump`: 528 MB of text from an 850-byte file): a reader treats a larger
+ * ratio as damage, which bounds the work per stored byte. The shim's
+ * blocks compress 2 to 15 times; a writer stores a block whose frame
+ * would exceed the ratio uncompressed. */
+#define HB_BLOCK_MAX_RATIO 256u
+
 /*
  * Record tags. Bodies, field by field (u = uleb128, s = zigzag sleb128):
  *

@@ -77,6 +77,13 @@ static uint64_t offset_of(void (*fn)(int), uint64_t within)
 	return (uint64_t)(uintptr_t)fn - self_bias + within;
 }
 
+/* Frees the sparse maps tm_process_reindex made for proc. */
+static void unindex(void)
+{
+	id_index_free(&proc.module_ids);
+	id_index_free(&proc.stack_ids);
+}
+
 /* Stack k holds bytes(k) in one block; its innermost frame is leaf + 1 + k. */
 static void build(uint64_t (*bytes)(int))
 {
@@ -98,9 +105,11 @@ static void build(uint64_t (*bytes)(int))
 		leak_tally_add(&stacks[k].kinds, LEAK_UNCLASSIFIED, bytes(k), 1);
 		stack_ptrs[k + 1] = &stacks[k];
 	}
+	unindex();
 	proc = (struct tm_process){.trace_path = "by-hand.hbt", .pid = 1, .program = self_path, .end = "exit 0",
 				   .modules = mods, .nmodules = 2, .stacks = stack_ptrs, .nstacks = NSTACKS + 1,
 				   .scan_status = TM_SCAN_NONE};
+	ck_assert_int_eq(tm_process_reindex(&proc), 0);
 	model = (struct tm_model){.procs = &proc, .nprocs = 1};
 }
 
@@ -237,6 +246,7 @@ static void build_one(size_t n, const uint32_t *mod, const uint64_t *off)
 	proc.nmodules = 3;
 	proc.stacks = one_ptrs;
 	proc.nstacks = 2;
+	ck_assert_int_eq(tm_process_reindex(&proc), 0);
 }
 
 /* The report of build_one's stack with these wrapper functions (and
@@ -416,11 +426,13 @@ static Suite *blame_suite(void)
 {
 	Suite *s = suite_create("blame");
 	TCase *t = tcase_create("symbolizing");
+	tcase_add_checked_fixture(t, NULL, unindex);
 	tcase_add_test(t, only_the_sites_shown_are_looked_up_in_dwarf);
 	tcase_add_test(t, ties_keep_the_order_of_symbolized_sites);
 	tcase_add_test(t, min_bytes_leaves_sites_unlooked_up);
 	suite_add_tcase(s, t);
 	TCase *w = tcase_create("wrapper functions");
+	tcase_add_checked_fixture(w, NULL, unindex);
 	tcase_add_test(w, a_wrapper_function_passes_the_blame_to_its_caller);
 	tcase_add_test(w, a_glob_names_wrapper_functions);
 	tcase_add_test(w, a_wrappers_internals_are_the_wrappers);
@@ -428,6 +440,7 @@ static Suite *blame_suite(void)
 	tcase_add_test(w, the_builtin_list_names_the_well_known_wrappers);
 	suite_add_tcase(s, w);
 	TCase *c = tcase_create("cut stacks");
+	tcase_add_checked_fixture(c, NULL, unindex);
 	tcase_add_test(c, a_cut_stack_names_no_entry_point_it_cannot_know);
 	suite_add_tcase(s, c);
 	return s;

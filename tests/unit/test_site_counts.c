@@ -135,18 +135,27 @@ START_TEST(entries_start_zeroed_and_survive_growth)
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(s->seen, 0);
 	ck_assert_uint_eq(s->total.alloc_count, 0);
-	ck_assert_uint_ge(c.n, 6);
+	ck_assert_uint_eq(s->id, 5);
+	ck_assert_uint_eq(c.n, 1);
 	s->total.alloc_count = 42;
-	/* far beyond the first array: it grows, the old entry stays */
-	struct site_count *far = site_counts_at(&c, 100000);
+	/* far beyond: one more entry, not an array up to it, and the old
+	 * entry stays (a trace naming stack 4 000 000 000 asked for 32 GB) */
+	struct site_count *far = site_counts_at(&c, 4000000000u);
 	ck_assert_ptr_nonnull(far);
-	ck_assert_uint_gt(c.n, 100000);
+	ck_assert_uint_eq(c.n, 2);
+	ck_assert_uint_le(c.cap, 256);
 	ck_assert_uint_eq(far->total.alloc_count, 0);
 	ck_assert_int_eq(far->seen, 0);
 	ck_assert_uint_eq(site_counts_at(&c, 5)->total.alloc_count, 42);
-	for (size_t i = 0; i < c.n; i++)
-		if (i != 5)
-			ck_assert_uint_eq(c.by_stack[i].total.alloc_count, 0);
+	ck_assert_ptr_eq(site_counts_find(&c, 4000000000u), site_counts_at(&c, 4000000000u));
+	ck_assert_ptr_null(site_counts_find(&c, 6));
+	/* many: every one found again, each with its own count */
+	for (uint64_t id = 0; id < 5000; id++)
+		site_counts_at(&c, id * 7919 + 11)->total.free_count = id;
+	ck_assert_uint_eq(c.n, 5002);
+	for (uint64_t id = 0; id < 5000; id++)
+		ck_assert_uint_eq(site_counts_find(&c, id * 7919 + 11)->total.free_count, id);
+	ck_assert_uint_eq(site_counts_find(&c, 5)->total.alloc_count, 42);
 	/* ids are 32 bits */
 	ck_assert_ptr_null(site_counts_at(&c, 1ull << 32));
 	ck_assert_ptr_null(site_counts_at(&c, UINT64_MAX));
@@ -515,7 +524,7 @@ static void flush(struct site_counts *c, uint64_t epoch, uint64_t t_ns, uint64_t
 
 static uint64_t window_blocks(const struct site_counts *c, uint64_t stack)
 {
-	struct site_tally t = site_count_window(c, &c->by_stack[stack]);
+	struct site_tally t = site_count_window(c, site_counts_find(c, stack));
 	uint64_t blocks, bytes, excess;
 	site_tally_outstanding(&t, &blocks, &bytes, &excess);
 	ck_assert_uint_eq(bytes, blocks * 100);
@@ -534,7 +543,7 @@ START_TEST(since_keeps_the_epochs_that_began_at_or_after_it)
 		flush(&c, e, e * 1000000000ull, 10 * e, e >= 2 ? 1 : 0, e >= 4 ? 3 : 1);
 	/* all: 10+20+30+40+50 = 150 allocated, 4 freed */
 	uint64_t blocks, bytes, excess;
-	site_tally_outstanding(&c.by_stack[7].total, &blocks, &bytes, &excess);
+	site_tally_outstanding(&site_counts_find(&c, 7)->total, &blocks, &bytes, &excess);
 	ck_assert_uint_eq(blocks, 146);
 	/* window: epochs 3, 4, 5 = 30+40+50, less the frees of epoch-3 blocks in flushes 4 and 5 */
 	ck_assert_uint_eq(window_blocks(&c, 7), 118);
@@ -638,9 +647,9 @@ START_TEST(cut_rolls_back_to_the_last_mark)
 	ck_assert_uint_eq(c.ndirty, 2);
 	site_counts_cut(&c);
 	uint64_t blocks, bytes, excess;
-	site_tally_outstanding(&c.by_stack[7].total, &blocks, &bytes, &excess);
+	site_tally_outstanding(&site_counts_find(&c, 7)->total, &blocks, &bytes, &excess);
 	ck_assert_uint_eq(blocks, 6);
-	site_tally_outstanding(&c.by_stack[9].total, &blocks, &bytes, &excess);
+	site_tally_outstanding(&site_counts_find(&c, 9)->total, &blocks, &bytes, &excess);
 	ck_assert_uint_eq(blocks, 0);
 	ck_assert_uint_eq(window_blocks(&c, 7), 3); /* epoch 2's 4, less the 1 freed */
 	site_counts_free(&c);
@@ -658,8 +667,8 @@ START_TEST(dirty_lists_each_changed_site_once)
 		apply_ok(&c, 1, site_rec(&b, 600, &a, 1, NULL, 0));
 	}
 	ck_assert_uint_eq(c.ndirty, 2);
-	ck_assert_uint_eq(c.dirty[0], 4);
-	ck_assert_uint_eq(c.dirty[1], 600);
+	ck_assert_uint_eq(c.by_stack[c.dirty[0]].id, 4); /* the dirty list holds slots */
+	ck_assert_uint_eq(c.by_stack[c.dirty[1]].id, 600);
 	site_counts_mark(&c, 1, 0);
 	ck_assert_uint_eq(c.ndirty, 0);
 	apply_ok(&c, 1, site_rec(&b, 600, &a, 1, NULL, 0));
@@ -680,7 +689,7 @@ START_TEST(window_kinds_are_shares_of_the_site)
 	struct site_tally w = {.alloc_count = 10, .alloc_bytes = 1000};
 	struct leak_tally t;
 	uint64_t missing = 0;
-	site_count_kinds(&c.by_stack[3], &w, 1, &t, &missing);
+	site_count_kinds(site_counts_find(&c, 3), &w, 1, &t, &missing);
 	assert_tally(&t, LEAK_DEFINITE, 8, 750 + 0);
 	assert_tally(&t, LEAK_REACHABLE, 2, 250);
 	ck_assert_uint_eq(missing, 0);

@@ -288,21 +288,21 @@ START_TEST(reach_kinds_apply_under_a_done_scan)
 	assert_kind(&p->kinds, LEAK_UNCLASSIFIED, 2, 130); /* stack 99 (unknown kind), stack 1's 70 B (no REACH) */
 	ck_assert_uint_eq(p->reach_missing, 1);
 	/* per stack */
-	ck_assert_uint_eq(p->stacks[1]->out_blocks, 3);
-	ck_assert_uint_eq(p->stacks[1]->out_bytes, 100);
-	assert_kind(&p->stacks[1]->kinds, LEAK_DEFINITE, 1, 10);
-	assert_kind(&p->stacks[1]->kinds, LEAK_INDIRECT, 1, 20);
-	assert_kind(&p->stacks[1]->kinds, LEAK_UNCLASSIFIED, 1, 70);
-	ck_assert_uint_eq(p->stacks[2]->out_blocks, 2);
-	ck_assert_uint_eq(p->stacks[2]->out_bytes, 80);
-	assert_kind(&p->stacks[2]->kinds, LEAK_DEFINITE, 1, 50);
-	assert_kind(&p->stacks[2]->kinds, LEAK_REACHABLE, 1, 30);
-	ck_assert_uint_eq(p->stacks[3]->out_blocks, 0); /* fully freed */
-	ck_assert_uint_eq(p->stacks[3]->out_bytes, 0);
-	assert_kind(&p->stacks[3]->kinds, LEAK_DEFINITE, 0, 0);
-	ck_assert_uint_eq(p->stacks[4]->out_blocks, 2);
-	ck_assert_uint_eq(p->stacks[4]->out_bytes, 16);
-	assert_kind(&p->stacks[4]->kinds, LEAK_REACHABLE, 2, 16);
+	ck_assert_uint_eq(tm_stack_of(p, 1)->out_blocks, 3);
+	ck_assert_uint_eq(tm_stack_of(p, 1)->out_bytes, 100);
+	assert_kind(&tm_stack_of(p, 1)->kinds, LEAK_DEFINITE, 1, 10);
+	assert_kind(&tm_stack_of(p, 1)->kinds, LEAK_INDIRECT, 1, 20);
+	assert_kind(&tm_stack_of(p, 1)->kinds, LEAK_UNCLASSIFIED, 1, 70);
+	ck_assert_uint_eq(tm_stack_of(p, 2)->out_blocks, 2);
+	ck_assert_uint_eq(tm_stack_of(p, 2)->out_bytes, 80);
+	assert_kind(&tm_stack_of(p, 2)->kinds, LEAK_DEFINITE, 1, 50);
+	assert_kind(&tm_stack_of(p, 2)->kinds, LEAK_REACHABLE, 1, 30);
+	ck_assert_uint_eq(tm_stack_of(p, 3)->out_blocks, 0); /* fully freed */
+	ck_assert_uint_eq(tm_stack_of(p, 3)->out_bytes, 0);
+	assert_kind(&tm_stack_of(p, 3)->kinds, LEAK_DEFINITE, 0, 0);
+	ck_assert_uint_eq(tm_stack_of(p, 4)->out_blocks, 2);
+	ck_assert_uint_eq(tm_stack_of(p, 4)->out_bytes, 16);
+	assert_kind(&tm_stack_of(p, 4)->kinds, LEAK_REACHABLE, 2, 16);
 	/* the undefined stack */
 	ck_assert_uint_eq(p->unknown_stack_blocks, 1);
 	ck_assert_uint_eq(p->unknown_stack_bytes, 60);
@@ -310,7 +310,7 @@ START_TEST(reach_kinds_apply_under_a_done_scan)
 	/* the modules and stacks were defined */
 	ck_assert_ptr_nonnull(tm_module_of(p, 1));
 	ck_assert_str_eq(tm_module_of(p, 2)->path, "/lib/libx.so");
-	ck_assert_uint_eq(p->stacks[3]->module, 2);
+	ck_assert_uint_eq(tm_stack_of(p, 3)->module, 2);
 	tm_free(&m);
 }
 END_TEST
@@ -341,7 +341,7 @@ START_TEST(no_scan_means_unclassified)
 		assert_kind(&p->kinds, LEAK_UNCLASSIFIED, OUT_BLOCKS, OUT_BYTES);
 		assert_kind(&p->kinds, LEAK_DEFINITE, 0, 0);
 		assert_kind(&p->kinds, LEAK_REACHABLE, 0, 0);
-		assert_kind(&p->stacks[2]->kinds, LEAK_UNCLASSIFIED, 2, 80);
+		assert_kind(&tm_stack_of(p, 2)->kinds, LEAK_UNCLASSIFIED, 2, 80);
 		assert_kind(&p->unknown_stack_kinds, LEAK_UNCLASSIFIED, 1, 60);
 		ck_assert_uint_eq(p->reach_missing, 0);
 		tm_free(&m);
@@ -375,9 +375,9 @@ START_TEST(stacks_say_whether_they_were_cut)
 	ck_assert_uint_eq(p->max_depth, 64);
 	static const int want[6] = {0, 0, 1, 1, 1, 0};
 	for (int k = 1; k <= 5; k++) {
-		ck_assert_ptr_nonnull(p->stacks[k]);
-		ck_assert_msg(p->stacks[k]->cut == want[k], "stack %d: cut %d", k, p->stacks[k]->cut);
-		ck_assert_uint_eq(p->stacks[k]->depth, k == 3 || k == 5 ? 3 : 64);
+		ck_assert_ptr_nonnull(tm_stack_of(p, k));
+		ck_assert_msg(tm_stack_of(p, k)->cut == want[k], "stack %d: cut %d", k, tm_stack_of(p, k)->cut);
+		ck_assert_uint_eq(tm_stack_of(p, k)->depth, k == 3 || k == 5 ? 3 : 64);
 	}
 	tm_free(&m);
 }
@@ -401,8 +401,8 @@ START_TEST(frees_beyond_a_site_are_unmatched)
 	struct tm_model m;
 	struct tm_process *p = load(&m, path);
 	ck_assert_uint_eq(p->unmatched_frees, 2);
-	ck_assert_uint_eq(p->stacks[1]->out_blocks, 0);
-	ck_assert_uint_eq(p->stacks[1]->out_bytes, 0);
+	ck_assert_uint_eq(tm_stack_of(p, 1)->out_blocks, 0);
+	ck_assert_uint_eq(tm_stack_of(p, 1)->out_bytes, 0);
 	ck_assert_uint_eq(p->out_blocks, 4);
 	ck_assert_uint_eq(p->out_bytes, 40);
 	ck_assert_uint_eq(p->sites, 3);
@@ -432,10 +432,10 @@ START_TEST(inherited_blocks_are_outstanding_until_freed)
 	struct tm_model m;
 	struct tm_process *p = load(&m, path);
 	ck_assert_uint_eq(p->flags & HB_PROC_FORKED, HB_PROC_FORKED);
-	ck_assert_uint_eq(p->stacks[1]->out_blocks, 5);
-	ck_assert_uint_eq(p->stacks[1]->out_bytes, 320);
-	ck_assert_uint_eq(p->stacks[3]->out_blocks, 2);
-	ck_assert_uint_eq(p->stacks[3]->out_bytes, 64);
+	ck_assert_uint_eq(tm_stack_of(p, 1)->out_blocks, 5);
+	ck_assert_uint_eq(tm_stack_of(p, 1)->out_bytes, 320);
+	ck_assert_uint_eq(tm_stack_of(p, 3)->out_blocks, 2);
+	ck_assert_uint_eq(tm_stack_of(p, 3)->out_bytes, 64);
 	ck_assert_uint_eq(p->out_blocks, 7);
 	ck_assert_uint_eq(p->out_bytes, 384);
 	ck_assert_uint_eq(p->sites, 2); /* INHERIT records are not SITE records */

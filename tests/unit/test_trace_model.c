@@ -541,11 +541,11 @@ START_TEST(a_child_merged_with_its_parent_counts_only_its_own)
 		ck_assert_uint_eq(p->merged_out_bytes, 300);
 		ck_assert_uint_eq(p->out_blocks, 2);
 		ck_assert_uint_eq(p->out_bytes, 20);
-		ck_assert_uint_eq(p->stacks[1]->out_blocks, 2);
-		ck_assert_uint_eq(p->stacks[1]->out_bytes, 20);
+		ck_assert_uint_eq(tm_stack_of(p, 1)->out_blocks, 2);
+		ck_assert_uint_eq(tm_stack_of(p, 1)->out_bytes, 20);
 		assert_kind(&p->kinds, LEAK_DEFINITE, 0, 0); /* the site's definite blocks were all inherited */
 		assert_kind(&p->kinds, LEAK_REACHABLE, 2, 20);
-		assert_kind(&p->stacks[1]->kinds, LEAK_REACHABLE, 2, 20);
+		assert_kind(&tm_stack_of(p, 1)->kinds, LEAK_REACHABLE, 2, 20);
 	}
 	tm_free(&m);
 }

@@ -442,6 +442,7 @@ START_TEST(sampled_trace_is_refused_with_a_message)
 	ck_assert_int_eq(tm_load(&m, path, NULL, warn_collect, warned, err, sizeof(err)), -1);
 	ck_assert_uint_eq(m.nprocs, 0);
 	ck_assert_msg(strstr(err, "sampled") && strstr(err, "4096") && strstr(err, path), "message: %s", err);
+	tm_free(&m); /* a model a load failed on is still the caller's to free */
 	/* the same trace unsampled loads */
 	struct writer w2;
 	w_open_as(&w2, path, 0, 0, 0);

@@ -304,7 +304,7 @@ struct sym_module *sym_module_get(struct symbolizer *s, const char *path, const 
 {
 	for (struct sym_module *m = s->modules; m; m = m->next)
 		if (strcmp(m->path, path) == 0 && m->build_id_len == build_id_len &&
-		    memcmp(m->build_id, build_id, build_id_len) == 0)
+		    (build_id_len == 0 || memcmp(m->build_id, build_id, build_id_len) == 0))
 			return m;
 	struct sym_module *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -312,7 +312,10 @@ struct sym_module *sym_module_get(struct symbolizer *s, const char *path, const 
 	m->path = strdup(path);
 	m->owner = s;
 	m->build_id_len = build_id_len < sizeof(m->build_id) ? build_id_len : sizeof(m->build_id);
-	memcpy(m->build_id, build_id, m->build_id_len);
+	/* a module without a build id comes as (NULL, 0): memcpy and memcmp
+	 * from NULL are undefined even for no bytes (UBSan: nonnull-attribute) */
+	if (m->build_id_len)
+		memcpy(m->build_id, build_id, m->build_id_len);
 	m->status = SYM_MISSING;
 	if (path[0] == '/') {
 		char file[8192];

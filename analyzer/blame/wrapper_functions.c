@@ -86,10 +86,21 @@ int wrapper_functions_add_env(const char ***v, size_t *n, size_t room)
 	const char *env = getenv("HEAPBLAME_WRAPPER_FUNCTIONS");
 	if (!env || !*env)
 		return 0;
-	/* never freed: the names are the options' strings, as argv's are */
-	char *names = strdup(env);
-	if (!names)
+	/* Never freed: the names are the options' strings, as argv's are.
+	 * Each copy is kept on a list for the life of the process, so that it
+	 * stays reachable once the options are freed (LeakSanitizer). */
+	static struct env_copy {
+		struct env_copy *next;
+		char s[];
+	} *copies;
+	size_t len = strlen(env);
+	struct env_copy *copy = malloc(sizeof(*copy) + len + 1);
+	if (!copy)
 		return -1;
+	memcpy(copy->s, env, len + 1);
+	copy->next = copies;
+	copies = copy;
+	char *names = copy->s;
 	size_t more = 1;
 	for (const char *c = names; *c; c++)
 		more += *c == ',';

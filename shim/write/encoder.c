@@ -72,7 +72,10 @@ void hb_enc_release(struct hb_enc *e)
 uint8_t *hb_w_str(uint8_t *p, const void *s, size_t len)
 {
 	p = hb_w_u(p, len);
-	memcpy(p, s, len);
+	/* A module without a build id passes (NULL, 0); memcpy from NULL is
+	 * undefined even for no bytes (UBSan's nonnull-attribute check). */
+	if (len)
+		memcpy(p, s, len);
 	return p + len;
 }
 

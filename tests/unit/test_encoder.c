@@ -119,14 +119,16 @@ static void assert_groups(const uint8_t **p, const uint8_t *end, const struct hb
 START_TEST(site_round_trips_groups_and_edge_values)
 {
 	enum { MAXG = 1000 };
-	static struct hb_site_group allocs[MAXG], frees[MAXG];
-	for (size_t i = 0; i < MAXG; i++) {
-		allocs[i] = group_of(i, 0);
-		frees[i] = group_of(i, 1);
-	}
 	/* (allocation groups, free groups) per record */
 	static const uint32_t shapes[][2] = {{0, 0}, {1, 0}, {0, 1}, {1, 1}, {9, 4}, {3, 17}, {MAXG, MAXG}, {MAXG, 0}};
 	enum { NSHAPE = sizeof(shapes) / sizeof(shapes[0]) };
+	/* record sh takes its allocation groups from allocs + sh and record k
+	 * its free groups from frees + k: room for the last one's MAXG */
+	static struct hb_site_group allocs[NSHAPE + MAXG], frees[NU32 + MAXG];
+	for (size_t i = 0; i < NSHAPE + MAXG; i++)
+		allocs[i] = group_of(i, 0);
+	for (size_t i = 0; i < NU32 + MAXG; i++)
+		frees[i] = group_of(i, 1);
 	struct hb_enc e = {0};
 	for (size_t k = 0; k < NU32; k++)
 		for (size_t sh = 0; sh < NSHAPE; sh++)

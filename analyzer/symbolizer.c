@@ -155,6 +155,7 @@ struct symbolizer {
 	char **strings;      /* every string handed out, freed with the symbolizer */
 	size_t nstrings, capstrings;
 	struct sym_stats stats;
+	int offline;         /* sym_new_offline: open no file */
 };
 
 struct symbolizer *sym_new(const char *sysroot, const char *debug_dir)
@@ -181,6 +182,14 @@ struct symbolizer *sym_new(const char *sysroot, const char *debug_dir)
 	const char *urls = getenv("DEBUGINFOD_URLS");
 	s->callbacks.find_debuginfo = urls && *urls ? dwfl_standard_find_debuginfo : local_debuginfo_find;
 	s->callbacks.debuginfo_path = &s->debuginfo_path;
+	return s;
+}
+
+struct symbolizer *sym_new_offline(void)
+{
+	struct symbolizer *s = sym_new(NULL, NULL);
+	if (s)
+		s->offline = 1;
 	return s;
 }
 
@@ -317,7 +326,7 @@ struct sym_module *sym_module_get(struct symbolizer *s, const char *path, const 
 	if (m->build_id_len)
 		memcpy(m->build_id, build_id, m->build_id_len);
 	m->status = SYM_MISSING;
-	if (path[0] == '/') {
+	if (path[0] == '/' && !s->offline) {
 		char file[8192];
 		int found = 0;
 		if (s->sysroot) {

@@ -88,8 +88,11 @@ void tl_add_steps(const struct tl_axis *a, size_t proc, const struct ts_series *
 	int64_t prev = 0;
 	for (uint32_t i = 0; i < s->n; i++) {
 		uint32_t k = a->first[proc][s->p[i].slot];
+		/* the difference in double: the levels are a trace's byte counts,
+		 * and two of them may lie further apart than int64 reaches (0 -
+		 * INT64_MIN, found by fuzz_report) */
 		if (k < a->n)
-			steps[k] += (double)(s->p[i].bytes - prev);
+			steps[k] += (double)s->p[i].bytes - (double)prev;
 		prev = s->p[i].bytes;
 	}
 	if (a->gone[proc] < a->n)

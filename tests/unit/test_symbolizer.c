@@ -454,6 +454,35 @@ START_TEST(exported_means_exported_by_dynsym)
 }
 END_TEST
 
+/* The fuzz targets' symbolizer (sym_new_offline) opens nothing: a module
+ * a symbolizer of its own finds and names is missing, named by nothing,
+ * and no symbol table or DWARF is read. */
+START_TEST(an_offline_symbolizer_opens_no_file)
+{
+	struct symbolizer *on = sym_new(NULL, NULL), *off = sym_new_offline();
+	ck_assert_ptr_nonnull(off);
+	struct sym_module *a = sym_module_get(on, self_path, NULL, 0), *b = sym_module_get(off, self_path, NULL, 0);
+	ck_assert_int_eq(sym_module_status(a), SYM_OK);
+	ck_assert_int_eq(sym_module_status(b), SYM_MISSING);
+	ck_assert(!sym_module_found(b));
+	ck_assert_ptr_null(sym_module_file(b));
+	ck_assert_str_eq(sym_module_path(b), self_path);
+	struct sym_frame f[SYM_MAX_INLINE];
+	ck_assert_int_gt(sym_lookup(a, offset_of(one, 2), f, SYM_MAX_INLINE), 0);
+	ck_assert_int_eq(sym_lookup(b, offset_of(one, 2), f, SYM_MAX_INLINE), 0);
+	const char *fn, *linkage;
+	ck_assert_int_eq(sym_function(b, offset_of(one, 2), &fn, &linkage), 0);
+	ck_assert(!sym_is_exported(b, "main"));
+	struct sym_stats st;
+	sym_get_stats(off, &st);
+	ck_assert_uint_eq(st.symtab_indexed, 0);
+	ck_assert_uint_eq(st.dwarf_opened, 0);
+	ck_assert_uint_eq(st.symtab_lookups + st.dwarf_lookups, 0);
+	sym_free(on);
+	sym_free(off);
+}
+END_TEST
+
 static Suite *symbolizer_suite(void)
 {
 	Suite *s = suite_create("symbolizer");
@@ -467,6 +496,7 @@ static Suite *symbolizer_suite(void)
 	tcase_add_test(t, inlined_frames_are_the_scopes_libdw_finds);
 	tcase_add_test(t, naming_a_function_reads_no_dwarf);
 	tcase_add_test(t, exported_means_exported_by_dynsym);
+	tcase_add_test(t, an_offline_symbolizer_opens_no_file);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -44,7 +44,7 @@ struct hb_config {
 	int unwind;            /* 0 fast, 1 libunwind, 2 verify (enum hb_unwind_mode) */
 	uint64_t signals;      /* bit n set: flush on signal n */
 	uint64_t sample_bytes; /* 0: every allocation; else the mean bytes between samples (sampler.h) */
-	uint64_t sample_seed;  /* 0: a random seed; else the samplers' seed (tests replay with it) */
+	uint64_t sample_seed;  /* the samplers' seed: HEAPBLAME_SAMPLE_SEED, else a random one at start */
 	int bad;               /* count of values that did not parse (defaults used) */
 	char bad_names[160];   /* their variable names, comma-separated */
 	/* copies of the strings above (the environment may be overwritten) */

@@ -167,13 +167,12 @@ void hb_early_init(void)
 	hb.file.fd = -1;
 	hb.file.zlevel = hb.cfg.zstd_level;
 	hb.unwind_mode = hb.cfg.unwind;
-	hb.sample_bytes = hb.cfg.sample_bytes;
-	hb.sample_seed = hb.cfg.sample_seed;
-	if (hb.sample_bytes && !hb.sample_seed) {
+	if (hb.cfg.sample_bytes && !hb.cfg.sample_seed) {
 		/* not asked to replay: a seed of its own for each run */
-		if (getrandom(&hb.sample_seed, sizeof(hb.sample_seed), GRND_NONBLOCK) != sizeof(hb.sample_seed))
-			hb.sample_seed = hb.start_real_ns ^ ((uint64_t)getpid() << 32);
-		hb.sample_seed |= 1;
+		uint64_t *seed = &hb.cfg.sample_seed;
+		if (getrandom(seed, sizeof(*seed), GRND_NONBLOCK) != sizeof(*seed))
+			*seed = hb.start_real_ns ^ ((uint64_t)getpid() << 32);
+		*seed |= 1;
 	}
 	dl_iterate_phdr(find_self, NULL);
 	pthread_mutex_init(&hb.flush_lock, NULL);
@@ -226,7 +225,7 @@ static void write_process_block(void)
 		.flags = hb.process_flags, .pointer_size = sizeof(void *), .page_size = (uint64_t)sysconf(_SC_PAGESIZE),
 		.max_depth = hb.cfg.depth, .flush_interval_ms = hb.cfg.interval_ms,
 		.program = hb.program_name[0] ? hb.program_name : hb.exe_path, .argv = cmdline, .argv_len = clen,
-		.exe = hb.exe_path, .first_epoch = hb.first_epoch, .sample_bytes = hb.sample_bytes,
+		.exe = hb.exe_path, .first_epoch = hb.first_epoch, .sample_bytes = hb.cfg.sample_bytes,
 	};
 	struct hb_enc e = {0};
 	hb_enc_process(&e, &pi);

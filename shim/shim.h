@@ -118,8 +118,6 @@ struct hb_shim {
 	uint64_t epoch;
 	uint64_t epoch_start_ns;
 	uint64_t first_epoch;
-	uint64_t sample_bytes;       /* cfg.sample_bytes, read on every allocation */
-	uint64_t sample_seed;        /* the samplers' seed: cfg's, or a random one */
 	uint64_t sample_threads;     /* samplers seeded so far: the next one's ordinal */
 	uint64_t inherit_pending;    /* a fork child's INHERIT records are yet to be written */
 

@@ -285,7 +285,7 @@ static void end_block(struct hb_tls *t, const struct hb_live_rec *r, unsigned fk
 				   .epoch = (uint32_t)bucket,
 				   .kind = (uint8_t)fkind,
 				   .dir = HB_COUNT_FREE};
-	count_event(t, &key, hb_sample_weight(hb.sample_bytes, r->addr, r->size), r->size);
+	count_event(t, &key, hb_sample_weight(hb.cfg.sample_bytes, r->addr, r->size), r->size);
 }
 
 void hb_record_thread_exit(void *arg)
@@ -356,14 +356,14 @@ void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 {
 	struct hb_tls *t = &hb_tls;
 	uint64_t weight = 1;
-	if (HB_UNLIKELY(hb.sample_bytes)) {
+	if (HB_UNLIKELY(hb.cfg.sample_bytes)) {
 		/* a sampled trace: most allocations stop here (sampler.h) */
 		if (HB_UNLIKELY(!t->sampler.rng))
-			hb_sampler_seed(&t->sampler, hb.sample_seed,
+			hb_sampler_seed(&t->sampler, hb.cfg.sample_seed,
 					__atomic_fetch_add(&hb.sample_threads, 1, __ATOMIC_RELAXED));
-		if (HB_LIKELY(!hb_sampler_take(&t->sampler, hb.sample_bytes, size)))
+		if (HB_LIKELY(!hb_sampler_take(&t->sampler, hb.cfg.sample_bytes, size)))
 			return;
-		weight = hb_sample_weight(hb.sample_bytes, (uintptr_t)p, size);
+		weight = hb_sample_weight(hb.cfg.sample_bytes, (uintptr_t)p, size);
 	}
 	int saved = errno;
 	if (HB_UNLIKELY(hb.child_deferred))
@@ -476,7 +476,7 @@ void hb_record_reattach(const struct hb_live_rec *r)
 	struct hb_live_rec old;
 	int rc = hb_live_table_insert(&hb.live, r, &old);
 	if (rc < 0 && rc != -ESHUTDOWN) {
-		uint64_t c = hb_sample_weight(hb.sample_bytes, r->addr, r->size);
+		uint64_t c = hb_sample_weight(hb.cfg.sample_bytes, r->addr, r->size);
 		hb_count_losses(HB_LOSS_NO_TABLE_SPACE, c, c * r->size);
 	}
 	change_end(hb_tls.tb);

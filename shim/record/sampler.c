@@ -62,10 +62,8 @@ int hb_sampler_take_slow(struct hb_sampler *s, uint64_t mean, uint64_t size)
 	return 1;
 }
 
-uint64_t hb_sample_weight(uint64_t mean, uintptr_t addr, uint64_t size)
+uint64_t hb_sample_weight_sampled(uint64_t mean, uintptr_t addr, uint64_t size)
 {
-	if (!mean)
-		return 1;
 	double n = (double)(size ? size : 1);
 	double p = -expm1(-n / (double)mean);
 	double w = p > 0 ? 1.0 / p : (double)mean * 4.0;

@@ -57,8 +57,14 @@ static inline int hb_sampler_take(struct hb_sampler *s, uint64_t mean, uint64_t 
 	return hb_sampler_take_slow(s, mean, size);
 }
 
+/* c above for a sampled trace (mean > 0). */
+uint64_t hb_sample_weight_sampled(uint64_t mean, uintptr_t addr, uint64_t size);
+
 /* The blocks a recorded block of size bytes at addr stands for, c above;
- * 1 when mean is 0 (a full trace). */
-uint64_t hb_sample_weight(uint64_t mean, uintptr_t addr, uint64_t size);
+ * 1 when mean is 0 (a full trace), without a call: every free asks. */
+static inline uint64_t hb_sample_weight(uint64_t mean, uintptr_t addr, uint64_t size)
+{
+	return __builtin_expect(mean == 0, 1) ? 1 : hb_sample_weight_sampled(mean, addr, size);
+}
 
 #endif /* HB_SAMPLER_H */

@@ -187,7 +187,7 @@ static void on_inherited(void *ctx, const struct hb_live_rec *r)
 	if (hb_live_epoch(first, r->epoch) >= first)
 		return; /* the child's own: allocated since its first epoch */
 	struct hb_count_key key = {.stack = r->stack, .dir = HB_SUM_INHERIT};
-	uint64_t c = hb_sample_weight(hb.sample_bytes, r->addr, r->size);
+	uint64_t c = hb_sample_weight(hb.cfg.sample_bytes, r->addr, r->size);
 	hb_site_sums_add(&inherited, module_of(r->stack), &key, c, c * r->size);
 }
 
@@ -275,7 +275,7 @@ static void add_scan(const struct hb_leak_scan *s)
 			struct hb_count_key key = {.stack = stack, .kind = (uint8_t)hb_reach_kind(b), .dir = HB_SUM_REACH,
 						   .epoch = (uint32_t)hb_reach_inherited(b)};
 			uint64_t size = hb_reach_size(g, b);
-			uint64_t c = hb_sample_weight(hb.sample_bytes, b->addr, size); /* sampler.h */
+			uint64_t c = hb_sample_weight(hb.cfg.sample_bytes, b->addr, size); /* sampler.h */
 			hb_site_sums_add(&sums, module_of(stack), &key, c, c * size);
 			if (g->owner && g->owner[i]) {
 				struct hb_count_key own = {.stack = stack, .dir = HB_SUM_OWNED, .epoch = g->owner[i]};

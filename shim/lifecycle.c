@@ -174,6 +174,8 @@ void hb_early_init(void)
 			*seed = hb.start_real_ns ^ ((uint64_t)getpid() << 32);
 		*seed |= 1;
 	}
+	if (hb.cfg.sample_bytes)
+		hb_live_table_filter(&hb.live); /* frees of unsampled blocks take no lock */
 	dl_iterate_phdr(find_self, NULL);
 	pthread_mutex_init(&hb.flush_lock, NULL);
 	pthread_mutex_init(&hb.orphan_lock, NULL);

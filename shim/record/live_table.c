@@ -173,14 +173,39 @@ static int big_remove(struct hb_live_shard *s, uintptr_t addr, struct hb_live_re
 	return 1;
 }
 
+/* ---------- the free filter ------------------------------------------------ */
+
+/* addr came into the table (+1) or left it (-1); under its shard's lock. */
+static void filter_add(struct hb_live_table *t, uintptr_t addr, int delta)
+{
+	if (!t->filtered)
+		return;
+	uint16_t *c = &t->filter[hb_live_filter_slot(addr)];
+	uint16_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+	do {
+		if (v == UINT16_MAX)
+			return; /* saturated: for good */
+	} while (!__atomic_compare_exchange_n(c, &v, (uint16_t)(v + delta), 1, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+}
+
+void hb_live_table_filter(struct hb_live_table *t)
+{
+	t->filtered = 1;
+}
+
 /* ---------- the interface -------------------------------------------------- */
 
 /* Removes addr from s (locked), packed or not. */
-static int remove_locked(struct hb_live_shard *s, uintptr_t addr, struct hb_live_rec *out)
+static int remove_locked(struct hb_live_table *t, struct hb_live_shard *s, uintptr_t addr,
+			 struct hb_live_rec *out)
 {
-	if (packable_addr(addr) && remove_packed(s, key_of(addr), out))
-		return 1;
-	return s->nbig ? big_remove(s, addr, out) : 0;
+	int found = packable_addr(addr) && remove_packed(s, key_of(addr), out);
+	if (!found)
+		found = s->nbig ? big_remove(s, addr, out) : 0;
+	if (found)
+		filter_add(t, addr, -1);
+	return found;
 }
 
 int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec, struct hb_live_rec *replaced)
@@ -200,13 +225,20 @@ int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec,
 	if (!packable(rec)) {
 		if (!ret && s->slots && packable_addr(rec->addr) && remove_packed(s, key_of(rec->addr), replaced))
 			ret = 1;
-		if (big_put(s, rec) < 0)
+		if (big_put(s, rec) < 0) {
+			if (ret)
+				filter_add(t, rec->addr, -1); /* the old record went, no new one came */
 			ret = -ENOMEM;
+		} else if (!ret) {
+			filter_add(t, rec->addr, 1);
+		}
 		hb_spin_unlock(&s->lock);
 		return ret;
 	}
 	if (!s->slots || s->count + 1 > s->grow_at) {
 		if (grow(s) < 0) {
+			if (ret)
+				filter_add(t, rec->addr, -1);
 			hb_spin_unlock(&s->lock);
 			return -ENOMEM;
 		}
@@ -223,6 +255,8 @@ int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec,
 	}
 	s->slots[i] = p;
 	s->count++;
+	if (!ret)
+		filter_add(t, rec->addr, 1);
 	hb_spin_unlock(&s->lock);
 	return ret;
 }
@@ -230,8 +264,10 @@ int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec,
 int hb_live_table_remove(struct hb_live_table *t, uintptr_t addr, struct hb_live_rec *out)
 {
 	struct hb_live_shard *s = shard_of(t, hb_live_hash(addr));
+	if (!hb_live_table_may_hold(t, addr))
+		return 0;
 	hb_spin_lock(&s->lock);
-	int found = remove_locked(s, addr, out);
+	int found = remove_locked(t, s, addr, out);
 	hb_spin_unlock(&s->lock);
 	return found;
 }
@@ -239,11 +275,15 @@ int hb_live_table_remove(struct hb_live_table *t, uintptr_t addr, struct hb_live
 int hb_live_table_remove_release(struct hb_live_table *t, uintptr_t addr, struct hb_live_rec *out,
 				 void (*release)(void *))
 {
+	if (!hb_live_table_may_hold(t, addr)) {
+		release((void *)addr);
+		return 0;
+	}
 	hb_live_table_prefetch(t, addr);
 	struct hb_live_shard *s = shard_of(t, hb_live_hash(addr));
 	hb_spin_lock(&s->lock);
 	release((void *)addr);
-	int found = remove_locked(s, addr, out);
+	int found = remove_locked(t, s, addr, out);
 	hb_spin_unlock(&s->lock);
 	return found;
 }
@@ -286,6 +326,13 @@ void hb_live_table_consume_shard(struct hb_live_table *t, unsigned k,
 {
 	struct hb_live_shard *s = &t->shard[k];
 	hb_live_table_foreach_in(t, k, fn, ctx);
+	if (t->filtered) {
+		for (uint64_t i = 0; s->slots && i < s->n; i++)
+			if (s->slots[i].w0)
+				filter_add(t, (uintptr_t)(slot_key(&s->slots[i]) << 3), -1);
+		for (uint32_t i = 0; i < s->nbig; i++)
+			filter_add(t, s->big[i].addr, -1);
+	}
 	hb_mem_unmap(s->slots, s->n * sizeof(*s->slots));
 	hb_mem_unmap(s->big, s->big_cap * sizeof(*s->big));
 	__atomic_store_n(&s->slots, NULL, __ATOMIC_RELAXED);

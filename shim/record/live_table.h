@@ -29,6 +29,18 @@
  * grow by half at 13/16 load instead of doubling: the table's load stays
  * between 0.54 and 0.81, 16 / 0.67 = 24 bytes per live block on average.
  * A shard grows into fresh mmap'd memory and unmaps the old slots at once.
+ *
+ * Sampled traces (sampler.h) hold one block in thousands, yet every free
+ * must ask whether its block is one of them. A lock is a write to a shared
+ * cache line; with the filter on (hb_live_table_filter), a free first reads
+ * a counter of the blocks in the table whose address hashes to its own
+ * (HB_LIVE_FILTER_SLOTS counters, 128 KiB), and a 0 answers "not here"
+ * without a lock. The counters change under the shard locks, with atomic
+ * adds (two shards share counters). A 0 is never stale for the block being
+ * freed: its insert, if it was sampled, came before malloc returned it, and
+ * the program's own hand-over of the pointer orders that before the free.
+ * A counter that reaches its maximum stays there (that bucket always asks
+ * the shard).
  */
 #ifndef HB_LIVE_TABLE_H
 #define HB_LIVE_TABLE_H
@@ -42,6 +54,8 @@
 #define HB_LIVE_SHARDS (1u << HB_LIVE_SHARD_BITS)
 #define HB_LIVE_EPOCH_BITS 27
 #define HB_LIVE_EPOCH_MASK ((1u << HB_LIVE_EPOCH_BITS) - 1)
+#define HB_LIVE_FILTER_BITS 16
+#define HB_LIVE_FILTER_SLOTS (1u << HB_LIVE_FILTER_BITS)
 
 /* The full epoch of a block from the bits the table keeps: the latest
  * epoch not after now with those low bits (exact for blocks younger than
@@ -78,9 +92,17 @@ struct hb_live_shard {
 struct hb_live_table {
 	struct hb_live_shard shard[HB_LIVE_SHARDS];
 	int sealed; /* hb_live_table_seal: no insert any more */
+	int filtered; /* hb_live_table_filter: filter below kept */
+	/* blocks in the table by hb_live_filter_slot; pages untouched (and
+	 * never resident) unless filtered */
+	uint16_t filter[HB_LIVE_FILTER_SLOTS];
 };
 
 /* The table starts zeroed (static storage is enough); no init call needed. */
+
+/* Keeps the free filter (above) from now on. Called before the first
+ * insert, when the trace is sampled. */
+void hb_live_table_filter(struct hb_live_table *t);
 
 /* Inserts rec (rec->addr != 0). If the address was present (a free the shim
  * did not see), the old record is copied to *replaced and 1 returned.
@@ -96,7 +118,8 @@ int hb_live_table_insert(struct hb_live_table *t, const struct hb_live_rec *rec,
 int hb_live_table_remove(struct hb_live_table *t, uintptr_t addr, struct hb_live_rec *out);
 
 /* free()'s path: removes addr like hb_live_table_remove, but calls
- * release(addr) (the real free) first, under the shard's lock. No other
+ * release(addr) (the real free) first, under the shard's lock (with no
+ * lock when the filter says addr is not here). No other
  * thread can be handed addr back by malloc and insert it while the lock is
  * held (the insert needs the same shard), so the old record is the one
  * removed; and the cache miss on the record overlaps the real free's work
@@ -118,6 +141,20 @@ static inline uint64_t hb_live_hash(uintptr_t addr)
 static inline uint64_t hb_live_home(uintptr_t addr, uint64_t n)
 {
 	return (uint64_t)(((unsigned __int128)(hb_live_hash(addr) << HB_LIVE_SHARD_BITS) * n) >> 64);
+}
+
+/* The filter's counter for addr: the hash's 16 bits after the shard's. */
+static inline uint32_t hb_live_filter_slot(uintptr_t addr)
+{
+	return (uint32_t)(hb_live_hash(addr) >> (64 - HB_LIVE_SHARD_BITS - HB_LIVE_FILTER_BITS)) &
+	       (HB_LIVE_FILTER_SLOTS - 1);
+}
+
+/* With the filter on: 0 when addr is surely not in the table (see above),
+ * else 1. Without it, always 1. Lock-free. */
+static inline int hb_live_table_may_hold(const struct hb_live_table *t, uintptr_t addr)
+{
+	return !t->filtered || __atomic_load_n(&t->filter[hb_live_filter_slot(addr)], __ATOMIC_RELAXED) != 0;
 }
 
 /* Starts loading the cache line where addr's record will go, so an insert

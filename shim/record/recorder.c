@@ -442,6 +442,13 @@ void hb_record_free_release(void *p, void (*release)(void *))
 {
 	struct hb_tls *t = &hb_tls;
 	int saved = errno;
+	if (!hb_live_table_may_hold(&hb.live, (uintptr_t)p)) {
+		/* sampling, and p is surely not a sampled block: nothing to
+		 * count, no lock (live_table.h, "Sampled traces") */
+		release(p);
+		errno = saved;
+		return;
+	}
 	if (HB_UNLIKELY(hb.child_deferred))
 		hb_child_tick();
 	t->busy = 1;

@@ -25,6 +25,14 @@
  * back, leaving the other shards as they were; a sealed table refuses
  * every insert (packed or side table, into an empty or a full shard) with
  * -ESHUTDOWN and changes nothing, while removes still work.
+ * The free filter (sampled traces): off, it answers "may hold" for any
+ * address and its counters stay 0; on, under 600k random inserts,
+ * replacements and removes (packed and side table), it never answers
+ * "not here" for a present address, its counters add up to the records
+ * in the table at every check and come back to 0 when every record is
+ * removed or consumed; remove_release of an address whose counter is 0
+ * releases it without taking the lock, and a filtered remove of it finds
+ * nothing.
  *
  * To aim records at one shard and one home slot the test uses the
  * header's own placement helpers: shard = top 8 bits of hb_live_hash(addr),
@@ -389,6 +397,58 @@ START_TEST(remove_release_releases_under_the_lock)
 }
 END_TEST
 
+/* ---- the free filter --------------------------------------------------------- */
+
+static uint64_t filter_sum(const struct hb_live_table *t)
+{
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < HB_LIVE_FILTER_SLOTS; i++)
+		n += t->filter[i];
+	return n;
+}
+
+START_TEST(filter_off_always_may_hold_and_counts_nothing)
+{
+	struct hb_live_table *t = table_new();
+	struct hb_live_rec out, a = rec_of(0x7f0000004440, 100, 7, 8);
+	ck_assert_int_eq(hb_live_table_may_hold(t, a.addr), 1);
+	ck_assert_int_eq(hb_live_table_insert(t, &a, &out), 0);
+	ck_assert_uint_eq(filter_sum(t), 0);
+	ck_assert_int_eq(hb_live_table_may_hold(t, a.addr + 16), 1);
+	ck_assert_int_eq(hb_live_table_remove(t, a.addr, &out), 1);
+	table_free(t);
+}
+END_TEST
+
+START_TEST(filter_releases_an_absent_block_without_the_lock)
+{
+	struct hb_live_table *t = table_new();
+	hb_live_table_filter(t);
+	rel_table = t;
+	rel_calls = rel_unlocked = 0;
+	struct hb_live_rec out, a = rec_of(0x7f0000004440, 100, 7, 8);
+	uintptr_t absent = 0x7f0000004450;
+	while (hb_live_filter_slot(absent) == hb_live_filter_slot(a.addr))
+		absent += 16;
+	ck_assert_int_eq(hb_live_table_insert(t, &a, &out), 0);
+	ck_assert_uint_eq(t->filter[hb_live_filter_slot(a.addr)], 1);
+	ck_assert_int_eq(hb_live_table_may_hold(t, a.addr), 1);
+	ck_assert_int_eq(hb_live_table_may_hold(t, absent), 0);
+	ck_assert_int_eq(hb_live_table_remove_release(t, absent, &out, release_fn), 0);
+	ck_assert_uint_eq(rel_calls, 1);
+	ck_assert_uint_eq(rel_addr, absent);
+	ck_assert_uint_eq(rel_unlocked, 1); /* no lock for an unsampled free */
+	ck_assert_int_eq(hb_live_table_remove(t, absent, &out), 0);
+	ck_assert_int_eq(hb_live_table_remove_release(t, a.addr, &out, release_fn), 1);
+	assert_rec_eq(&out, &a);
+	ck_assert_uint_eq(rel_calls, 2);
+	ck_assert_uint_eq(rel_unlocked, 1); /* a sampled one: under the lock */
+	ck_assert_uint_eq(filter_sum(t), 0);
+	ck_assert_int_eq(hb_live_table_may_hold(t, a.addr), 0);
+	table_free(t);
+}
+END_TEST
+
 /* ---- reference churn -------------------------------------------------------- */
 
 enum { NADDR = 200000 };
@@ -519,12 +579,29 @@ static uint64_t side_records(const struct hb_live_table *t)
 	return n;
 }
 
+static void churn(int filtered);
+
 START_TEST(matches_reference_under_random_churn)
+{
+	churn(0);
+}
+END_TEST
+
+START_TEST(filter_never_hides_a_present_block_under_churn)
+{
+	churn(1);
+}
+END_TEST
+
+/* The reference churn; filtered: with the free filter on, checked too. */
+static void churn(int filtered)
 {
 	rng_state = 0xfeedface;
 	struct ref *ref = calloc(1, sizeof(*ref));
 	make_addresses(ref);
 	struct hb_live_table *t = table_new();
+	if (filtered)
+		hb_live_table_filter(t);
 	uint64_t inserts = 0, replaces = 0, removes = 0;
 	for (uint64_t op = 0; op < 3 * NADDR; op++) {
 		uint64_t x = rng();
@@ -552,8 +629,16 @@ START_TEST(matches_reference_under_random_churn)
 			ref->count++;
 			inserts++;
 		}
+		if (filtered)
+			ck_assert_int_eq(hb_live_table_may_hold(t, ref->addr[k]) || !ref->present[k], 1);
 		if (op % 4096 == 0)
 			ck_assert_uint_eq(hb_live_table_count(t), ref->count);
+		if (filtered && op % 65536 == 0) {
+			ck_assert_uint_eq(filter_sum(t), ref->count);
+			for (size_t i = 0; i < NADDR; i++)
+				if (ref->present[i])
+					ck_assert_int_eq(hb_live_table_may_hold(t, ref->addr[i]), 1);
+		}
 	}
 	ck_assert_uint_eq(hb_live_table_count(t), ref->count);
 	ck_assert_uint_gt(ref->count, NADDR / 4);
@@ -603,11 +688,12 @@ START_TEST(matches_reference_under_random_churn)
 	}
 	ck_assert_uint_eq(hb_live_table_count(t), 0);
 	ck_assert_uint_eq(side_records(t), 0);
+	if (filtered)
+		ck_assert_uint_eq(filter_sum(t), 0);
 	free(order);
 	free(ref);
 	table_free(t);
 }
-END_TEST
 
 /* ---- probe chains ---------------------------------------------------------- */
 
@@ -962,6 +1048,7 @@ START_TEST(consume_shard_hands_over_every_record_and_frees_the_shard)
 	enum { N = 6000 };
 	static struct hb_live_rec recs[N];
 	struct hb_live_table *t = table_new();
+	hb_live_table_filter(t); /* and the filter forgets what was handed over */
 	struct hb_live_rec out;
 	for (uint32_t i = 0; i < N; i++) {
 		uintptr_t addr = 0x20000 + (uintptr_t)i * 64;
@@ -982,6 +1069,7 @@ START_TEST(consume_shard_hands_over_every_record_and_frees_the_shard)
 	ck_assert_int_eq(c.bad, 0);
 	ck_assert_uint_eq(c.n, in_k);
 	ck_assert_uint_eq(hb_live_table_count(t), N - in_k);
+	ck_assert_uint_eq(filter_sum(t), N - in_k);
 	ck_assert_uint_eq(hb_live_table_mapped(t), mapped - k_bytes);
 	ck_assert_ptr_null(t->shard[k].slots);
 	ck_assert_uint_eq(t->shard[k].n, 0);
@@ -1172,6 +1260,9 @@ static Suite *live_table_suite(void)
 	tcase_add_test(tc, absent_addresses_are_not_found);
 	tcase_add_test(tc, remove_release_releases_under_the_lock);
 	tcase_add_test(tc, matches_reference_under_random_churn);
+	tcase_add_test(tc, filter_off_always_may_hold_and_counts_nothing);
+	tcase_add_test(tc, filter_releases_an_absent_block_without_the_lock);
+	tcase_add_test(tc, filter_never_hides_a_present_block_under_churn);
 	tcase_add_test(tc, removal_across_the_wrap_in_every_order_keeps_others_findable);
 	tcase_add_test(tc, removal_from_a_crowded_shard_keeps_chains);
 	tcase_add_test(tc, shard_grows_by_half_at_13_16_and_keeps_every_record);

@@ -31,6 +31,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "glibc_chunks.h"
 #include "map_roots.h"
 #include "root_read.h"
 #include "shim.h"
@@ -93,7 +94,9 @@ static unsigned map_flags(char share, uintptr_t inode, const char *name, size_t 
 	if (len && name[0] == '[') {
 		if (len >= 6 && memcmp(name, "[anon:", 6) == 0)
 			return 0;
-		return len == 6 && memcmp(name, "[heap]", 6) == 0 ? HB_MAP_SKIP | HB_MAP_HEAP : HB_MAP_SKIP;
+		if (len == 6 && memcmp(name, "[heap]", 6) == 0) /* a root only when sampling (map_roots.h) */
+			return hb.cfg.sample_bytes ? HB_MAP_HEAP : HB_MAP_SKIP | HB_MAP_HEAP;
+		return HB_MAP_SKIP;
 	}
 	return inode || len ? HB_MAP_FILE : 0;
 }
@@ -402,10 +405,8 @@ static uintptr_t live_stack_from(uintptr_t here)
 	return here;
 }
 
-/* The memory the program mapped itself (map_roots.h), less the shim's own
- * mappings and the writer's stack; the modules and the threads' stacks
- * were left out as they were scanned. */
-static void scan_mappings(struct hb_reach_graph *g, size_t tls_align)
+/* The shim's own mappings and the writer's stack are never roots. */
+static void exclude_own(void)
 {
 	size_t room = mroots.xcap - mroots.nx;
 	size_t own = hb_mem_ranges(mroots.x + mroots.nx, room);
@@ -420,10 +421,43 @@ static void scan_mappings(struct hb_reach_graph *g, size_t tls_align)
 	const struct hb_map *wm = wtp ? map_of(wtp) : NULL;
 	if (wm)
 		hb_map_roots_exclude(&mroots, wm->lo, stack_top_of(wtp) < wm->hi ? stack_top_of(wtp) : wm->hi);
-	if (!allocator_is_glibc)
+}
+
+/* Whether the real malloc is glibc's. */
+static int malloc_is_glibc(void)
+{
+	for (struct hb_module *m = hb.modules.modules; m; m = m->next)
+		if (m->loaded && allocator_addr && holds(m, allocator_addr))
+			return is_glibc(m->path);
+	return 0;
+}
+
+/* A sampled trace: the blocks it did not record, from glibc's heaps, go
+ * into the graph (glibc_chunks.h), and the heaps walked stop being roots.
+ * Returns 0, or -1 when the graph could not take them (no scan then). */
+static int add_unsampled(struct hb_reach_graph *g)
+{
+	if (!malloc_is_glibc())
+		return 0; /* another allocator's heap: all of it a root (map_roots.h) */
+	struct hb_glibc_chunks c;
+	memset(&c, 0, sizeof(c));
+	hb_glibc_chunks_find(&c, &mroots, g, (uintptr_t)sbrk(0), readable, NULL);
+	int rc = c.no_memory || hb_reach_append(g, c.blk, c.n) < 0 ? -1 : 0;
+	hb_glibc_chunks_release(&c);
+	return rc;
+}
+
+/* The memory the program mapped itself (map_roots.h); the modules and the
+ * threads' stacks were left out as they were scanned, the shim's own
+ * memory before the scan (exclude_own). */
+static void scan_mappings(struct hb_reach_graph *g, size_t tls_align)
+{
+	mroots.sampled = hb.cfg.sample_bytes != 0;
+	if (!allocator_is_glibc && !mroots.sampled)
 		return; /* another allocator's free space is not known from the program's memory */
 	hb_map_roots_exclude_thread_stacks(&mroots, pthread_size, tls_align > 64 ? tls_align : 64);
-	hb_map_roots_exclude_glibc_heaps(&mroots, readable, NULL);
+	if (!mroots.sampled)
+		hb_map_roots_exclude_glibc_heaps(&mroots, readable, NULL);
 	hb_map_roots_scan(&mroots, g);
 }
 
@@ -544,12 +578,20 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 		set_status(out, HB_SCAN_NO_MEMORY);
 		goto unmap;
 	}
+	exclude_own();
+	if (hb.cfg.sample_bytes && add_unsampled(&out->graph) < 0) {
+		set_status(out, HB_SCAN_NO_MEMORY);
+		goto unmap;
+	}
 	scan_roots(&out->graph, &world, tls_size, tls_align);
 	hb_reach_classify(&out->graph);
 	(void)hb_reach_own(&out->graph); /* without memory for it, no OWNED records: kinds are unaffected */
-	out->info.blocks = out->graph.n;
-	for (uint64_t i = 0; i < out->graph.n; i++)
+	for (uint64_t i = 0; i < out->graph.n; i++) {
+		if (hb_reach_unsampled(&out->graph.b[i]))
+			continue; /* SCAN counts the recorded blocks (trace_format.h) */
+		out->info.blocks++;
 		out->info.bytes += hb_reach_size(&out->graph, &out->graph.b[i]);
+	}
 	out->info.root_bytes = out->graph.root_bytes;
 unmap:
 	hb_map_roots_release(&mroots);

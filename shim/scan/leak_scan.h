@@ -29,6 +29,17 @@
  * the scan (a free) is counted before the final flush: the scan waits, at
  * most 250 ms, until every thread has counted the change it was making
  * when it was stopped (hb_tb_registry_wait_counted).
+ *
+ * A sampled trace (heapblame run --sample) holds only the sampled blocks,
+ * and so does the scan: they are its targets, each counted with its weight
+ * (sampler.h), and the unsampled blocks are never classified: the
+ * sampled ones stand for them. As roots the unsampled blocks cannot be
+ * told from free space, so the whole heap is a root (map_roots.h) but for
+ * the sampled blocks' own bytes. A sampled block held only by unsampled
+ * ones is reachable, as it is in a full trace. The error goes one way: a
+ * sampled block whose only pointer lies in free memory or in a leaked
+ * unsampled block is counted reachable, not leaked, so a sampled trace's
+ * leaked estimate errs low (docs/trace-format.md, "Sampling").
  */
 #ifndef HB_LEAK_SCAN_H
 #define HB_LEAK_SCAN_H

@@ -124,8 +124,8 @@ static int excluded(const struct hb_mem_range *x, size_t nx, uintptr_t a)
 	return lo < nx && x[lo].lo <= a;
 }
 
-void hb_map_roots_exclude_glibc_heaps(struct hb_map_roots *r, int (*readable)(void *ctx, uintptr_t lo, uintptr_t hi),
-				      void *ctx)
+void hb_map_roots_glibc_heaps(struct hb_map_roots *r, int (*readable)(void *ctx, uintptr_t lo, uintptr_t hi),
+			      void *ctx, void (*found)(void *arg, uintptr_t a, uintptr_t len), void *arg)
 {
 	sort_exclusions(r);
 	size_t n = r->n, nx = r->nx;
@@ -137,13 +137,30 @@ void hb_map_roots_exclude_glibc_heaps(struct hb_map_roots *r, int (*readable)(vo
 		for (; a >= e->lo && a < e->hi && e->hi - a >= 4 * sizeof(uintptr_t); a += GLIBC_HEAP_MAX) {
 			uintptr_t len = excluded(r->x, nx, a) ? 0 : glibc_heap_len(r, nx, a, readable, ctx);
 			if (len) {
-				hb_map_roots_exclude(r, a, a + len);
 				r->glibc_heaps++;
+				found(arg, a, len);
 			}
 			if (a + GLIBC_HEAP_MAX < a)
 				break;
 		}
 	}
+}
+
+int hb_map_roots_left_out(struct hb_map_roots *r, uintptr_t a)
+{
+	sort_exclusions(r);
+	return excluded(r->x, r->nx, a);
+}
+
+static void exclude_heap(void *arg, uintptr_t a, uintptr_t len)
+{
+	hb_map_roots_exclude(arg, a, a + len);
+}
+
+void hb_map_roots_exclude_glibc_heaps(struct hb_map_roots *r, int (*readable)(void *ctx, uintptr_t lo, uintptr_t hi),
+				      void *ctx)
+{
+	hb_map_roots_glibc_heaps(r, readable, ctx, exclude_heap, r);
 }
 
 void hb_map_roots_exclude_thread_stacks(struct hb_map_roots *r, size_t tcb_size, size_t align)
@@ -197,13 +214,15 @@ static void emit(struct hb_map_roots *r, struct hb_reach_graph *g, uintptr_t lo,
 	if (hi <= lo)
 		return;
 	r->root_bytes += hi - lo;
+	int words = r->sampled ? HB_ROOT_HEAP : HB_ROOT_ANY;
 	if (flags & HB_MAP_FILE)
-		hb_root_read_scan(g, lo, hi, 0);
+		hb_root_read_scan(g, lo, hi, words);
 	else
-		hb_reach_scan_root(g, lo, hi, 0);
+		hb_reach_scan_root(g, lo, hi, words);
 }
 
-/* Scans [lo, hi) but the pages of the blocks inside it. */
+/* Scans [lo, hi) but the pages of the blocks inside it (sampled: but the
+ * blocks' own bytes). */
 static void scan_piece(struct hb_map_roots *r, struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, unsigned flags)
 {
 	uint64_t a = 0, b = g->n; /* the first block starting at or after lo */
@@ -218,7 +237,11 @@ static void scan_piece(struct hb_map_roots *r, struct hb_reach_graph *g, uintptr
 		a--;
 	uintptr_t cur = lo;
 	for (; a < g->n && g->b[a].addr < hi && cur < hi; a++) {
-		uintptr_t bl = page_down(g->b[a].addr), bh = page_up(g->b[a].addr + hb_reach_size(g, &g->b[a]));
+		uintptr_t bl = g->b[a].addr, bh = g->b[a].addr + hb_reach_size(g, &g->b[a]);
+		if (!r->sampled) {
+			bl = page_down(bl);
+			bh = page_up(bh);
+		}
 		if (bl > cur) {
 			emit(r, g, cur, bl < hi ? bl : hi, flags);
 		}

@@ -24,6 +24,13 @@
  *   - shared mappings ('s': what another process may write, and a database
  *     file of gigabytes would be read from disk at exit), [vvar], [vdso],
  *     [vsyscall], [stack].
+ * A sampled trace (heapblame run --sample) knows only its sampled blocks,
+ * so the heap's other bytes are live blocks as likely as free space: with
+ * sampled set, the caller does not leave glibc's heaps out, [heap] is
+ * scanned like any mapping, only the sampled blocks' own bytes are skipped
+ * (not their pages: the unsampled blocks beside them are roots), and every
+ * word counts as HB_ROOT_HEAP does (reach_graph.h). leak_scan.h says what
+ * that costs.
  * The caller lists the mappings (hb_map_roots_add, in address order) and
  * what to leave out (hb_map_roots_exclude), then hb_map_roots_scan subtracts
  * and scans. File-backed pieces are read through root_read.h (a truncated
@@ -56,6 +63,7 @@ struct hb_map_roots {
 	struct hb_mem_range *x; /* left out, sorted and merged by hb_map_roots_scan */
 	size_t nx, xcap;
 	int overflow;           /* an exclusion found no room: no mapping is scanned */
+	int sampled;            /* a sampled trace: the heap is a root too (below) */
 	uint64_t root_bytes;    /* bytes scanned as mapping roots */
 	uint64_t left_bytes;    /* bytes of candidate mappings left out */
 	uint64_t glibc_heaps;   /* non-main arena heaps recognised */
@@ -72,6 +80,16 @@ void hb_map_roots_add(struct hb_map_roots *r, uintptr_t lo, uintptr_t hi, unsign
 
 /* Leaves [lo, hi) out (rounded out to whole pages). */
 void hb_map_roots_exclude(struct hb_map_roots *r, uintptr_t lo, uintptr_t hi);
+
+/* Whether a lies in a range left out so far. */
+int hb_map_roots_left_out(struct hb_map_roots *r, uintptr_t a);
+
+/* Finds glibc's non-main arena heaps among the anonymous mappings and
+ * calls found(arg, a, len) for each: its start (its heap_info) and its
+ * readable, writable length. Ranges already left out are not looked at.
+ * Call only when the real malloc is glibc's; readable as below. */
+void hb_map_roots_glibc_heaps(struct hb_map_roots *r, int (*readable)(void *ctx, uintptr_t lo, uintptr_t hi),
+			      void *ctx, void (*found)(void *arg, uintptr_t a, uintptr_t len), void *arg);
 
 /* Finds glibc's non-main arena heaps among the anonymous mappings and
  * leaves them out. Call only when the real malloc is glibc's; readable

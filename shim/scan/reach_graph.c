@@ -353,6 +353,50 @@ int hb_reach_sort(struct hb_reach_graph *g)
 	return build_index(g);
 }
 
+/* Back to the state before hb_reach_sort: no index, nothing queued. */
+static void drop_index(struct hb_reach_graph *g)
+{
+	hb_mem_unmap(g->large, g->large_cap * sizeof(uint32_t));
+	hb_mem_unmap(g->pages, g->page_cap * sizeof(*g->pages));
+	hb_mem_unmap(g->subs, g->subs_cap * sizeof(uint16_t));
+	hb_mem_unmap(g->flat, g->flat_n * sizeof(uint32_t));
+	g->large = NULL;
+	g->pages = NULL;
+	g->subs = NULL;
+	g->flat = NULL;
+	g->nlarge = g->large_cap = g->page_cap = g->subs_cap = g->flat_n = 0;
+	g->nwork = 0;
+}
+
+int hb_reach_append(struct hb_reach_graph *g, const struct hb_reach_big *blk, uint64_t n)
+{
+	if (!n)
+		return 0;
+	uint64_t cap = g->n + n;
+	if (cap > 0xffffffffu)
+		return -ENOMEM;
+	if (cap > g->cap) {
+		struct hb_reach_block *b = hb_mem_map(cap * sizeof(*b));
+		uint32_t *work = hb_mem_map(cap * sizeof(*work));
+		if (!b || !work) {
+			hb_mem_unmap(b, cap * sizeof(*b));
+			hb_mem_unmap(work, cap * sizeof(*work));
+			return -ENOMEM;
+		}
+		memcpy(b, g->b, g->n * sizeof(*b));
+		hb_mem_unmap(g->b, g->cap * sizeof(*g->b));
+		hb_mem_unmap(g->work, g->cap * sizeof(*g->work));
+		g->b = b;
+		g->work = work;
+		g->cap = cap;
+	}
+	drop_index(g);
+	for (uint64_t i = 0; i < n; i++)
+		if (hb_reach_add(g, blk[i].addr, blk[i].size, 0, 0, 0) < 0)
+			break; /* a block of 4 GiB without room in the side list: not followed */
+	return hb_reach_sort(g);
+}
+
 static inline int contains(const struct hb_reach_graph *g, int64_t j, uintptr_t v)
 {
 	if (j < 0)
@@ -467,12 +511,20 @@ void hb_reach_scan_root(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, in
 		return;
 	g->root_bytes += hi - lo;
 	flood_reachable(g); /* root blocks queued by hb_reach_sort go first */
-	if (exact) {
+	if (exact == HB_ROOT_STARTS) {
 		uintptr_t p = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
 		for (; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t)) {
 			uintptr_t v = *(const uintptr_t *)p;
 			int64_t k = v >= g->lo && v < g->hi ? find_index(g, v) : -1;
 			if (k >= 0 && g->b[k].addr == v)
+				reach_from_root(g, (uint64_t)k);
+		}
+	} else if (exact == HB_ROOT_HEAP) {
+		uintptr_t p = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
+		for (; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t)) {
+			uintptr_t v = *(const uintptr_t *)p;
+			int64_t k = v >= g->lo && v < g->hi ? find_index(g, v) : -1;
+			if (k >= 0 && v != hb_reach_next_chunk(g->b[k].addr, hb_reach_size(g, &g->b[k])))
 				reach_from_root(g, (uint64_t)k);
 		}
 	} else {
@@ -516,7 +568,8 @@ static inline void own_from(struct hb_reach_graph *g, uint64_t k)
 {
 	if (hb_reach_kind(&g->b[k]) == HB_REACH_INDIRECT && !g->owner[k]) {
 		/* stack ids start at 1 (stack_table.h): 0 stays "no owner yet" */
-		g->owner[k] = hb_reach_stack(&g->b[g->leader]);
+		uint32_t owner = hb_reach_stack(&g->b[g->leader]);
+		g->owner[k] = owner ? owner : HB_REACH_OWNER_UNSAMPLED;
 		push(g, k);
 	}
 }

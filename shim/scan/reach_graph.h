@@ -121,10 +121,48 @@ int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32
  * (no scan then). */
 int hb_reach_sort(struct hb_reach_graph *g);
 
+/* After hb_reach_sort and before any root: adds n blocks a sampled trace
+ * never recorded ({address, size}; glibc_chunks.h), with stack id 0 (see
+ * hb_reach_unsampled), and sorts again. Returns 0, or -ENOMEM: then the
+ * sampled blocks' kinds cannot be known, and no scan is made. */
+int hb_reach_append(struct hb_reach_graph *g, const struct hb_reach_big *blk, uint64_t n);
+
+/* Whether the block is one a sampled trace did not record: marked and
+ * classified with the others, so that the sampled blocks get their right
+ * kinds, but never counted (stack ids of recorded blocks start at 1). */
+static inline int hb_reach_unsampled(const struct hb_reach_block *b)
+{
+	return (b->meta & 0xffffffu) == 0;
+}
+
+/* g->owner of an indirect block owned by an unsampled definite one: its
+ * owner's site is not known. */
+#define HB_REACH_OWNER_UNSAMPLED 0xffffffffu
+
+/* How the words of a root range count (hb_reach_scan_root's exact). */
+enum {
+	HB_ROOT_ANY = 0,    /* a pointer to any byte of a block */
+	HB_ROOT_STARTS = 1, /* only a pointer to a block's first byte: the
+			     * allocator's own data, whose pointers to chunk
+			     * headers fall inside the block before */
+	HB_ROOT_HEAP = 2,   /* glibc's heap itself, scanned when sampling
+			     * (leak_scan.h): any byte but the one where the
+			     * next chunk's header starts, inside the block's
+			     * last 16 bytes, which free chunks' links and the
+			     * arena's top and bins point at */
+};
+
+/* The address of the chunk header glibc's malloc puts after a block of
+ * size bytes at addr (a chunk is the request plus 8, rounded up to 16, at
+ * least 32 bytes; the block starts 16 bytes into it). */
+static inline uintptr_t hb_reach_next_chunk(uintptr_t addr, uint64_t size)
+{
+	uint64_t chunk = (size + 8 + 15) & ~(uint64_t)15;
+	return addr - 16 + (chunk < 32 ? 32 : chunk);
+}
+
 /* Scans [lo, hi) (any alignment: whole aligned words inside it) as a root,
- * and everything it reaches, transitively. exact: in this range only a
- * pointer to a block's first byte counts (the allocator's own data, whose
- * pointers to chunk headers fall inside the block before). */
+ * and everything it reaches, transitively. exact: HB_ROOT_*. */
 void hb_reach_scan_root(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, int exact);
 
 /* After every root: gives every block its final kind. */

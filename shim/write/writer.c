@@ -270,6 +270,8 @@ static void add_scan(const struct hb_leak_scan *s)
 		const struct hb_reach_graph *g = &s->graph;
 		for (uint64_t i = 0; i < g->n; i++) {
 			const struct hb_reach_block *b = &g->b[i];
+			if (hb_reach_unsampled(b))
+				continue; /* only followed (glibc_chunks.h) */
 			uint32_t stack = hb_reach_stack(b);
 			/* key.epoch: 1 for a fork child's inherited blocks, whose REACH is apart */
 			struct hb_count_key key = {.stack = stack, .kind = (uint8_t)hb_reach_kind(b), .dir = HB_SUM_REACH,
@@ -277,7 +279,7 @@ static void add_scan(const struct hb_leak_scan *s)
 			uint64_t size = hb_reach_size(g, b);
 			uint64_t c = hb_sample_weight(hb.cfg.sample_bytes, b->addr, size); /* sampler.h */
 			hb_site_sums_add(&sums, module_of(stack), &key, c, c * size);
-			if (g->owner && g->owner[i]) {
+			if (g->owner && g->owner[i] && g->owner[i] != HB_REACH_OWNER_UNSAMPLED) {
 				struct hb_count_key own = {.stack = stack, .dir = HB_SUM_OWNED, .epoch = g->owner[i]};
 				hb_site_sums_add(&sums, module_of(stack), &own, c, c * size);
 			}

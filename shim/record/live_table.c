@@ -180,12 +180,12 @@ static void filter_add(struct hb_live_table *t, uintptr_t addr, int delta)
 {
 	if (!t->filtered)
 		return;
-	uint16_t *c = &t->filter[hb_live_filter_slot(addr)];
-	uint16_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+	hb_live_filter_count *c = &t->filter[hb_live_filter_slot(addr)];
+	hb_live_filter_count v = __atomic_load_n(c, __ATOMIC_RELAXED);
 	do {
-		if (v == UINT16_MAX)
+		if (v == HB_LIVE_FILTER_MAX)
 			return; /* saturated: for good */
-	} while (!__atomic_compare_exchange_n(c, &v, (uint16_t)(v + delta), 1, __ATOMIC_RELAXED,
+	} while (!__atomic_compare_exchange_n(c, &v, (hb_live_filter_count)(v + delta), 1, __ATOMIC_RELAXED,
 					      __ATOMIC_RELAXED));
 }
 

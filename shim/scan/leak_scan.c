@@ -579,7 +579,8 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 		goto unmap;
 	}
 	exclude_own();
-	if (hb.cfg.sample_bytes && add_unsampled(&out->graph) < 0) {
+	/* (no sampled block outstanding: nothing to classify, no heap to walk) */
+	if (hb.cfg.sample_bytes && out->graph.n && add_unsampled(&out->graph) < 0) {
 		set_status(out, HB_SCAN_NO_MEMORY);
 		goto unmap;
 	}

@@ -557,6 +557,7 @@ static void blame_stack(struct builder *b, const struct tm_process *p, struct bl
 	size_t mi = (size_t)(m - b->r->mods);
 	m->bytes = sat_add(m->bytes, st->out_bytes);
 	m->blocks = sat_add(m->blocks, st->out_blocks);
+	m->bytes_var += (double)p->sample_bytes * (double)st->out_bytes;
 	leak_tally_merge(&m->kinds, &st->kinds);
 	add_process_module(bp, m, st->out_bytes, st->out_blocks, &st->kinds);
 
@@ -969,6 +970,7 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 			if (m) {
 				m->bytes = sat_add(m->bytes, p->unknown_stack_bytes);
 				m->blocks = sat_add(m->blocks, p->unknown_stack_blocks);
+				m->bytes_var += (double)p->sample_bytes * (double)p->unknown_stack_bytes;
 				leak_tally_merge(&m->kinds, &p->unknown_stack_kinds);
 				add_process_module(bp, m, p->unknown_stack_bytes, p->unknown_stack_blocks,
 						   &p->unknown_stack_kinds);

@@ -88,6 +88,10 @@ struct blame_module {
 	char build_id[129];          /* hex */
 	enum sym_status status;
 	uint64_t bytes, blocks;
+	/* the bound on the variance of bytes when some traces are sampled:
+	 * the sum over the traces of sample_bytes times the bytes from that
+	 * trace (trace-format.md 10.6: Var <= N B); 0 when none is */
+	double bytes_var;
 	struct leak_tally kinds;     /* blocks of no site (unknown stacks) included */
 	struct blame_entry *entries;
 	size_t nentries;

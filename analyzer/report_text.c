@@ -264,16 +264,18 @@ static void header(FILE *f, const struct blame_report *r)
 	fputc('\n', f);
 }
 
-/* " +- 1.20 MiB": the half-width of a 95% interval around a byte
- * estimate B from a sampled trace of one sample per N bytes, 1.96
- * sqrt(N B) (trace-format.md 10.6: Var(B) <= N B); nothing for a full
- * trace. */
-static void print_interval(FILE *f, const struct blame_report *r, uint64_t bytes)
+/* " +- 1.20 MiB": the half-width of a 95% interval around a module's
+ * byte estimate, 1.96 sqrt(V) with V the bound on its variance (for B
+ * bytes from a trace of one sample per N bytes, N B: trace-format.md
+ * 10.6), summed over the traces it came from, so that a merge of traces
+ * sampled at different sizes, or of sampled and full ones, gives each
+ * its own part; nothing when no trace is sampled. */
+static void print_interval(FILE *f, const struct blame_report *r, const struct blame_module *m)
 {
 	if (!r->sample_bytes)
 		return;
 	char sz[32];
-	report_size(sz, sizeof(sz), (uint64_t)(1.96 * sqrt((double)r->sample_bytes * (double)bytes) + 0.5));
+	report_size(sz, sizeof(sz), (uint64_t)(1.96 * sqrt(m->bytes_var) + 0.5));
 	fprintf(f, " +- %s", sz);
 }
 
@@ -284,7 +286,7 @@ static void by_module(FILE *f, const struct blame_report *r, const struct report
 		char sz[32];
 		report_size(sz, sizeof(sz), m->bytes);
 		fprintf(f, "%s%s%s  %s", bold(o), m->name, plain(o), sz);
-		print_interval(f, r, m->bytes);
+		print_interval(f, r, m);
 		fprintf(f, " in %" PRIu64 " block%s (%.1f%%)", m->blocks, m->blocks == 1 ? "" : "s",
 			r->bytes ? 100.0 * (double)m->bytes / (double)r->bytes : 0.0);
 		if (m->status == SYM_MISSING)

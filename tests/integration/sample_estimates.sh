@@ -21,7 +21,8 @@
 #     rounded by a hash of its address: the same dump totals twice),
 #     another seed other ones;
 #   - one sampled trace through every command: report (text says
-#     "estimated" and gives "+-" intervals; json traces[].sample_bytes;
+#     "estimated" and gives "+-" intervals, the same for a module when a
+#     full trace is merged in; json traces[].sample_bytes;
 #     folded, pprof, svg, html: exit 0 and not empty; folded's bytes sum to
 #     the JSON's outstanding bytes), check on the child's trace (a budget
 #     above its estimated leak passes, one below it fails with 1), top -b 1
@@ -139,6 +140,15 @@ for fmt in folded pprof svg html; do
 	assert_eq "report $fmt: exit status" 0 "$st"
 	assert_ge "report $fmt: bytes written" 100 "$(stat -c %s "$HB_WORK/r.$fmt")"
 done
+# a merge with a full trace: each module's interval is the sampled part's
+# alone (the variance bound sums N x bytes over the traces, N = 0 for a
+# full one), not SIZE x the merged bytes
+interval() { sed -n 's/^sampled  .* +- \(.*\) in [0-9]* blocks.*/\1/p' "$1"; }
+"$HB" report "$trace" "$(ls "$HB_WORK"/full/heapblame.sampled.*.hbt | head -1)" >"$HB_WORK/r_merged.txt"
+[[ -n $(interval "$HB_WORK/r.txt") ]] && has=yes || has=no
+assert_eq "report text: the executable's line has an interval" yes "$has"
+assert_eq "report of a sampled and a full trace: the sampled part's interval" \
+	"$(interval "$HB_WORK/r.txt")" "$(interval "$HB_WORK/r_merged.txt")"
 assert_eq "report folded: its bytes sum to the estimate" "$jbytes" \
 	"$(awk '{ s += $NF } END { printf "%d\n", s }' "$HB_WORK/r.folded")"
 # check on the fork child's trace: the child leaks its own 50,000 blocks

@@ -7,9 +7,10 @@
 
 #include <stdint.h>
 
-#define POOL_SIZE (64u << 10)
+#define POOL_SIZE HB_BOOTSTRAP_POOL_SIZE
+#define pool hb_bootstrap_pool
 
-static _Alignas(16) unsigned char pool[POOL_SIZE];
+_Alignas(16) unsigned char hb_bootstrap_pool[POOL_SIZE];
 static size_t pool_used;
 
 void *hb_bootstrap_alloc(size_t size)
@@ -24,10 +25,6 @@ void *hb_bootstrap_alloc(size_t size)
 	return pool + off + 16;
 }
 
-int hb_bootstrap_owns(const void *p)
-{
-	return (const unsigned char *)p >= pool && (const unsigned char *)p < pool + POOL_SIZE;
-}
 
 size_t hb_bootstrap_size(const void *p)
 {

@@ -160,13 +160,40 @@ uint64_t hb_now_ns(void) HB_HIDDEN;
 
 /* recorder.c: the traced path, called by the interposed functions with
  * hb.state == HB_ACTIVE and hb_tls.busy == 0. */
-void hb_record_alloc(void *p, uint64_t size, unsigned kind) HB_HIDDEN;
+void hb_record_alloc_slow(void *p, uint64_t size, unsigned kind) HB_HIDDEN;
+
+/* An allocation: recorded, or, in a sampled trace, most often only
+ * counted down to the next sample point, inline (sampler.h; a call and
+ * the recorder's prologue cost more than the subtraction itself). */
+static inline void hb_record_alloc(void *p, uint64_t size, unsigned kind)
+{
+	if (HB_UNLIKELY(hb.cfg.sample_bytes)) {
+		struct hb_sampler *s = &hb_tls.sampler;
+		int64_t left = s->left - (int64_t)(size ? size : 1);
+		if (HB_LIKELY(left > 0 && s->left > 0)) {
+			s->left = left;
+			return;
+		}
+	}
+	hb_record_alloc_slow(p, size, kind);
+}
 /* Removes p from the live table and counts its end; returns 1 if p was a
  * traced block. */
 int hb_record_free(void *p, unsigned fkind) HB_HIDDEN;
 /* free(): ends p's block and calls release(p) (the real free) in one step
  * under the live table's lock (see hb_live_table_remove_release). */
-void hb_record_free_release(void *p, void (*release)(void *)) HB_HIDDEN;
+void hb_record_free_release_locked(void *p, void (*release)(void *)) HB_HIDDEN;
+
+/* ... or, sampling, without a lock or a call when the free filter says p
+ * was not sampled (live_table.h). */
+static inline void hb_record_free_release(void *p, void (*release)(void *))
+{
+	if (!hb_live_table_may_hold(&hb.live, (uintptr_t)p)) {
+		release(p); /* glibc's free keeps errno (2.33 on), as an untraced free would */
+		return;
+	}
+	hb_record_free_release_locked(p, release);
+}
 /* realloc support: take p out of the live table before the real call ... */
 int hb_record_detach(void *p, struct hb_live_rec *out) HB_HIDDEN;
 /* ... and either put it back (the call failed) or end it. */

@@ -352,7 +352,10 @@ static int capture_stack(struct hb_tls *t, struct hb_thread_buffer *tb, uintptr_
 	return unw_backtrace((void **)ips, (int)max);
 }
 
-void hb_record_alloc(void *p, uint64_t size, unsigned kind)
+/* Every allocation of a full trace, and those of a sampled trace that
+ * reach a sample point (or are the thread's first: its sampler is not
+ * seeded yet), after the inline hb_record_alloc (shim.h). */
+void hb_record_alloc_slow(void *p, uint64_t size, unsigned kind)
 {
 	struct hb_tls *t = &hb_tls;
 	uint64_t weight = 1;
@@ -438,17 +441,10 @@ int hb_record_free(void *p, unsigned fkind)
 	return found;
 }
 
-void hb_record_free_release(void *p, void (*release)(void *))
+void hb_record_free_release_locked(void *p, void (*release)(void *))
 {
 	struct hb_tls *t = &hb_tls;
 	int saved = errno;
-	if (!hb_live_table_may_hold(&hb.live, (uintptr_t)p)) {
-		/* sampling, and p is surely not a sampled block: nothing to
-		 * count, no lock (live_table.h, "Sampled traces") */
-		release(p);
-		errno = saved;
-		return;
-	}
 	if (HB_UNLIKELY(hb.child_deferred))
 		hb_child_tick();
 	t->busy = 1;

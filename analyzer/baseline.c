@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "heapblame/wrappers.h"
-#include "json_parse.h"
+#include "json_in.h"
 #include "sat_add.h"
 
 struct kbuf {
@@ -105,10 +105,10 @@ struct loader {
 
 /* The leaked bytes and blocks of a module or site object: the counted kinds
  * plus unclassified, or, without kind fields, bytes_key/blocks_key. */
-static int leaked(struct loader *ld, const struct json_value *o, const char *what, const char *bytes_key,
+static int leaked(struct loader *ld, const json_t *o, const char *what, const char *bytes_key,
 		  const char *blocks_key, uint64_t *bytes, uint64_t *blocks)
 {
-	if (json_get(o, "unclassified_bytes")) {
+	if (json_object_get(o, "unclassified_bytes")) {
 		ld->has_kinds = 1;
 		uint64_t sb = 0, sk = 0;
 		for (unsigned k = 0; k < LEAK_KIND_COUNT; k++) {
@@ -118,7 +118,7 @@ static int leaked(struct loader *ld, const struct json_value *o, const char *wha
 			uint64_t vb, vk;
 			snprintf(kb, sizeof(kb), "%s_bytes", leak_kind_name(k));
 			snprintf(kk, sizeof(kk), "%s_blocks", leak_kind_name(k));
-			if (json_u64(json_get(o, kb), &vb) < 0 || json_u64(json_get(o, kk), &vk) < 0) {
+			if (json_in_u64(json_object_get(o, kb), &vb) < 0 || json_in_u64(json_object_get(o, kk), &vk) < 0) {
 				snprintf(ld->err, ld->errlen, "%s: %s has no count %s or %s", ld->path, what, kb, kk);
 				return -1;
 			}
@@ -129,7 +129,8 @@ static int leaked(struct loader *ld, const struct json_value *o, const char *wha
 		*blocks = sk;
 		return 0;
 	}
-	if (json_u64(json_get(o, bytes_key), bytes) < 0 || json_u64(json_get(o, blocks_key), blocks) < 0) {
+	if (json_in_u64(json_object_get(o, bytes_key), bytes) < 0 ||
+	    json_in_u64(json_object_get(o, blocks_key), blocks) < 0) {
 		snprintf(ld->err, ld->errlen, "%s: %s has no count %s or %s", ld->path, what, bytes_key, blocks_key);
 		return -1;
 	}
@@ -142,39 +143,53 @@ static int by_key(const void *a, const void *b)
 }
 
 /* Adds the sites of module object mo to bm (merging equal keys later). */
-static int read_sites(struct loader *ld, const struct json_value *mo, struct baseline_module *bm, size_t mi)
+/* A frame's part of a key: its module and function, as json_out wrote
+ * their bytes. */
+static void kframe_json(struct kbuf *k, const json_t *frame)
 {
-	const struct json_value *sites = json_get(mo, "sites");
-	if (!sites || sites->type != JSON_ARRAY) {
+	char *module = json_in_string(json_object_get(frame, "module"), NULL);
+	char *function = json_in_string(json_object_get(frame, "function"), NULL);
+	if ((!module && json_is_string(json_object_get(frame, "module"))) ||
+	    (!function && json_is_string(json_object_get(frame, "function"))))
+		k->oom = 1;
+	kframe(k, module, function);
+	free(module);
+	free(function);
+}
+
+static int read_sites(struct loader *ld, const json_t *mo, struct baseline_module *bm, size_t mi)
+{
+	const json_t *sites = json_object_get(mo, "sites");
+	if (!json_is_array(sites)) {
 		snprintf(ld->err, ld->errlen, "%s: modules[%zu] has no sites array", ld->path, mi);
 		return -1;
 	}
-	uint64_t total = sites->n;
-	const struct json_value *st = json_get(mo, "sites_total");
-	if (st && json_u64(st, &total) < 0) {
+	size_t nsites = json_array_size(sites);
+	uint64_t total = nsites;
+	const json_t *st = json_object_get(mo, "sites_total");
+	if (st && json_in_u64(st, &total) < 0) {
 		snprintf(ld->err, ld->errlen, "%s: modules[%zu].sites_total is not a count", ld->path, mi);
 		return -1;
 	}
-	bm->listed += sites->n;
-	bm->total += total > sites->n ? (size_t)total : sites->n;
-	struct baseline_site *v = realloc(bm->sites, (bm->nsites + sites->n + 1) * sizeof(*v));
+	bm->listed += nsites;
+	bm->total += total > nsites ? (size_t)total : nsites;
+	struct baseline_site *v = realloc(bm->sites, (bm->nsites + nsites + 1) * sizeof(*v));
 	if (!v) {
 		snprintf(ld->err, ld->errlen, "%s: out of memory", ld->path);
 		return -1;
 	}
 	bm->sites = v;
-	for (size_t i = 0; i < sites->n; i++) {
-		const struct json_value *so = sites->items[i], *frames = json_get(so, "frames");
+	for (size_t i = 0; i < nsites; i++) {
+		const json_t *so = json_array_get(sites, i), *frames = json_object_get(so, "frames");
 		char what[96];
 		snprintf(what, sizeof(what), "modules[%zu].sites[%zu]", mi, i);
-		if (!frames || frames->type != JSON_ARRAY) {
+		if (!json_is_array(frames)) {
 			snprintf(ld->err, ld->errlen, "%s: %s has no frames array", ld->path, what);
 			return -1;
 		}
 		struct kbuf k = {0};
-		for (size_t q = 0; q < frames->n; q++)
-			kframe(&k, json_string(json_get(frames->items[q], "module")),
-			       json_string(json_get(frames->items[q], "function")));
+		for (size_t q = 0; q < json_array_size(frames); q++)
+			kframe_json(&k, json_array_get(frames, q));
 		struct baseline_site *s = &bm->sites[bm->nsites];
 		memset(s, 0, sizeof(*s));
 		s->key = kdone(&k);
@@ -216,10 +231,10 @@ static void finish_module(struct baseline_module *bm)
 	bm->pool_blocks = bm->blocks > sk ? bm->blocks - sk : 0;
 }
 
-static int read_report(struct loader *ld, const struct json_value *root, struct baseline *b)
+static int read_report(struct loader *ld, const json_t *root, struct baseline *b)
 {
 	uint64_t schema;
-	if (json_u64(json_get(root, "heapblame_report"), &schema) < 0) {
+	if (json_in_u64(json_object_get(root, "heapblame_report"), &schema) < 0) {
 		snprintf(ld->err, ld->errlen,
 			 "%s: not a heapblame report (write one with 'heapblame report --format json --top 0')", ld->path);
 		return -1;
@@ -230,32 +245,31 @@ static int read_report(struct loader *ld, const struct json_value *root, struct 
 			 (unsigned long long)schema);
 		return -1;
 	}
-	const struct json_value *mods = json_get(root, "modules");
-	if (!mods || mods->type != JSON_ARRAY) {
+	const json_t *mods = json_object_get(root, "modules");
+	if (!json_is_array(mods)) {
 		snprintf(ld->err, ld->errlen, "%s: the report has no modules array", ld->path);
 		return -1;
 	}
-	b->mods = calloc(mods->n ? mods->n : 1, sizeof(*b->mods));
+	size_t nmods = json_array_size(mods);
+	b->mods = calloc(nmods ? nmods : 1, sizeof(*b->mods));
 	if (!b->mods) {
 		snprintf(ld->err, ld->errlen, "%s: out of memory", ld->path);
 		return -1;
 	}
-	for (size_t i = 0; i < mods->n; i++) {
-		const struct json_value *mo = mods->items[i];
-		const char *name = json_string(json_get(mo, "name"));
+	for (size_t i = 0; i < nmods; i++) {
+		const json_t *mo = json_array_get(mods, i);
+		char *name = json_in_string(json_object_get(mo, "name"), NULL);
 		if (!name) {
 			snprintf(ld->err, ld->errlen, "%s: modules[%zu] has no name", ld->path, i);
 			return -1;
 		}
 		/* two modules of one name (two paths or builds): one baseline module */
 		struct baseline_module *bm = baseline_module(b, name);
-		if (!bm) {
+		if (bm) {
+			free(name);
+		} else {
 			bm = &b->mods[b->nmods++];
-			bm->name = strdup(name);
-			if (!bm->name) {
-				snprintf(ld->err, ld->errlen, "%s: out of memory", ld->path);
-				return -1;
-			}
+			bm->name = name;
 		}
 		char what[64];
 		uint64_t mb, mk;
@@ -284,7 +298,7 @@ int baseline_load(struct baseline *b, const char *path, unsigned kinds, char *er
 	char *text = NULL;
 	size_t len = 0, cap = 0, n;
 	int rc = -1;
-	struct json_value *root = NULL;
+	json_t *root = NULL;
 	for (;;) {
 		if (len + 65536 > cap) {
 			cap = cap ? cap * 2 : 1 << 20;
@@ -315,7 +329,8 @@ int baseline_load(struct baseline *b, const char *path, unsigned kinds, char *er
 		goto out;
 	}
 	char why[256];
-	if (json_parse(text, len, &root, why, sizeof(why)) < 0) {
+	root = json_in_parse(text, len, why, sizeof(why));
+	if (!root) {
 		snprintf(err, errlen, "%s: not JSON: %s", path, why);
 		goto out;
 	}
@@ -329,7 +344,7 @@ int baseline_load(struct baseline *b, const char *path, unsigned kinds, char *er
 	b->has_kinds = ld.has_kinds;
 	rc = 0;
 out:
-	json_free(root);
+	json_decref(root);
 	free(text);
 	fclose(f);
 	if (rc < 0)

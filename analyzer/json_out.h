@@ -5,7 +5,7 @@
  *
  * Strings are escaped per RFC 8259; a byte that is not printable ASCII (a
  * path or a symbol is bytes, not necessarily UTF-8) is written as \u00XX
- * of that byte, so the output is always valid JSON and json_parse.c reads
+ * of that byte, so the output is always valid JSON and json_in.c reads
  * the same bytes back.
  */
 #ifndef HB_JSON_OUT_H

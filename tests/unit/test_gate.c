@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "gate.h"
-#include "json_parse.h"
+#include "json_in.h"
 
 #define MIB_H (1024.0 * 1024.0)
 #define KIB_H 1024.0
@@ -185,46 +185,52 @@ START_TEST(kinds_none_alone_checks_nothing)
 }
 END_TEST
 
-static struct json_value *parse(const char *s)
+static json_t *parse(const char *s)
 {
-	struct json_value *v = NULL;
 	char err[256];
-	ck_assert_msg(json_parse(s, strlen(s), &v, err, sizeof(err)) == 0, "%s: %s", err, s);
+	json_t *v = json_in_parse(s, strlen(s), err, sizeof(err));
+	ck_assert_msg(v != NULL, "%s: %s", err, s);
 	return v;
+}
+
+static const char *str_of(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
 }
 
 START_TEST(json_lists_growth_over_the_limit)
 {
 	struct gate_result g = build(1, 100 * KIB_H);
 	char *s = render(gate_json, &g);
-	struct json_value *v = parse(s);
-	const struct json_value *gr = json_get(v, "growth");
+	json_t *v = parse(s);
+	const json_t *gr = json_object_get(v, "growth");
 	uint64_t u;
-	ck_assert_int_eq(json_u64(json_get(gr, "max_bytes_per_hour"), &u), 0);
+	ck_assert_int_eq(json_in_u64(json_object_get(gr, "max_bytes_per_hour"), &u), 0);
 	ck_assert_uint_eq(u, 102400);
-	const struct json_value *m = json_get(gr, "modules");
-	ck_assert_int_eq(m->type, JSON_ARRAY);
-	ck_assert_uint_eq(m->n, 2);
-	ck_assert_str_eq(json_string(json_get(m->items[0], "name")), "libgrow.so");
-	ck_assert_str_eq(json_string(json_get(m->items[0], "path")), "/lib/libgrow.so");
-	ck_assert_str_eq(json_string(json_get(m->items[0], "class")), "growing");
-	ck_assert_str_eq(json_string(json_get(m->items[0], "entry")), "grow_tick");
-	ck_assert_int_eq(json_u64(json_get(m->items[0], "bytes_per_hour"), &u), 0);
+	const json_t *m = json_object_get(gr, "modules");
+	ck_assert(json_is_array(m));
+	ck_assert_uint_eq(json_array_size(m), 2);
+	const json_t *m0 = json_array_get(m, 0);
+	ck_assert_str_eq(str_of(m0, "name"), "libgrow.so");
+	ck_assert_str_eq(str_of(m0, "path"), "/lib/libgrow.so");
+	ck_assert_str_eq(str_of(m0, "class"), "growing");
+	ck_assert_str_eq(str_of(m0, "entry"), "grow_tick");
+	ck_assert_int_eq(json_in_u64(json_object_get(m0, "bytes_per_hour"), &u), 0);
 	ck_assert_uint_eq(u, (uint64_t)(3.52 * MIB_H + 0.5));
-	ck_assert_int_eq(json_get(m->items[1], "entry")->type, JSON_NULL);
-	ck_assert_int_eq(json_get(v, "kinds")->n, 0);
-	json_free(v);
+	ck_assert(json_is_null(json_object_get(json_array_get(m, 1), "entry")));
+	ck_assert_uint_eq(json_array_size(json_object_get(v, "kinds")), 0);
+	json_decref(v);
 	free(s);
 	gate_free(&g);
 
 	g = build(0, 0);
 	s = render(gate_json, &g);
 	v = parse(s);
-	gr = json_get(v, "growth");
-	ck_assert_int_eq(json_get(gr, "max_bytes_per_hour")->type, JSON_NULL);
-	ck_assert_uint_eq(json_get(gr, "modules")->n, 0);
-	ck_assert_uint_eq(json_get(v, "kinds")->n, 3);
-	json_free(v);
+	gr = json_object_get(v, "growth");
+	ck_assert(json_is_null(json_object_get(gr, "max_bytes_per_hour")));
+	ck_assert_uint_eq(json_array_size(json_object_get(gr, "modules")), 0);
+	ck_assert_uint_eq(json_array_size(json_object_get(v, "kinds")), 3);
+	json_decref(v);
 	free(s);
 	gate_free(&g);
 }
@@ -263,36 +269,36 @@ START_TEST(sarif_places_growth_at_its_site_or_module)
 {
 	struct gate_result g = build(1, 100 * KIB_H);
 	char *s = render(report_sarif, &g);
-	struct json_value *v = parse(s);
-	const struct json_value *run = json_get(v, "runs")->items[0];
-	const struct json_value *rules = json_get(json_get(json_get(run, "tool"), "driver"), "rules");
-	const struct json_value *res = json_get(run, "results");
-	ck_assert_uint_eq(res->n, 2);
-	for (size_t i = 0; i < res->n; i++) {
-		const struct json_value *r = res->items[i];
+	json_t *v = parse(s);
+	const json_t *run = json_array_get(json_object_get(v, "runs"), 0);
+	const json_t *rules = json_object_get(json_object_get(json_object_get(run, "tool"), "driver"), "rules");
+	const json_t *res = json_object_get(run, "results");
+	ck_assert_uint_eq(json_array_size(res), 2);
+	for (size_t i = 0; i < json_array_size(res); i++) {
+		const json_t *r = json_array_get(res, i);
 		uint64_t idx;
-		ck_assert_str_eq(json_string(json_get(r, "ruleId")), "heapblame/growth");
-		ck_assert_int_eq(json_u64(json_get(r, "ruleIndex"), &idx), 0);
-		ck_assert_str_eq(json_string(json_get(rules->items[idx], "id")), "heapblame/growth");
-		ck_assert_str_eq(json_string(json_get(r, "level")), "error");
+		ck_assert_str_eq(str_of(r, "ruleId"), "heapblame/growth");
+		ck_assert_int_eq(json_in_u64(json_object_get(r, "ruleIndex"), &idx), 0);
+		ck_assert_str_eq(str_of(json_array_get(rules, idx), "id"), "heapblame/growth");
+		ck_assert_str_eq(str_of(r, "level"), "error");
 	}
-	const char *m0 = json_string(json_get(json_get(res->items[0], "message"), "text"));
+	const char *m0 = str_of(json_object_get(json_array_get(res, 0), "message"), "text");
 	ck_assert_msg(strstr(m0, "libgrow.so is growing 3.52 MiB/h since 0:00:01 (limit 100 KiB/h)"), "%s", m0);
-	const struct json_value *l0 = json_get(res->items[0], "locations")->items[0];
-	const struct json_value *a0 = json_get(json_get(l0, "physicalLocation"), "artifactLocation");
-	ck_assert_str_eq(json_string(json_get(a0, "uri")), "grow.c");
-	ck_assert_str_eq(json_string(json_get(a0, "uriBaseId")), "%SRCROOT%");
+	const json_t *l0 = json_array_get(json_object_get(json_array_get(res, 0), "locations"), 0);
+	const json_t *a0 = json_object_get(json_object_get(l0, "physicalLocation"), "artifactLocation");
+	ck_assert_str_eq(str_of(a0, "uri"), "grow.c");
+	ck_assert_str_eq(str_of(a0, "uriBaseId"), "%SRCROOT%");
 	uint64_t line;
-	ck_assert_int_eq(json_u64(json_get(json_get(json_get(l0, "physicalLocation"), "region"), "startLine"), &line), 0);
+	ck_assert_int_eq(json_in_u64(json_object_get(json_object_get(json_object_get(l0, "physicalLocation"), "region"), "startLine"), &line), 0);
 	ck_assert_uint_eq(line, 41);
 	/* libburst.so: not in the report, so at the module */
-	const struct json_value *l1 = json_get(res->items[1], "locations")->items[0];
-	const struct json_value *ll = json_get(l1, "logicalLocations")->items[0];
-	ck_assert_str_eq(json_string(json_get(ll, "kind")), "module");
-	ck_assert_str_eq(json_string(json_get(ll, "name")), "libburst.so");
-	const struct json_value *a1 = json_get(json_get(l1, "physicalLocation"), "artifactLocation");
-	ck_assert_str_eq(json_string(json_get(a1, "uri")), "file:///lib/libburst.so");
-	json_free(v);
+	const json_t *l1 = json_array_get(json_object_get(json_array_get(res, 1), "locations"), 0);
+	const json_t *ll = json_array_get(json_object_get(l1, "logicalLocations"), 0);
+	ck_assert_str_eq(str_of(ll, "kind"), "module");
+	ck_assert_str_eq(str_of(ll, "name"), "libburst.so");
+	const json_t *a1 = json_object_get(json_object_get(l1, "physicalLocation"), "artifactLocation");
+	ck_assert_str_eq(str_of(a1, "uri"), "file:///lib/libburst.so");
+	json_decref(v);
 	free(s);
 	gate_free(&g);
 }

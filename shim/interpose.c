@@ -93,9 +93,8 @@ void hb_resolve(void)
 			sched_yield();
 		return;
 	}
-	int saved = errno;
+	struct hb_guard g = hb_enter();
 	hb_tls.resolving = 1;
-	hb_tls.busy = 1;
 	*(void **)&real.malloc = next("malloc");
 	*(void **)&real.free = next("free");
 	*(void **)&real.calloc = next("calloc");
@@ -129,9 +128,8 @@ void hb_resolve(void)
 	} else {
 		hb_early_init(); /* sets ACTIVE or OFF */
 	}
-	hb_tls.busy = 0;
 	hb_tls.resolving = 0;
-	errno = saved;
+	hb_leave(g);
 }
 
 static __attribute__((noinline)) int should_trace_slow(void)
@@ -161,11 +159,12 @@ static inline int hb_should_trace(void)
  * as a second allocation. */
 #define REAL_GUARDED(trace, expr)                                                                      \
 	({                                                                                             \
+		struct hb_guard g_ = {0, 0};                                                           \
 		if (trace)                                                                             \
-			hb_tls.busy = 1;                                                               \
+			g_ = hb_enter();                                                               \
 		__typeof__(expr) r_ = (expr);                                                          \
 		if (trace)                                                                             \
-			hb_unbusy(&hb_tls);                                                            \
+			hb_leave_errno(g_); /* errno: the real call's */                              \
 		r_;                                                                                    \
 	})
 

@@ -298,7 +298,7 @@ static void flush_and_die(int sig)
 /* A signal sent to the process (kill, Ctrl-C) that interrupts this thread
  * inside the shim cannot flush there (the thread may hold the locks a
  * flush takes); it waits, for microseconds, until the shim is left
- * (hb_unbusy). A fault the thread raised itself (SIGSEGV, SIGBUS, ...)
+ * (hb_leave). A fault the thread raised itself (SIGSEGV, SIGBUS, ...)
  * cannot wait: returning would fault again. Its trace keeps its last flush. */
 static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 {
@@ -364,6 +364,7 @@ static void install_signal_handlers(void)
 /* ---------- fork ----------------------------------------------------------- */
 
 static int fork_prepared;
+static struct hb_guard fork_guard; /* from prepare to parent or child: one fork at a time (flush_lock) */
 
 static void atfork_prepare(void)
 {
@@ -371,7 +372,7 @@ static void atfork_prepare(void)
 	if (hb.state != HB_ACTIVE || hb_tls.busy)
 		return;
 	hb_child_start(1); /* a deferred fork child forking again: its trace starts */
-	hb_tls.busy = 1;
+	struct hb_guard g = hb_enter();
 	/* The child must not ask the loader (another thread may hold its lock
 	 * at the fork, and the child inherits it held): bring the map up to
 	 * date here, and the child trusts it. */
@@ -385,6 +386,7 @@ static void atfork_prepare(void)
 	pthread_mutex_lock(&hb.registry.lock);
 	pthread_mutex_lock(&hb.orphan_lock);
 	hb_live_table_lock_all(&hb.live);
+	fork_guard = g;
 	fork_prepared = 1;
 }
 
@@ -399,7 +401,7 @@ static void atfork_parent(void)
 	pthread_mutex_unlock(&hb.modules.lock);
 	pthread_mutex_unlock(&hb.stacks.lock);
 	pthread_mutex_unlock(&hb.flush_lock);
-	hb_tls.busy = 0;
+	hb_leave(fork_guard);
 }
 
 static void atfork_child(void)
@@ -447,7 +449,11 @@ static void atfork_child(void)
 	memset(hb.lost_bytes, 0, sizeof(hb.lost_bytes));
 	memset(hb.lost_written, 0, sizeof(hb.lost_written));
 	__atomic_store_n(&hb.state, hb.cfg.follow ? HB_CHILD_PENDING : HB_OFF, __ATOMIC_RELEASE);
-	hb_tls.busy = 0;
+	/* a signal the parent parked is the parent's: a child starts with
+	 * none pending */
+	hb.pending_signal = 0;
+	if (fork_prepared)
+		hb_leave(fork_guard);
 }
 
 /* The first allocator call of a fork child. A vfork child (or a child of
@@ -468,7 +474,7 @@ int hb_child_setup(void)
 		errno = saved;
 		return 0;
 	}
-	hb_tls.busy = 1;
+	struct hb_guard g = hb_enter();
 	/* the child's clock starts now: its times are its own */
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -495,9 +501,8 @@ int hb_child_setup(void)
 	 * has lived HB_CHILD_START_NS, even if the child allocates no more */
 	if (hb_writer_start() < 0)
 		hb_say("cannot start the writer thread; the trace is written at exit only", NULL, NULL);
-	hb_tls.busy = 0;
 	__atomic_store_n(&setting_up, 0, __ATOMIC_RELEASE);
-	errno = saved;
+	hb_leave(g);
 	return 0;
 }
 
@@ -514,18 +519,15 @@ void hb_child_start(int with_writer)
 			sched_yield();
 		return;
 	}
-	int saved = errno;
-	uint8_t busy = hb_tls.busy;
-	hb_tls.busy = 1;
+	struct hb_guard g = hb_enter();
 	/* under the flush lock: no flush may write events between the file's
 	 * creation and the definitions they refer to */
 	pthread_mutex_lock(&hb.flush_lock);
 	if (hb.child_execing) {
 		/* the child is in execve: the new image writes its own trace */
 		pthread_mutex_unlock(&hb.flush_lock);
-		hb_tls.busy = busy;
 		__atomic_store_n(&starting, 0, __ATOMIC_RELEASE);
-		errno = saved;
+		hb_leave(g);
 		return;
 	}
 	int opened = open_trace() == 0;
@@ -539,9 +541,8 @@ void hb_child_start(int with_writer)
 	} else {
 		__atomic_store_n(&hb.child_deferred, 0, __ATOMIC_RELEASE);
 	}
-	hb_tls.busy = busy;
 	__atomic_store_n(&starting, 0, __ATOMIC_RELEASE);
-	errno = saved;
+	hb_leave(g);
 }
 
 void hb_child_tick(void)
@@ -556,8 +557,7 @@ void hb_before_exec(const char *path)
 {
 	if (hb.state != HB_ACTIVE || hb_tls.busy || getpid() != hb.pid)
 		return; /* not tracing, or a vfork child sharing the parent's memory */
-	int saved = errno;
-	hb_tls.busy = 1;
+	struct hb_guard g = hb_enter();
 	pthread_mutex_lock(&hb.flush_lock);
 	/* A fork child that only execs leaves no trace of its own. Decided
 	 * under the flush lock, where hb_child_start creates the file: the
@@ -567,8 +567,7 @@ void hb_before_exec(const char *path)
 	if (__atomic_load_n(&hb.child_deferred, __ATOMIC_ACQUIRE) && hb.file.fd < 0) {
 		hb.child_execing = 1;
 		pthread_mutex_unlock(&hb.flush_lock);
-		hb_tls.busy = 0;
-		errno = saved;
+		hb_leave(g);
 		return;
 	}
 	hb_spin_lock(&hb.meta_lock);
@@ -577,8 +576,9 @@ void hb_before_exec(const char *path)
 	hb_flush_locked(HB_FLUSH_EXEC, 0, 0, 0);
 	hb.exec_announced = 1;
 	pthread_mutex_unlock(&hb.flush_lock);
-	hb_tls.busy = 0;
-	errno = saved;
+	/* a fatal signal that came during the flush is delivered here, before
+	 * the exec: after it, it would be lost with this image */
+	hb_leave(g);
 }
 
 void hb_exec_failed(int err)
@@ -591,13 +591,13 @@ void hb_exec_failed(int err)
 	}
 	if (!hb.exec_announced || hb.state != HB_ACTIVE || hb_tls.busy || getpid() != hb.pid)
 		return;
-	hb_tls.busy = 1;
+	struct hb_guard g = hb_enter();
 	hb_spin_lock(&hb.meta_lock);
 	hb_enc_exec_failed(&hb.meta, hb_now_ns(), err);
 	hb_spin_unlock(&hb.meta_lock);
 	hb.exec_announced = 0;
-	hb_tls.busy = 0;
-	errno = err;
+	g.saved_errno = err;
+	hb_leave(g);
 }
 
 /* The program's __lsan_default_suppressions, for check (lsan_defaults.h):
@@ -625,9 +625,7 @@ void hb_finish(unsigned end_reason, int64_t status, int scan)
 	if (hb.state != HB_ACTIVE || hb.closed || hb_tls.busy)
 		return;
 	hb_child_start(0);
-	int saved = errno;
-	uint8_t busy = hb_tls.busy;
-	hb_tls.busy = 1;
+	struct hb_guard g = hb_enter();
 	if (scan && hb.cfg.leak_scan)
 		hb_leak_scan_prepare(); /* asks the loader: before any shim lock */
 	if (scan)
@@ -652,8 +650,7 @@ void hb_finish(unsigned end_reason, int64_t status, int scan)
 		__atomic_store_n(&hb.state, HB_OFF, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&hb.flush_lock);
-	hb_tls.busy = busy;
-	errno = saved;
+	hb_leave(g);
 }
 
 static void report_unwind_check(void)
@@ -713,8 +710,7 @@ __attribute__((constructor)) static void hb_constructor(void)
 		hb_resolve();
 	if (hb.state != HB_ACTIVE)
 		return;
-	int saved = errno;
-	hb_tls.busy = 1;
+	struct hb_guard g = hb_enter();
 	if (hb.cfg.bad)
 		hb_say("these settings did not parse, their defaults are used: ", hb.cfg.bad_names, NULL);
 	warn_if_bypassed();
@@ -727,8 +723,7 @@ __attribute__((constructor)) static void hb_constructor(void)
 		at_quick_exit(quick_exit_flush);
 		install_signal_handlers();
 	}
-	hb_tls.busy = 0;
-	errno = saved;
+	hb_leave(g);
 }
 
 __attribute__((destructor)) static void hb_destructor(void)
@@ -736,13 +731,13 @@ __attribute__((destructor)) static void hb_destructor(void)
 	if (hb.state != HB_ACTIVE || getpid() != hb.pid || hb_tls.busy)
 		return;
 	hb_child_start(0);
-	int saved = errno;
-	hb_tls.busy = 1;
+	struct hb_guard g = hb_enter();
 	pthread_mutex_lock(&hb.flush_lock);
 	hb_flush_locked(HB_FLUSH_EXIT, 0, 0, 0);
 	pthread_mutex_unlock(&hb.flush_lock);
-	hb_tls.busy = 0;
+	hb_leave(g);
 	/* Runs after every library's destructor: their frees count. */
+	int saved = errno;
 	if (__cxa_atexit(late_exit, NULL, NULL) != 0)
 		late_exit(NULL);
 	errno = saved;

@@ -21,6 +21,7 @@
 #ifndef HB_SHIM_H
 #define HB_SHIM_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -147,12 +148,40 @@ extern struct hb_shim hb HB_HIDDEN;
 /* Delivers a fatal signal that arrived while this thread was in the shim. */
 void hb_take_pending_signal(void) HB_HIDDEN;
 
-/* Leaves the shim: the end of every traced call. */
-static inline void hb_unbusy(struct hb_tls *t)
+/* Entering and leaving the shim: one guard for every way in (an
+ * allocator call, a process hook, the constructor, a fork handler). While
+ * inside, the thread is busy: nothing it allocates is traced, and a fatal
+ * signal sent to the process that lands here is parked (lifecycle.c,
+ * on_fatal_signal: the thread may hold the locks its flush needs). On the
+ * way out the thread is as busy as it was, errno is the host's again, and
+ * a parked signal is delivered when the thread leaves the shim for good,
+ * whichever way it came in: a hook that left without it let an exec run
+ * on with the signal lost. */
+struct hb_guard {
+	int saved_errno;
+	uint8_t busy;
+};
+
+static inline struct hb_guard hb_enter(void)
 {
-	t->busy = 0;
-	if (__builtin_expect(hb.pending_signal != 0, 0))
+	struct hb_guard g = {errno, hb_tls.busy};
+	hb_tls.busy = 1;
+	return g;
+}
+
+/* Leaves with errno as the call set it (an allocator call's result). */
+static inline void hb_leave_errno(struct hb_guard g)
+{
+	hb_tls.busy = g.busy;
+	if (__builtin_expect(hb.pending_signal != 0, 0) && !g.busy)
 		hb_take_pending_signal();
+}
+
+/* Leaves with errno as it was on the way in. */
+static inline void hb_leave(struct hb_guard g)
+{
+	errno = g.saved_errno;
+	hb_leave_errno(g);
 }
 
 /* Monotonic nanoseconds since the shim started. */

@@ -292,18 +292,15 @@ void hb_record_thread_exit(void *arg)
 {
 	struct hb_thread_buffer *tb = arg;
 	struct hb_tls *t = &hb_tls;
-	uint8_t busy = t->busy;
-	int saved = errno;
-	t->busy = 1;
+	struct hb_guard g = hb_enter();
 	if (tb && tb == t->tb) {
 		hb_tb_retire(tb); /* the writer takes its counters, then reuses it */
 		t->tb = NULL;
 	}
 	t->dead = 1;
-	t->busy = busy;
 	/* if that was the last thread of the host, the writer must notice */
 	hb_writer_kick();
-	errno = saved;
+	hb_leave(g);
 }
 
 /* ---------- the traced calls ------------------------------------------- */
@@ -368,10 +365,9 @@ void hb_record_alloc_slow(void *p, uint64_t size, unsigned kind)
 			return;
 		weight = hb_sample_weight(hb.cfg.sample_bytes, (uintptr_t)p, size);
 	}
-	int saved = errno;
+	struct hb_guard g = hb_enter();
 	if (HB_UNLIKELY(hb.child_deferred))
 		hb_child_tick();
-	t->busy = 1;
 	struct hb_thread_buffer *changing = NULL;
 	hb_live_table_prefetch(&hb.live, (uintptr_t)p);
 	unsigned max = hb.cfg.depth + 8;
@@ -421,61 +417,53 @@ void hb_record_alloc_slow(void *p, uint64_t size, unsigned kind)
 	count_event(t, &key, weight, size);
 out:
 	change_end(changing);
-	errno = saved;
-	hb_unbusy(t);
+	hb_leave(g);
 }
 
 int hb_record_free(void *p, unsigned fkind)
 {
 	struct hb_tls *t = &hb_tls;
-	int saved = errno;
-	t->busy = 1;
+	struct hb_guard g = hb_enter();
 	struct hb_live_rec r;
 	struct hb_thread_buffer *changing = change_begin(t);
 	int found = hb_live_table_remove(&hb.live, (uintptr_t)p, &r);
 	if (found)
 		end_block(t, &r, fkind);
 	change_end(changing);
-	errno = saved;
-	hb_unbusy(t);
+	hb_leave(g);
 	return found;
 }
 
 void hb_record_free_release_locked(void *p, void (*release)(void *))
 {
 	struct hb_tls *t = &hb_tls;
-	int saved = errno;
+	struct hb_guard g = hb_enter();
 	if (HB_UNLIKELY(hb.child_deferred))
 		hb_child_tick();
-	t->busy = 1;
 	struct hb_live_rec r;
 	struct hb_thread_buffer *changing = change_begin(t);
 	if (hb_live_table_remove_release(&hb.live, (uintptr_t)p, &r, release))
 		end_block(t, &r, HB_FREE_FREE);
 	change_end(changing);
-	errno = saved;
-	hb_unbusy(t);
+	hb_leave(g);
 }
 
 int hb_record_detach(void *p, struct hb_live_rec *out)
 {
-	int saved = errno;
-	hb_tls.busy = 1;
+	struct hb_guard g = hb_enter();
 	/* a block taken out for a realloc is changing until it is ended
 	 * (hb_record_end) or put back (hb_record_reattach) */
 	struct hb_thread_buffer *changing = change_begin(&hb_tls);
 	int found = hb_live_table_remove(&hb.live, (uintptr_t)p, out);
 	if (!found)
 		change_end(changing);
-	hb_tls.busy = 0;
-	errno = saved;
+	hb_leave(g);
 	return found;
 }
 
 void hb_record_reattach(const struct hb_live_rec *r)
 {
-	int saved = errno;
-	hb_tls.busy = 1;
+	struct hb_guard g = hb_enter();
 	struct hb_live_rec old;
 	int rc = hb_live_table_insert(&hb.live, r, &old);
 	if (rc < 0 && rc != -ESHUTDOWN) {
@@ -483,16 +471,13 @@ void hb_record_reattach(const struct hb_live_rec *r)
 		hb_count_losses(HB_LOSS_NO_TABLE_SPACE, c, c * r->size);
 	}
 	change_end(hb_tls.tb);
-	hb_tls.busy = 0;
-	errno = saved;
+	hb_leave(g);
 }
 
 void hb_record_end(const struct hb_live_rec *r, unsigned fkind)
 {
-	int saved = errno;
-	hb_tls.busy = 1;
+	struct hb_guard g = hb_enter();
 	end_block(&hb_tls, r, fkind);
 	change_end(hb_tls.tb);
-	hb_tls.busy = 0;
-	errno = saved;
+	hb_leave(g);
 }

@@ -924,7 +924,7 @@ int blame_build(struct blame_report *r, const struct tm_model *model, struct sym
 			r->inherited_blocks += p->merged_out_blocks;
 			r->nmerged_children++;
 		}
-		if (!strncmp(p->end, "exec ", 5)) {
+		if (p->end_kind == TM_END_EXEC) {
 			/* the image was replaced: its heap went with it */
 			r->exec_bytes = sat_add(r->exec_bytes, p->out_bytes);
 			r->exec_blocks = sat_add(r->exec_blocks, p->out_blocks);

@@ -157,9 +157,9 @@ static void trace_notes(const struct tm_model *m, struct notes *l, int kinds_non
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct tm_process *p = &m->procs[i];
 		char msg[1200];
-		if (!strncmp(p->end, "exec ", 5))
+		if (p->end_kind == TM_END_EXEC)
 			continue; /* replaced by exec: nothing of it counts */
-		if (!strcmp(p->end, "none")) {
+		if (p->end_kind == TM_END_NONE) {
 			if (no_end_note(msg, sizeof(msg), p, kinds_none) == 0)
 				note_add(l, msg);
 			continue;

@@ -230,7 +230,7 @@ int cmd_report(int argc, char **argv)
 			cli_error("%s", err);
 			goto out;
 		}
-		if (!strcmp(model.procs[model.nprocs - 1].end, "none") && !model.procs[model.nprocs - 1].cut)
+		if (model.procs[model.nprocs - 1].end_kind == TM_END_NONE && !model.procs[model.nprocs - 1].cut)
 			cli_warn("%s: the trace has no END record (the process was killed, or is still running): "
 				 "outstanding means outstanding at its last flush",
 				 argv[i]);

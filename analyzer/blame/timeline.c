@@ -63,7 +63,7 @@ struct tl_axis *tl_axis_new(const struct tm_model *m)
 		}
 		/* a process that ended (exit, _exit, a signal) holds nothing
 		 * after its last flush: its memory went with it */
-		if (strcmp(p->end, "none") != 0) {
+		if (p->end_kind != TM_END_NONE) {
 			uint64_t last = off + p->grid.t_ns[p->grid.n - 1];
 			while (k < a->n && axis_ns[k] <= last)
 				k++;

@@ -244,7 +244,7 @@ static int draw(FILE *f, const struct tm_model *m, struct symbolizer *sym, const
 		fputs("\033[H\033[2J", f);
 	char prog[256], name[128];
 	fprintf(f, "heapblame top - %s pid %" PRIu64 " (%s) - %s, %zu point%s, %s outstanding\n",
-		p->program ? term_escape_str(prog, sizeof(prog), p->program) : "?", p->pid, strcmp(p->end, "none") ? p->end : "running", clock, t->n,
+		p->program ? term_escape_str(prog, sizeof(prog), p->program) : "?", p->pid, p->end_kind != TM_END_NONE ? p->end : "running", clock, t->n,
 		t->n == 1 ? "" : "s", sz);
 	char rd[32];
 	report_size(rd, sizeof(rd), bytes_read);

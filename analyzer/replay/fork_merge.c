@@ -42,7 +42,7 @@ static long parent_of(const struct tm_model *m, size_t child)
 	}
 	/* a parent image replaced by exec counts none of its blocks (blame.c):
 	 * the child's copies are the only ones left, and stay the child's */
-	if (best >= 0 && !strncmp(m->procs[best].end, "exec ", 5))
+	if (best >= 0 && m->procs[best].end_kind == TM_END_EXEC)
 		return -1;
 	return best;
 }

@@ -247,6 +247,7 @@ static int on_meta(struct load_ctx *c, const struct trace_record *r)
 		struct rec_exec e;
 		if (rec_decode_exec(r, &e) < 0)
 			return -1;
+		p->end_kind = TM_END_EXEC;
 		snprintf(p->end, sizeof(p->end), "exec %.*s", (int)(e.path.len > 80 ? 80 : e.path.len), e.path.s);
 		return 0;
 	}
@@ -256,6 +257,7 @@ static int on_meta(struct load_ctx *c, const struct trace_record *r)
 		struct rec_exec_failed e;
 		if (rec_decode_exec_failed(r, &e) < 0)
 			return -1;
+		p->end_kind = TM_END_NONE;
 		snprintf(p->end, sizeof(p->end), "none");
 		return 0;
 	}
@@ -288,6 +290,7 @@ static int on_meta(struct load_ctx *c, const struct trace_record *r)
 		struct rec_end e;
 		if (rec_decode_end(r, &e) < 0)
 			return -1;
+		p->end_kind = TM_END_ENDED;
 		if (e.status < 0)
 			snprintf(p->end, sizeof(p->end), "%s", rec_end_reason_name(e.reason));
 		else
@@ -392,6 +395,7 @@ static struct tm_process *process_open(struct tm_model *m, const char *path, str
 	struct tm_process *p = &procs[m->nprocs];
 	memset(p, 0, sizeof(*p));
 	p->trace_path = strdup(path);
+	p->end_kind = TM_END_NONE;
 	snprintf(p->end, sizeof(p->end), "none");
 	p->scan_status = TM_SCAN_NONE;
 	return p;

@@ -71,6 +71,13 @@ struct tm_window {
 /* scan_status when the trace holds no SCAN record */
 #define TM_SCAN_NONE (-1)
 
+/* How a process's trace ends. */
+enum tm_end {
+	TM_END_NONE,  /* no END (killed, or still running), or an exec that failed */
+	TM_END_EXEC,  /* its image was replaced by exec: none of its heap counts */
+	TM_END_ENDED, /* an END record: an exit, _exit, a signal, ... */
+};
+
 struct tm_process {
 	char *trace_path;
 	uint64_t pid, ppid, flags;
@@ -85,7 +92,8 @@ struct tm_process {
 	uint64_t at_ns, since_ns;   /* the window, resolved (has_at / has_since as asked) */
 	int has_at, has_since;
 	uint64_t sites;     /* SITE records read */
-	char end[96];       /* "exit 0", "signal 9", "none", ... */
+	enum tm_end end_kind; /* how the trace ends: decisions read this */
+	char end[96];       /* and as text, for the reports: "exit 0", "signal 9", "exec /bin/x", "none" */
 	/* Modules and stacks are kept in the order first named, and found by
 	 * id through sparse maps (tm_module_of, tm_stack_of): ids come from the
 	 * input, so nothing is sized by an id. */

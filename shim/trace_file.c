@@ -16,6 +16,7 @@
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createCCtx_advanced: our own allocator */
 #include <zstd.h>
 
+#include "heapblame/block_header.h"
 #include "heapblame/crc32c.h"
 #include "heapblame/trace_format.h"
 #include "heapblame/varint.h"
@@ -222,24 +223,15 @@ int hb_trace_file_write_block(struct hb_trace_file *f, unsigned type, uint32_t s
 	}
 	if (!flags)
 		memcpy(payload, raw, raw_len);
-	uint8_t *h = f->zbuf;
-	memset(h, 0, H);
-	hb_put_le32(h + 0, HB_BLOCK_MAGIC);
-	hb_put_le16(h + 4, (uint16_t)type);
-	hb_put_le16(h + 6, flags);
-	hb_put_le32(h + 8, stream);
-	hb_put_le32(h + 12, f->seq);
-	hb_put_le32(h + 16, (uint32_t)stored);
-	hb_put_le32(h + 20, (uint32_t)raw_len);
-	hb_put_le32(h + 24, records);
-	hb_put_le32(h + 28, hb_crc32c(payload, stored));
-	hb_put_le64(h + 32, t_first);
-	hb_put_le64(h + 40, t_last);
-	hb_put_le32(h + 48, 0);
-	hb_put_le32(h + 52, hb_crc32c(h, 52));
+	struct hb_block_header bh = {
+		.magic = HB_BLOCK_MAGIC, .type = (uint16_t)type, .flags = flags, .stream = stream, .seq = f->seq,
+		.stored_size = (uint32_t)stored, .raw_size = (uint32_t)raw_len, .record_count = records,
+		.payload_crc = hb_crc32c(payload, stored), .t_first_ns = t_first, .t_last_ns = t_last,
+	};
+	hb_block_header_pack(f->zbuf, &bh);
 	int rc = ensure_fd(f);
 	if (rc == 0)
-		rc = write_all(f->fd, h, H + stored);
+		rc = write_all(f->fd, f->zbuf, H + stored);
 	if (rc < 0) {
 		f->failed = 1;
 		return rc;

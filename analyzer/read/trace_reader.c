@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <zstd.h>
 
+#include "heapblame/block_header.h"
 #include "heapblame/crc32c.h"
 #include "heapblame/varint.h"
 
@@ -173,8 +174,10 @@ static int grow(uint8_t **buf, size_t *cap, size_t need)
 
 static int header_valid(const uint8_t *h)
 {
-	return hb_le32(h) == HB_BLOCK_MAGIC && hb_le32(h + 52) == hb_crc32c(h, 52) &&
-	       hb_le32(h + 16) <= ZSTD_compressBound(HB_BLOCK_MAX_RAW) && hb_le32(h + 20) <= HB_BLOCK_MAX_RAW;
+	struct hb_block_header bh;
+	hb_block_header_unpack(h, &bh);
+	return hb_block_header_crc_ok(h) && bh.stored_size <= ZSTD_compressBound(HB_BLOCK_MAX_RAW) &&
+	       bh.raw_size <= HB_BLOCK_MAX_RAW;
 }
 
 /* Scans forward from the current position for a valid block header: h
@@ -284,8 +287,10 @@ int trace_reader_next(struct trace_reader *r, struct trace_block *b)
 			break;
 		}
 		uint64_t at = r->offset;
-		uint32_t stored = hb_le32(h + 16), raw = hb_le32(h + 20);
-		uint16_t flags = hb_le16(h + 6);
+		struct hb_block_header bh;
+		hb_block_header_unpack(h, &bh);
+		uint32_t stored = bh.stored_size, raw = bh.raw_size;
+		uint16_t flags = bh.flags;
 		if (grow(&r->stored, &r->stored_cap, stored ? stored : 1) < 0 ||
 		    grow(&r->raw, &r->raw_cap, raw ? raw : 1) < 0) {
 			warnf(r, "%s: out of memory reading block at offset %llu", r->path, (unsigned long long)at);
@@ -300,15 +305,15 @@ int trace_reader_next(struct trace_reader *r, struct trace_block *b)
 			r->st.truncated_bytes += HDR + got;
 			warnf(r, "%s: trace ends inside block %u at offset %llu (%llu of %u payload bytes present): the "
 				 "process is still writing it, was killed, or the disk filled; read up to the last complete block",
-			      r->path, hb_le32(h + 12), (unsigned long long)at, (unsigned long long)got, stored);
+			      r->path, bh.seq, (unsigned long long)at, (unsigned long long)got, stored);
 			r->ended = 1;
 			break;
 		}
-		if (hb_le32(h + 28) != hb_crc32c(r->stored, stored)) {
+		if (bh.payload_crc != hb_crc32c(r->stored, stored)) {
 			r->st.damaged_blocks++;
 			warnf(r, "%s: block %u at offset %llu (stream %u, %u records) is damaged (checksum mismatch): "
 				 "skipped",
-			      r->path, hb_le32(h + 12), (unsigned long long)at, hb_le32(h + 8), hb_le32(h + 24));
+			      r->path, bh.seq, (unsigned long long)at, bh.stream, bh.record_count);
 			continue;
 		}
 		const uint8_t *data = r->stored;
@@ -318,7 +323,7 @@ int trace_reader_next(struct trace_reader *r, struct trace_block *b)
 			 * megabytes of records, every one of them work (and a line in dump) */
 			r->st.damaged_blocks++;
 			warnf(r, "%s: block %u at offset %llu would expand %u bytes to %u, more than %u times: skipped",
-			      r->path, hb_le32(h + 12), (unsigned long long)at, stored, raw, HB_BLOCK_MAX_RATIO);
+			      r->path, bh.seq, (unsigned long long)at, stored, raw, HB_BLOCK_MAX_RATIO);
 			continue;
 		}
 		if (flags & HB_BLOCK_ZSTD) {
@@ -326,7 +331,7 @@ int trace_reader_next(struct trace_reader *r, struct trace_block *b)
 			if (ZSTD_isError(z) || z != raw) {
 				r->st.damaged_blocks++;
 				warnf(r, "%s: block %u at offset %llu does not decompress (%s): skipped", r->path,
-				      hb_le32(h + 12), (unsigned long long)at,
+				      bh.seq, (unsigned long long)at,
 				      ZSTD_isError(z) ? ZSTD_getErrorName(z) : "wrong size");
 				continue;
 			}
@@ -334,18 +339,18 @@ int trace_reader_next(struct trace_reader *r, struct trace_block *b)
 			len = raw;
 		} else if (raw != stored) {
 			r->st.damaged_blocks++;
-			warnf(r, "%s: block %u at offset %llu has inconsistent sizes: skipped", r->path, hb_le32(h + 12),
+			warnf(r, "%s: block %u at offset %llu has inconsistent sizes: skipped", r->path, bh.seq,
 			      (unsigned long long)at);
 			continue;
 		}
-		b->seq = hb_le32(h + 12);
-		b->type = hb_le16(h + 4);
+		b->seq = bh.seq;
+		b->type = bh.type;
 		b->flags = flags;
-		b->stream = hb_le32(h + 8);
-		b->records = hb_le32(h + 24);
+		b->stream = bh.stream;
+		b->records = bh.record_count;
 		b->stored_size = stored;
-		b->t_first_ns = hb_le64(h + 32);
-		b->t_last_ns = hb_le64(h + 40);
+		b->t_first_ns = bh.t_first_ns;
+		b->t_last_ns = bh.t_last_ns;
 		b->file_offset = at;
 		b->data = data;
 		b->len = len;
@@ -365,10 +370,11 @@ uint64_t trace_reader_span(struct trace_reader *r)
 		return 0;
 	}
 	while (fread(h, 1, HDR, r->f) == HDR && header_valid(h)) {
-		uint64_t t = hb_le64(h + 40);
-		if (t > last)
-			last = t;
-		if (fseeko(r->f, (off_t)hb_le32(h + 16), SEEK_CUR) != 0)
+		struct hb_block_header bh;
+		hb_block_header_unpack(h, &bh);
+		if (bh.t_last_ns > last)
+			last = bh.t_last_ns;
+		if (fseeko(r->f, (off_t)bh.stored_size, SEEK_CUR) != 0)
 			break;
 	}
 	clearerr(r->f);

@@ -92,7 +92,7 @@ struct hb_block_header {
 	uint32_t reserved;     /* 0 */
 	uint32_t header_crc;   /* CRC-32C of bytes 0..51 */
 };
-_Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes");
+_Static_assert(sizeof(struct hb_block_header) == 56, "block header is 56 bytes"); /* packed: block_header.h */
 
 /* Largest raw payload a writer produces and a reader accepts. A larger
  * raw_size is treated as damage, which bounds a reader's memory. */

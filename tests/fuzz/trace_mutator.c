@@ -33,6 +33,7 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "heapblame/block_header.h"
 #include "heapblame/crc32c.h"
 #include "heapblame/trace_format.h"
 #include "heapblame/varint.h"
@@ -122,13 +123,15 @@ static int mtrace_parse(struct mtrace *t, const uint8_t *data, size_t size)
 	size_t off = hsize;
 	while (t->n < MAX_BLOCKS && size - off >= BHDR && hb_le32(data + off) == HB_BLOCK_MAGIC) {
 		const uint8_t *h = data + off;
-		size_t stored = hb_le32(h + 16), raw = hb_le32(h + 20);
+		struct hb_block_header bh;
+		hb_block_header_unpack(h, &bh);
+		size_t stored = bh.stored_size, raw = bh.raw_size;
 		if (stored > size - off - BHDR)
 			break;
 		struct mblock *b = &t->b[t->n];
 		memcpy(b->hdr, h, BHDR);
 		const uint8_t *payload = h + BHDR;
-		b->zstd = (hb_le16(h + 6) & HB_BLOCK_ZSTD) != 0;
+		b->zstd = (bh.flags & HB_BLOCK_ZSTD) != 0;
 		if (b->zstd) {
 			b->bytes = raw <= MAX_RAW ? malloc(raw ? raw : 1) : NULL;
 			size_t z = b->bytes ? ZSTD_decompress(b->bytes, raw, payload, stored) : 0;
@@ -190,8 +193,9 @@ static size_t mtrace_write(const struct mtrace *t, uint8_t *out, size_t cap)
 			return 0;
 		uint8_t *h = out + off, *payload = h + BHDR;
 		size_t room = cap - off - BHDR, stored;
-		memcpy(h, b->hdr, BHDR);
-		uint16_t flags = hb_le16(h + 6) & (uint16_t)~HB_BLOCK_ZSTD;
+		struct hb_block_header bh;
+		hb_block_header_unpack(b->hdr, &bh);
+		uint16_t flags = bh.flags & (uint16_t)~HB_BLOCK_ZSTD;
 		if (b->opaque) {
 			if (b->len > room)
 				return 0;
@@ -210,14 +214,14 @@ static size_t mtrace_write(const struct mtrace *t, uint8_t *out, size_t cap)
 				memcpy(payload, b->bytes, b->len);
 				stored = b->len;
 			}
-			hb_put_le32(h + 20, (uint32_t)b->len);
-			hb_put_le32(h + 24, (uint32_t)count_records(b->bytes, b->len));
+			bh.raw_size = (uint32_t)b->len;
+			bh.record_count = (uint32_t)count_records(b->bytes, b->len);
 		}
-		hb_put_le16(h + 6, flags);
-		hb_put_le32(h + 12, (uint32_t)i);
-		hb_put_le32(h + 16, (uint32_t)stored);
-		hb_put_le32(h + 28, hb_crc32c(payload, stored));
-		hb_put_le32(h + 52, hb_crc32c(h, 52));
+		bh.flags = flags;
+		bh.seq = (uint32_t)i;
+		bh.stored_size = (uint32_t)stored;
+		bh.payload_crc = hb_crc32c(payload, stored);
+		hb_block_header_pack(h, &bh);
 		off += BHDR + stored;
 	}
 	if (t->ntail > cap - off)

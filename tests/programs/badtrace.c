@@ -36,6 +36,7 @@
 #include <zstd.h>
 
 #include "encoder.h"
+#include "heapblame/block_header.h"
 #include "heapblame/crc32c.h"
 #include "heapblame/trace_format.h"
 #include "heapblame/varint.h"
@@ -67,19 +68,13 @@ static void file_header(unsigned header_size)
 static void block_bytes(uint8_t *dst, uint32_t stream, const uint8_t *payload, uint32_t stored, uint32_t raw,
 			uint32_t records, int zstd)
 {
-	uint8_t *h = dst;
-	memset(h, 0, 56);
-	hb_put_le32(h, HB_BLOCK_MAGIC);
-	hb_put_le16(h + 4, stream == HB_STREAM_META ? HB_BLOCK_META : HB_BLOCK_EVENTS);
-	hb_put_le16(h + 6, zstd ? HB_BLOCK_ZSTD : 0);
-	hb_put_le32(h + 8, stream);
-	hb_put_le32(h + 12, seq++);
-	hb_put_le32(h + 16, stored);
-	hb_put_le32(h + 20, raw);
-	hb_put_le32(h + 24, records);
-	hb_put_le32(h + 28, hb_crc32c(payload, stored));
-	hb_put_le32(h + 52, hb_crc32c(h, 52));
-	memcpy(h + 56, payload, stored);
+	struct hb_block_header bh = {
+		.magic = HB_BLOCK_MAGIC, .type = stream == HB_STREAM_META ? HB_BLOCK_META : HB_BLOCK_EVENTS,
+		.flags = zstd ? HB_BLOCK_ZSTD : 0, .stream = stream, .seq = seq++, .stored_size = stored,
+		.raw_size = raw, .record_count = records, .payload_crc = hb_crc32c(payload, stored),
+	};
+	hb_block_header_pack(dst, &bh);
+	memcpy(dst + HB_BLOCK_HEADER_SIZE, payload, stored);
 }
 
 static void block(uint32_t stream, struct hb_enc *e)

@@ -50,20 +50,6 @@ static int is_tcache(uintptr_t block)
 	return 1;
 }
 
-/* The index of g's first block at or after a (g sorted). */
-static uint64_t first_block_from(const struct hb_reach_graph *g, uintptr_t a)
-{
-	uint64_t lo = 0, hi = g->n;
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
-		if (g->b[mid].addr < a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 static int add(struct hb_glibc_chunks *c, uintptr_t addr, uint64_t size)
 {
 	if (c->n == c->cap) {
@@ -89,7 +75,7 @@ int hb_glibc_walk(struct hb_glibc_chunks *c, const struct hb_reach_graph *g, uin
 	uint64_t n0 = c->n;
 	if (first % 16 || end <= first)
 		return -1;
-	uint64_t k = first_block_from(g, first), k_end = first_block_from(g, end);
+	uint64_t k = hb_reach_first_from(g, first), k_end = hb_reach_first_from(g, end);
 	uintptr_t p = first;
 	for (;;) {
 		if (end - p < 16)
@@ -176,7 +162,7 @@ static uintptr_t walk_mmapped(struct hb_glibc_chunks *c, const struct hb_reach_g
 		if (h[0] != 0 || (h[1] & 7) != IS_MMAPPED || size % PAGE || !size || size > hi - p)
 			break;
 		/* its block is sampled, or no sampled block is inside it */
-		uint64_t k = first_block_from(g, p), k_end = first_block_from(g, p + size);
+		uint64_t k = hb_reach_first_from(g, p), k_end = hb_reach_first_from(g, p + size);
 		int sampled = k < k_end && g->b[k].addr == p + 16;
 		if (k_end - k > (uint64_t)sampled)
 			break;

@@ -225,14 +225,7 @@ static void emit(struct hb_map_roots *r, struct hb_reach_graph *g, uintptr_t lo,
  * blocks' own bytes). */
 static void scan_piece(struct hb_map_roots *r, struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, unsigned flags)
 {
-	uint64_t a = 0, b = g->n; /* the first block starting at or after lo */
-	while (a < b) {
-		uint64_t mid = a + (b - a) / 2;
-		if (g->b[mid].addr < lo)
-			a = mid + 1;
-		else
-			b = mid;
-	}
+	uint64_t a = hb_reach_first_from(g, lo);
 	if (a && g->b[a - 1].addr + hb_reach_size(g, &g->b[a - 1]) > lo)
 		a--;
 	uintptr_t cur = lo;

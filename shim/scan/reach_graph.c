@@ -88,6 +88,19 @@ uint64_t hb_reach_size(const struct hb_reach_graph *g, const struct hb_reach_blo
 	return SIZE_BIG;
 }
 
+uint64_t hb_reach_first_from(const struct hb_reach_graph *g, uintptr_t addr)
+{
+	uint64_t lo = 0, hi = g->n;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (g->b[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int hb_reach_add(struct hb_reach_graph *g, uintptr_t addr, uint64_t size, uint32_t stack, int root, int inherited)
 {
 	if (g->n == g->cap)

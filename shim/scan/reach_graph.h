@@ -107,6 +107,10 @@ static inline int hb_reach_inherited(const struct hb_reach_block *b)
 /* A block's size in bytes (a big one's from the side list). */
 uint64_t hb_reach_size(const struct hb_reach_graph *g, const struct hb_reach_block *b);
 
+/* After hb_reach_sort: the index of the first block at or after addr
+ * (g->n: none). */
+uint64_t hb_reach_first_from(const struct hb_reach_graph *g, uintptr_t addr);
+
 /* Makes room for up to cap blocks. Returns 0 or -ENOMEM. */
 int hb_reach_init(struct hb_reach_graph *g, uint64_t cap);
 

@@ -38,7 +38,7 @@
  * beside a program that misses in it; 64 Ki counters, 128 KiB, missed in
  * it on every free of bench/soak, 50 ns a free), and a 0 answers "not here"
  * without a lock. The counters change under the shard locks, with atomic
- * adds (two shards share counters). A 0 is never stale for the block being
+ * adds (a counter serves addresses of every shard). A 0 is never stale for the block being
  * freed: its insert, if it was sampled, came before malloc returned it, and
  * the program's own hand-over of the pointer orders that before the free.
  * A counter that reaches its maximum stays there (that bucket always asks
@@ -149,7 +149,7 @@ static inline uint64_t hb_live_home(uintptr_t addr, uint64_t n)
 	return (uint64_t)(((unsigned __int128)(hb_live_hash(addr) << HB_LIVE_SHARD_BITS) * n) >> 64);
 }
 
-/* The filter's counter for addr: the hash's 16 bits after the shard's. */
+/* The filter's counter for addr: the HB_LIVE_FILTER_BITS bits of the hash after the shard's. */
 static inline uint32_t hb_live_filter_slot(uintptr_t addr)
 {
 	return (uint32_t)(hb_live_hash(addr) >> (64 - HB_LIVE_SHARD_BITS - HB_LIVE_FILTER_BITS)) &

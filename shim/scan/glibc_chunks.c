@@ -91,6 +91,8 @@ int hb_glibc_walk(struct hb_glibc_chunks *c, const struct hb_reach_graph *g, uin
 			break; /* the top chunk */
 		if (end - next < 16)
 			goto fail;
+		if (end - next == 16 && (((const uint64_t *)next)[1] & ~(uint64_t)7) == 0)
+			break; /* an old top too small to free: a chunk of 32, then a 0-sized header at the end */
 		if (((const uint64_t *)next)[1] & PREV_INUSE) {
 			/* in use: it names its arena (a free chunk need not) */
 			if ((h[1] & NON_MAIN_ARENA) != arena_bit)
@@ -134,8 +136,11 @@ static void walk_arena_heap(void *arg, uintptr_t a, uintptr_t len)
 		/* the arena's first heap: its malloc_state follows the heap_info */
 		uintptr_t guess = ((arena + MALLOC_STATE_SIZE + 16 + 15) & ~(uintptr_t)15) - 16;
 		walked = hb_glibc_walk(f->c, f->g, guess, end, NON_MAIN_ARENA);
-		for (uintptr_t p = (arena + 15) & ~(uintptr_t)15; walked < 0 && p < arena + 2 * PAGE && p < end; p += 16)
-			if (p != guess)
+		/* a malloc_state of another size (another glibc): a few offsets
+		 * around the guess, not every one (each wrong start that lands on
+		 * a chunk boundary walks the heap again) */
+		for (uintptr_t p = guess - 64; walked < 0 && p <= guess + 64 && p < end; p += 16)
+			if (p != guess && p > arena)
 				walked = hb_glibc_walk(f->c, f->g, p, end, NON_MAIN_ARENA);
 	} else {
 		/* a later heap: the first chunk follows the heap_info (32 bytes
@@ -192,11 +197,24 @@ void hb_glibc_chunks_find(struct hb_glibc_chunks *c, struct hb_map_roots *r, con
 			}
 			continue;
 		}
-		if ((e->flags & HB_MAP_SKIP) || hb_map_roots_left_out(r, e->lo))
+		if (e->flags & HB_MAP_SKIP)
 			continue;
-		uintptr_t end = walk_mmapped(c, g, e->lo, e->hi);
-		if (end > e->lo)
-			hb_map_roots_exclude(r, e->lo, end);
+		/* the pieces between the ranges left out: the kernel merges the
+		 * shim's own pages (and the scan's buffers, unmapped since the
+		 * maps were read) into the mapping of glibc's mmapped chunks */
+		for (uintptr_t p = e->lo; p < e->hi && !c->no_memory;) {
+			uintptr_t xlo, xhi;
+			int more = hb_map_roots_next_left_out(r, p, &xlo, &xhi);
+			if (more && xlo <= p) {
+				p = xhi;
+				continue;
+			}
+			uintptr_t piece = more && xlo < e->hi ? xlo : e->hi;
+			uintptr_t end = walk_mmapped(c, g, p, piece);
+			if (end > p)
+				hb_map_roots_exclude(r, p, end);
+			p = piece;
+		}
 	}
 	if (!c->no_memory)
 		hb_map_roots_glibc_heaps(r, readable, ctx, walk_arena_heap, &f);

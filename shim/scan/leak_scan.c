@@ -139,7 +139,9 @@ static int read_maps(size_t exclusions)
 		lines += buf[i] == '\n';
 	maps.mapped = (lines + 1) * sizeof(struct hb_map);
 	maps.m = hb_mem_map(maps.mapped);
-	if (!maps.m || hb_map_roots_init(&mroots, lines + 1, exclusions) < 0)
+	/* and two a mapping: the heaps and runs of mmapped chunks a sampled
+	 * trace's walk leaves out (glibc_chunks.h) */
+	if (!maps.m || hb_map_roots_init(&mroots, lines + 1, exclusions + 2 * (lines + 1)) < 0)
 		goto fail;
 	maps.n = 0;
 	for (const char *p = buf, *end = buf + len; p < end;) {
@@ -585,6 +587,11 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 		goto unmap;
 	}
 	scan_roots(&out->graph, &world, tls_size, tls_align);
+	if (mroots.overflow) {
+		/* some mapping was not scanned: its blocks would read as leaked */
+		set_status(out, HB_SCAN_NO_MEMORY);
+		goto unmap;
+	}
 	hb_reach_classify(&out->graph);
 	(void)hb_reach_own(&out->graph); /* without memory for it, no OWNED records: kinds are unaffected */
 	for (uint64_t i = 0; i < out->graph.n; i++) {

@@ -136,6 +136,8 @@ void hb_map_roots_glibc_heaps(struct hb_map_roots *r, int (*readable)(void *ctx,
 		uintptr_t a = (e->lo + GLIBC_HEAP_MAX - 1) & ~(GLIBC_HEAP_MAX - 1);
 		for (; a >= e->lo && a < e->hi && e->hi - a >= 4 * sizeof(uintptr_t); a += GLIBC_HEAP_MAX) {
 			uintptr_t len = excluded(r->x, nx, a) ? 0 : glibc_heap_len(r, nx, a, readable, ctx);
+			if (len > e->hi - a)
+				len = e->hi - a; /* a header that says more: read no further than the mapping */
 			if (len) {
 				r->glibc_heaps++;
 				found(arg, a, len);
@@ -150,6 +152,24 @@ int hb_map_roots_left_out(struct hb_map_roots *r, uintptr_t a)
 {
 	sort_exclusions(r);
 	return excluded(r->x, r->nx, a);
+}
+
+int hb_map_roots_next_left_out(struct hb_map_roots *r, uintptr_t a, uintptr_t *lo, uintptr_t *hi)
+{
+	sort_exclusions(r);
+	size_t l = 0, h = r->nx;
+	while (l < h) {
+		size_t mid = l + (h - l) / 2;
+		if (r->x[mid].hi <= a)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	if (l == r->nx)
+		return 0;
+	*lo = r->x[l].lo;
+	*hi = r->x[l].hi;
+	return 1;
 }
 
 static void exclude_heap(void *arg, uintptr_t a, uintptr_t len)

@@ -84,6 +84,10 @@ void hb_map_roots_exclude(struct hb_map_roots *r, uintptr_t lo, uintptr_t hi);
 /* Whether a lies in a range left out so far. */
 int hb_map_roots_left_out(struct hb_map_roots *r, uintptr_t a);
 
+/* The first range left out so far that ends after a, in *lo and *hi:
+ * returns 1, or 0 when there is none. */
+int hb_map_roots_next_left_out(struct hb_map_roots *r, uintptr_t a, uintptr_t *lo, uintptr_t *hi);
+
 /* Finds glibc's non-main arena heaps among the anonymous mappings and
  * calls found(arg, a, len) for each: its start (its heap_info) and its
  * readable, writable length. Ranges already left out are not looked at.

@@ -2,7 +2,7 @@
  * sampled_reach.c - a heap whose leak kinds a sampled trace's exit scan
  * must get right although it sees one block in thousands.
  *
- * Usage: sampled_reach
+ * Usage: sampled_reach [chunks]
  * The main thread and one other thread (so a non-main arena of glibc's
  * malloc too) each build, at one site per shape and thread:
  *   - a kept list: 100,000 nodes of 48 to 176 bytes, its head in a global;
@@ -11,7 +11,13 @@
  *     definite block (the head) and 49,999 indirect ones, each sampled one
  *     held only by unsampled, leaked ones;
  *   - 8 blocks of 256 KiB (mmapped chunks), every other one kept in a
- *     global array, the rest lost (definite).
+ *     global array, the rest lost (definite);
+ * and the main thread, first of all, a lost list of 200 blocks of about
+ * 200 KB (mmapped chunks, whose mappings the kernel merges with the
+ * shim's own pages mapped between them: the live table's shards start
+ * then), with one more block of that size kept. With `chunks`, only that
+ * list and its kept block (at a sample size near the chunks' own, where
+ * the shim maps its shards among them).
  * Between nodes, blocks holding a pointer to the node just made are
  * allocated and freed at once: the heap's free space (tcache, fastbins,
  * bins) is full of stale pointers into both lists, which must not make
@@ -53,6 +59,41 @@ struct ledger {
 __attribute__((used)) struct node *volatile kept_head[2];
 __attribute__((used)) void *volatile kept_big[2][BIG_BLOCKS / 2];
 static struct ledger ledgers[2];
+__attribute__((used)) void *volatile kept_chunk;
+
+#define CHUNK_LIST 200
+#define CHUNK_SIZE 200000u
+
+static __attribute__((noinline)) void *chunk_alloc(size_t n)
+{
+	void *p = malloc(n);
+	if (!p)
+		hb_die("malloc(%zu) failed", n);
+	__asm__ volatile("" : : "r"(p) : "memory");
+	return p;
+}
+
+/* The lost list of mmapped chunks (main thread, before anything else). */
+static void lost_chunks(struct ledger *l)
+{
+	struct node *head = NULL;
+	for (unsigned i = 0; i < CHUNK_LIST; i++) {
+		struct node *nd = chunk_alloc(CHUNK_SIZE);
+		nd->next = head;
+		head = nd;
+	}
+	l->def_blocks++;
+	l->def_bytes += CHUNK_SIZE;
+	l->ind_blocks += CHUNK_LIST - 1;
+	l->ind_bytes += (uint64_t)(CHUNK_LIST - 1) * CHUNK_SIZE;
+	l->inv_leak += (double)CHUNK_LIST / CHUNK_SIZE;
+	kept_chunk = chunk_alloc(CHUNK_SIZE); /* the lowest of the mapping */
+	l->reach_blocks++;
+	l->reach_bytes += CHUNK_SIZE;
+	l->inv_reach += 1.0 / CHUNK_SIZE;
+	__asm__ volatile("" : : "r"(head) : "memory");
+	head = NULL;
+}
 
 static size_t node_size(uint64_t *x)
 {
@@ -156,13 +197,17 @@ static void *shapes(void *arg)
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	pthread_t th;
-	shapes((void *)0);
-	if (pthread_create(&th, NULL, shapes, (void *)1) != 0)
-		hb_die("pthread_create failed");
-	pthread_join(th, NULL);
+	int only_chunks = argc > 1 && strcmp(argv[1], "chunks") == 0;
+	lost_chunks(&ledgers[0]);
+	if (!only_chunks) {
+		shapes((void *)0);
+		if (pthread_create(&th, NULL, shapes, (void *)1) != 0)
+			hb_die("pthread_create failed");
+		pthread_join(th, NULL);
+	}
 	struct ledger sum = {0};
 	for (unsigned t = 0; t < 2; t++) {
 		sum.reach_blocks += ledgers[t].reach_blocks;

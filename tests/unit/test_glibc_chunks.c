@@ -7,13 +7,16 @@
  * walk finds exactly the in-use chunks (the next chunk's PREV_INUSE set),
  * with their usable sizes, and passes over the sampled ones (blocks of the
  * graph) and free ones; it ends at the top chunk or at a fencepost; it
+ * ends at an old top too small to free (a 32-byte chunk without the
+ * arena bit, then a 0-sized header 16 bytes before the end); it
  * fails, adding nothing, on a bad size, a chunk past the end, a wrong
  * arena bit on an in-use chunk (a free one may lack it), a sampled block
  * that is no chunk's block or lies in a free chunk or past the end; a
  * tcache_perthread_struct is passed over, a block of that size holding
  * other data is not. hb_glibc_chunks_find walks a [heap] mapping to the
  * program break and leaves it out of the roots, leaves a heap whose walk
- * fails as a root, and finds a run of mmapped chunks at a mapping's start.
+ * fails as a root, and finds runs of mmapped chunks at a mapping's start
+ * and after a range left out inside it (the shim's pages merged into it).
  * hb_reach_append then makes the unsampled blocks part of the marking: a
  * sampled block held only by an unsampled one held by a root is
  * reachable, and one held only by a lost unsampled one is indirect.
@@ -114,6 +117,19 @@ START_TEST(walk_ends_at_a_fencepost)
 	chunk(0x080, 0x00 | 1);
 	sort();
 	ck_assert_int_eq(hb_glibc_walk(&c, &g, at(0), at(HEAP_BYTES), 4), 0);
+	ck_assert_uint_eq(c.n, 2);
+}
+END_TEST
+
+START_TEST(walk_ends_at_an_old_top_too_small_to_free)
+{
+	chunk(0x000, 0x30 | 1 | 4);
+	chunk(0x030, 0x40 | 1 | 4);
+	size_t end = 0x070 + 0x20 + 0x10;
+	chunk(0x070, 0x20 | 1); /* no arena bit, and "in use" by the header after it */
+	chunk(0x090, 0x00 | 1);
+	sort();
+	ck_assert_int_eq(hb_glibc_walk(&c, &g, at(0), at(end), 4), 0);
 	ck_assert_uint_eq(c.n, 2);
 }
 END_TEST
@@ -223,6 +239,32 @@ START_TEST(find_walks_the_brk_heap_and_mmapped_chunks_and_leaves_them_out)
 }
 END_TEST
 
+START_TEST(find_walks_mmapped_chunks_on_both_sides_of_a_range_left_out)
+{
+	struct hb_map_roots r;
+	ck_assert_int_eq(hb_map_roots_init(&r, 8, 32), 0);
+	/* chunk, the shim's page (left out), chunk, chunk, then data */
+	size_t offs[] = {0, 2 * 4096, 3 * 4096};
+	for (size_t i = 0; i < 3; i++) {
+		uint64_t *m = (uint64_t *)at(offs[i]);
+		m[0] = 0;
+		m[1] = 4096 | 2;
+	}
+	memset(heap + 4096, 0xab, 4096); /* the shim's page: no chunk header */
+	sort();
+	hb_map_roots_add(&r, at(0), at(2 * HEAP_BYTES), 0);
+	hb_map_roots_exclude(&r, at(4096), at(2 * 4096));
+	hb_glibc_chunks_find(&c, &r, &g, 0, all_readable, NULL);
+	ck_assert_uint_eq(c.n, 3);
+	ck_assert_uint_eq(c.blk[0].addr, at(16));
+	ck_assert_uint_eq(c.blk[1].addr, at(2 * 4096 + 16));
+	ck_assert_uint_eq(c.blk[2].addr, at(3 * 4096 + 16));
+	ck_assert_int_eq(hb_map_roots_left_out(&r, at(3 * 4096 + 100)), 1);
+	ck_assert_int_eq(hb_map_roots_left_out(&r, at(4 * 4096)), 0); /* data: a root */
+	hb_map_roots_release(&r);
+}
+END_TEST
+
 START_TEST(find_leaves_a_heap_whose_walk_fails_as_a_root)
 {
 	struct hb_map_roots r;
@@ -279,11 +321,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, walk_finds_the_in_use_chunks_and_passes_over_sampled_and_free);
 	tcase_add_test(tc, walk_of_a_non_main_arena_needs_the_bit_on_in_use_chunks_only);
 	tcase_add_test(tc, walk_ends_at_a_fencepost);
+	tcase_add_test(tc, walk_ends_at_an_old_top_too_small_to_free);
 	tcase_add_test(tc, walk_fails_on_bad_headers_and_adds_nothing);
 	tcase_add_test(tc, walk_fails_when_a_sampled_block_is_no_chunks_block);
 	tcase_add_test(tc, walk_fails_when_a_sampled_block_is_in_free_space);
 	tcase_add_test(tc, walk_passes_over_a_tcache_but_not_a_block_of_its_size);
 	tcase_add_test(tc, find_walks_the_brk_heap_and_mmapped_chunks_and_leaves_them_out);
+	tcase_add_test(tc, find_walks_mmapped_chunks_on_both_sides_of_a_range_left_out);
 	tcase_add_test(tc, find_leaves_a_heap_whose_walk_fails_as_a_root);
 	tcase_add_test(tc, appended_unsampled_blocks_carry_reachability);
 	suite_add_tcase(s, tc);

@@ -267,11 +267,16 @@ static void on_meta(struct dump *d, const struct trace_record *r)
 		struct rec_scan sc;
 		if (rec_decode_scan(r, &sc) < 0)
 			goto bad;
-		if (d->records)
+		if (d->records) {
 			printf("SCAN time_ns=%" PRIu64 " status=%s blocks=%" PRIu64 " bytes=%" PRIu64
-			       " root_bytes=%" PRIu64 " duration_ns=%" PRIu64 "\n",
+			       " root_bytes=%" PRIu64 " duration_ns=%" PRIu64,
 			       sc.time_ns, rec_scan_status_name(sc.status), sc.blocks, sc.bytes, sc.root_bytes,
 			       sc.duration_ns);
+			if (sc.has_walk)
+				printf(" unsampled_blocks=%" PRIu64 " heaps_walked=%" PRIu64 " heaps_failed=%" PRIu64,
+				       sc.unsampled_blocks, sc.heaps_walked, sc.heaps_failed);
+			printf("\n");
+		}
 		d->scan_status = sc.status > INT64_MAX ? INT64_MAX : (int64_t)sc.status;
 		d->scan_ns = sc.duration_ns;
 		break;

@@ -223,6 +223,13 @@ int rec_decode_scan(const struct trace_record *r, struct rec_scan *o)
 	U(o->bytes);
 	U(o->root_bytes);
 	U(o->duration_ns);
+	o->unsampled_blocks = o->heaps_walked = o->heaps_failed = 0;
+	o->has_walk = p < end;
+	if (o->has_walk) {
+		U(o->unsampled_blocks);
+		U(o->heaps_walked);
+		U(o->heaps_failed);
+	}
 	return 0;
 }
 

@@ -98,6 +98,10 @@ struct rec_end {
 
 struct rec_scan {
 	uint64_t time_ns, status, blocks, bytes, root_bytes, duration_ns;
+	/* fields 7-9, a sampled trace's (has_walk): blocks followed without
+	 * being counted, heaps walked, heaps read as roots instead */
+	uint64_t unsampled_blocks, heaps_walked, heaps_failed;
+	int has_walk;
 };
 
 struct rec_exec_failed {

@@ -437,13 +437,16 @@ static int malloc_is_glibc(void)
 /* A sampled trace: the blocks it did not record, from glibc's heaps, go
  * into the graph (glibc_chunks.h), and the heaps walked stop being roots.
  * Returns 0, or -1 when the graph could not take them (no scan then). */
-static int add_unsampled(struct hb_reach_graph *g)
+static int add_unsampled(struct hb_reach_graph *g, struct hb_scan_info *info)
 {
 	if (!malloc_is_glibc())
 		return 0; /* another allocator's heap: all of it a root (map_roots.h) */
 	struct hb_glibc_chunks c;
 	memset(&c, 0, sizeof(c));
 	hb_glibc_chunks_find(&c, &mroots, g, (uintptr_t)sbrk(0), readable, NULL);
+	info->unsampled_blocks = c.n;
+	info->heaps_walked = c.heaps_walked;
+	info->heaps_failed = c.heaps_failed;
 	int rc = c.no_memory || hb_reach_append(g, c.blk, c.n) < 0 ? -1 : 0;
 	hb_glibc_chunks_release(&c);
 	return rc;
@@ -514,6 +517,7 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 	out->valid = 1;
 	uint64_t t0 = hb_now_ns();
 	out->info.status = HB_SCAN_DONE;
+	out->info.sampled = hb.cfg.sample_bytes != 0;
 	size_t tls_size = 0, tls_align = 0;
 	if (_dl_get_tls_static_info)
 		_dl_get_tls_static_info(&tls_size, &tls_align);
@@ -582,7 +586,7 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 	}
 	exclude_own();
 	/* (no sampled block outstanding: nothing to classify, no heap to walk) */
-	if (hb.cfg.sample_bytes && out->graph.n && add_unsampled(&out->graph) < 0) {
+	if (hb.cfg.sample_bytes && out->graph.n && add_unsampled(&out->graph, &out->info) < 0) {
 		set_status(out, HB_SCAN_NO_MEMORY);
 		goto unmap;
 	}

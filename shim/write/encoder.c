@@ -209,7 +209,7 @@ void hb_enc_exec_failed(struct hb_enc *e, uint64_t time_ns, int err)
 
 void hb_enc_scan(struct hb_enc *e, const struct hb_scan_info *si)
 {
-	uint8_t *p = hb_enc_begin(e, 6 * HB_VARINT_MAX);
+	uint8_t *p = hb_enc_begin(e, 9 * HB_VARINT_MAX);
 	if (!p)
 		return;
 	p = hb_w_u(p, si->time_ns);
@@ -218,6 +218,11 @@ void hb_enc_scan(struct hb_enc *e, const struct hb_scan_info *si)
 	p = hb_w_u(p, si->bytes);
 	p = hb_w_u(p, si->root_bytes);
 	p = hb_w_u(p, si->duration_ns);
+	if (si->sampled) {
+		p = hb_w_u(p, si->unsampled_blocks);
+		p = hb_w_u(p, si->heaps_walked);
+		p = hb_w_u(p, si->heaps_failed);
+	}
 	hb_enc_end(e, HB_REC_SCAN, p);
 }
 

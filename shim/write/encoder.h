@@ -94,6 +94,10 @@ struct hb_scan_info {
 	uint64_t time_ns;
 	unsigned status; /* enum hb_scan_status */
 	uint64_t blocks, bytes, root_bytes, duration_ns;
+	/* a sampled trace's scan (glibc_chunks.h): blocks it followed without
+	 * counting them, heaps it walked, heaps it read as roots instead */
+	uint64_t unsampled_blocks, heaps_walked, heaps_failed;
+	int sampled; /* write those three */
 };
 void hb_enc_scan(struct hb_enc *e, const struct hb_scan_info *si);
 /* LSAN_SUPPRESSIONS: the text of the program's __lsan_default_suppressions(). */

@@ -12,7 +12,9 @@
 # one of the lost list is held by unsampled nodes that look like roots (a
 # missed leak). Checks:
 #   - a full trace: the program's module holds exactly its truth by kind;
-#   - 5 runs at `--sample 16KiB` (seeds 1..5): the scan is done, and each
+#   - 5 runs at `--sample 16KiB` (seeds 1..5): the scan is done, walked
+#     every glibc heap (SCAN's heaps_failed 0, heaps_walked at least 2,
+#     and followed the lists' 300,000 nodes less the sampled ones), and each
 #     kind's estimated bytes (reachable, definite + indirect) are within
 #     4.5 standard errors of the truth (Var <= SIZE x bytes), and their
 #     mean over the runs within 3; the indirect share of the leak within
@@ -73,6 +75,11 @@ for seed in 1 2 3 4 5; do
 	trace=$(ls "$HB_WORK"/s$seed/heapblame.sampled_reach.*.hbt)
 	hb_dump "$trace"
 	assert_eq "seed $seed: the scan is done" done "$(hb_total scan)"
+	scan=$(grep '^SCAN ' "$HB_DUMP")
+	field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$scan"; }
+	assert_eq "seed $seed: no glibc heap left unwalked" 0 "$(field heaps_failed)"
+	assert_ge "seed $seed: heaps walked (the brk heap, the thread's arena)" 2 "$(field heaps_walked)"
+	assert_ge "seed $seed: unsampled blocks followed" 290000 "$(field unsampled_blocks)"
 	read -r reach def ind < <(kinds "$trace")
 	z_ok "seed $seed: reachable bytes" "$t_reach" "$reach" 4.5
 	z_ok "seed $seed: leaked bytes" "$((t_def + t_ind))" "$((def + ind))" 4.5

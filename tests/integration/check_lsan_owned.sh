@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # check_lsan_owned.sh - a leak: suppression keeps LeakSanitizer's meaning:
 # the blocks it hides are roots, so the indirect blocks they own are not
-# leaks either (analyzer/gate.c hide_owned; docs/suppressions.md).
+# leaks either (analyzer/gate/gate.c hide_owned; docs/suppressions.md).
 #
 # Usage: check_lsan_owned.sh HEAPBLAME LSAN_OWNED LSAN_OWNED_LSAN|missing:REASON
 # tests/programs/gate/lsan_owned.c: a 200-byte root lost in AttachFunc

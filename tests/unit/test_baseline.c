@@ -1,5 +1,5 @@
 /*
- * test_baseline.c - analyzer/baseline.h through the gate (gate.h): a
+ * test_baseline.c - analyzer/gate/baseline.h through the gate (gate.h): a
  * baseline JSON report against a current report built by hand.
  *
  * Checked: a site matches its baseline site by module name and the

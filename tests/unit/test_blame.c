@@ -1,5 +1,5 @@
 /*
- * test_blame.c - analyzer/blame.h: what a report shows is all it
+ * test_blame.c - analyzer/blame/blame.h: what a report shows is all it
  * symbolizes.
  *
  * The model is built by hand (no trace): one process, this test program

@@ -1,5 +1,5 @@
 /*
- * test_json_in.c - analyzer/json_in.h: jansson as heapblame uses it to
+ * test_json_in.c - analyzer/gate/json_in.h: jansson as heapblame uses it to
  * read baselines, and json_out's bytes read back.
  *
  * Checked: counts exact up to INT64_MAX (9007199254740993, which a double

@@ -1,5 +1,5 @@
 /*
- * test_source_path.c - analyzer/source_path.h, and gate_source_frame
+ * test_source_path.c - analyzer/gate/source_path.h, and gate_source_frame
  * (gate.h), which picks a site's source line with it.
  *
  * Checked: a relative file is joined to its absolute compilation directory

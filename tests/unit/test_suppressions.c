@@ -1,5 +1,5 @@
 /*
- * test_suppressions.c - analyzer/suppressions.h: the suppression file and
+ * test_suppressions.c - analyzer/gate/suppressions.h: the suppression file and
  * what each rule type matches.
  *
  * Parsing: the four types, blanks and comments skipped, surrounding blanks

@@ -1,5 +1,5 @@
 /*
- * test_symbolizer.c - analyzer/symbolizer.h: that its shortcuts give what
+ * test_symbolizer.c - analyzer/symbols/symbolizer.h: that its shortcuts give what
  * libdw's own calls give.
  *
  * Checked: the symbol index names the function dwfl_module_addrinfo names,

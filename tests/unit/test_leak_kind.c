@@ -1,5 +1,5 @@
 /*
- * test_leak_kind.c - analyzer/blame/leak_kind.h: the --kinds list.
+ * test_leak_kind.c - analyzer/replay/leak_kind.h: the --kinds list.
  *
  * Checked: a comma list of kinds gives their mask, with blanks around the
  * words allowed (a shell user writes --kinds 'definite, indirect'); an

@@ -422,6 +422,8 @@ out:
 
 int hb_record_free(void *p, unsigned fkind)
 {
+	if (!hb_live_table_may_hold(&hb.live, (uintptr_t)p))
+		return 0; /* sampling, and p was not sampled: no guard, no lock */
 	struct hb_tls *t = &hb_tls;
 	struct hb_guard g = hb_enter();
 	struct hb_live_rec r;
@@ -450,6 +452,8 @@ void hb_record_free_release_locked(void *p, void (*release)(void *))
 
 int hb_record_detach(void *p, struct hb_live_rec *out)
 {
+	if (!hb_live_table_may_hold(&hb.live, (uintptr_t)p))
+		return 0; /* sampling, and p was not sampled: nothing to take out */
 	struct hb_guard g = hb_enter();
 	/* a block taken out for a realloc is changing until it is ended
 	 * (hb_record_end) or put back (hb_record_reattach) */

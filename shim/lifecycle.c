@@ -274,7 +274,7 @@ static void flush_and_die(int sig)
 		hb_tls.busy = 1;
 		for (int i = 0; i < 1000; i++) {
 			if (pthread_mutex_trylock(&hb.flush_lock) == 0) {
-				hb_flush_locked(HB_FLUSH_SIGNAL, 1, HB_END_SIGNAL, sig);
+				hb_flush_locked(HB_FLUSH_SIGNAL, 1, HB_END_SIGNAL, sig, NULL);
 				hb.closed = 1;
 				hb_trace_file_close(&hb.file);
 				__atomic_store_n(&hb.state, HB_OFF, __ATOMIC_RELEASE);
@@ -379,7 +379,7 @@ static void atfork_prepare(void)
 	hb_module_map_refresh(&hb.modules, 0);
 	__atomic_store_n(&hb.modules_maybe_gone, 0, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&hb.flush_lock);
-	hb_flush_locked(HB_FLUSH_FORK, 0, 0, 0);
+	hb_flush_locked(HB_FLUSH_FORK, 0, 0, 0, NULL);
 	pthread_mutex_lock(&hb.stacks.lock);
 	pthread_mutex_lock(&hb.modules.lock);
 	hb_spin_lock(&hb.meta_lock);
@@ -573,7 +573,7 @@ void hb_before_exec(const char *path)
 	hb_spin_lock(&hb.meta_lock);
 	hb_enc_exec(&hb.meta, hb_now_ns(), path ? path : "");
 	hb_spin_unlock(&hb.meta_lock);
-	hb_flush_locked(HB_FLUSH_EXEC, 0, 0, 0);
+	hb_flush_locked(HB_FLUSH_EXEC, 0, 0, 0, NULL);
 	hb.exec_announced = 1;
 	pthread_mutex_unlock(&hb.flush_lock);
 	/* a fatal signal that came during the flush is delivered here, before
@@ -635,15 +635,12 @@ void hb_finish(unsigned end_reason, int64_t status, int scan)
 		static struct hb_leak_scan result;
 		if (scan && hb.cfg.leak_scan && hb.file.fd >= 0 && !hb.file.failed) {
 			hb_leak_scan_run(&result);
-			hb.pending_scan = &result;
 		} else if (scan) {
 			result.valid = 1;
 			result.info.status = HB_SCAN_OFF;
 			result.info.time_ns = hb_now_ns();
-			hb.pending_scan = &result;
 		}
-		hb_flush_locked(HB_FLUSH_EXIT, 1, end_reason, status);
-		hb.pending_scan = NULL;
+		hb_flush_locked(HB_FLUSH_EXIT, 1, end_reason, status, scan ? &result : NULL);
 		hb_leak_scan_release(&result);
 		hb.closed = 1;
 		hb_trace_file_close(&hb.file);
@@ -733,7 +730,7 @@ __attribute__((destructor)) static void hb_destructor(void)
 	hb_child_start(0);
 	struct hb_guard g = hb_enter();
 	pthread_mutex_lock(&hb.flush_lock);
-	hb_flush_locked(HB_FLUSH_EXIT, 0, 0, 0);
+	hb_flush_locked(HB_FLUSH_EXIT, 0, 0, 0, NULL);
 	pthread_mutex_unlock(&hb.flush_lock);
 	hb_leave(g);
 	/* Runs after every library's destructor: their frees count. */

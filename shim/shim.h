@@ -137,7 +137,6 @@ struct hb_shim {
 	int child_execing;           /* that child is in execve: no file is to be created */
 	unsigned child_events;       /* its allocator calls so far (approximate) */
 
-	struct hb_leak_scan *pending_scan; /* for the final flush to write */
 
 	int exit_status;             /* -1 until known */
 	int closed;                  /* END written */
@@ -238,8 +237,10 @@ extern const struct hb_module_map_events hb_module_events HB_HIDDEN;
 
 /* writer.c */
 int hb_writer_start(void) HB_HIDDEN;
-/* One flush; the caller holds hb.flush_lock. final: write END after it. */
-void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t status) HB_HIDDEN;
+/* One flush; the caller holds hb.flush_lock. final: write END after it.
+ * scan: the exit scan's verdicts for the final flush to write, or NULL. */
+void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t status,
+		     const struct hb_leak_scan *scan) HB_HIDDEN;
 void hb_writer_kick(void) HB_HIDDEN;
 /* Drains the rings into the module encoders without ending the period;
  * the caller holds hb.flush_lock. */

@@ -338,7 +338,8 @@ static void maybe_advance_epoch(uint64_t now)
 	}
 }
 
-void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t status)
+void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t status,
+		     const struct hb_leak_scan *scan)
 {
 	if (hb.file.fd < 0 || hb.file.failed || hb.closed)
 		return;
@@ -348,8 +349,8 @@ void hb_flush_locked(unsigned reason, int final, unsigned end_reason, int64_t st
 	 * lands in its ring, and is drained here */
 	uint64_t buffers = hb_tb_registry_take_counters(&hb.registry, on_counter, NULL, final);
 	drain_rings();
-	if (final && hb.pending_scan)
-		add_scan(hb.pending_scan);
+	if (final && scan)
+		add_scan(scan);
 	/* a retired buffer is reused only once its ring and counters are out;
 	 * a buffer whose thread is gone but never retired it is retired now */
 	hb_tb_registry_reap(&hb.registry, thread_gone);
@@ -461,7 +462,7 @@ static void *writer_main(void *arg)
 			if (kicked && hb_now_ns() - hb.last_flush_ns < (uint64_t)hb.cfg.interval_ms * 1000000ull)
 				hb_drain_locked();
 			else
-				hb_flush_locked(HB_FLUSH_PERIODIC, 0, 0, 0);
+				hb_flush_locked(HB_FLUSH_PERIODIC, 0, 0, 0, NULL);
 		}
 		pthread_mutex_unlock(&hb.flush_lock);
 	}

@@ -14,7 +14,7 @@
  * END. _exit, _Exit and quick_exit scan and write END too (not in a vfork
  * child, which shares its parent's memory). The signals named in
  * HEAPBLAME_SIGNALS flush and write END when their disposition was the
- * default (interpose.c keeps those handlers invisible: the host still sees,
+ * default (interpose_process.c keeps those handlers invisible: the host still sees,
  * and may set, SIG_DFL). An exec flushes and marks the trace; the new image,
  * which inherits LD_PRELOAD, traces itself into its own file.
  *
@@ -340,7 +340,7 @@ void hb_take_pending_signal(void)
  * changes nothing the program can see: the signal still ends the process
  * (flush_and_die), no system call is interrupted by it (the process is
  * gone), sigwait and signalfd still take it when it is blocked, and a
- * query still says SIG_DFL (interpose.c). Signals whose default is to be
+ * query still says SIG_DFL (interpose_process.c). Signals whose default is to be
  * ignored or to stop never get one; glibc's own (32, 33) are never named
  * (signal_names.h), and are skipped here again for safety. */
 static void install_signal_handlers(void)

@@ -67,7 +67,7 @@ struct hb_tls {
 	uint8_t stack_known; /* 0 not yet looked up, 1 known, 2 unknown */
 	struct hb_sampler sampler; /* --sample: this thread's place between samples */
 	/* The frame of the exit, _exit, quick_exit or main's return this thread
-	 * is ending the process by (interpose.c), 0 before: the exit scan reads
+	 * is ending the process by (interpose_process.c), 0 before: the exit scan reads
 	 * this thread's stack from there up, not the exit handlers' frames below,
 	 * where main's dead frame lay (leak_scan.c). */
 	uintptr_t exit_frame;
@@ -288,7 +288,7 @@ void hb_finish(unsigned end_reason, int64_t status, int scan) HB_HIDDEN;
  * interposed sigaction. */
 int hb_signal_held(int sig) HB_HIDDEN;
 
-/* interpose.c: the real sigaction, past the shim's own interposer. */
+/* interpose_process.c: the real sigaction, past the shim's own interposer. */
 int hb_sigaction_real(int sig, const struct sigaction *act, struct sigaction *old) HB_HIDDEN;
 
 /* One line on stderr, with write(2): no stdio, no allocation. */

@@ -7,24 +7,20 @@
 
 #include <stdint.h>
 
-#define POOL_SIZE HB_BOOTSTRAP_POOL_SIZE
-#define pool hb_bootstrap_pool
-
-_Alignas(16) unsigned char hb_bootstrap_pool[POOL_SIZE];
+_Alignas(16) unsigned char hb_bootstrap_pool[HB_BOOTSTRAP_POOL_SIZE];
 static size_t pool_used;
 
 void *hb_bootstrap_alloc(size_t size)
 {
-	if (size > POOL_SIZE)
+	if (size > HB_BOOTSTRAP_POOL_SIZE)
 		return NULL;
 	size_t need = 16 + ((size + 15) & ~(size_t)15);
 	size_t off = __atomic_fetch_add(&pool_used, need, __ATOMIC_RELAXED);
-	if (off + need > POOL_SIZE)
+	if (off + need > HB_BOOTSTRAP_POOL_SIZE)
 		return NULL;
-	*(size_t *)(pool + off) = size;
-	return pool + off + 16;
+	*(size_t *)(hb_bootstrap_pool + off) = size;
+	return hb_bootstrap_pool + off + 16;
 }
-
 
 size_t hb_bootstrap_size(const void *p)
 {

@@ -195,14 +195,8 @@ void hb_record_alloc_slow(void *p, uint64_t size, unsigned kind) HB_HIDDEN;
  * the recorder's prologue cost more than the subtraction itself). */
 static inline void hb_record_alloc(void *p, uint64_t size, unsigned kind)
 {
-	if (HB_UNLIKELY(hb.cfg.sample_bytes)) {
-		struct hb_sampler *s = &hb_tls.sampler;
-		int64_t left = s->left - (int64_t)(size ? size : 1);
-		if (HB_LIKELY(left > 0 && s->left > 0)) {
-			s->left = left;
-			return;
-		}
-	}
+	if (HB_UNLIKELY(hb.cfg.sample_bytes) && HB_LIKELY(hb_sampler_skip(&hb_tls.sampler, size)))
+		return;
 	hb_record_alloc_slow(p, size, kind);
 }
 /* Removes p from the live table and counts its end; returns 1 if p was a

@@ -45,16 +45,24 @@ void hb_sampler_seed(struct hb_sampler *s, uint64_t seed, uint64_t ordinal);
  * not started). Returns 1 when the allocation of size bytes is recorded. */
 int hb_sampler_take_slow(struct hb_sampler *s, uint64_t mean, uint64_t size);
 
-/* Whether the next size bytes the thread allocates are recorded. s must be
- * seeded. */
-static inline int hb_sampler_take(struct hb_sampler *s, uint64_t mean, uint64_t size)
+/* The fast path alone: 1 when the next size bytes fall short of the next
+ * sample point, counted down; 0 when the slow path must decide (at or past
+ * a point, or not seeded: left is 0 then). */
+static inline int hb_sampler_skip(struct hb_sampler *s, uint64_t size)
 {
 	int64_t left = s->left - (int64_t)(size ? size : 1);
 	if (__builtin_expect(left > 0 && s->left > 0, 1)) {
 		s->left = left;
-		return 0;
+		return 1;
 	}
-	return hb_sampler_take_slow(s, mean, size);
+	return 0;
+}
+
+/* Whether the next size bytes the thread allocates are recorded. s must be
+ * seeded. */
+static inline int hb_sampler_take(struct hb_sampler *s, uint64_t mean, uint64_t size)
+{
+	return hb_sampler_skip(s, size) ? 0 : hb_sampler_take_slow(s, mean, size);
 }
 
 /* c above for a sampled trace (mean > 0). */

@@ -117,6 +117,18 @@ fail:
 	return -1;
 }
 
+/* A heap's walk is done: trusted, [lo, hi) stops being a root; else it
+ * stays one. */
+static void heap_walked(struct hb_glibc_chunks *c, struct hb_map_roots *r, uintptr_t lo, uintptr_t hi, int ok)
+{
+	if (ok) {
+		hb_map_roots_exclude(r, lo, hi);
+		c->heaps_walked++;
+	} else {
+		c->heaps_failed++;
+	}
+}
+
 struct find_ctx {
 	struct hb_glibc_chunks *c;
 	struct hb_map_roots *r;
@@ -148,12 +160,7 @@ static void walk_arena_heap(void *arg, uintptr_t a, uintptr_t len)
 		for (uintptr_t p = a + 32; walked < 0 && p <= a + 64; p += 16)
 			walked = hb_glibc_walk(f->c, f->g, p, end, NON_MAIN_ARENA);
 	}
-	if (walked == 0) {
-		hb_map_roots_exclude(f->r, a, a + len);
-		f->c->heaps_walked++;
-	} else {
-		f->c->heaps_failed++;
-	}
+	heap_walked(f->c, f->r, a, a + len, walked == 0);
 }
 
 /* The run of mmapped chunks at the start of [lo, hi): returns where it
@@ -188,13 +195,9 @@ void hb_glibc_chunks_find(struct hb_glibc_chunks *c, struct hb_map_roots *r, con
 		if (e->flags & HB_MAP_FILE)
 			continue;
 		if (e->flags & HB_MAP_HEAP) {
-			if (brk_end > e->lo && brk_end <= e->hi && !hb_map_roots_left_out(r, e->lo) &&
-			    hb_glibc_walk(c, g, e->lo, brk_end, 0) == 0) {
-				hb_map_roots_exclude(r, e->lo, e->hi);
-				c->heaps_walked++;
-			} else {
-				c->heaps_failed++;
-			}
+			heap_walked(c, r, e->lo, e->hi,
+				    brk_end > e->lo && brk_end <= e->hi && !hb_map_roots_left_out(r, e->lo) &&
+					    hb_glibc_walk(c, g, e->lo, brk_end, 0) == 0);
 			continue;
 		}
 		if (e->flags & HB_MAP_SKIP)

@@ -300,7 +300,6 @@ static int is_glibc(const char *path)
  * constants. */
 static void scan_module_data(struct hb_reach_graph *g)
 {
-	allocator_is_glibc = 0;
 	for (struct hb_module *m = hb.modules.modules; m; m = m->next) {
 		if (!m->loaded)
 			continue;
@@ -308,8 +307,6 @@ static void scan_module_data(struct hb_reach_graph *g)
 			hb_map_roots_exclude(&mroots, m->bias + m->seg[i].vaddr,
 					     m->bias + m->seg[i].vaddr + m->seg[i].memsz);
 		int exact = allocator_addr && holds(m, allocator_addr);
-		if (exact && is_glibc(m->path))
-			allocator_is_glibc = 1;
 		if (m->is_self)
 			continue;
 		for (uint32_t i = 0; i < m->nseg; i++)
@@ -439,7 +436,7 @@ static int malloc_is_glibc(void)
  * Returns 0, or -1 when the graph could not take them (no scan then). */
 static int add_unsampled(struct hb_reach_graph *g, struct hb_scan_info *info)
 {
-	if (!malloc_is_glibc())
+	if (!allocator_is_glibc)
 		return 0; /* another allocator's heap: all of it a root (map_roots.h) */
 	struct hb_glibc_chunks c;
 	memset(&c, 0, sizeof(c));
@@ -585,6 +582,7 @@ void hb_leak_scan_run(struct hb_leak_scan *out)
 		goto unmap;
 	}
 	exclude_own();
+	allocator_is_glibc = malloc_is_glibc();
 	/* (no sampled block outstanding: nothing to classify, no heap to walk) */
 	if (hb.cfg.sample_bytes && out->graph.n && add_unsampled(&out->graph, &out->info) < 0) {
 		set_status(out, HB_SCAN_NO_MEMORY);

@@ -111,7 +111,7 @@ static void sort_exclusions(struct hb_map_roots *r);
 
 /* Whether a lies in a range left out (after sort_exclusions): such a range
  * may be gone since the maps were read (the buffer they were read into). */
-static int excluded(const struct hb_mem_range *x, size_t nx, uintptr_t a)
+static size_t first_ending_after(const struct hb_mem_range *x, size_t nx, uintptr_t a)
 {
 	size_t lo = 0, hi = nx;
 	while (lo < hi) {
@@ -121,7 +121,13 @@ static int excluded(const struct hb_mem_range *x, size_t nx, uintptr_t a)
 		else
 			hi = mid;
 	}
-	return lo < nx && x[lo].lo <= a;
+	return lo;
+}
+
+static int excluded(const struct hb_mem_range *x, size_t nx, uintptr_t a)
+{
+	size_t i = first_ending_after(x, nx, a);
+	return i < nx && x[i].lo <= a;
 }
 
 void hb_map_roots_glibc_heaps(struct hb_map_roots *r, int (*readable)(void *ctx, uintptr_t lo, uintptr_t hi),
@@ -157,14 +163,7 @@ int hb_map_roots_left_out(struct hb_map_roots *r, uintptr_t a)
 int hb_map_roots_next_left_out(struct hb_map_roots *r, uintptr_t a, uintptr_t *lo, uintptr_t *hi)
 {
 	sort_exclusions(r);
-	size_t l = 0, h = r->nx;
-	while (l < h) {
-		size_t mid = l + (h - l) / 2;
-		if (r->x[mid].hi <= a)
-			l = mid + 1;
-		else
-			h = mid;
-	}
+	size_t l = first_ending_after(r->x, r->nx, a);
 	if (l == r->nx)
 		return 0;
 	*lo = r->x[l].lo;

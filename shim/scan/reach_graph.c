@@ -524,20 +524,15 @@ void hb_reach_scan_root(struct hb_reach_graph *g, uintptr_t lo, uintptr_t hi, in
 		return;
 	g->root_bytes += hi - lo;
 	flood_reachable(g); /* root blocks queued by hb_reach_sort go first */
-	if (exact == HB_ROOT_STARTS) {
+	if (exact != HB_ROOT_ANY) {
 		uintptr_t p = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
 		for (; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t)) {
 			uintptr_t v = *(const uintptr_t *)p;
 			int64_t k = v >= g->lo && v < g->hi ? find_index(g, v) : -1;
-			if (k >= 0 && g->b[k].addr == v)
-				reach_from_root(g, (uint64_t)k);
-		}
-	} else if (exact == HB_ROOT_HEAP) {
-		uintptr_t p = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
-		for (; p + sizeof(uintptr_t) <= hi; p += sizeof(uintptr_t)) {
-			uintptr_t v = *(const uintptr_t *)p;
-			int64_t k = v >= g->lo && v < g->hi ? find_index(g, v) : -1;
-			if (k >= 0 && v != hb_reach_next_chunk(g->b[k].addr, hb_reach_size(g, &g->b[k])))
+			if (k < 0)
+				continue;
+			const struct hb_reach_block *b = &g->b[k];
+			if (exact == HB_ROOT_STARTS ? b->addr == v : v != hb_reach_next_chunk(b->addr, hb_reach_size(g, b)))
 				reach_from_root(g, (uint64_t)k);
 		}
 	} else {
